@@ -1,0 +1,32 @@
+# Two commands for users: `make refresh` and `make test`. Both create .venv on first use.
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: refresh test validate bench install clean
+
+install: $(STAMP)
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "trialmeta needs Python >= 3.11; set PYTHON=/path/to/python3.11")'
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $(STAMP)
+
+refresh: $(STAMP)
+	$(BIN)/trialmeta refresh
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+validate: $(STAMP)
+	$(BIN)/trialmeta validate trials/
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_pool.py
+
+clean:
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache

@@ -1,0 +1,7 @@
+"""``python -m trialmeta``: the same entry point as the ``trialmeta`` console script."""
+
+import sys
+
+from trialmeta.cli import main
+
+sys.exit(main())

@@ -1,0 +1,140 @@
+"""Command-line interface: parse arguments, call the library, map the outcome to an exit code.
+
+Exit codes: 0 success, 1 invalid input or failed analysis (located messages on stderr),
+2 usage error. No statistics here, and never a traceback for a user's mistake.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from trialmeta.problems import InputError, TrialmetaError
+
+DEFAULT_TRIALS = Path("trials")
+DEFAULT_OUT = Path("outputs")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse exits 2 itself; keep its message short
+        self.print_usage(sys.stderr)
+        raise _Usage(f"{self.prog}: error: {message}")
+
+
+class _Usage(Exception):
+    pass
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="trialmeta", description="Curated trial evidence: validate, tabulate, pool, plot.")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    v = sub.add_parser("validate", help="check trial files; list every problem with file, line and field")
+    v.add_argument("path", nargs="?", type=Path, default=DEFAULT_TRIALS, help="trial file or directory")
+    v.add_argument("--quiet", action="store_true", help="print problems only")
+
+    r = sub.add_parser("results", help="the tidy results table (one row per trial x population x endpoint x cut)")
+    r.add_argument("path", nargs="?", type=Path, default=DEFAULT_TRIALS)
+    r.add_argument("--format", choices=["table", "csv", "json"], default="table")
+
+    sub.add_parser("schema", help="print the JSON Schema of a trial file")
+
+    f = sub.add_parser("refresh", help="validate, pool and write every output atomically into outputs/")
+    f.add_argument("--trials", type=Path, default=DEFAULT_TRIALS, help="trial directory (default: trials/)")
+    f.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory (default: outputs/)")
+    f.add_argument("--as-of", dest="as_of", default=None, help="use only data cuts published on or before DATE")
+    f.add_argument("--quiet", action="store_true", help="no progress display")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the exit code (tests call this directly)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except _Usage as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except SystemExit as exc:  # --help
+        return int(exc.code or 0)
+    handler = globals()[f"cmd_{args.command.replace('-', '_')}"]
+    try:
+        return handler(args)
+    except InputError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        n = sum(p.severity == "error" for p in exc.problems)
+        kept = f"; {args.out} was left unchanged" if hasattr(args, "out") else ""
+        print(f"{n} error{'s' if n != 1 else ''} found{kept}.", file=sys.stderr)
+        return 1
+    except TrialmetaError as exc:
+        from trialmeta.io import UsageError
+
+        print(f"trialmeta: error: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, UsageError) else 1
+    except KeyboardInterrupt:
+        print("trialmeta: interrupted; nothing was changed.", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # a bug in trialmeta, not in the user's input
+        if os.environ.get("TRIALMETA_DEBUG"):
+            raise
+        print(f"trialmeta: internal error: {type(exc).__name__}: {exc} "
+              "(please report it; set TRIALMETA_DEBUG=1 to see the traceback)", file=sys.stderr)
+        return 3
+
+
+def cmd_validate(args) -> int:
+    from trialmeta.validate import load_registry
+
+    registry = load_registry(args.path)
+    for w in registry.warnings:
+        print(w, file=sys.stderr)
+    if not args.quiet:
+        print(f"{len(registry.trials)} trials valid"
+              + (f" ({len(registry.warnings)} warnings)" if registry.warnings else ""))
+        for t in registry.trials:
+            tr = t.trial
+            print(f"  {tr.acronym:<14} {t.file:<28} {len(tr.populations):>2} populations  "
+                  f"{len(tr.data_cuts):>2} data cuts  {len(tr.results):>3} results")
+    return 0
+
+
+def cmd_results(args) -> int:
+    from trialmeta import tables
+    from trialmeta.frame import results_frame
+    from trialmeta.validate import load_registry
+
+    frame = results_frame(load_registry(args.path))
+    if args.format == "csv":
+        sys.stdout.write(tables.frame_csv(frame))
+    elif args.format == "json":
+        sys.stdout.write(json.dumps({"results": tables.records(frame)}, indent=2, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(tables.results_text(frame))
+    return 0
+
+
+def cmd_schema(args) -> int:
+    from trialmeta.schema import trial_json_schema
+
+    sys.stdout.write(json.dumps(trial_json_schema(), indent=2, ensure_ascii=False) + "\n")
+    return 0
+
+
+def cmd_refresh(args) -> int:
+    from trialmeta.refresh import refresh
+
+    summary = refresh(args.trials, args.out, as_of=args.as_of, quiet=args.quiet)
+    if not args.quiet:
+        print(summary)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,124 @@
+"""The tidy results table: one row per trial x population x endpoint x data cut (x assessment).
+
+Everything downstream (pooling, evidence tables, forest plots) reads this frame, so the
+numbers in a figure and in a table can never disagree. Each row says how its log effect and
+SE were derived.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from trialmeta import effects
+from trialmeta.schema import Result, Trial
+from trialmeta.validate import Registry
+from trialmeta.vocab import endpoint_kind
+
+#: Columns in order. The first block is the contract of ``trialmeta results``.
+COLUMNS = [
+    "trial", "population", "biomarker", "endpoint", "data_cutoff", "publication",
+    "hr", "ci_low", "ci_high", "ci_level", "log_hr", "se", "derivation",
+    "median_exp", "median_ctrl", "n_exp", "n_ctrl", "events_exp", "events_ctrl", "source",
+    # -- context
+    "acronym", "population_label", "nested_in", "data_cut", "data_cut_label", "publication_date",
+    "citation", "doi", "pmid", "assessment", "adjusted", "immature", "p", "p_sided",
+    "approximate", "derivation_detail", "median_exp_ci_low", "median_exp_ci_high",
+    "median_ctrl_ci_low", "median_ctrl_ci_high", "events_total",
+    # -- binary endpoints
+    "responders_exp", "responders_ctrl", "responders_derived", "rate_exp", "rate_ctrl",
+    "rr", "rr_ci_low", "rr_ci_high", "log_rr", "se_log_rr", "odds_ratio",
+    "arm_exp", "arm_ctrl", "label", "notes",
+]
+
+
+def derive_hr(r: Result) -> effects.Derivation | None:
+    """Log HR and SE by the best rule the reported numbers allow (see :mod:`trialmeta.effects`)."""
+    if r.hr is not None and r.ci is not None:
+        return effects.from_hr_ci(r.hr, r.ci[0], r.ci[1], r.ci_level)
+    if r.o_minus_e is not None and r.v is not None:
+        return effects.from_oe_v(r.o_minus_e, r.v)
+    exact_p = r.p is not None and r.p.relation == "=" and r.p.value < 1
+    if r.hr is not None and exact_p and r.hr != 1:
+        return effects.from_hr_p(r.hr, r.p.value, r.p_sided or "unspecified")
+    numeric_medians = isinstance(r.median_exp, float) and isinstance(r.median_ctrl, float)
+    if r.hr is None and exact_p and r.events_exp and r.events_ctrl and numeric_medians:
+        return effects.from_p_events(r.p.value, r.p_sided or "unspecified", r.events_exp, r.events_ctrl,
+                                     favours_exp=r.median_exp > r.median_ctrl)
+    if numeric_medians and r.events_exp and r.events_ctrl:
+        return effects.from_medians(r.median_exp, r.median_ctrl, r.events_exp, r.events_ctrl)
+    return None
+
+
+def arm_n(trial: Trial, r: Result, arm: str) -> int | None:
+    """Analysed n for an arm: the result's own, else the population's, else the arm's for ITT."""
+    pop = next(p for p in trial.populations if p.key == r.population)
+    n = getattr(r, f"n_{arm}")
+    if n is None:
+        n = getattr(pop, f"n_{arm}")
+    if n is None and pop.biomarker == "all-patients" and pop.nested_in is None:
+        n = (trial.arms.experimental if arm == "exp" else trial.arms.control).n
+    return n
+
+
+def result_row(trial: Trial, r: Result) -> dict:
+    pop = next(p for p in trial.populations if p.key == r.population)
+    cut = next(c for c in trial.data_cuts if c.key == r.data_cut)
+    pub = next(p for p in trial.publications if p.key == cut.publication)
+    n_exp, n_ctrl = arm_n(trial, r, "exp"), arm_n(trial, r, "ctrl")
+    sources = list(dict.fromkeys([*r.sources, *(s for v in r.provenance.values() for s in v)]))
+    row = {
+        "trial": trial.id, "acronym": trial.acronym, "population": pop.key, "population_label": pop.label,
+        "biomarker": pop.biomarker, "nested_in": pop.nested_in, "endpoint": r.endpoint,
+        "data_cut": cut.key, "data_cut_label": cut.label, "data_cutoff": cut.cutoff,
+        "publication": pub.key, "publication_date": pub.published, "citation": pub.citation,
+        "doi": pub.doi, "pmid": pub.pmid, "assessment": r.assessment, "adjusted": r.adjusted,
+        "immature": r.immature, "hr": r.hr, "ci_low": r.ci[0] if r.ci else None,
+        "ci_high": r.ci[1] if r.ci else None, "ci_level": r.ci_level if r.ci else None,
+        "p": _p_text(r), "p_sided": r.p_sided, "median_exp": r.median_exp, "median_ctrl": r.median_ctrl,
+        "n_exp": n_exp, "n_ctrl": n_ctrl, "events_exp": r.events_exp, "events_ctrl": r.events_ctrl,
+        "events_total": r.events_total, "responders_exp": r.responders_exp,
+        "responders_ctrl": r.responders_ctrl, "responders_derived": r.responders_derived,
+        "rate_exp": r.rate_exp, "rate_ctrl": r.rate_ctrl, "odds_ratio": r.odds_ratio,
+        "source": "; ".join(sources), "arm_exp": trial.arms.experimental.label,
+        "arm_ctrl": trial.arms.control.label, "label": r.label, "notes": r.notes,
+    }
+    for arm in ("exp", "ctrl"):
+        ci = getattr(r, f"median_{arm}_ci") or (None, None)
+        row[f"median_{arm}_ci_low"], row[f"median_{arm}_ci_high"] = ci
+    row.update(log_hr=None, se=None, derivation="none", derivation_detail=None, approximate=False)
+    if endpoint_kind(r.endpoint) == "time-to-event":
+        d = derive_hr(r)
+        if d is not None:
+            row.update(log_hr=d.log_estimate, se=d.se, derivation=d.method, derivation_detail=d.detail,
+                       approximate=d.approximate)
+    elif None not in (r.responders_exp, r.responders_ctrl, n_exp, n_ctrl):
+        d = effects.log_risk_ratio(r.responders_exp, n_exp, r.responders_ctrl, n_ctrl)
+        rr, lo, hi = effects.ci_from_log(d.log_estimate, d.se)
+        derived = " (responders derived from published %)" if r.responders_derived else ""
+        row.update(rr=rr, rr_ci_low=lo, rr_ci_high=hi, log_rr=d.log_estimate, se_log_rr=d.se,
+                   derivation=d.method, derivation_detail=d.detail + derived)
+    return row
+
+
+def _p_text(r: Result) -> str | None:
+    if r.p is None:
+        return None
+    return f"{'<' if r.p.relation == '<' else ''}{r.p.value:g}"
+
+
+def results_frame(registry: Registry) -> pd.DataFrame:
+    """The tidy results table of a validated registry, in file order within each trial."""
+    rows = [result_row(t.trial, r) for t in registry.trials for r in t.trial.results]
+    frame = pd.DataFrame(rows)
+    for col in COLUMNS:
+        if col not in frame:
+            frame[col] = None
+    return frame[COLUMNS]
+
+
+def fmt_ratio(x: float | None, digits: int = 2) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return ""
+    return f"{x:.{digits}f}"

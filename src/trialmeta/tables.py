@@ -1,0 +1,78 @@
+"""Serialising frames: CSV, JSON records and terminal tables, byte-for-byte deterministic."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import pandas as pd
+
+
+def _clean(value):
+    if value is None:
+        return None
+    if isinstance(value, float):
+        return None if math.isnan(value) else value
+    if hasattr(value, "item"):  # numpy scalar
+        return _clean(value.item())
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value
+
+
+def records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as plain dicts with ``None`` for missing values (JSON-ready)."""
+    return [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+
+
+def frame_csv(frame: pd.DataFrame) -> str:
+    """CSV with Unix newlines and full float precision (repr), identical on every run."""
+    buf = io.StringIO()
+    frame.to_csv(buf, index=False, lineterminator="\n")
+    return buf.getvalue()
+
+
+def _ratio_ci(est, lo, hi) -> str:
+    est, lo, hi = _clean(est), _clean(lo), _clean(hi)
+    if est is None:
+        return ""
+    return f"{est:.2f}" + (f" ({lo:.2f}-{hi:.2f})" if lo is not None and hi is not None else "")
+
+
+def results_text(frame: pd.DataFrame) -> str:
+    """A compact, human-readable view of the tidy results table."""
+    view = pd.DataFrame({
+        "trial": frame["acronym"],
+        "population": frame["population"],
+        "endpoint": frame["endpoint"],
+        "cut": frame["data_cut"],
+        "effect (95% CI)": [
+            _ratio_ci(r.hr, r.ci_low, r.ci_high) if _clean(r.hr) is not None
+            else (("RR " + _ratio_ci(r.rr, r.rr_ci_low, r.rr_ci_high)) if _clean(r.rr) is not None else "")
+            for r in frame.itertuples()
+        ],
+        "se": [f"{s:.4f}" if _clean(s) is not None else "" for s in frame["se"].where(frame["se"].notna(),
+                                                                                        frame["se_log_rr"])],
+        "derivation": frame["derivation"],
+        "median exp/ctrl": [_medians(a, b) for a, b in zip(frame["median_exp"], frame["median_ctrl"])],
+        "n exp/ctrl": [_pair(a, b) for a, b in zip(frame["n_exp"], frame["n_ctrl"])],
+    })
+    return view.to_string(index=False) + "\n"
+
+
+def _pair(a, b) -> str:
+    a, b = _clean(a), _clean(b)
+    if a is None and b is None:
+        return ""
+    return f"{'?' if a is None else int(a)}/{'?' if b is None else int(b)}"
+
+
+def _medians(a, b) -> str:
+    a, b = _clean(a), _clean(b)
+    if a is None and b is None:
+        return ""
+    fmt = lambda x: "?" if x is None else (x if isinstance(x, str) else f"{x:g}")  # noqa: E731
+    return f"{fmt(a)} vs {fmt(b)}"
