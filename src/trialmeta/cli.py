@@ -48,6 +48,27 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory (default: outputs/)")
     f.add_argument("--as-of", dest="as_of", default=None, help="use only data cuts published on or before DATE")
     f.add_argument("--quiet", action="store_true", help="no progress display")
+    k = sub.add_parser("reconstruct", help="patient-level data from a digitised Kaplan-Meier figure "
+                       "(Guyot 2012): HR, PH test, medians, RMST")
+    k.add_argument("curves", type=Path, help="CSV of digitised points: arm,time,survival "
+                   "(optional first line '# survival: percent' or '# survival: proportion')")
+    k.add_argument("at_risk", type=Path, help="CSV of the numbers at risk under the figure: arm,time,n_at_risk")
+    k.add_argument("--events-exp", type=int, metavar="N", help="published total events, experimental arm")
+    k.add_argument("--events-ctrl", type=int, metavar="N", help="published total events, control arm")
+    k.add_argument("--n-exp", type=int, metavar="N", help="randomised n, experimental arm (checked against "
+                   "the first at-risk count)")
+    k.add_argument("--n-ctrl", type=int, metavar="N", help="randomised n, control arm")
+    k.add_argument("--horizon", type=float, metavar="T",
+                   help="RMST horizon (default: the last time both arms have patients at risk)")
+    k.add_argument("--survival-scale", choices=["auto", "proportion", "percent"], default="auto",
+                   help="scale of the survival column (default: the file's '# survival:' line, else "
+                   "percent if any value exceeds 1.5, with a warning)")
+    k.add_argument("--event-times", choices=["spread", "click"], default="spread",
+                   help="events of a drop spread over the gap since the previous point (default) or "
+                   "placed at the point, as Guyot 2012")
+    k.add_argument("--ipd", type=Path, metavar="FILE", help="also write the reconstructed data "
+                   "(arm,time,event) to FILE")
+    k.add_argument("--format", choices=["table", "json"], default="table")
     return p
 
 
@@ -133,6 +154,38 @@ def cmd_refresh(args) -> int:
     summary = refresh(args.trials, args.out, as_of=args.as_of, quiet=args.quiet)
     if not args.quiet:
         print(summary)
+    return 0
+
+
+def cmd_reconstruct(args) -> int:
+    from trialmeta import io
+    from trialmeta.problems import Problem
+    from trialmeta.reconstruct import format_table, ipd_csv, reconstruct
+
+    texts, problems = [], []
+    for path in (args.curves, args.at_risk):
+        if not path.is_file():
+            raise io.UsageError(f"{io.display(path)}: no such file")
+        try:
+            texts.append(io.read_text(path))
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(Problem(io.display(path), None, "", f"cannot read file: {exc}"))
+    if problems:
+        raise InputError(problems)
+    result = reconstruct(
+        *texts, curves_name=io.display(args.curves), at_risk_name=io.display(args.at_risk),
+        events={"experimental": args.events_exp, "control": args.events_ctrl},
+        randomised={"experimental": args.n_exp, "control": args.n_ctrl},
+        randomised_source="--n-exp/--n-ctrl", horizon=args.horizon,
+        survival_scale=args.survival_scale, event_times=args.event_times)
+    for warning in result.warnings:
+        print(warning, file=sys.stderr)
+    if args.ipd is not None:
+        io.write_text(args.ipd, ipd_csv(result))
+    if args.format == "json":
+        sys.stdout.write(json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n")
+    else:
+        sys.stdout.write(format_table(result))
     return 0
 
 

@@ -264,8 +264,3 @@ def trial_json_schema() -> dict:
     schema["title"] = "trialmeta trial file"
     return schema
 
-#: Every field name a trial file may use, for locating errors and suggesting corrections.
-FIELD_NAMES = frozenset(
-    name for cls in (PValue, Design, Arm, Arms, Publication, DataCut, Population, Landmark, Result, Trial)
-    for name in cls.model_fields
-)

@@ -16,7 +16,10 @@ from pydantic import ValidationError
 from trialmeta import effects
 from trialmeta.io import display, line_for, read_yaml, trial_files
 from trialmeta.problems import InputError, Problem, errors_only, format_path, warnings_only
-from trialmeta.schema import FIELD_NAMES, RESULT_FIELDS, Result, Trial, date_bounds
+import functools
+import typing
+
+from trialmeta.schema import RESULT_FIELDS, Result, Trial, date_bounds
 from trialmeta.vocab import endpoint_kind, suggest
 
 #: Relative difference allowed between a published rate and responders / n (percentage points).
@@ -88,27 +91,53 @@ def check_file(file: Path) -> tuple[LoadedTrial | None, list[Problem]]:
     return loaded, list(check_trial(loaded))
 
 
-def schema_problems(exc: ValidationError, name: str, lines: dict) -> list[Problem]:
+def _submodels(annotation) -> list[type]:
+    found, todo = [], [annotation]
+    while todo:
+        a = todo.pop()
+        if isinstance(a, type) and hasattr(a, "model_fields"):
+            found.append(a)
+        todo.extend(typing.get_args(a))
+    return found
+
+
+@functools.cache
+def field_names(root: type = Trial) -> frozenset[str]:
+    """Every field name reachable from the model ``root`` (for locating errors)."""
+    names, todo, seen = set(), [root], set()
+    while todo:
+        model = todo.pop()
+        if model in seen:
+            continue
+        seen.add(model)
+        names.update(model.model_fields)
+        for f in model.model_fields.values():
+            todo.extend(_submodels(f.annotation))
+    return frozenset(names)
+
+
+def schema_problems(exc: ValidationError, name: str, lines: dict, root: type = Trial) -> list[Problem]:
     """Turn pydantic errors into located problems, one per field."""
+    known = field_names(root)
     grouped: dict[tuple, list[dict]] = {}
     for err in exc.errors(include_url=False):
         # Drop pydantic's union-member labels ("float", "literal['NR']") but keep an unknown key.
-        loc = tuple(p for p in err["loc"][:-1] if isinstance(p, int) or p in FIELD_NAMES)
+        loc = tuple(p for p in err["loc"][:-1] if isinstance(p, int) or p in known)
         last = err["loc"][-1] if err["loc"] else None
-        if last is not None and (isinstance(last, int) or last in FIELD_NAMES or err["type"] == "extra_forbidden"):
+        if last is not None and (isinstance(last, int) or last in known or err["type"] == "extra_forbidden"):
             loc = (*loc, last)
         grouped.setdefault(loc, []).append(err)
     out = []
     for loc, errs in grouped.items():
-        out.append(Problem(name, line_for(lines, loc), format_path(loc), _message(loc, errs)))
+        out.append(Problem(name, line_for(lines, loc), format_path(loc), _message(loc, errs, root)))
     return out
 
 
-def _message(loc: tuple, errs: list[dict]) -> str:
+def _message(loc: tuple, errs: list[dict], root: type) -> str:
     first = errs[0]
     kind, value = first["type"], first.get("input")
     if kind == "extra_forbidden":
-        name, allowed = str(loc[-1]), _fields_at(loc[:-1])
+        name, allowed = str(loc[-1]), _fields_at(loc[:-1], root)
         hint = f" (did you mean {ALIASES[name]!r}?)" if ALIASES.get(name) in allowed else suggest(name, allowed)
         return f"unknown field {name!r}{hint}; allowed here: {', '.join(allowed)}"
     if kind == "missing":
@@ -127,20 +156,17 @@ ALIASES = {"hazard_ratio": "hr", "HR": "hr", "ci_low": "ci", "ci_high": "ci", "l
            "arm_n": "n", "subgroup": "population", "outcome": "endpoint"}
 
 
-def _fields_at(loc: tuple) -> list[str]:
-    """Field names of the model found at ``loc`` inside a trial (for suggestions)."""
-    import typing
-
-    model = Trial
+def _fields_at(loc: tuple, root: type) -> list[str]:
+    """Field names of the model found at ``loc`` below ``root`` (for suggestions)."""
+    model = root
     for part in loc:
         if isinstance(part, int):
             continue
-        ann = model.model_fields[part].annotation if part in getattr(model, "model_fields", {}) else None
-        candidates = [ann, *typing.get_args(ann)]
-        candidates += [a for c in candidates for a in typing.get_args(c)]
-        model = next((c for c in candidates if isinstance(c, type) and hasattr(c, "model_fields")), None)
-        if model is None:
-            return sorted(FIELD_NAMES)
+        ann = model.model_fields[part].annotation if part in model.model_fields else None
+        subs = _submodels(ann)
+        if not subs:
+            return sorted(field_names(root))
+        model = subs[0]
     return list(model.model_fields)
 
 

@@ -17,6 +17,9 @@ BIOMARKERS: dict[str, str] = {
     "pi3k-akt-non-altered": "Tumour tested with a valid result and no PI3K/AKT-pathway alteration found.",
     "pi3k-akt-not-detected": "No PI3K/AKT-pathway alteration detected, including patients whose test "
     "failed or was not done (mixes non-altered with unknown status).",
+    "pi3k-akt-altered-bridging": "PI3K/AKT-pathway alteration found by re-testing trial samples with a "
+    "companion-diagnostic assay (CDx bridging analysis), not by the assay that allocated the patients; "
+    "not a randomised cohort, so kept apart from pi3k-akt-altered.",
     "ccne1-high": "CCNE1 (cyclin E1) mRNA expression above the median.",
     "ccne1-low": "CCNE1 (cyclin E1) mRNA expression at or below the median.",
     "esr1-wild-type": "No ESR1 mutation detected in baseline circulating tumour DNA.",
@@ -24,6 +27,8 @@ BIOMARKERS: dict[str, str] = {
     "cytogenetic-standard-risk": "Myeloma without high-risk cytogenetic abnormalities.",
     "prior-lines-1": "Exactly one prior line of therapy.",
     "prior-lines-2plus": "Two or more prior lines of therapy.",
+    "prior-bortezomib": "Patients who had received bortezomib before study entry.",
+    "prior-lenalidomide": "Patients who had received lenalidomide before study entry.",
     "measurable-disease": "Patients with measurable disease at baseline (RECIST).",
     "non-measurable-disease": "Patients without measurable disease at baseline.",
     "visceral-lung-liver": "Patients with lung and/or liver metastases.",
