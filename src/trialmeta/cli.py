@@ -43,6 +43,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("schema", help="print the JSON Schema of a trial file")
 
+    pl = sub.add_parser("pool", help="run the analyses of trials/analyses.yaml (all, or one with --analysis)")
+    pl.add_argument("path", nargs="?", type=Path, default=DEFAULT_TRIALS, help="trial directory")
+    pl.add_argument("--analysis", default=None, metavar="NAME", help="run only this analysis")
+    pl.add_argument("--as-of", dest="as_of", default=None, metavar="DATE",
+                    help="use only data cuts published on or before DATE (YYYY, YYYY-MM or YYYY-MM-DD)")
+    pl.add_argument("--format", choices=["table", "json", "csv", "md"], default="table")
+
+    pt = sub.add_parser("pool-table", help="pool your own CSV of effects (like R meta::metagen)")
+    pt.add_argument("file", type=Path, metavar="FILE.csv",
+                    help="columns: study + (log_hr, se) or (hr, ci_low, ci_high); more columns allowed")
+    pt.add_argument("--by", default=None, metavar="COLUMN", help="subgroup column")
+    pt.add_argument("--method", choices=["fe", "dl", "reml", "pm"], default="reml")
+    pt.add_argument("--ci", choices=["wald", "hksj", "hksj-adhoc"], default="hksj")
+    pt.add_argument("--level", type=float, default=0.95, help="CI level (default 0.95)")
+    pt.add_argument("--no-prediction", dest="prediction", action="store_false",
+                    help="omit the prediction interval")
+    pt.add_argument("--format", choices=["table", "json", "csv", "md"], default="table")
+
     f = sub.add_parser("refresh", help="validate, pool and write every output atomically into outputs/")
     f.add_argument("--trials", type=Path, default=DEFAULT_TRIALS, help="trial directory (default: trials/)")
     f.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory (default: outputs/)")
@@ -145,6 +163,79 @@ def cmd_schema(args) -> int:
     from trialmeta.schema import trial_json_schema
 
     sys.stdout.write(json.dumps(trial_json_schema(), indent=2, ensure_ascii=False) + "\n")
+    return 0
+
+
+def _load_all(path: Path):
+    """Registry and analyses beside it (``trials/analyses.yaml``)."""
+    from trialmeta import io
+    from trialmeta.analyses import load_analyses
+    from trialmeta.validate import load_registry
+
+    registry = load_registry(path)
+    spec_path = io.analyses_file(path)
+    if spec_path is None:
+        raise TrialmetaError(f"no {io.ANALYSES_FILE} beside the trial files in {io.display(path)}")
+    spec, lines = load_analyses(spec_path)
+    return registry, spec, lines, io.display(spec_path)
+
+
+def cmd_pool(args) -> int:
+    from trialmeta import evidence, tables
+    from trialmeta.synthesis import run_analyses
+
+    registry, spec, lines, spec_file = _load_all(args.path)
+    names = [a.name for a in spec.analyses]
+    if args.analysis is not None and args.analysis not in names:
+        from trialmeta.vocab import suggest
+
+        raise TrialmetaError(f"unknown analysis {args.analysis!r}{suggest(args.analysis, names)}; "
+                             f"defined in {spec_file}: {', '.join(names)}")
+    as_of = _as_of(args.as_of)
+    results = run_analyses(registry, spec, as_of=as_of, only=args.analysis, spec_file=spec_file, lines=lines)
+    if args.format == "json":
+        payload = {"analyses": [r.to_dict() for r in results]}
+        sys.stdout.write(json.dumps(tables.jsonable(payload), indent=2, ensure_ascii=False) + "\n")
+    elif args.format == "csv":
+        import pandas as pd
+
+        sys.stdout.write(tables.frame_csv(pd.concat([r.frame() for r in results], ignore_index=True)))
+    elif args.format == "md":
+        sys.stdout.write("\n".join(evidence.to_markdown(r) for r in results))
+    else:
+        sys.stdout.write("\n".join(evidence.to_text(r) for r in results))
+    return 0
+
+
+def _as_of(value: str | None) -> str | None:
+    if value is None:
+        return None
+    from trialmeta.io import UsageError
+    from trialmeta.schema import _partial_date
+
+    try:
+        return _partial_date(value)
+    except ValueError as exc:
+        raise UsageError(f"--as-of: {exc}") from None
+
+
+def cmd_pool_table(args) -> int:
+    from trialmeta import io, tables
+    from trialmeta.meta import PoolSettings
+    from trialmeta.pooltable import format_groups, pool_table, read_effects_table
+
+    if not 0.5 < args.level < 1:
+        raise io.UsageError(f"--level must be a fraction between 0.5 and 1 (e.g. 0.95), got {args.level:g}")
+    if not Path(args.file).is_file():
+        raise io.UsageError(f"{io.display(args.file)}: no such file")
+    name = io.display(args.file)
+    frame = read_effects_table(io.read_text(args.file), name, ci_level=args.level)
+    settings = PoolSettings(method=args.method, ci=args.ci, level=args.level, prediction=args.prediction)
+    result = pool_table(frame, by=args.by, settings=settings, name=name)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(tables.jsonable(result), indent=2, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(format_groups(result, args.format, settings))
     return 0
 
 

@@ -133,6 +133,15 @@ def write_text(path: Path, text: str) -> None:
         fh.write(text)
 
 
+def fingerprint(paths: list) -> dict:
+    """SHA-256 of each input file and of them all together (paths as given, sorted)."""
+    import hashlib
+
+    files = {str(p): hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in sorted(map(str, paths))}
+    total = hashlib.sha256("".join(f"{k}\0{v}\n" for k, v in files.items()).encode()).hexdigest()
+    return {"fingerprint": total, "files": files}
+
+
 def write_bytes(path: Path, data: bytes) -> None:
     """Write binary data (figures), creating parent directories."""
     path = Path(path)

@@ -23,6 +23,15 @@ def _clean(value):
     return value
 
 
+def jsonable(obj):
+    """Nested dicts/lists with NaN and numpy scalars replaced by JSON values."""
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    return _clean(obj)
+
+
 def records(frame: pd.DataFrame) -> list[dict]:
     """Rows as plain dicts with ``None`` for missing values (JSON-ready)."""
     return [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]

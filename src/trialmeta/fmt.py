@@ -1,0 +1,112 @@
+"""Number formats readers of Cochrane reviews expect (RevMan 5 conventions).
+
+Used by the evidence tables, the terminal output and the forest plots, so a number reads
+the same everywhere. Conventions (RevMan 5 / R meta ``settings.meta("RevMan5")``, checked
+against the Steurer et al. 2006 strings in oracles.md O11): ratios and their CIs with two
+decimals, "0.89 [0.78, 1.01]"; Chi², Z and t with two decimals; Tau² with two decimals;
+I² as a whole percentage; P with two decimals from 0.01, three from 0.001, one significant
+digit below that, and "P < 0.00001" at the floor.
+"""
+
+from __future__ import annotations
+
+import math
+
+DASH = "\u2013"
+MINUS = "\u2212"
+
+
+def missing(x) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def ratio(x, digits: int = 2) -> str:
+    """A ratio (HR, RR) to two decimals; very small values keep two significant digits."""
+    if missing(x):
+        return ""
+    if 0 < x < 0.005:
+        return f"{x:.2g}"
+    return f"{x:.{digits}f}"
+
+
+def ratio_ci(est, lo, hi, digits: int = 2) -> str:
+    """'0.55 [0.28, 1.09]' (RevMan); the estimate alone when the CI is unknown."""
+    if missing(est):
+        return ""
+    if missing(lo) or missing(hi):
+        return ratio(est, digits)
+    return f"{ratio(est, digits)} [{ratio(lo, digits)}, {ratio(hi, digits)}]"
+
+
+def p_value(p) -> str:
+    """'P = 0.16', 'P = 0.002', 'P = 0.0004', 'P < 0.00001'."""
+    if missing(p):
+        return "P not available"
+    if p < 1e-5:
+        return "P < 0.00001"
+    if p >= 0.01:
+        text = f"{p:.2f}"
+        return "P = 1.00" if text == "1.00" else f"P = {text}"
+    if p >= 0.001:
+        return f"P = {p:.3f}"
+    return f"P = {float(f'{p:.1g}'):.{-math.floor(math.log10(float(f'{p:.1g}')))}f}"
+
+
+def number(x, digits: int = 2) -> str:
+    return "" if missing(x) else f"{x:.{digits}f}"
+
+
+def percent(x, digits: int = 0) -> str:
+    return "" if missing(x) else f"{x:.{digits}f}%"
+
+
+def heterogeneity(r) -> str:
+    """RevMan heterogeneity line for a pooled group (``meta.GroupResult``)."""
+    if r is None or r.k < 2 or missing(r.q):
+        return "Heterogeneity: Not applicable"
+    tau = "" if r.method == "fe" else f"Tau\u00b2 = {number(r.tau2)}; "
+    return (f"Heterogeneity: {tau}Chi\u00b2 = {number(r.q)}, df = {r.df} ({p_value(r.q_p)}); "
+            f"I\u00b2 = {percent(r.i2)}")
+
+
+def overall_effect(r) -> str:
+    """'Test for overall effect: Z = 1.82 (P = 0.07)' or 't = 2.10, df = 2 (P = 0.17)'."""
+    if r is None or missing(r.stat):
+        return "Test for overall effect: Not applicable"
+    if r.stat_name == "t":
+        return f"Test for overall effect: t = {number(abs(r.stat))}, df = {int(r.df_test)} ({p_value(r.p)})"
+    return f"Test for overall effect: Z = {number(abs(r.stat))} ({p_value(r.p)})"
+
+
+def subgroup_differences(t) -> str:
+    """'Test for subgroup differences: Chi² = 1.23, df = 1 (P = 0.27)' (Q-between) or the QM test."""
+    if t is None:
+        return ""
+    if hasattr(t, "q_between"):
+        i2 = f", I\u00b2 = {percent(t.i2_between)}" if hasattr(t, "i2_between") else ""
+        return (f"Test for subgroup differences: Chi\u00b2 = {number(t.q_between)}, df = {t.df_between} "
+                f"({p_value(t.p_between)}){i2}")
+    name = "F" if t.stat_name == "F" else "Chi\u00b2"
+    df = f"df = {t.df_num}" + (f", {t.df_den}" if t.df_den else "")
+    return f"Test for subgroup differences (common \u03c4\u00b2 moderator): {name} = {number(t.stat)}, {df} ({p_value(t.p)})"
+
+
+def interaction_line(it, labels: tuple[str, str], measure: str = "HR") -> str:
+    """'Within-trial interaction (ratio of HRs, a vs b): 0.73 [0.48, 1.11], P = 0.07; 2 trials'."""
+    if it is None:
+        return ""
+    trials = "1 trial" if it.k == 1 else f"{it.k} trials"
+    return (f"Within-trial interaction (ratio of {measure}s, {labels[0]} vs {labels[1]}): "
+            f"{ratio_ci(it.ratio, it.ci_low, it.ci_high)}, {p_value(it.p)}; {trials} ({', '.join(it.trials)})")
+
+
+def prediction(r) -> str:
+    if r is None or missing(r.pi_low):
+        return ""
+    return f"Prediction interval: [{ratio(r.pi_low)}, {ratio(r.pi_high)}]"
+
+
+def tau2_ci(r) -> str:
+    if r is None or missing(r.tau2_ci_low):
+        return ""
+    return f"Tau\u00b2 = {number(r.tau2, 3)} [{number(r.tau2_ci_low, 3)}, {number(r.tau2_ci_high, 3)}] (Q-profile)"

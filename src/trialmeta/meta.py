@@ -1,0 +1,294 @@
+"""Pooled results: settings, frozen result types and pooling (subgroup tests: :mod:`trialmeta.subgroups`).
+
+Pure: the numbers come from :mod:`trialmeta.engine` (the one module that imports PyMARE).
+Estimates are pooled on the log scale (log hazard ratio, log risk ratio, ...) and reported
+on both scales: ``log_est``/``se``/``log_ci_*`` and ``est``/``ci_*`` (= exp).
+
+References
+----------
+DerSimonian R, Laird N. Control Clin Trials 1986;7:177-88 (DL).
+Paule RC, Mandel J. J Res Natl Bur Stand 1982;87:377-85 (PM).
+Viechtbauer W. Stat Med 2007;26:37-52 (Q-profile CI for tau^2).
+Hartung J, Knapp G. Stat Med 2001;20:3875-89; Sidik K, Jonkman JN. Stat Med 2002;21:3153-9.
+Higgins JPT, Thompson SG, Spiegelhalter DJ. JRSS A 2009;172:137-59 (prediction interval).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+from trialmeta import engine
+from trialmeta.problems import InputError, Problem, TrialmetaError
+
+METHOD_LABELS = {"fe": "common effect (inverse variance)", "dl": "DerSimonian-Laird",
+                 "reml": "REML", "pm": "Paule-Mandel"}
+CI_LABELS = {"wald": "Wald z", "hksj": "HKSJ t(k-1)", "hksj-adhoc": "ad-hoc HKSJ t(k-1), never narrower than Wald"}
+NOTE_TAU2_ZERO = "τ² estimated as 0: random-effects equals common-effect"
+
+
+class PoolingError(TrialmetaError, ValueError):
+    """Inputs that cannot be pooled (empty, non-finite, SE <= 0, mismatched lengths)."""
+
+
+@dataclass(frozen=True)
+class PoolSettings:
+    """How to pool; the defaults are Cochrane's 2025 RevMan random-effects defaults.
+
+    Parameters
+    ----------
+    method : {"reml", "dl", "pm", "fe"}
+        tau^2 estimator (REML, DerSimonian-Laird, Paule-Mandel) or ``"fe"`` for the
+        common-effect (inverse-variance) model.
+    ci : {"hksj", "wald", "hksj-adhoc"}
+        CI for the pooled effect: HKSJ t(k-1) (= metafor ``test="knha"``), Wald z
+        (``test="z"``) or ad-hoc HKSJ, never narrower than Wald (``test="adhoc"``).
+    level : float
+        Confidence level of every interval (estimate, tau^2, prediction).
+    prediction : bool
+        Report a prediction interval (random-effects methods, k >= 3).
+    tau2_ci : {"qprofile"}
+        CI for tau^2: Q-profile (Viechtbauer 2007), the only one implemented.
+    """
+
+    method: str = "reml"
+    ci: str = "hksj"
+    level: float = 0.95
+    prediction: bool = True
+    tau2_ci: str = "qprofile"
+
+    def __post_init__(self):
+        allowed = {"method": engine.METHODS, "ci": engine.CI_METHODS, "tau2_ci": ("qprofile",)}
+        problems = [Problem("pool settings", None, name, f"unknown {name} {getattr(self, name)!r}; "
+                            f"choose one of {', '.join(values)}")
+                    for name, values in allowed.items() if getattr(self, name) not in values]
+        if not (isinstance(self.level, (int, float)) and 0.5 <= float(self.level) < 1.0):
+            problems.append(Problem("pool settings", None, "level",
+                                    f"level must be in [0.5, 1), e.g. 0.95; got {self.level!r}"))
+        if problems:
+            raise InputError(problems)
+
+    def describe(self) -> str:
+        """One line for an output footer, e.g. ``REML tau² (Q-profile CI); HKSJ t(k-1) CI; ...``."""
+        pi = "; prediction interval t(k-2) (Higgins 2009)" if self.prediction and self.method != "fe" else ""
+        tau = "" if self.method == "fe" else " τ² (Q-profile CI)"
+        return f"{METHOD_LABELS[self.method]}{tau}; {CI_LABELS[self.ci]} CI; {_pct(self.level)} level{pi}"
+
+
+def _pct(level: float) -> str:
+    return f"{level * 100:g}%"
+
+
+def _num(x) -> float | None:
+    x = float(x)
+    return None if math.isnan(x) else x
+
+
+def _exp(x: float | None) -> float | None:
+    return None if x is None else math.exp(x)
+
+
+@dataclass(frozen=True)
+class GroupResult:
+    """One pooled group. Log scale: ``log_*``, ``se``; ratio scale: ``est``, ``ci_*``, ``pi_*``.
+
+    ``se`` is the SE the CI uses (HKSJ-scaled under HKSJ); ``se_wald = 1/sqrt(sum w)`` is
+    the inverse-variance SE (used by the prediction interval and the subgroup test).
+    ``stat``/``stat_name`` is z or t, ``df_test`` its degrees of freedom (None for z).
+    ``q`` is Cochran's Q with ``df = k - 1``; ``i2`` (percent) is **Q-based**,
+    ``100 max(0, (Q - df)/Q)``, and ``h2 = Q/df``. ``weights`` are percentages in input
+    order. ``None`` where undefined: heterogeneity for k = 1, the prediction interval for
+    k < 3 or a common-effect model, tau^2 and its CI for a common-effect model.
+    """
+
+    group: str | None
+    k: int
+    method: str
+    ci_method: str
+    level: float
+    log_est: float | None
+    se: float | None
+    se_wald: float | None
+    log_ci_low: float | None
+    log_ci_high: float | None
+    est: float | None
+    ci_low: float | None
+    ci_high: float | None
+    stat: float | None
+    stat_name: str
+    df_test: int | None
+    p: float | None
+    tau2: float | None
+    tau2_ci_low: float | None
+    tau2_ci_high: float | None
+    q: float | None
+    df: int | None
+    q_p: float | None
+    i2: float | None
+    h2: float | None
+    log_pi_low: float | None
+    log_pi_high: float | None
+    pi_low: float | None
+    pi_high: float | None
+    weights: tuple
+    notes: tuple
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """One-row frame with both scales and the CI level in the names (lifelines style)."""
+        lv = _pct(self.level)
+        row = {"group": self.group, "k": self.k, "method": self.method, "ci_method": self.ci_method,
+               "est": self.log_est, "se(est)": self.se, f"est lower {lv}": self.log_ci_low,
+               f"est upper {lv}": self.log_ci_high, "exp(est)": self.est,
+               f"exp(est) lower {lv}": self.ci_low, f"exp(est) upper {lv}": self.ci_high,
+               self.stat_name: self.stat, "df(test)": self.df_test, "p": self.p, "tau2": self.tau2,
+               f"tau2 lower {lv}": self.tau2_ci_low, f"tau2 upper {lv}": self.tau2_ci_high,
+               "Q": self.q, "df(Q)": self.df, "p(Q)": self.q_p, "I2 (%)": self.i2, "H2": self.h2,
+               f"est PI lower {lv}": self.log_pi_low, f"est PI upper {lv}": self.log_pi_high,
+               f"exp(est) PI lower {lv}": self.pi_low, f"exp(est) PI upper {lv}": self.pi_high}
+        return pd.DataFrame([row])
+
+
+def _notes(b: engine.Batch, i: int, s: PoolSettings) -> tuple:
+    k, notes = int(b.k[i]), []
+    if k == 1:
+        return ("k = 1: the result is the single study's own estimate with its Wald (z) CI; "
+                "τ², heterogeneity and the prediction interval are undefined",)
+    if s.method != "fe" and b.tau2[i] == 0.0:
+        notes.append(NOTE_TAU2_ZERO)
+    if s.method == "fe" and s.ci != "wald":
+        notes.append("HKSJ applied to a common-effect model (it is meant for random effects)")
+    if s.ci != "wald" and b.hk_scale[i] == 0.0:
+        notes.append("HKSJ scale factor is 0 (the studies agree exactly)"
+                     + (": CI has zero width; consider ci='hksj-adhoc'" if s.ci == "hksj" else ""))
+    elif s.ci == "hksj-adhoc" and b.hk_scale[i] < 1.0:
+        notes.append(f"ad-hoc HKSJ: scale factor {b.hk_scale[i]:.4g} < 1 replaced by 1 (Wald SE, t quantile)")
+    if b.tau2_ci_null[i]:
+        notes.append("Q below its lower chi² quantile: the Q-profile τ² CI is the single point 0")
+    if not b.converged[i]:
+        notes.append("REML did not converge: τ² may be inaccurate")
+    if s.prediction and s.method == "fe":
+        notes.append("no prediction interval for a common-effect model")
+    elif s.prediction and k < 3:
+        notes.append("no prediction interval: it needs k >= 3 (t with k - 2 df)")
+    return tuple(notes)
+
+
+def _result(b: engine.Batch, i: int, s: PoolSettings, group: str | None) -> GroupResult:
+    k = int(b.k[i])
+    if b.reason[i] is not None:
+        raise PoolingError(f"cannot pool {group or f'analysis {i}'}: {b.reason[i]}")
+    v = {name: _num(getattr(b, name)[i]) for name in engine.FIELDS if name not in ("k", "converged", "tau2_ci_null")}
+    fe = s.method == "fe"
+    t_test = s.ci != "wald" and k > 1
+    return GroupResult(
+        group=group, k=k, method=s.method, ci_method=s.ci if k > 1 else "wald", level=s.level,
+        log_est=v["est"], se=v["se"], se_wald=v["se_wald"], log_ci_low=v["ci_low"],
+        log_ci_high=v["ci_high"], est=_exp(v["est"]), ci_low=_exp(v["ci_low"]),
+        ci_high=_exp(v["ci_high"]), stat=v["stat"], stat_name="t" if t_test else "z",
+        df_test=None if v["df_test"] is None else int(v["df_test"]), p=v["p"], tau2=None if fe else v["tau2"],
+        tau2_ci_low=v["tau2_ci_low"], tau2_ci_high=v["tau2_ci_high"], q=v["q"],
+        df=None if k == 1 else k - 1, q_p=v["q_p"], i2=v["i2"], h2=v["h2"],
+        log_pi_low=v["pi_low"], log_pi_high=v["pi_high"], pi_low=_exp(v["pi_low"]),
+        pi_high=_exp(v["pi_high"]), weights=tuple(float(x) for x in b.study_weights(i)),
+        notes=_notes(b, i, s))
+
+
+def as_effects(yi, sei, where: str) -> tuple[np.ndarray, np.ndarray]:
+    """Check and convert log effects and SEs; ``where`` names the input in errors.
+
+    Raises
+    ------
+    PoolingError
+        Mismatched lengths, no studies, a non-finite value or an SE <= 0.
+    """
+    y, se = np.asarray(yi, dtype=float).ravel(), np.asarray(sei, dtype=float).ravel()
+    if y.size != se.size:
+        raise PoolingError(f"{where}: {y.size} estimates but {se.size} standard errors")
+    if y.size == 0:
+        raise PoolingError(f"{where}: no studies to pool")
+    bad = np.flatnonzero(~np.isfinite(y) | ~np.isfinite(se) | ~(se > 0))
+    if bad.size:
+        j = int(bad[0])
+        raise PoolingError(f"{where}: study {j + 1} has estimate {float(y[j])!r} and SE {float(se[j])!r}; estimates "
+                           f"must be finite and SEs finite and > 0 ({bad.size} such studies)")
+    return y, se
+
+
+def pool(yi, sei, settings: PoolSettings | None = None, group: str | None = None) -> GroupResult:
+    """Pool one set of log effects.
+
+    Parameters
+    ----------
+    yi, sei : array-like of float
+        Log effects (e.g. log HR) and their standard errors.
+    settings : PoolSettings, optional
+        Defaults to ``PoolSettings()`` (REML, HKSJ, Q-profile, prediction interval).
+    group : str, optional
+        Label carried into the result.
+
+    Returns
+    -------
+    GroupResult
+
+    Raises
+    ------
+    PoolingError
+        Empty input, mismatched lengths, a non-finite value or an SE <= 0.
+
+    Examples
+    --------
+    >>> r = pool([-0.592, -0.0791, -0.237, 0.163], [0.345, 0.0787, 0.144, 0.312],
+    ...          PoolSettings(method="fe", ci="wald"))
+    >>> round(r.est, 4), round(r.p, 4)
+    (0.8865, 0.0688)
+    """
+    return pool_many([(yi, sei)], settings, None if group is None else [group])[0]
+
+
+def pool_many(analyses: Sequence[tuple], settings: PoolSettings | None = None,
+              groups: Sequence[str | None] | None = None) -> list[GroupResult]:
+    """Pool many analyses in vectorised passes (one per distinct k).
+
+    Parameters
+    ----------
+    analyses : sequence of (yi, sei)
+    settings : PoolSettings, optional
+    groups : sequence of str, optional
+        One label per analysis.
+
+    Returns
+    -------
+    list of GroupResult
+        In input order.
+
+    Raises
+    ------
+    PoolingError
+        Naming every invalid analysis (all are checked before any is pooled).
+    """
+    s = settings or PoolSettings()
+    groups = list(groups) if groups is not None else [None] * len(analyses)
+    if len(groups) != len(analyses):
+        raise PoolingError(f"{len(analyses)} analyses but {len(groups)} group labels")
+    pairs, errors = [], []
+    for i, ((y, se), g) in enumerate(zip(analyses, groups)):
+        try:
+            pairs.append(as_effects(y, se, g or f"analysis {i + 1}"))
+        except PoolingError as exc:
+            errors.append(str(exc))
+    if errors:
+        raise PoolingError("; ".join(errors))
+    b = engine.fit_batch([p[0] for p in pairs], [p[1] ** 2 for p in pairs], method=s.method,
+                         ci=s.ci, level=s.level, prediction=s.prediction)
+    return [_result(b, i, s, g) for i, g in enumerate(groups)]
+
+
+def summary_frame(results: Sequence[GroupResult]) -> pd.DataFrame:
+    """Stack the ``.summary`` rows of several results (e.g. leave-one-out) into one tidy frame."""
+    if not results:
+        return pd.DataFrame()
+    return pd.concat([r.summary for r in results], ignore_index=True)
