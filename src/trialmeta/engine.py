@@ -167,7 +167,7 @@ def fit_same_k(y: np.ndarray, v: np.ndarray, *, method: str, ci: str, level: flo
     q = _tau2.q_gen(y, v, 0.0)
     df = k - 1.0
     out.update(q=q, df=np.full(d, df), q_p=stats.chi2.sf(q, df), h2=q / df)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         out["i2"] = np.where(q > 0, 100.0 * np.maximum(0.0, (q - df) / q), 0.0)
     nan = np.full(d, np.nan)
     if method == "fe":
