@@ -124,6 +124,15 @@ def test_noise_tolerance_boundary():
     assert errors[0].startswith("curves.csv:4: survival: survival rises from 0.8 (line 3) to 0.821")
 
 
+def test_many_errors_are_summarised():
+    """Five rises in one arm: three located, the other two counted."""
+    curves = _curve((0, 1), (1, 0.5), (2, 0.6), (3, 0.55), (4, 0.58), (5, 0.57), (6, 0.56))
+    errors = _errors(curves, RISK, scale="proportion")
+    assert errors[0] == "curves.csv: survival: 2 more rows of arm 'experimental' rise above an earlier point"
+    assert [e.split(": survival rises")[0] for e in errors[1:]] == [
+        "curves.csv:4: survival", "curves.csv:5: survival", "curves.csv:6: survival"]
+
+
 def test_scale_auto_detection_warns():
     fig = read_figure(_curve((0, 100), (2, 80), arm_rows=[(0, 100), (3, 60)]), RISK)
     assert fig.scale == "percent"

@@ -61,6 +61,7 @@ class DigitisedFigure:
     scale: str
     time_unit: str
     warnings: tuple[Problem, ...]
+    names: tuple[str, str] = ("curves.csv", "at_risk.csv")  # file names for messages
 
 
 def read_figure(curves_text: str, at_risk_text: str, *, curves_name: str = "curves.csv",
@@ -132,7 +133,7 @@ def read_figure(curves_text: str, at_risk_text: str, *, curves_name: str = "curv
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise InputError(errors)
-    return DigitisedFigure(curves, at_risk, scale, unit, tuple(sorted(problems)))
+    return DigitisedFigure(curves, at_risk, scale, unit, tuple(sorted(problems)), (curves_name, at_risk_name))
 
 
 # ----------------------------------------------------------------------------- CSV reading

@@ -19,17 +19,23 @@ The algorithm of Guyot, Ades, Ouwens & Welton, *BMC Med Res Methodol* 2012;12:9
 Choices beyond the paper, each so that the reconstruction is exact where the data allow:
 
 - Every published at-risk time becomes a point of the curve (survival interpolated, see
-  below), so no interval lacks points and no drop straddles two intervals.
+  below), so no interval lacks points. Where that survival is only interpolated and the
+  published count says fewer patients had died by then, the rest of the drop is left to the
+  next interval.
 - Where the published count cannot be met (too many events even without censoring), the
   next interval starts from the reconstructed count rather than being forced up to the
   published one, so the data always hold exactly the randomised n; a note gives the gap.
+- The curve is drawn to the last follow-up time, so the censoring guessed after the last
+  at-risk time may not empty the arm before the curve ends.
 - **Event times** (``event_times``): ``"click"`` places the events of a drop at the point
   where the lower survival is first seen, as Guyot does; ``"spread"`` (default) spreads them
   evenly over the gap since the previous point, where the drop happened, and interpolates
-  survival linearly at inserted at-risk times. For a curve digitised at every step (two
-  points at the same time for each vertical drop) both give the same data; for a curve
-  sampled along its length (a point every month, say) ``"click"`` delays every event by up to
-  the sampling step, biasing medians and RMST upwards, and ``"spread"`` does not.
+  survival linearly at inserted at-risk times; censorings before the middle of a gap leave
+  before its events. For a curve digitised at every step (two points at the same time for
+  each vertical drop) both give the same data; for a curve sampled along its length (a point
+  every month, say) ``"click"`` delays every event by up to the sampling step, biasing
+  medians and RMST upwards, and ``"spread"`` does not (tests/test_guyot_simulation.py,
+  benchmarks/validate_reconstruction.py).
 """
 
 from __future__ import annotations
@@ -148,8 +154,10 @@ def reconstruct_arm(time, survival, risk_time, risk_n, *, total_events: int | No
                 cap = max(int(res.events[-1]) - (target - res.n_end), 0)
                 res = _walk(S, cut, lo, hi, a, b, n, km, res.n_cens, cap_last=cap)
             if res.n_end != target:
+                why = ("the curve's drops need more events than the counts allow" if res.n_end < target
+                       else "no number of censorings matches it")
                 notes.append(f"at time {b:g} the reconstruction has {res.n_end} at risk, the table "
-                             f"{target} (the curve's drops need more events than the counts allow)")
+                             f"{target} ({why})")
         else:
             res = _last_interval(S, cut, lo, hi, a, b, n, km, censored.sum(), float(r_t[0]),
                                  int(events.sum()), total_events, notes)

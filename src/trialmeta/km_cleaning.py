@@ -64,11 +64,33 @@ def _report(problems, name, found, check, arm) -> None:
     for line, field, message in found[:_MAX_LISTED]:
         problems.append(Problem(name, line, field, message))
     if len(found) > _MAX_LISTED:
-        problems.append(Problem(name, None, found[0][1], f"{len(found) - _MAX_LISTED} more points of "
+        problems.append(Problem(name, None, found[0][1], f"{len(found) - _MAX_LISTED} more rows of "
                                 f"arm '{arm}' {check}"))
 
 
 def clean_curve(arm, pts, factor, name, survival_noise, time_noise, problems) -> Curve | None:
+    """Check and clean one arm's digitised points (module docstring).
+
+    Parameters
+    ----------
+    arm : str
+    pts : list of (line, time, survival)
+        The arm's rows in file order, survival on the file's scale.
+    factor : float
+        100 for a file in percent, else 1.
+    name : str
+        File name for messages.
+    survival_noise, time_noise : float
+        Largest rise of survival (proportion) and backward step of time (fraction of the
+        arm's time range) corrected as digitisation noise.
+    problems : list of Problem
+        Errors and warnings are appended here.
+
+    Returns
+    -------
+    Curve or None
+        None when an error was found.
+    """
     lines = [ln for ln, _, _ in pts]
     t = np.array([p[1] for p in pts], dtype=float)
     s = np.array([p[2] for p in pts], dtype=float) / factor
@@ -145,7 +167,7 @@ def _changed(lines, mask, what: str) -> tuple[int, str]:
     listed = ", ".join(map(str, where[:5])) + (", ..." if len(where) > 5 else "")
     count = int(np.count_nonzero(mask))
     return (where[0] if where else None,
-            f"{count} point{'s' if count != 1 else ''} (line{'s' if len(where) != 1 else ''} {listed}) {what}")
+            f"{count} point{'s' * (count != 1)} (line{'s' * (len(where) != 1)} {listed}) {what}")
 
 
 def _antitonic(y: np.ndarray) -> np.ndarray:
@@ -162,6 +184,10 @@ def _antitonic(y: np.ndarray) -> np.ndarray:
 
 
 def check_at_risk(arm, rows, name, n, source, problems) -> AtRisk | None:
+    """Check one arm's at-risk rows ``(line, time, count)``; None (and problems) if invalid.
+
+    ``n`` is the randomised n (or None) and ``source`` says where it came from.
+    """
     lines = [ln for ln, _, _ in rows]
     t = np.array([r[1] for r in rows], dtype=float)
     counts = np.array([r[2] for r in rows], dtype=int)

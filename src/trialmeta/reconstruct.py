@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from trialmeta import fmt
 from trialmeta.digitised import ARMS, DigitisedFigure, read_figure
 from trialmeta.guyot import ArmIPD, reconstruct_arm
 from trialmeta.problems import Problem, TrialmetaError
@@ -45,8 +46,19 @@ class Reconstruction:
 
     @property
     def _notes(self) -> tuple[Problem, ...]:
-        return tuple(Problem("reconstruction", None, f"arm {arm}", note, severity="warning")
-                     for arm in ARMS for note in self.ipd[arm].notes)
+        return tuple(Problem(self.figure.names[1], None, f"arm {arm}", f"reconstruction: {note}",
+                             severity="warning") for arm in ARMS for note in self.ipd[arm].notes)
+
+    def as_derivation(self):
+        """The HR as a :class:`trialmeta.effects.Derivation` (method ``"reconstructed-ipd"``,
+        marked approximate) for an analysis that asks for reconstructed IPD."""
+        from trialmeta.effects import Derivation
+
+        a, e, c = self.analysis, self.analysis.experimental, self.analysis.control
+        detail = (f"Cox model (Efron ties) on patient data reconstructed from the digitised KM curve "
+                  f"(Guyot 2012, {_EVENT_TIMES_LABEL[self.event_times]}): {e.n} and {c.n} patients, "
+                  f"{e.events} and {c.events} events; SE from the model")
+        return Derivation(a.log_hr, a.se_log_hr, "reconstructed-ipd", detail, approximate=True)
 
     def to_dict(self) -> dict:
         """The JSON record: exactly :data:`JSON_KEYS`; ``None`` for a median not reached."""
@@ -124,16 +136,11 @@ def ipd_csv(result: Reconstruction) -> str:
     return "\n".join(rows) + "\n"
 
 
-def _num(x: float | None, digits: int = 2) -> str:
-    return "NR" if x is None else f"{x:.{digits}f}"
-
-
 def _ci(est, lo, hi, digits: int = 2) -> str:
-    return f"{_num(est, digits)} ({_num(lo, digits)} to {_num(hi, digits)})"
-
-
-def _p(p: float) -> str:
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
+    """'13.17 [9.83, 19.50]' (the bracket style of :mod:`trialmeta.fmt`); NR: not reached."""
+    def num(x):
+        return "NR" if x is None else fmt.number(x, digits)
+    return f"{num(est)} [{num(lo)}, {num(hi)}]"
 
 
 def format_table(result: Reconstruction) -> str:
@@ -156,12 +163,13 @@ def format_table(result: Reconstruction) -> str:
     lines = [f"Reconstructed patient-level data (Guyot 2012; {_EVENT_TIMES_LABEL[result.event_times]})",
              ""]
     lines += ["".join(cell.ljust(w) for cell, w in zip(r, width)).rstrip() for r in rows]
-    lines += [
-        "",
-        f"HR experimental vs control ({pct} CI)     {_ci(a.hr, a.hr_ci_low, a.hr_ci_high)}",
-        f"PH test (Schoenfeld residuals, {a.ph_time_transform} time)   p = {_p(a.ph_test_p)}",
-        f"RMST difference to {a.horizon:.2f} {unit} ({pct} CI)   "
-        f"{_ci(a.rmst_diff, a.rmst_diff_ci_low, a.rmst_diff_ci_high)}",
-        f"derivation: {result.derivation} (use in an analysis only where it asks for it)",
+    comparisons = [
+        (f"HR experimental vs control ({pct} CI)", fmt.ratio_ci(a.hr, a.hr_ci_low, a.hr_ci_high)),
+        (f"PH test (Schoenfeld residuals, {a.ph_time_transform} time)", fmt.p_value(a.ph_test_p)),
+        (f"RMST difference to {a.horizon:.2f} {unit} ({pct} CI)",
+         _ci(a.rmst_diff, a.rmst_diff_ci_low, a.rmst_diff_ci_high)),
+        ("derivation", f"{result.derivation} (use in an analysis only where it asks for it)"),
     ]
+    label = max(len(k) for k, _ in comparisons) + 3
+    lines += ["", *(f"{k.ljust(label)}{v}" for k, v in comparisons)]
     return "\n".join(lines) + "\n"
