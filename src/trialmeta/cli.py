@@ -86,7 +86,21 @@ def build_parser() -> argparse.ArgumentParser:
                    "placed at the point, as Guyot 2012")
     k.add_argument("--ipd", type=Path, metavar="FILE", help="also write the reconstructed data "
                    "(arm,time,event) to FILE")
+    k.add_argument("--figure", type=Path, metavar="FILE", help="also draw the Kaplan-Meier figure "
+                   "(FILE ending .png, .svg or .pdf)")
+    k.add_argument("--title", default="", help="title of the figure")
     k.add_argument("--format", choices=["table", "json"], default="table")
+    fo = sub.add_parser("forest", help="forest plots (PNG/SVG/PDF) of every analysis and of every trial with "
+                        "several populations")
+    fo.add_argument("path", nargs="?", type=Path, default=DEFAULT_TRIALS, help="trial directory")
+    fo.add_argument("--analysis", default=None, metavar="NAME",
+                    help="draw only this analysis (no single-trial forests)")
+    fo.add_argument("--format", default="png,svg,pdf", metavar="LIST",
+                    help="comma-separated figure formats: png, svg, pdf (default: all three)")
+    fo.add_argument("--out", type=Path, default=DEFAULT_OUT / "forest", metavar="DIR",
+                    help="output directory (default: outputs/forest)")
+    fo.add_argument("--as-of", dest="as_of", default=None, metavar="DATE",
+                    help="use only data cuts published on or before DATE")
     return p
 
 
@@ -253,6 +267,8 @@ def cmd_reconstruct(args) -> int:
     from trialmeta.problems import Problem
     from trialmeta.reconstruct import format_table, ipd_csv, reconstruct
 
+    if args.figure is not None and args.figure.suffix not in (".png", ".svg", ".pdf"):
+        raise io.UsageError(f"--figure {args.figure}: the file must end in .png, .svg or .pdf")
     texts, problems = [], []
     for path in (args.curves, args.at_risk):
         if not path.is_file():
@@ -273,10 +289,41 @@ def cmd_reconstruct(args) -> int:
         print(warning, file=sys.stderr)
     if args.ipd is not None:
         io.write_text(args.ipd, ipd_csv(result))
+    if args.figure is not None:
+        from trialmeta.km_layout import write_km_figure
+
+        write_km_figure(result, args.figure, formats=(args.figure.suffix[1:],), title=args.title)
     if args.format == "json":
         sys.stdout.write(json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n")
     else:
         sys.stdout.write(format_table(result))
+    return 0
+
+
+def cmd_forest(args) -> int:
+    from trialmeta import io
+    from trialmeta.forest import check_formats, write_forests
+    from trialmeta.synthesis import run_analyses
+
+    try:
+        formats = check_formats(args.format.split(","))
+    except ValueError as exc:
+        raise io.UsageError(f"--format: {exc}") from None
+    registry, spec, lines, spec_file = _load_all(args.path)
+    names = [a.name for a in spec.analyses]
+    if args.analysis is not None and args.analysis not in names:
+        from trialmeta.vocab import suggest
+
+        raise TrialmetaError(f"unknown analysis {args.analysis!r}{suggest(args.analysis, names)}; "
+                             f"defined in {spec_file}: {', '.join(names)}")
+    results = run_analyses(registry, spec, as_of=_as_of(args.as_of), only=args.analysis, spec_file=spec_file,
+                           lines=lines)
+    paths = write_forests(results, registry, args.out, formats, trials=args.analysis is None)
+    stems = list(dict.fromkeys(p.with_suffix("") for p in paths))
+    suffix = f"{{{','.join(formats)}}}" if len(formats) > 1 else formats[0]
+    for stem in stems:
+        print(f"{io.display(stem)}.{suffix}")
+    print(f"{len(stems)} forest plots, {len(paths)} files in {io.display(args.out)}", file=sys.stderr)
     return 0
 
 

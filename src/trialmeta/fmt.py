@@ -3,7 +3,8 @@
 Used by the evidence tables, the terminal output and the forest plots, so a number reads
 the same everywhere. Conventions (RevMan 5 / R meta ``settings.meta("RevMan5")``, checked
 against the Steurer et al. 2006 strings in oracles.md O11): ratios and their CIs with two
-decimals, "0.89 [0.78, 1.01]"; Chi², Z and t with two decimals; Tau² with two decimals;
+decimals, "0.89 [0.78, 1.01]"; Chi², Z and t with two decimals; Tau² with two decimals
+(one significant digit below 0.005, so a small positive value never prints as 0.00);
 I² as a whole percentage; P with two decimals from 0.01, three from 0.001, one significant
 digit below that, and "P < 0.00001" at the floor.
 """
@@ -60,11 +61,25 @@ def percent(x, digits: int = 0) -> str:
     return "" if missing(x) else f"{x:.{digits}f}%"
 
 
+def tau2(x) -> str:
+    """Tau² with two decimals, as RevMan ('0.00605' -> '0.01', oracles.md O11); one significant
+    digit where two decimals would print a positive value as zero ('0.004', '0.00008');
+    exactly 0 prints '0.00'."""
+    if missing(x):
+        return ""
+    if 0 < x < 0.005:
+        text = f"{x:.1g}"
+        if "e" in text:
+            text = f"{float(text):.{-math.floor(math.log10(float(text)))}f}"
+        return text
+    return number(x)
+
+
 def heterogeneity(r) -> str:
     """RevMan heterogeneity line for a pooled group (``meta.GroupResult``)."""
     if r is None or r.k < 2 or missing(r.q):
         return "Heterogeneity: Not applicable"
-    tau = "" if r.method == "fe" else f"Tau\u00b2 = {number(r.tau2)}; "
+    tau = "" if r.method == "fe" else f"Tau\u00b2 = {tau2(r.tau2)}; "
     return (f"Heterogeneity: {tau}Chi\u00b2 = {number(r.q)}, df = {r.df} ({p_value(r.q_p)}); "
             f"I\u00b2 = {percent(r.i2)}")
 

