@@ -188,7 +188,8 @@ def _finish(p: _Prepared, pooled: dict, registry, as_of, as_of_notes) -> Analysi
     from trialmeta.subgroups import moderator_test, subgroup_test
 
     ps = to_pool_settings(p.settings)
-    groups = tuple(GroupOutcome(g.key, g.label, g.studies, pooled.get((p.spec.name, g.key)), g.notes)
+    groups = tuple(GroupOutcome(g.key, g.label, g.studies, pooled.get((p.spec.name, g.key)),
+                                g.notes + _narrow_hksj(pooled.get((p.spec.name, g.key))))
                    for g in p.groups)
     overall = None
     if p.overall is not None:
@@ -220,6 +221,16 @@ def _finish(p: _Prepared, pooled: dict, registry, as_of, as_of_notes) -> Analysi
     relevant = [n for n in as_of_notes if p.spec.endpoint in n]
     return AnalysisResult(p.spec, p.settings, groups, overall, test, inter, tuple(p.pairs), loo,
                           tuple(notes + relevant), as_of)
+
+
+def _narrow_hksj(r: GroupResult | None) -> tuple[str, ...]:
+    """Flag an HKSJ interval narrower than the Wald one: with few studies and little
+    heterogeneity HKSJ can be implausibly narrow (Jackson et al. 2017)."""
+    if r is None or r.ci_method != "hksj" or r.k < 2 or r.se is None or r.se_wald is None or r.se >= r.se_wald:
+        return ()
+    return (f"HKSJ SE {r.se:.4f} is smaller than the Wald SE {r.se_wald:.4f}, so this CI is narrower than "
+            "the Wald CI; with few studies HKSJ can be implausibly narrow: read it with the ad hoc variant "
+            "(ci: hksj-adhoc), which never goes below Wald",)
 
 
 def _shared_patients(groups, registry) -> str | None:
