@@ -66,6 +66,10 @@ def test_interaction_uses_only_trials_with_both_subgroups(results):
     it = results["pi3k-akt-pfs"].interaction
     assert it.trials == ("SOLAR-1", "CAPItello-291") and it.k == 2
     assert [t.ratio for t in it.per_trial] == pytest.approx([0.65 / 0.85, 0.50 / 0.70])
+    # SOLAR-1 by hand from the published CIs: SE = ln(U/L)/(2*1.959964); z = ln(0.65/0.85)/sqrt(sum SE^2)
+    se = (math.log(0.85 / 0.50) / 3.919928, math.log(1.25 / 0.58) / 3.919928)
+    z = math.log(0.65 / 0.85) / math.hypot(*se)
+    assert it.per_trial[0].p == pytest.approx(math.erfc(abs(z) / math.sqrt(2)), rel=1e-6)
     os_it = results["pi3k-akt-os"].interaction
     assert os_it.trials == ("FAKTION",)
     assert os_it.ratio == pytest.approx(0.46 / 0.86)
@@ -171,3 +175,19 @@ def test_pool_formats(fmt, run_cli):
 def test_pool_bad_analysis_name(run_cli):
     code, _, err = run_cli("pool", "--analysis", "pi3k-pfs")
     assert code == 1 and "unknown analysis 'pi3k-pfs'" in err and "Traceback" not in err
+
+
+def test_hksj_narrower_than_wald_is_flagged_and_wider_is_not():
+    """Five near-identical studies (Q << df): the HKSJ scale Q/(k-1) shrinks the CI below Wald
+    (Jackson et al. 2017); the PI3K/AKT altered subgroup (t(2) = 4.30) is wider and not flagged."""
+    import numpy as np
+
+    from trialmeta.meta import PoolSettings, pool_many
+    from trialmeta.synthesis import _narrow_hksj
+
+    y, se = np.array([0.0, 0.01, 0.02, -0.01, 0.0]), np.full(5, 0.2)
+    r = pool_many([(y, se)], PoolSettings(method="reml", ci="hksj"), ["tight"])[0]
+    assert r.se < r.se_wald and "HKSJ CI is narrower than the Wald CI" in _narrow_hksj(r)[0]
+    wide = pool_many([(np.log([0.65, 0.50, 0.44]), np.array([0.1356, 0.1339, 0.2570]))],
+                     PoolSettings(method="reml", ci="hksj"), ["altered"])[0]
+    assert wide.se < wide.se_wald and _narrow_hksj(wide) == ()

@@ -29,6 +29,9 @@ class Settings(Model):
     subgroup_test: Literal["q-between", "moderator"] = "q-between"
     allow_approximate: bool = Field(False, description="Let HRs derived from medians or assumed "
                                                        "p-value sidedness enter the pool.")
+    allow_reconstructed: bool = Field(False, description="Let HRs from patient data reconstructed "
+                                                         "from a digitised KM figure enter the pool "
+                                                         "when no better estimate was published.")
     assessment_preference: list[Literal["irc", "bicr", "investigator", "unspecified", "not-applicable"]] = Field(
         default_factory=lambda: ["irc", "bicr", "investigator", "unspecified", "not-applicable"],
         description="Which assessment to use when a data cut reports several.")
@@ -41,6 +44,7 @@ class Overrides(Model):
     prediction: bool | None = None
     subgroup_test: Literal["q-between", "moderator"] | None = None
     allow_approximate: bool | None = None
+    allow_reconstructed: bool | None = None
     reason: str = Field(min_length=10, description="Why this analysis departs from the defaults.")
 
 

@@ -8,6 +8,7 @@ with footers stating the method, the CI type and level, the data cut used and ev
 from __future__ import annotations
 
 import html
+import re
 
 import pandas as pd
 
@@ -59,8 +60,12 @@ def evidence_rows(result) -> tuple[list[str], list[list[str]], list[bool]]:
     """Header, rows and a 'is a pooled row' flag per row."""
     frame = result.frame()
     header = [h.format(m=result.spec.measure, l=f"{result.settings.level:.0%}") for h in EVIDENCE_HEADER]
+    records = frame.to_dict(orient="records")
+    rmst = any(not fmt.missing(r.get("rmst_diff")) for r in records)  # a column only where a curve exists
+    if rmst:
+        header.insert(RMST_AT, "RMST difference (mo) [CI] at horizon")
     rows, bold = [], []
-    for r in frame.to_dict(orient="records"):
+    for r in records:
         if r["row_type"] == "study":
             rows.append(_study_cells(r, result))
             bold.append(False)
@@ -68,7 +73,21 @@ def evidence_rows(result) -> tuple[list[str], list[list[str]], list[bool]]:
             label = "Total" if r["row_type"] == "overall" else f"Subtotal: {r['subgroup_label']}"
             rows.append(_pooled_cells(r, result, label))
             bold.append(True)
+        if rmst:
+            rows[-1].insert(RMST_AT, _rmst(r))
     return header, rows, bold
+
+
+#: Position of the RMST column (after "Events exp/ctrl").
+RMST_AT = EVIDENCE_HEADER.index("Events exp/ctrl") + 1
+
+
+def _rmst(r) -> str:
+    """RMST difference (experimental - control) from a reconstructed KM figure, with its horizon."""
+    if r.get("row_type") != "study" or fmt.missing(r.get("rmst_diff")):
+        return ""
+    return (f"{r['rmst_diff']:.2f} [{r['rmst_diff_ci_low']:.2f}, {r['rmst_diff_ci_high']:.2f}] "
+            f"at {r['rmst_horizon']:.1f}")
 
 
 def comparison_rows(result) -> tuple[list[str], list[list[str]]]:
@@ -145,13 +164,21 @@ def to_markdown(result) -> str:
     return "\n".join(parts) + "\n"
 
 
+#: An estimate with its interval ("0.65 [0.50, 0.85]") or a bare interval: kept on one line in HTML.
+_INTERVAL = re.compile(r"(?:-?[0-9.]+ )?\[-?[0-9.]+, -?[0-9.]+\]")
+
+
+def _keep_whole(text: str) -> str:
+    return _INTERVAL.sub(lambda m: f'<span class="nw">{m.group(0)}</span>', text)
+
+
 def _html_table(header, rows, bold=None, cls="evidence") -> str:
     esc = html.escape
     head = "".join(f"<th>{esc(h)}</th>" for h in header)
     body = []
     for i, row in enumerate(rows):
         attr = ' class="pooled"' if bold and bold[i] else ""
-        body.append(f"<tr{attr}>" + "".join(f"<td>{esc(str(c))}</td>" for c in row) + "</tr>")
+        body.append(f"<tr{attr}>" + "".join(f"<td>{_keep_whole(esc(str(c)))}</td>" for c in row) + "</tr>")
     return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>' + "".join(body) + "</tbody></table>"
 
 
@@ -191,7 +218,15 @@ th { background: #eef1f5; }
 tr.pooled td { font-weight: bold; background: #f7f7f7; }
 .question { font-style: italic; }
 ul.notes { font-size: 9pt; color: #333; }
-@media print { body { margin: 0; font-size: 8.5pt; } section { page-break-inside: avoid; } }
+.nw { white-space: nowrap; }
+@media print {
+  body { margin: 0; font-size: 8.5pt; }
+  h1, h2, h3 { break-after: avoid; page-break-after: avoid; }
+  table { font-size: 7.5pt; }
+  tr, li { break-inside: avoid; page-break-inside: avoid; }
+  table.comparison { break-inside: avoid; page-break-inside: avoid; }
+  th, tr.pooled td { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+}
 """
 
 

@@ -27,6 +27,10 @@ def ratio(x, digits: int = 2) -> str:
         return ""
     if 0 < x < 0.005:
         return f"{x:.2g}"
+    if x >= 1e6:  # (an unbounded CI, e.g. HKSJ with k = 2, would print dozens of digits)
+        return "> 999999"
+    if x >= 1000:
+        return f"{x:.0f}"
     return f"{x:.{digits}f}"
 
 

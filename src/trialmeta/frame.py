@@ -12,6 +12,7 @@ import math
 import pandas as pd
 
 from trialmeta import effects
+from trialmeta.km import KM_COLUMNS, km_columns
 from trialmeta.schema import Result, Trial
 from trialmeta.validate import Registry
 from trialmeta.vocab import endpoint_kind
@@ -30,6 +31,8 @@ COLUMNS = [
     "responders_exp", "responders_ctrl", "responders_derived", "rate_exp", "rate_ctrl",
     "rr", "rr_ci_low", "rr_ci_high", "log_rr", "se_log_rr", "odds_ratio",
     "arm_exp", "arm_ctrl", "label", "notes",
+    # -- reconstructed from a digitised Kaplan-Meier figure (trialmeta.km)
+    *KM_COLUMNS,
 ]
 
 
@@ -62,7 +65,8 @@ def arm_n(trial: Trial, r: Result, arm: str) -> int | None:
     return n
 
 
-def result_row(trial: Trial, r: Result) -> dict:
+def result_row(trial: Trial, r: Result, recon=None) -> dict:
+    """One row of the tidy table; ``recon`` is the result's reconstructed KM figure, if any."""
     pop = next(p for p in trial.populations if p.key == r.population)
     cut = next(c for c in trial.data_cuts if c.key == r.data_cut)
     pub = next(p for p in trial.publications if p.key == cut.publication)
@@ -90,6 +94,8 @@ def result_row(trial: Trial, r: Result) -> dict:
     row.update(log_hr=None, se=None, derivation="none", derivation_detail=None, approximate=False)
     if endpoint_kind(r.endpoint) == "time-to-event":
         d = derive_hr(r)
+        if recon is not None and (d is None or d.method == "medians-exp"):
+            d = recon.as_derivation()  # below p + events, above medians (methods.md section 1)
         if d is not None:
             row.update(log_hr=d.log_estimate, se=d.se, derivation=d.method, derivation_detail=d.detail,
                        approximate=d.approximate)
@@ -99,6 +105,7 @@ def result_row(trial: Trial, r: Result) -> dict:
         derived = " (responders derived from published %)" if r.responders_derived else ""
         row.update(rr=rr, rr_ci_low=lo, rr_ci_high=hi, log_rr=d.log_estimate, se_log_rr=d.se,
                    derivation=d.method, derivation_detail=d.detail + derived)
+    row.update(km_columns(recon))
     return row
 
 
@@ -110,7 +117,8 @@ def _p_text(r: Result) -> str | None:
 
 def results_frame(registry: Registry) -> pd.DataFrame:
     """The tidy results table of a validated registry, in file order within each trial."""
-    rows = [result_row(t.trial, r) for t in registry.trials for r in t.trial.results]
+    rows = [result_row(t.trial, r, registry.curves.get((t.trial.id, i)))
+            for t in registry.trials for i, r in enumerate(t.trial.results)]
     frame = pd.DataFrame(rows)
     for col in COLUMNS:
         if col not in frame:

@@ -50,15 +50,16 @@ class Reconstruction:
                              severity="warning") for arm in ARMS for note in self.ipd[arm].notes)
 
     def as_derivation(self):
-        """The HR as a :class:`trialmeta.effects.Derivation` (method ``"reconstructed-ipd"``,
-        marked approximate) for an analysis that asks for reconstructed IPD."""
+        """The HR as a :class:`trialmeta.effects.Derivation` (method ``"reconstructed-ipd"``).
+
+        Not flagged approximate: it has its own gate, an analysis's ``allow_reconstructed``."""
         from trialmeta.effects import Derivation
 
         a, e, c = self.analysis, self.analysis.experimental, self.analysis.control
         detail = (f"Cox model (Efron ties) on patient data reconstructed from the digitised KM curve "
                   f"(Guyot 2012, {_EVENT_TIMES_LABEL[self.event_times]}): {e.n} and {c.n} patients, "
                   f"{e.events} and {c.events} events; SE from the model")
-        return Derivation(a.log_hr, a.se_log_hr, "reconstructed-ipd", detail, approximate=True)
+        return Derivation(a.log_hr, a.se_log_hr, "reconstructed-ipd", detail)
 
     def to_dict(self) -> dict:
         """The JSON record: exactly :data:`JSON_KEYS`; ``None`` for a median not reached."""

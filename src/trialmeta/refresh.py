@@ -114,11 +114,9 @@ def _previous_evidence(out: Path) -> dict | None:
 
 
 def _curve_files(registry) -> list[str]:
-    try:
-        from trialmeta.km_outputs import curve_files
-    except ImportError:
-        return []
-    return curve_files(registry)
+    from trialmeta.km import curve_files
+
+    return [io.display(p) for p in curve_files(registry)]
 
 
 def _write_tables(stage: Path, results, history) -> None:
@@ -144,9 +142,8 @@ def _write_figures(stage: Path, results, registry, history) -> int:
 
 
 def _write_km(stage: Path, registry) -> int:
-    try:
-        from trialmeta.km_outputs import write_km
-    except ImportError:
-        return 0
-    return len(write_km(registry, stage / "km"))
+    from trialmeta.km import write_km
+
+    write_km(registry, stage / "km")
+    return len(registry.curves)
 

@@ -41,6 +41,8 @@ def study_display(study, level: float) -> tuple[float | None, float | None, floa
     if row.get("derivation") == "hr-ci" and math.isclose(row.get("ci_level") or 0, level):
         return row["hr"], row["ci_low"], row["ci_high"], "published"
     est, lo, hi = ci_from_log(study.log_est, study.se, level)
+    if row.get("derivation") == "reconstructed-ipd":  # the Cox HR, not a published point estimate
+        return est, lo, hi, "Cox model on reconstructed patient data"
     if row.get("derivation") == "hr-ci":
         return row["hr"], lo, hi, f"recomputed at {level:.0%} from the published {row['ci_level']:.0%} CI"
     return (row["hr"] if _ok(row.get("hr")) else est), lo, hi, f"computed from SE ({row['derivation']})"
@@ -67,6 +69,8 @@ def _study_record(result, group, study, weight) -> dict:
         "responders_ctrl": row["responders_ctrl"], "median_exp": row["median_exp"],
         "median_ctrl": row["median_ctrl"], "immature": row["immature"], "adjusted": row["adjusted"],
         "approximate": row["approximate"], "assessment": row["assessment"],
+        **{k: row.get(k) for k in ("responders_derived", "data_cut_label", "rmst_horizon", "rmst_diff",
+                                   "rmst_diff_ci_low", "rmst_diff_ci_high")},
     }
 
 
@@ -148,7 +152,7 @@ def analysis_dict(result) -> dict:
         inter = {key: it.ratio, "ci_low": it.ci_low, "ci_high": it.ci_high, "p": it.p, "k": it.k,
                  "trials": list(it.trials), "subgroups": list(spec.interaction),
                  "per_trial": [{"trial": t.trial, "ratio": t.ratio, "ci_low": t.ci_low, "ci_high": t.ci_high,
-                                "log_ratio": t.log_ratio, "se": t.se} for t in it.per_trial],
+                                "log_ratio": t.log_ratio, "se": t.se, "p": t.p} for t in it.per_trial],
                  "tau2": it.pooled.tau2, "q": it.pooled.q, "q_p": it.pooled.q_p}
     return {
         "name": spec.name, "title": spec.title, "question": spec.question, "endpoint": spec.endpoint,

@@ -193,6 +193,23 @@ class Landmark(Model):
     ctrl: Percent
 
 
+class KaplanMeier(Model):
+    """A published Kaplan-Meier figure, digitised, for reconstructing patient data (Guyot 2012).
+
+    Both CSV paths are relative to the trial file; formats in :mod:`trialmeta.digitised`.
+    """
+
+    curves: str = Field(description="CSV of arm,time,survival points read off the figure.")
+    at_risk: str = Field(description="CSV of arm,time,n_at_risk: the table printed under the figure.")
+    source: Key = Field(description="Publication key of the figure.")
+    figure: str = Field(min_length=1, description="Where in the source, e.g. 'Figure 2A'.")
+    survival_scale: Literal["auto", "proportion", "percent"] = "auto"
+    event_times: Literal["spread", "click"] = Field(
+        "spread", description="Where reconstructed events fall between digitised points.")
+    horizon: Positive | None = Field(None, description="RMST horizon; default: the last time both arms "
+                                                       "have patients at risk.")
+
+
 class Result(Model):
     population: Key
     endpoint: Endpoint
@@ -226,6 +243,7 @@ class Result(Model):
     responders_derived: bool = Field(False, description="Responder counts computed from % x n, not published.")
     landmarks: list[Landmark] = Field(default_factory=list)
     immature: bool = False
+    km: KaplanMeier | None = Field(None, description="Digitised Kaplan-Meier figure of this result.")
     # -- provenance
     sources: list[Key] = Field(min_length=1, description="Publication keys for every number in this result.")
     provenance: dict[str, list[Key]] = Field(

@@ -75,6 +75,9 @@ def _usable(row: dict, measure: str, settings: Settings) -> str | None:
         return None if row.get("log_rr") is not None else "no responder counts per arm"
     if row.get("derivation") in (None, "none"):
         return "no CI, p-value, O-E/V or events reported, so no standard error"
+    if row.get("derivation") == "reconstructed-ipd" and not settings.allow_reconstructed:
+        return "only an HR from reconstructed patient data (digitised KM figure); the analysis does " \
+               "not allow reconstructed IPD (allow_reconstructed)"
     if row.get("approximate") and not settings.allow_approximate:
         return f"only an approximate SE ({row['derivation']}: {row['derivation_detail']}); " \
                "the analysis does not allow approximations"

@@ -79,6 +79,7 @@ class TrialInteraction:
     ratio: float
     ci_low: float
     ci_high: float
+    p: float  # two-sided Wald test of no interaction in this trial
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,8 @@ def interaction(pairs: Sequence[tuple], settings: PoolSettings | None = None) ->
     pooled = pool_many([(d, se)], s, ["interaction"])[0]
     z = stats.norm.isf((1.0 - s.level) / 2)
     per = tuple(TrialInteraction(t, float(di), float(si), math.exp(di), math.exp(di - z * si),
-                                 math.exp(di + z * si)) for t, di, si in zip(trials, d, se))
+                                 math.exp(di + z * si), float(2.0 * stats.norm.sf(abs(di / si))))
+                for t, di, si in zip(trials, d, se))
     return Interaction(pooled.log_est, pooled.se, pooled.est, pooled.ci_low, pooled.ci_high,
                        pooled.p, pooled.k, trials, per, pooled)
 

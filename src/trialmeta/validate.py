@@ -8,7 +8,7 @@ upper bound 0.45 (got [0.97, 0.45])``.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -31,12 +31,15 @@ class LoadedTrial:
     trial: Trial
     file: str
     lines: dict
+    path: Path | None = None  # the file itself, for files it refers to (digitised curves)
 
 
 @dataclass(frozen=True)
 class Registry:
     trials: tuple[LoadedTrial, ...]
     warnings: tuple[Problem, ...]
+    #: (trial id, result index) -> :class:`trialmeta.reconstruct.Reconstruction` of its KM figure
+    curves: dict = field(default_factory=dict)
 
     def by_id(self, trial_id: str) -> Trial:
         for t in self.trials:
@@ -68,10 +71,16 @@ def load_registry(path: Path) -> Registry:
             others = [o.file for o in loaded if o.trial.id == t.trial.id and o is not t]
             problems.append(Problem(t.file, line_for(t.lines, ("id",)), "id",
                                     f"duplicate trial id {t.trial.id!r} (also in {', '.join(others)})"))
+    curves = {}
+    if not errors_only(problems) and any(r.km for t in loaded for r in t.trial.results):
+        from trialmeta.km import load_curves  # (imports lifelines: only when a trial has a curve)
+
+        curves, km_problems = load_curves(loaded)
+        problems.extend(km_problems)
     if errors_only(problems):
         raise InputError(problems)
     loaded.sort(key=lambda t: t.trial.id)
-    return Registry(tuple(loaded), tuple(sorted(warnings_only(problems))))
+    return Registry(tuple(loaded), tuple(sorted(warnings_only(problems))), curves)
 
 
 def check_file(file: Path) -> tuple[LoadedTrial | None, list[Problem]]:
@@ -87,7 +96,7 @@ def check_file(file: Path) -> tuple[LoadedTrial | None, list[Problem]]:
         trial = Trial.model_validate(data)
     except ValidationError as exc:
         return None, schema_problems(exc, name, lines)
-    loaded = LoadedTrial(trial, name, lines)
+    loaded = LoadedTrial(trial, name, lines, Path(file))
     return loaded, list(check_trial(loaded))
 
 
