@@ -13,7 +13,20 @@ from pathlib import Path
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "load_trials", "results_frame"]
+__all__ = ["__version__", "load_trials", "results_frame", "analyse", "pool", "pool_many", "PoolSettings",
+           "forest_plot", "reconstruct"]
+
+#: Public names imported on first use (PyMARE, matplotlib and lifelines load only when needed).
+_LAZY = {"pool": "trialmeta.meta", "pool_many": "trialmeta.meta", "PoolSettings": "trialmeta.meta",
+         "forest_plot": "trialmeta.forest", "reconstruct": "trialmeta.reconstruct"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'trialmeta' has no attribute {name!r}")
 
 
 def load_trials(path: str | Path = "trials"):
@@ -41,3 +54,30 @@ def results_frame(registry_or_path="trials"):
 
     registry = registry_or_path if isinstance(registry_or_path, Registry) else load_trials(registry_or_path)
     return _frame(registry)
+
+
+def analyse(trials: str | Path = "trials", analyses: str | Path | None = None, *, as_of: str | None = None,
+            only: str | None = None) -> dict:
+    """Run the analyses of ``analyses`` (default ``<trials>/analyses.yaml``) on the registry.
+
+    Returns
+    -------
+    dict
+        Analysis name -> frozen :class:`trialmeta.synthesis.AnalysisResult`; its ``summary``
+        is a pandas DataFrame with log and ratio scales and the CI level in the column names.
+
+    Examples
+    --------
+    >>> import trialmeta
+    >>> r = trialmeta.analyse("trials", only="capivasertib-pfs")["capivasertib-pfs"]
+    >>> r.summary[["group", "k"]].to_dict("records")
+    [{'group': 'all', 'k': 2}]
+    """
+    from trialmeta.analyses import load_analyses
+    from trialmeta.synthesis import run_analyses
+
+    registry = load_trials(trials)
+    spec_file = Path(analyses) if analyses is not None else Path(trials) / "analyses.yaml"
+    spec, lines = load_analyses(spec_file)
+    results = run_analyses(registry, spec, as_of=as_of, only=only, spec_file=str(spec_file), lines=lines)
+    return {r.name: r for r in results}

@@ -291,4 +291,8 @@ def summary_frame(results: Sequence[GroupResult]) -> pd.DataFrame:
     """Stack the ``.summary`` rows of several results (e.g. leave-one-out) into one tidy frame."""
     if not results:
         return pd.DataFrame()
-    return pd.concat([r.summary for r in results], ignore_index=True)
+    frames = [r.summary for r in results]
+    if not frames:
+        return pd.DataFrame()
+    # (records, not pd.concat, which warns on all-NA columns such as the PI for k = 2)
+    return pd.DataFrame([rec for f in frames for rec in f.to_dict(orient="records")], columns=frames[0].columns)

@@ -73,9 +73,12 @@ class AnalysisResult:
 
     @property
     def summary(self) -> pd.DataFrame:
-        rows = [g.pooled.summary.assign(subgroup=g.key) for g in (*self.groups, self.overall)
-                if g is not None and g.pooled is not None]
-        return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+        """One row per pooled group (log and ratio scales; the CI level in the column names)."""
+        frames = [g.pooled.summary for g in (*self.groups, self.overall) if g is not None and g.pooled is not None]
+        if not frames:
+            return pd.DataFrame()
+        # (records, not pd.concat: all-NA columns such as the PI for k = 2 keep their float dtype)
+        return pd.DataFrame([rec for f in frames for rec in f.to_dict(orient="records")], columns=frames[0].columns)
 
 
 def to_pool_settings(s: Settings) -> PoolSettings:
