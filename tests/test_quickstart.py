@@ -1,0 +1,47 @@
+"""The README's quick start: `make refresh` and `make test` set up .venv on a fresh clone.
+
+A dry run (`make -n`) in a copy of the repository without .venv shows what a new user's
+machine will do; CI (.ci/run) runs `make test` itself on a clean clone for real.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import ROOT
+
+pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+
+
+@pytest.fixture(scope="module")
+def fresh(tmp_path_factory):
+    work = tmp_path_factory.mktemp("clone")
+    for name in ("Makefile", "pyproject.toml"):
+        shutil.copy(ROOT / name, work / name)
+    return work
+
+
+def dry_run(work, target: str) -> list[str]:
+    done = subprocess.run(["make", "-n", target, "PYTHON=python3"], cwd=work, capture_output=True,
+                          text=True, timeout=60, check=True)
+    return done.stdout.splitlines()
+
+
+@pytest.mark.parametrize("target, last", [("refresh", ".venv/bin/trialmeta refresh"),
+                                          ("test", ".venv/bin/python -m pytest")])
+def test_each_quick_start_command_creates_the_venv_installs_and_runs(fresh, target, last):
+    lines = dry_run(fresh, target)
+    assert any(re.search(r"python3 -m venv \.venv$", s) for s in lines), lines
+    assert any("pip install" in s and "-e '.[test]'" in s for s in lines), lines
+    assert lines[-1] == last
+
+
+def test_an_installed_venv_is_reused(fresh):
+    (fresh / ".venv" / "bin").mkdir(parents=True)
+    (fresh / ".venv" / "bin" / "python").touch()
+    (fresh / ".venv" / ".installed-stamp").touch()
+    assert dry_run(fresh, "refresh") == [".venv/bin/trialmeta refresh"]
