@@ -122,7 +122,7 @@ def footers(result) -> list[str]:
              f"for k >= 3" + ("" if s.prediction else " (not requested)") + ".",
              "SE of each study from its published CI: (ln upper - ln lower) / (2 z) (Parmar 1998 eq. 7) unless "
              "'SE from' says otherwise; * = CI computed from the derived SE, not published.",
-             f"Data cut: for each population the latest data cut with a usable estimate"
+             "Data cut: for each population the latest data cut with a usable estimate"
              + (f", published on or before {result.as_of}" if result.as_of else "") + "."]
     if result.spec.settings is not None:
         lines.append(f"Departure from the default settings: {result.spec.settings.reason}")
@@ -219,6 +219,7 @@ tr.pooled td { font-weight: bold; background: #f7f7f7; }
 .question { font-style: italic; }
 ul.notes { font-size: 9pt; color: #333; }
 .nw { white-space: nowrap; }
+@media screen and (max-width: 800px) { table { display: block; overflow-x: auto; } }
 @media print {
   body { margin: 0; font-size: 8.5pt; }
   h1, h2, h3 { break-after: avoid; page-break-after: avoid; }

@@ -94,10 +94,11 @@ def methods_section(spec_defaults) -> str:
 
 
 def _markdown(md: str) -> str:
-    """The small Markdown subset the changelog uses: headings, bullets, bold."""
+    """The small Markdown subset the changelog uses: headings, bullets, bold, `code`."""
     out, in_list = [], False
     for line in md.splitlines():
         text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", esc(line))
+        text = re.sub(r"`([^`]+)`", r"<code>\1</code>", text)
         if line.startswith("- "):
             if not in_list:
                 out.append("<ul>")
@@ -155,10 +156,15 @@ def report_html(registry, results, indirect, history, changelog_md: str, as_of: 
 
 
 REPORT_STYLE = """
-header nav ol { columns: 2; font-size: 9.5pt; }
+p, ul { max-width: 75em; }
+header nav ol { columns: 2; column-gap: 3em; font-size: 9.5pt; max-width: none; }
+header nav li { break-inside: avoid; }
 figure.figure { margin: 0.8em 0; max-width: 100%; overflow-x: auto; }
 figure.figure svg { max-width: 100%; height: auto; }
 section.analysis, #trials article { border-top: 2px solid #334; padding-top: 0.4em; margin-top: 1.6em; }
 h3 small { font-weight: normal; color: #555; }
-@media print { figure.figure { page-break-inside: avoid; } section.analysis { page-break-before: always; } }
+@media print {
+  figure.figure { overflow: visible; break-inside: avoid; page-break-inside: avoid; }
+  section.analysis { break-before: page; page-break-before: always; }
+}
 """
