@@ -16,10 +16,13 @@ import pytest
 from conftest import TRIALS
 from trialmeta import fmt
 from trialmeta.analyses import load_analyses
-from trialmeta.forest_grid import MAX_SIDE, MIN_SIDE
+from trialmeta.forest_columns import _tw
+from trialmeta.forest_grid import place
+from trialmeta.forest_spec import MAX_SIDE, MIN_SIDE
 from trialmeta.forest_layout import analysis_spec, forest_layout, forest_scene
-from trialmeta.forest_text import favours, log_axis, study_flags
-from trialmeta.scene import Markers, Polygon
+from trialmeta.forest_axis import log_axis
+from trialmeta.forest_text import favours, study_flags
+from trialmeta.scene import Arrow, Markers, Polygon
 from trialmeta.synthesis import ACROSS_TRIAL_CAVEAT, run_analyses
 from trialmeta.trial_forest import forest_endpoints, trial_spec
 from trialmeta.validate import load_registry
@@ -91,11 +94,33 @@ def test_diamonds_sit_on_the_pooled_estimates(results):
     for name, r in results.items():
         frame = r.frame()
         pooled = frame[frame["row_type"].isin(["pooled", "overall"])]
-        diamonds = forest_scene(r).items(Polygon, "diamond")
+        scene = forest_scene(r)
+        lim = scene.panel("plot").x.lim
+        diamonds = scene.items(Polygon, "diamond")
         assert len(diamonds) == len(pooled), name
         for d, (est, lo, hi) in zip(diamonds, zip(pooled["est"], pooled["ci_low"], pooled["ci_high"])):
-            assert d.xs[1] == d.xs[3] == est and (d.xs[0], d.xs[2]) == (lo, hi), name
-            assert d.ys[0] == d.ys[2] and d.ys[1] < d.ys[0] < d.ys[3]
+            y = min(d.ys) / 2 + max(d.ys) / 2
+            widest = [x for x, v in zip(d.xs, d.ys) if v in (min(d.ys), max(d.ys))]
+            assert widest == [est, est], name  # widest at the pooled estimate
+            if lim[0] <= lo and hi <= lim[1]:  # a whole diamond: tips at the CI limits
+                assert (d.xs[0], d.xs[2]) == (lo, hi) and d.ys[0] == d.ys[2] == pytest.approx(y), name
+            else:
+                assert lim[0] <= min(d.xs) and max(d.xs) <= lim[1], name
+
+
+def test_a_diamond_wider_than_the_axis_is_cut_with_an_arrow(results):
+    """HKSJ with two studies: standard-risk 0.54 [0.04, 7.03] must not squeeze the studies
+    (0.33-1.16) into a sliver; the axis stays one scale beyond the studies' and the diamond is cut."""
+    r = results["carfilzomib-pfs-cytogenetics"]
+    placed = forest_layout(r)
+    assert placed.axis.lim == (0.1, 10.0)  # studies need 0.2-5; pooled CIs may add one scale
+    scene = forest_scene(r)
+    wide = scene.items(Polygon, "diamond")[1]
+    hi = r.groups[1].pooled.ci_high
+    assert len(wide.xs) == 5 and min(wide.xs) > 0.1 and max(wide.xs) == hi  # cut on the left only
+    (arrow,) = scene.items(Arrow, "diamond-arrow")
+    assert arrow.x1 == 0.1 and arrow.x0 == pytest.approx(min(wide.xs))  # the arrow carries the cut end on
+    assert arrow.y == pytest.approx((min(wide.ys) + max(wide.ys)) / 2)
 
 
 def test_axis_is_log_and_holds_every_estimate(results):
@@ -113,6 +138,48 @@ def test_tick_sets_are_readable():
     assert log_axis([1.2, 1.4], 1.8).ticks == (0.5, 0.7, 1.0, 1.5, 2.0)
     assert log_axis([0.04, 7.0], 1.8).ticks == (0.02, 0.1, 1.0, 10.0, 50.0)
     assert log_axis([0.001, 500], 1.8).lim == (0.01, 100.0)
+
+
+def test_pooled_cis_widen_the_axis_by_one_scale_at_most():
+    studies = [0.33, 0.70, 1.16, 0.44, 0.66, 0.58]
+    assert log_axis(studies, 1.8).lim == (0.2, 5.0)
+    assert log_axis(studies, 1.8, soft=[0.04, 7.03]).lim == (0.1, 10.0)  # not 0.02-50
+    assert log_axis(studies, 1.8, soft=[0.11, 3.24]).lim == (0.1, 10.0)  # a diamond that fits, fits
+    assert log_axis(studies, 1.8, soft=[0.5, 1.5]).lim == (0.2, 5.0)  # never narrower than the studies
+    assert log_axis([], 1.8, soft=[0.01, 90]).lim == (0.2, 5.0)
+
+
+def test_every_figure_fits_a_double_journal_column(registry, results):
+    """17.5 cm: a 7 in figure is shrunk to 98% and its 7 pt text to 6.9 pt."""
+    limit = 17.5 / 2.54
+    for name, r in results.items():
+        assert forest_layout(r).width <= limit, name
+    for t, e in forest_endpoints(registry):
+        assert place(trial_spec(registry, t, e, results=list(results.values()))).width <= limit, (t, e)
+
+
+def test_subtotal_labels_run_into_the_empty_population_cell(results):
+    """'Subtotal (95% CI)ᵃᵇ' (bold, with footnote marks) does not widen the study column: it
+    runs on over the population cell, empty in pooled rows, unwrapped."""
+    placed = forest_layout(results["carfilzomib-pfs-cytogenetics"])
+    x0, x1 = placed.columns["study"]
+    for pr in placed.rows:
+        if pr.row.kind == "pooled":
+            label = pr.row.cells["study"]
+            assert pr.lines["study"] == [label]
+            assert _tw(label, "bold") > x1 - x0  # wider than its own column ...
+            assert x0 + _tw(label, "bold") <= placed.columns["population"][1]  # ... but not than the two
+        elif pr.row.kind == "study":
+            assert all(_tw(line) <= x1 - x0 + 1e-9 for line in pr.lines["study"])
+
+
+def test_titles_wrap_into_even_lines(results):
+    """No title ends in a lone word ('... by pathway / status')."""
+    for name, r in results.items():
+        title = forest_layout(r).title
+        if len(title) > 1:
+            assert _tw(title[-1], "bold", 8.5) > 0.5 * _tw(title[0], "bold", 8.5), (name, title)
+    assert forest_layout(results["pi3k-akt-pfs"]).title[-1] != "status"
 
 
 def test_squares_area_is_proportional_to_weight(results):
@@ -242,7 +309,12 @@ def test_trial_forest_keeps_rows_without_ci(registry):
     assert rows["pearl/esr1-wt"].cells["est"] == "1.11 [no CI]" and not rows["pearl/esr1-wt"].filled
     assert len({r.side for r in rows.values()}) == 1  # no events or n: equal markers, and said so
     assert any("equal size" in t for _, t in spec.footnotes)
-    assert spec.favours[1] == "Favours Capecitabine"
+    assert spec.favours == ("Favours palbociclib + endocrine therapy", "Favours capecitabine")  # as in the text
+    assert spec.subtitle.startswith("Palbociclib + endocrine therapy (exemestane in cohort 1, fulvestrant in "
+                                    "cohort 2) vs capecitabine.")
+    (c2,) = [t for _, t in spec.footnotes if "<" in t]
+    assert c2.endswith("No CI published (P < 0.0001 reported).")  # not 'P = <0.0001'
+    assert trial_spec(registry, "aspire", "OS").favours == ("Favours KRd", "Favours Rd")
     with pytest.raises(ValueError, match="at least 2"):
         trial_spec(registry, "aspire", "ORR")
 
@@ -252,6 +324,8 @@ def test_trial_forest_prints_each_within_trial_interaction_once(registry, result
     (line,) = [r.text for r in spec.rows if r.role == "interaction"]
     assert line.startswith("Within-trial interaction (ratio of HRs, PIK3CA-mutated cohort vs PIK3CA-non-mutated "
                            "cohort): 0.76 [0.48, 1.22]")
-    assert line.endswith("analyses pi3k-akt-pfs, pi3k-akt-pfs-confirmed-negative)")
+    assert line.rstrip("ᵃᵇᶜᵈᵉᶠ").endswith("0.76 [0.48, 1.22], P = 0.26")  # with its P
+    assert "Within-trial interaction as computed in analyses pi3k-akt-pfs, pi3k-akt-pfs-confirmed-negative." in \
+        [t for _, t in spec.footnotes]
     cdx = next(r for r in spec.rows if r.key == "solar-1/cdx-positive")
     assert cdx.cells["cut"].startswith("\u2014")  # neither cut-off nor publication date: no year invented

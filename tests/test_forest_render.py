@@ -24,6 +24,7 @@ from trialmeta.trial_forest import trial_forests  # noqa: E402
 from trialmeta.validate import load_registry  # noqa: E402
 
 MIN_POINTS = 7.0
+DOUBLE_COLUMN = 17.5 / 2.54  # inches: a figure this wide prints at 100%, so 7 pt stays 7 pt
 
 
 def draw(scene, save_dir=None, name="figure"):
@@ -79,7 +80,7 @@ def test_every_analysis_renders_without_overlap(results, save_figures):
         fig = draw(forest_scene(r), save_figures, r.name)
         try:
             assert_no_overlap(fig)
-            assert fig.get_size_inches()[0] <= 7.25, r.name  # a double journal column
+            assert fig.get_size_inches()[0] <= DOUBLE_COLUMN, r.name  # a double journal column
         finally:
             close(fig)
 
@@ -91,7 +92,7 @@ def test_every_trial_forest_renders_without_overlap(registry, results, save_figu
         fig = draw(scene, save_figures, f"trial-{trial}-{endpoint.lower()}")
         try:
             assert_no_overlap(fig)
-            assert fig.get_size_inches()[0] <= 7.25
+            assert fig.get_size_inches()[0] <= DOUBLE_COLUMN
         finally:
             close(fig)
 

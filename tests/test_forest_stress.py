@@ -13,6 +13,7 @@ import pytest
 
 from trialmeta import fmt
 from trialmeta.analyses import Analysis, Settings
+from trialmeta.forest_spec import MIN_PLOT, MIN_WRAP
 from trialmeta.forest_layout import analysis_spec, forest_layout, forest_scene
 from trialmeta.meta import PoolSettings, pool_many
 from trialmeta.scene import Arrow, Markers, Polygon, text_width
@@ -108,7 +109,7 @@ def test_45_rows_grow_the_figure_in_order():
     assert ys == sorted(ys) and len(set(ys)) == len(ys)
     assert all(b.y - a.y >= (a.height + b.height) / 2 - 1e-9 for a, b in zip(big.rows, big.rows[1:]))
     assert big.height - small.height > 40 * 0.19  # 40 more rows of at least ~0.2 in
-    assert big.width <= 7.25  # grows down, not across
+    assert big.width <= 17.5 / 2.54  # grows down, not across: a double journal column
 
 
 def test_long_label_is_wrapped_and_the_row_grows():
@@ -122,6 +123,22 @@ def test_long_label_is_wrapped_and_the_row_grows():
     x0, x1 = placed.columns["population"]
     assert all(text_width(line, 7.0) <= x1 - x0 + 1e-9 for line in lines)
     assert first.height >= len(lines) * 0.125
+    assert placed.width <= 17.5 / 2.54
+    assert all(len(p.lines["study"]) == 1 for p in placed.rows if p.row.kind == "study")  # labels never wrap
+
+
+def test_wide_columns_wrap_the_population_not_the_study_labels():
+    """An estimate column made wide by a degenerate CI ('0.99 [2.9e-17, > 999999]') takes its
+    room from the population column, never from 'TRIAL-03 2020ᵃ'."""
+    label = "A population label long enough to need wrapping over several lines " * 2
+    result = synthetic({"a": [_study(1, 0.05, 0.004, 0.6, label=label), _study(2, 20.0, 1.5, 260.0),
+                              _study(3, 1.11), _study(4, None)], "b": [_study(5, 0.9, 0.7, 1.2)]})
+    placed = forest_layout(result)
+    x0, x1 = placed.columns["population"]
+    assert x1 - x0 <= MIN_WRAP + 1e-9  # the population column gave all it could ...
+    assert placed.plot[1] - placed.plot[0] == pytest.approx(MIN_PLOT)  # ... before the figure widened
+    assert placed.width <= 7.25
+    assert all(len(p.lines["study"]) == 1 for p in placed.rows if "study" in p.lines)
 
 
 def test_extreme_hrs_end_in_arrows():

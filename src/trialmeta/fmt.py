@@ -25,6 +25,8 @@ def ratio(x, digits: int = 2) -> str:
     """A ratio (HR, RR) to two decimals; very small values keep two significant digits."""
     if missing(x):
         return ""
+    if 0 < x < 0.001:  # (an unbounded lower limit would print as 2.9e-17)
+        return "< 0.001"
     if 0 < x < 0.005:
         return f"{x:.2g}"
     if x >= 1e6:  # (an unbounded CI, e.g. HKSJ with k = 2, would print dozens of digits)

@@ -28,7 +28,8 @@ def forest_plot(result, ax=None, **options):
     result : trialmeta.synthesis.AnalysisResult
     ax : matplotlib.axes.Axes, optional
         Draw inside this axes (its area is split into the table and the plot); by default a
-        new figure sized to the content (7 in wide, height growing with the rows).
+        new figure sized to the content (6.85 in wide, within a 17.5 cm double journal
+        column; height growing with the rows).
     **options
         ``pooled_line`` (bool, default True): dashed line at each pooled estimate;
         ``width`` (inches).

@@ -21,9 +21,9 @@ import math
 from types import SimpleNamespace
 
 from trialmeta import fmt
-from trialmeta.forest_grid import (FIXED_SIDE, MAX_SIDE, MIN_SIDE, Column, ForestSpec, Placed, RefLine, Row,
-                                   place)
+from trialmeta.forest_grid import Placed, place
 from trialmeta.forest_scene import to_scene
+from trialmeta.forest_spec import FIXED_SIDE, MAX_SIDE, MIN_SIDE, Column, ForestSpec, RefLine, Row
 from trialmeta.forest_text import (Footnotes, estimate_text, events_n, favours, ok, statistics_lines,
                                    study_flags, weight_text, year)
 from trialmeta.report_data import describe_method
@@ -63,7 +63,7 @@ def _sum(values):
 
 
 def _columns(measure: str, level: float, counts: bool, pooled: bool) -> tuple[Column, ...]:
-    cols = [Column("study", ("Study or", "subgroup"), "left", wrap=1.3, role="label"),
+    cols = [Column("study", ("Study or", "subgroup"), "left", wrap=1.3, role="label", overflow=True),
             Column("population", ("Population",), "left", wrap=1.3, role="population")]
     if counts:
         cols += [Column("exp", ("Exp.",), "left", "center", role="counts"),
@@ -118,7 +118,8 @@ def analysis_spec(result, *, pooled_line: bool = True, width: float | None = Non
     pooled_line : bool
         Draw a dashed line at each pooled estimate, spanning the rows it summarises.
     width : float, optional
-        Figure width in inches (default 7, a double journal column; wider if needed).
+        Figure width in inches (default 6.85, within a 17.5 cm double journal column; wider
+        only if even the tightest wrapping leaves the plot column too narrow).
     """
     spec, frame = result.spec, result.frame()
     measure, level, pooled = spec.measure, result.settings.level, spec.pooled

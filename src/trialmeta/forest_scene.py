@@ -3,13 +3,18 @@
 Two panels: ``table`` covers the figure in inches (y down from the top) and holds every text
 and rule; ``plot`` has the log x axis (ratio units) and the same y values, and holds the
 null line, the dashed reference lines, CIs (with arrow heads where they run past the axis),
-squares, diamonds and prediction-interval bars. Item roles name what each item is, for tests.
+squares, diamonds (cut square short of the axis edge, with an arrow, where the pooled CI runs
+past it) and prediction-interval bars. Item roles name what each item is, for tests.
 """
 
 from __future__ import annotations
 
-from trialmeta.forest_grid import DIAMOND, LINE, MARGIN, TITLE, Placed, header_lines
-from trialmeta.forest_text import FONT, LogAxis, ok
+import math
+
+from trialmeta.forest_axis import LogAxis
+from trialmeta.forest_grid import Placed, header_lines
+from trialmeta.forest_spec import DIAMOND, LINE, MARGIN, TITLE
+from trialmeta.forest_text import FONT, ok
 from trialmeta.scene import Arrow, Axis, Line, Markers, Panel, Polygon, Scene, Text
 
 def _text_lines(items: list, lines: list, x: float, yc: float, ha: str, role: str, bold=False, size=FONT):
@@ -78,6 +83,46 @@ def _interval(items: list, axis: LogAxis, lo: float, hi: float, y: float, role: 
         items.append(Arrow(lim_hi / inside, lim_hi, y, width=width, role=f"{role}-arrow"))
 
 
+def diamond_outline(axis: LogAxis, est: float, lo: float, hi: float, y: float, h: float) -> tuple[tuple, tuple]:
+    """Vertices (xs, ys) of a diamond from ``lo`` to ``hi``, widest (half-height ``h``) at
+    ``est``: left tip, top, right tip, bottom. An end running past the axis is cut square
+    short of the edge (:func:`cut_points`), where an arrow takes over; sides stay straight on
+    the log scale."""
+    cut_lo, cut_hi = cut_points(axis)
+    mid = min(max(est, cut_lo), cut_hi)
+    left = [(lo, y)] if lo >= axis.lim[0] else [(cut_lo, y + _side(lo, est, cut_lo, h)),
+                                                 (cut_lo, y - _side(lo, est, cut_lo, h))]
+    right = [(hi, y)] if hi <= axis.lim[1] else [(cut_hi, y - _side(hi, est, cut_hi, h)),
+                                                  (cut_hi, y + _side(hi, est, cut_hi, h))]
+    pts = [*left, (mid, y - h), *right, (mid, y + h)]
+    return tuple(x for x, _ in pts), tuple(v for _, v in pts)
+
+
+def cut_points(axis: LogAxis) -> tuple[float, float]:
+    """Where arrows start: 6% of the axis inside each end."""
+    shaft = (axis.lim[1] / axis.lim[0]) ** 0.06
+    return axis.lim[0] * shaft, axis.lim[1] / shaft
+
+
+def _side(tip: float, est: float, x: float, h: float) -> float:
+    """Half-height at ``x`` of a diamond side running from ``tip`` (0) to ``est`` (``h``)."""
+    if est == tip:
+        return h
+    t = (math.log(x) - math.log(tip)) / (math.log(est) - math.log(tip))
+    return h * min(max(t, 0.0), 1.0)
+
+
+def _diamond(axis: LogAxis, est: float, lo: float, hi: float, y: float, h: float) -> list:
+    xs, ys = diamond_outline(axis, est, lo, hi, y, h)
+    items = [Polygon(xs, ys, role="diamond")]
+    cut_lo, cut_hi = cut_points(axis)
+    if lo < axis.lim[0]:  # the CI runs past the axis: an arrow carries the cut end on
+        items.append(Arrow(cut_lo, axis.lim[0], y, role="diamond-arrow"))
+    if hi > axis.lim[1]:
+        items.append(Arrow(cut_hi, axis.lim[1], y, role="diamond-arrow"))
+    return items
+
+
 def _plot_items(p: Placed) -> list:
     axis, items = p.axis, []
     top, bottom = p.plot[2], p.plot[3]
@@ -101,13 +146,7 @@ def _plot_items(p: Placed) -> list:
                 inward = edge * ((axis.lim[1] / axis.lim[0]) ** (0.06 if r.est < 1 else -0.06))
                 items.append(Arrow(inward, edge, y, role="estimate-arrow"))
         elif r.kind == "pooled" and ok(r.est) and ok(r.lo) and ok(r.hi):
-            h = DIAMOND * pr.height / 2
-            xs = (axis.clamp(r.lo), r.est, axis.clamp(r.hi), r.est)
-            items.append(Polygon(xs, (y, y - h, y, y + h), role="diamond"))
-            for end, edge in ((r.lo, axis.lim[0]), (r.hi, axis.lim[1])):
-                if not axis.lim[0] <= end <= axis.lim[1]:  # the diamond runs past the axis
-                    inward = edge * ((axis.lim[1] / axis.lim[0]) ** (0.06 if edge < 1 else -0.06))
-                    items.append(Arrow(inward, edge, y, role="diamond-arrow"))
+            items += _diamond(axis, r.est, r.lo, r.hi, y, DIAMOND * pr.height / 2)
         elif r.kind == "pi" and ok(r.lo) and ok(r.hi):
             _interval(items, axis, r.lo, r.hi, y, "prediction-interval", width=1.6)
     return items

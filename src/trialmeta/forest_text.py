@@ -1,4 +1,4 @@
-"""Texts of a forest plot: cell strings, RevMan statistics lines, footnotes, the log axis.
+"""Texts of a forest plot: cell strings, RevMan statistics lines, footnotes.
 
 Pure helpers shared by :mod:`trialmeta.forest_layout` (pooled analyses) and
 :mod:`trialmeta.trial_forest` (single-trial subgroup forests). Every number goes through
@@ -11,8 +11,7 @@ the same strings. RevMan 5 conventions (Cochrane Handbook 5.1 §11.3.2.1; R meta
   ``Not applicable`` for k = 1), ``Test for overall effect: Z = 3.18 (P = 0.001)``, or
   ``t = 2.14, df = 2 (P = 0.17)`` under HKSJ, ``Test for subgroup differences: Chi² = ...``;
 * P two decimals from 0.01, three from 0.001, one significant digit below, ``P < 0.00001``;
-* a symmetric log axis around 1 (RevMan scales 0.5-2, 0.2-5, 0.1-10, 0.01-100) with ticks
-  from the 1-2-5 series, thinned until their labels cannot touch.
+* the log axis lives in :mod:`trialmeta.forest_axis` (re-exported here).
 """
 
 from __future__ import annotations
@@ -21,22 +20,12 @@ import math
 from dataclasses import dataclass, field
 
 from trialmeta import fmt
-from trialmeta.scene import text_width, wrap
+from trialmeta.scene import text_width
 from trialmeta.vocab import ENDPOINTS
 
 FONT = 7.0  # points; the smallest size a journal accepts in a figure
 EM_DASH = "\u2014"
 _SUPERSCRIPTS = dict(zip("abcdefghijklmnoprstuvwxyz", "ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻ"))
-
-#: Symmetric axis half-ranges (upper limit; the lower is its inverse) and their ticks.
-SCALES: tuple[tuple[float, tuple[float, ...]], ...] = (
-    (2.0, (0.5, 0.7, 1.0, 1.5, 2.0)),
-    (5.0, (0.2, 0.5, 1.0, 2.0, 5.0)),
-    (10.0, (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)),
-    (20.0, (0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0)),
-    (50.0, (0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0)),
-    (100.0, (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0)),
-)
 
 
 def ok(x) -> bool:
@@ -93,6 +82,30 @@ def favours(experimental: str, control: str, endpoint: str, measure: str) -> tup
     if higher_is_better(endpoint, measure):
         return f"Favours {control}", f"Favours {experimental}"
     return f"Favours {experimental}", f"Favours {control}"
+
+
+def in_sentence(label: str) -> str:
+    """An arm label inside a sentence: a capitalised ordinary first word is lower-cased
+    ('Placebo + fulvestrant' -> 'placebo + fulvestrant'); acronyms and codes stay ('KRd', 'CDK4/6i')."""
+    first = label.split(" ", 1)[0]
+    if len(first) > 1 and first[0].isupper() and first[1:].isalpha() and first[1:].islower():
+        return label[0].lower() + label[1:]
+    return label
+
+
+def short_arm(label: str) -> str:
+    """An arm as the favours labels name it: the acronym in brackets ending the label
+    ('Carfilzomib + lenalidomide + dexamethasone (KRd)' -> 'KRd'); else the label without a
+    bracketed explanation ('Palbociclib + endocrine therapy (exemestane in cohort 1, ...)' ->
+    'palbociclib + endocrine therapy'), in sentence case."""
+    label = label.strip()
+    if label.endswith(")") and "(" in label:
+        head, inner = label[:-1].rsplit("(", 1)
+        if inner and " " not in inner and any(c.isupper() for c in inner):
+            return inner
+        if head.strip():
+            return in_sentence(head.strip())
+    return in_sentence(label)
 
 
 def measure_label(measure: str, level: float) -> str:
@@ -233,48 +246,3 @@ def study_flags(row: dict, measure: str) -> list[str]:
         why = row.get("reason") or "no standard error"
         notes.append(f"Shown, not pooled: {why}." if ok(row.get("est")) else f"Not estimable: {why}.")
     return notes
-
-
-# ----------------------------------------------------------------------------- axis
-
-@dataclass(frozen=True)
-class LogAxis:
-    lim: tuple[float, float]
-    ticks: tuple[float, ...]
-    labels: tuple[str, ...]
-
-    def frac(self, v: float) -> float:
-        """Position of ``v`` across the axis, 0 at the left limit, 1 at the right."""
-        lo, hi = (math.log(x) for x in self.lim)
-        return (math.log(v) - lo) / (hi - lo)
-
-    def clamp(self, v: float) -> float:
-        return min(max(v, self.lim[0]), self.lim[1])
-
-
-def tick_label(t: float) -> str:
-    return f"{t:g}"
-
-
-def log_axis(values, width: float, size: float = FONT) -> LogAxis:
-    """Symmetric log axis covering ``values`` (estimates and CIs; capped at 0.01-100, beyond
-    which CIs end in arrows) with the densest tick set whose labels do not touch on an
-    axis ``width`` inches long."""
-    spread = max((abs(math.log(v)) for v in values if ok(v)), default=0.0)
-    upper, series = next(((u, s) for u, s in SCALES if math.log(u) >= spread - 1e-9), SCALES[-1])
-    lim = (1.0 / upper, upper)
-    decades = tuple(t for t in series if t in lim or math.isclose(math.log10(t), round(math.log10(t))))
-    ones_fives = tuple(t for t in series if t in lim or f"{t:g}".strip("0.")[:1] in ("1", "5"))
-    for ticks in (series, ones_fives, decades, (lim[0], 1.0, lim[1])):
-        if _fits(ticks, lim, width, size):
-            break
-    return LogAxis(lim, ticks, tuple(tick_label(t) for t in ticks))
-
-
-def _fits(ticks, lim, width: float, size: float) -> bool:
-    axis = LogAxis(lim, ticks, ())
-    for a, b in zip(ticks, ticks[1:]):
-        gap = (axis.frac(b) - axis.frac(a)) * width
-        if gap < 1.07 * (text_width(tick_label(a), size) + text_width(tick_label(b), size)) / 2 + 0.06:
-            return False
-    return True

@@ -6,9 +6,10 @@ population the data cut is chosen as in the pooled analyses (latest usable cut,
 :func:`trialmeta.selection.choose`); a population whose HR has no CI is shown with a note.
 Marker area is proportional to the events in the population (or to its patients when
 events are not reported for every row; equal when neither is), with a solid line at 1 and a
-dashed line at the all-patients HR. The registry holds no published interaction P values, so
-none is printed; the within-trial interaction (ratio of HRs) an analysis computed for this
-trial is printed when the figure shows both of its populations at the same data cut.
+dashed line at the all-patients HR. The registry holds no published interaction P values; the
+within-trial interaction (ratio of HRs, its CI and P) an analysis computed for this trial is
+printed when the figure shows both of its populations at the same data cut. Arms are named
+in the favours labels by their short name (the acronym in brackets ending the label, if any).
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ import math
 
 from trialmeta import fmt
 from trialmeta.analyses import Settings
-from trialmeta.forest_grid import FIXED_SIDE, MAX_SIDE, MIN_SIDE, Column, ForestSpec, RefLine, Row, place
+from trialmeta.forest_grid import place
 from trialmeta.forest_scene import to_scene
-from trialmeta.forest_text import EM_DASH, Footnotes, estimate_text, events_n, favours, ok, study_flags, year
+from trialmeta.forest_spec import FIXED_SIDE, MAX_SIDE, MIN_SIDE, Column, ForestSpec, RefLine, Row
+from trialmeta.forest_text import (EM_DASH, Footnotes, estimate_text, events_n, favours, in_sentence, ok, short_arm,
+                                   study_flags, year)
 from trialmeta.frame import results_frame
 from trialmeta.report_data import study_display
 from trialmeta.scene import Scene
@@ -69,19 +72,36 @@ def _size_basis(studies: list[Study]) -> tuple[str, list]:
     return "equal", [None] * len(studies)
 
 
-def _interactions(results, acronym: str, endpoint: str, studies: list[Study]) -> list[str]:
-    """The within-trial interactions analyses computed for this trial from rows this figure shows."""
+def _interactions(results, acronym: str, endpoint: str, studies: list[Study], notes: Footnotes) -> list[str]:
+    """The within-trial interactions analyses computed for this trial from rows this figure
+    shows: 'Within-trial interaction (ratio of HRs, a vs b): 0.53 [0.25, 1.17], P = 0.12ᵃ'; a
+    note names the analyses."""
     shown = {(s.population, s.row["data_cut"]) for s in studies}
-    found: dict[tuple, list[str]] = {}  # (label a, label b, ratio text) -> analyses
+    found: dict[tuple, list[str]] = {}  # (label a, label b, ratio text, P text) -> analyses
     for r in results or ():
         if r.interaction is None or r.spec.endpoint != endpoint:
             continue
         for (a, b), t in zip(r.interaction_studies, r.interaction.per_trial):
             if t.trial == acronym and {(a.population, a.row["data_cut"]), (b.population, b.row["data_cut"])} <= shown:
-                key = (a.row["population_label"], b.row["population_label"], fmt.ratio_ci(t.ratio, t.ci_low, t.ci_high))
+                key = (a.row["population_label"], b.row["population_label"],
+                       fmt.ratio_ci(t.ratio, t.ci_low, t.ci_high), fmt.p_value(getattr(t, "p", None)))
                 found.setdefault(key, []).append(r.name)
-    return [f"Within-trial interaction (ratio of HRs, {a} vs {b}): {ratio} (computed from the two HRs; "
-            f"analys{'is' if len(names) == 1 else 'es'} {', '.join(names)})" for (a, b, ratio), names in found.items()]
+    lines = []
+    for (a, b, ratio, p), names in found.items():
+        mark = notes.mark("Ratio of the two populations' HRs with its CI and P (z test on the log ratio), "
+                          "computed from their published HRs and CIs; not a published interaction test")
+        lines.append(f"Within-trial interaction (ratio of HRs, {a} vs {b}): {ratio}, {p}{mark}")
+    names = list(dict.fromkeys(n for ns in found.values() for n in ns))
+    if names:
+        notes.note(f"Within-trial interaction{'s' if len(lines) > 1 else ''} as computed in "
+                   f"analys{'is' if len(names) == 1 else 'es'} {', '.join(names)}.")
+    return lines
+
+
+def _p_reported(p) -> str:
+    """'P = 0.03' or 'P < 0.0001' for a P value as the registry records it (a number or text)."""
+    text = str(p).strip()
+    return f"P {text[0]} {text[1:].strip()}" if text[:1] in "<>≤≥" else f"P = {text}"
 
 
 def trial_spec(registry, trial_id: str, endpoint: str, *, results=None, width: float | None = None,
@@ -113,7 +133,7 @@ def trial_spec(registry, trial_id: str, endpoint: str, *, results=None, width: f
         flags = [f"Data cut: {s.row['data_cut_label']} ({s.row['data_cut']})."] + study_flags(rec, "HR")
         if not ok(lo):
             p = s.row.get("p")
-            flags.append("No CI published" + (f" (P = {p} reported)." if p else "."))
+            flags.append("No CI published" + (f" ({_p_reported(p)} reported)." if p else "."))
         side = max(MIN_SIDE, MAX_SIDE * math.sqrt(v / biggest)) if ok(v) else FIXED_SIDE
         cells = {"population": s.row["population_label"], "cut": (year(s.row) or EM_DASH) + notes.marks(flags),
                  "exp": events_n(s.row.get("events_exp"), s.row.get("n_exp")),
@@ -125,7 +145,8 @@ def trial_spec(registry, trial_id: str, endpoint: str, *, results=None, width: f
         if itt is None and pop.biomarker == "all-patients" and ok(est):
             itt = (est, s.row["population_label"])
     counts = any(r.cells["exp"] or r.cells["ctrl"] for r in rows if r.kind == "study")
-    for line in _interactions(results, trial.acronym, endpoint, studies):
+    interactions = _interactions(results, trial.acronym, endpoint, studies, notes)
+    for line in interactions:
         rows.append(Row("stat", text=line, role="interaction"))
     notes.note({"events": "Marker area proportional to the number of events in the population (both arms).",
                 "patients": "Marker area proportional to the number of patients in the population (events are "
@@ -138,9 +159,10 @@ def trial_spec(registry, trial_id: str, endpoint: str, *, results=None, width: f
     notes.note("Solid line: HR = 1. " + (f"Dashed line: HR in {itt[1]}." if itt else
                                            "No all-patients HR for this endpoint in the registry, so no dashed line."))
     notes.note("Populations overlap or are nested: rows are not independent and are not pooled. "
-               "No interaction P value is recorded in the registry for these populations.")
+               + ("No published interaction test is recorded in the registry for these populations."
+                  if not interactions else "No published interaction test is recorded in the registry."))
     arms = trial.arms
-    left, right = favours(arms.experimental.label, arms.control.label, endpoint, "HR")
+    left, right = favours(short_arm(arms.experimental.label), short_arm(arms.control.label), endpoint, "HR")
     name = ENDPOINTS.get(endpoint, ("", endpoint))[1]
     columns = (Column("population", ("Population",), "left", wrap=2.3, role="population"),
                Column("cut", ("Data", "cut"), "left", "left", role="cut"),
@@ -149,7 +171,7 @@ def trial_spec(registry, trial_id: str, endpoint: str, *, results=None, width: f
                Column("est", ("HR [95% CI]",), "right", "right", role="estimate"))
     refs = (RefLine(itt[0], 0, len(studies) - 1, role="itt-line"),) if itt else ()  # the study rows only
     return ForestSpec(f"{trial.acronym}: {name} ({endpoint}) by population",
-                      f"{arms.experimental.label} vs {arms.control.label}. {trial.nct_id}.",
+                      f"{arms.experimental.label} vs {in_sentence(arms.control.label)}. {trial.nct_id}.",
                       columns, tuple(rows), ("Hazard ratio", "95% CI"), (left, right), tuple(notes.lines()),
                       refs, (("Events/N", ("exp", "ctrl")),) if counts else (), **({"width": width} if width else {}))
 
