@@ -6,6 +6,7 @@ machine will do; CI (.ci/run) runs `make test` itself on a clean clone for real.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -26,8 +27,11 @@ def fresh(tmp_path_factory):
 
 
 def dry_run(work, target: str) -> list[str]:
-    done = subprocess.run(["make", "-n", target, "PYTHON=python3"], cwd=work, capture_output=True,
-                          text=True, timeout=60, check=True)
+    # Under `make test` (CI) the outer make exports MAKELEVEL/MAKEFLAGS, which would make this
+    # inner make print "Entering directory" lines; run it as a user's top-level make would.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
+    done = subprocess.run(["make", "--no-print-directory", "-n", target, "PYTHON=python3"], cwd=work,
+                          env=env, capture_output=True, text=True, timeout=60, check=True)
     return done.stdout.splitlines()
 
 
