@@ -1,0 +1,99 @@
+"""The command line's grammar: every subcommand, option, default and help text.
+
+Kept apart from cli.py (which runs the commands) so the interface can be read in one place.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+DEFAULT_TRIALS = Path("trials")
+DEFAULT_OUT = Path("outputs")
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse exits 2 itself; keep its message short
+        self.print_usage(sys.stderr)
+        raise Usage(f"{self.prog}: error: {message}")
+
+
+class Usage(Exception):
+    pass
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = Parser(prog="trialmeta", description="Curated trial evidence: validate, tabulate, pool, plot.")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    sub.required = True
+
+    v = sub.add_parser("validate", help="check trial files; list every problem with file, line and field")
+    v.add_argument("path", nargs="?", type=Path, default=DEFAULT_TRIALS, help="trial file or directory")
+    v.add_argument("--quiet", action="store_true", help="print problems only")
+
+    r = sub.add_parser("results", help="the tidy results table (one row per trial x population x endpoint x cut)")
+    r.add_argument("path", nargs="?", type=Path, default=DEFAULT_TRIALS)
+    r.add_argument("--format", choices=["table", "csv", "json"], default="table")
+
+    sub.add_parser("schema", help="print the JSON Schema of a trial file")
+
+    pl = sub.add_parser("pool", help="run the analyses of trials/analyses.yaml (all, or one with --analysis)")
+    pl.add_argument("path", nargs="?", type=Path, default=DEFAULT_TRIALS, help="trial directory")
+    pl.add_argument("--analysis", default=None, metavar="NAME", help="run only this analysis")
+    pl.add_argument("--as-of", dest="as_of", default=None, metavar="DATE",
+                    help="use only data cuts published on or before DATE (YYYY, YYYY-MM or YYYY-MM-DD)")
+    pl.add_argument("--format", choices=["table", "json", "csv", "md"], default="table")
+
+    pt = sub.add_parser("pool-table", help="pool your own CSV of effects (like R meta::metagen)")
+    pt.add_argument("file", type=Path, metavar="FILE.csv",
+                    help="columns: study + (log_hr, se) or (hr, ci_low, ci_high); more columns allowed")
+    pt.add_argument("--by", default=None, metavar="COLUMN", help="subgroup column")
+    pt.add_argument("--method", choices=["fe", "dl", "reml", "pm"], default="reml")
+    pt.add_argument("--ci", choices=["wald", "hksj", "hksj-adhoc"], default="hksj")
+    pt.add_argument("--level", type=float, default=0.95, help="CI level (default 0.95)")
+    pt.add_argument("--no-prediction", dest="prediction", action="store_false",
+                    help="omit the prediction interval")
+    pt.add_argument("--format", choices=["table", "json", "csv", "md"], default="table")
+
+    f = sub.add_parser("refresh", help="validate, pool and write every output atomically into outputs/")
+    f.add_argument("--trials", type=Path, default=DEFAULT_TRIALS, help="trial directory (default: trials/)")
+    f.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory (default: outputs/)")
+    f.add_argument("--as-of", dest="as_of", default=None, help="use only data cuts published on or before DATE")
+    f.add_argument("--quiet", action="store_true", help="no progress display")
+    k = sub.add_parser("reconstruct", help="patient-level data from a digitised Kaplan-Meier figure "
+                       "(Guyot 2012): HR, PH test, medians, RMST")
+    k.add_argument("curves", type=Path, help="CSV of digitised points: arm,time,survival "
+                   "(optional first line '# survival: percent' or '# survival: proportion')")
+    k.add_argument("at_risk", type=Path, help="CSV of the numbers at risk under the figure: arm,time,n_at_risk")
+    k.add_argument("--events-exp", type=int, metavar="N", help="published total events, experimental arm")
+    k.add_argument("--events-ctrl", type=int, metavar="N", help="published total events, control arm")
+    k.add_argument("--n-exp", type=int, metavar="N", help="randomised n, experimental arm (checked against "
+                   "the first at-risk count)")
+    k.add_argument("--n-ctrl", type=int, metavar="N", help="randomised n, control arm")
+    k.add_argument("--horizon", type=float, metavar="T",
+                   help="RMST horizon (default: the last time both arms have patients at risk)")
+    k.add_argument("--survival-scale", choices=["auto", "proportion", "percent"], default="auto",
+                   help="scale of the survival column (default: the file's '# survival:' line, else "
+                   "percent if any value exceeds 1.5, with a warning)")
+    k.add_argument("--event-times", choices=["spread", "click"], default="spread",
+                   help="events of a drop spread over the gap since the previous point (default) or "
+                   "placed at the point, as Guyot 2012")
+    k.add_argument("--ipd", type=Path, metavar="FILE", help="also write the reconstructed data "
+                   "(arm,time,event) to FILE")
+    k.add_argument("--figure", type=Path, metavar="FILE", help="also draw the Kaplan-Meier figure "
+                   "(FILE ending .png, .svg or .pdf)")
+    k.add_argument("--title", default="", help="title of the figure")
+    k.add_argument("--format", choices=["table", "json"], default="table")
+    fo = sub.add_parser("forest", help="forest plots (PNG/SVG/PDF) of every analysis and of every trial with "
+                        "several populations")
+    fo.add_argument("path", nargs="?", type=Path, default=DEFAULT_TRIALS, help="trial directory")
+    fo.add_argument("--analysis", default=None, metavar="NAME",
+                    help="draw only this analysis (no single-trial forests)")
+    fo.add_argument("--format", default="png,svg,pdf", metavar="LIST",
+                    help="comma-separated figure formats: png, svg, pdf (default: all three)")
+    fo.add_argument("--out", type=Path, default=DEFAULT_OUT / "forest", metavar="DIR",
+                    help="output directory (default: outputs/forest)")
+    fo.add_argument("--as-of", dest="as_of", default=None, metavar="DATE",
+                    help="use only data cuts published on or before DATE")
+    return p
