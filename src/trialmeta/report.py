@@ -161,6 +161,7 @@ header nav ol { columns: 2; column-gap: 3em; font-size: 9.5pt; max-width: none; 
 header nav li { break-inside: avoid; }
 figure.figure { margin: 0.8em 0; max-width: 100%; overflow-x: auto; }
 figure.figure svg { max-width: 100%; height: auto; }
+@media screen { figure.figure svg { width: 100%; max-width: 62rem; } }
 section.analysis, #trials article { border-top: 2px solid #334; padding-top: 0.4em; margin-top: 1.6em; }
 h3 small { font-weight: normal; color: #555; }
 @media print {
