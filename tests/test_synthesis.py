@@ -75,6 +75,26 @@ def test_interaction_uses_only_trials_with_both_subgroups(results):
     assert os_it.ratio == pytest.approx(0.46 / 0.86)
 
 
+def test_evidence_footers_show_each_trials_interaction_and_how_they_were_pooled(results):
+    """Carfilzomib PFS by cytogenetic risk, high vs standard: ASPIRE 0.70 [0.43, 1.16] vs
+    0.66 [0.48, 0.90] (ratio 1.06); ENDEAVOR 0.65 [0.45, 0.92] vs 0.44 [0.33, 0.58] (ratio 1.48).
+    Wald CI of each ratio by hand from the published CIs (SE = ln(U/L) / 3.919928)."""
+    from trialmeta.evidence import footers
+
+    r = results["carfilzomib-pfs-cytogenetics"]
+    line = next(x for x in footers(r) if x.startswith("Within-trial interaction by trial"))
+    for (hr_a, lo_a, hi_a), (hr_b, lo_b, hi_b), trial in (((0.70, 0.43, 1.16), (0.66, 0.48, 0.90), "ASPIRE"),
+                                                        ((0.65, 0.45, 0.92), (0.44, 0.33, 0.58), "ENDEAVOR")):
+        se = math.hypot(math.log(hi_a / lo_a) / 3.919928, math.log(hi_b / lo_b) / 3.919928)
+        d = math.log(hr_a / hr_b)
+        expect = f"{trial} {math.exp(d):.2f} [{math.exp(d - 1.959964 * se):.2f}, {math.exp(d + 1.959964 * se):.2f}]"
+        assert expect in line, (expect, line)
+    assert "Pooled on the log scale: IV, random (REML, HKSJ), 95% CI" in line
+    assert "heterogeneity: Tau\u00b2 = 0.00; Chi\u00b2 = 0.76, df = 1" in line
+    # a single-trial interaction has nothing to pool: no such line
+    assert not any(x.startswith("Within-trial interaction by trial") for x in footers(results["pi3k-akt-os"]))
+
+
 def test_subgroup_test_and_caveat(results):
     r = results["pi3k-akt-pfs"]
     assert r.subgroup_test.df_between == 1

@@ -137,6 +137,8 @@ def footers(result) -> list[str]:
     if result.interaction is not None:
         labels = tuple(next(g.label for g in result.groups if g.key == k) for k in result.spec.interaction)
         lines.append(fmt.interaction_line(result.interaction, labels, result.spec.measure))
+        detail = fmt.interaction_detail(result.interaction, describe_method(result))
+        lines += [detail] if detail else []
     lines += list(result.spec.notes) + list(result.notes)
     return list(dict.fromkeys(lines))
 

@@ -121,6 +121,16 @@ def interaction_line(it, labels: tuple[str, str], measure: str = "HR") -> str:
             f"{ratio_ci(it.ratio, it.ci_low, it.ci_high)}, {p_value(it.p)}; {trials} ({', '.join(it.trials)})")
 
 
+def interaction_detail(it, method: str) -> str:
+    """Each trial's own ratio and how they were pooled: the numbers behind ``interaction_line``."""
+    if it is None or it.k < 2:
+        return ""
+    per = "; ".join(f"{t.trial} {ratio_ci(t.ratio, t.ci_low, t.ci_high)} ({p_value(t.p)})" for t in it.per_trial)
+    how = method.split(", ", 1)[-1]  # drop the measure: what is pooled here is a log ratio of ratios
+    return (f"Within-trial interaction by trial (Wald CI): {per}. Pooled on the log scale: {how}; "
+            f"across the trials' interactions, {heterogeneity(it.pooled)[0].lower()}{heterogeneity(it.pooled)[1:]}.")
+
+
 def prediction(r) -> str:
     if r is None or missing(r.pi_low):
         return ""
