@@ -25,6 +25,24 @@ def test_two_studies_pool_without_prediction_interval():
         assert r.tau2_ci_high > r.tau2_ci_low >= 0.0
 
 
+def test_small_k_notes_name_the_wald_interval_and_the_wald_risk():
+    """k = 2 under HKSJ: the note gives the Wald CI with the same tau², which must equal
+    pooling with ci='wald' (same estimate, SE = 1/sqrt(sum w)); Wald with k < 5 is flagged,
+    a common-effect model and k >= 5 are not."""
+    y, se = [-0.4, 0.1], [0.2, 0.3]
+    wald = pool(y, se, PoolSettings("reml", "wald"))
+    hksj = pool(y, se, PoolSettings("reml", "hksj"))
+    (note,) = [n for n in hksj.notes if n.startswith("k = 2")]
+    times = (hksj.log_ci_high - hksj.log_ci_low) / (wald.log_ci_high - wald.log_ci_low)
+    assert f"(here {times:.2f} times the Wald width)" in note
+    assert f"critical value {stats.t.isf(0.025, 1):.2f}" in note
+    assert note.endswith(f"[{wald.ci_low:.2f}, {wald.ci_high:.2f}]")
+    assert any(n.startswith("Wald (z) CI with k = 2") for n in wald.notes)
+    assert not any("Wald (z) CI with" in n for n in pool(y, se, PoolSettings("fe", "wald")).notes)
+    five = pool([-0.4, 0.1, 0.0, -0.2, 0.3], [0.2] * 5, PoolSettings("reml", "wald"))
+    assert not any("Wald (z) CI with" in n or n.startswith("k = 2") for n in five.notes)
+
+
 def test_identical_studies():
     """Q = 0: tau² = 0 for every method, I² = 0, Q-profile CI {0}; the HKSJ factor is 0 as in
     metafor (RSS.knha <= eps), so plain HKSJ has a zero-width CI and ad hoc falls back to Wald."""

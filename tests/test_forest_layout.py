@@ -329,3 +329,13 @@ def test_trial_forest_prints_each_within_trial_interaction_once(registry, result
         [t for _, t in spec.footnotes]
     cdx = next(r for r in spec.rows if r.key == "solar-1/cdx-positive")
     assert cdx.cells["cut"].startswith("\u2014")  # neither cut-off nor publication date: no year invented
+
+
+def test_footnote_marks_are_in_letter_order():
+    """A subtotal with notes lettered a, c and d is marked 'ᵃᶜᵈ' whatever order its notes come in."""
+    from trialmeta.forest_text import Footnotes
+
+    notes = Footnotes()
+    assert notes.marks(["first"]) == "\u1d43"
+    notes.mark("second")
+    assert notes.marks(["fourth", "second", "first", "third"]) == "\u1d43\u1d47\u1d9c\u1d48"

@@ -76,7 +76,7 @@ def test_steurer_from_log_hr_and_se_defaults():
     out = pool_table(read("steurer-lnhr.csv"))
     assert out["subgroup_test"] is None
     (g,) = out["groups"]
-    assert list(g) == list(GROUP_KEYS)
+    assert list(g) == [*GROUP_KEYS, "notes"]
     assert (g["group"], g["k"], g["method"], g["ci_method"], g["tau2"]) == ("overall", 4, "reml", "hksj", 0.0)
     assert (g["hr_ci_low"], g["hr_ci_high"], g["p"]) == pytest.approx((0.7033, 1.1175, 0.1964), abs=5e-5)
     assert (g["tau2_ci_low"], g["tau2_ci_high"]) == pytest.approx((0.0, 1.2885), abs=5e-5)

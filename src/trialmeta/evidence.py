@@ -130,6 +130,8 @@ def footers(result) -> list[str]:
         if g.pooled is not None and g.pooled.k >= 2:
             lines.append(f"{g.label}: {fmt.heterogeneity(g.pooled)}; {fmt.overall_effect(g.pooled)}"
                          + (f"; {fmt.prediction(g.pooled)}" if fmt.prediction(g.pooled) else ""))
+        if g.pooled is not None:
+            lines += [f"{g.label}: {n}." for n in g.pooled.notes]
         for st in g.studies:
             lines += [f"{st.row['acronym']} {st.population}: {sk}" for sk in st.skipped]
     if result.subgroup_test is not None:

@@ -206,7 +206,11 @@ class Footnotes:
         return superscript(self.lettered[text])
 
     def marks(self, texts) -> str:
-        return "".join(self.mark(t) for t in dict.fromkeys(texts))
+        """The marks of several notes, in letter order ('ᵃᶜ', never 'ᶜᵃ')."""
+        for t in dict.fromkeys(texts):
+            self.mark(t)
+        letters = sorted({self.lettered[sentence(t)] for t in texts}, key=lambda x: (len(x), x))
+        return "".join(superscript(x) for x in letters)
 
     def note(self, text: str) -> None:
         text = sentence(text)

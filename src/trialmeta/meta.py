@@ -21,7 +21,9 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from trialmeta import engine
+from scipy import stats
+
+from trialmeta import engine, fmt
 from trialmeta.problems import InputError, Problem, TrialmetaError
 
 METHOD_LABELS = {"fe": "common effect (inverse variance)", "dl": "DerSimonian-Laird",
@@ -166,6 +168,17 @@ def _notes(b: engine.Batch, i: int, s: PoolSettings) -> tuple:
                      + (": CI has zero width; consider ci='hksj-adhoc'" if s.ci == "hksj" else ""))
     elif s.ci == "hksj-adhoc" and b.hk_scale[i] < 1.0:
         notes.append(f"ad-hoc HKSJ: scale factor {b.hk_scale[i]:.4g} < 1 replaced by 1 (Wald SE, t quantile)")
+    if s.ci != "wald" and k == 2:
+        z = stats.norm.isf((1 - s.level) / 2)
+        lo, hi = (math.exp(b.est[i] + sign * z * b.se_wald[i]) for sign in (-1, 1))
+        times = (b.ci_high[i] - b.ci_low[i]) / (2 * z * b.se_wald[i])
+        notes.append(f"k = 2: the HKSJ CI uses t with 1 df (critical value {stats.t.isf((1 - s.level) / 2, 1):.2f} "
+                     f"vs z {z:.2f}) scaled by how closely the two studies agree, so its width swings widely "
+                     f"(here {times:.2f} times the Wald width); with the same \u03c4\u00b2 the Wald (z) CI "
+                     f"would be [{fmt.ratio(lo)}, {fmt.ratio(hi)}]")
+    elif s.ci == "wald" and s.method != "fe" and 2 <= k < 5:
+        notes.append(f"Wald (z) CI with k = {k}: it ignores the uncertainty in \u03c4\u00b2 and can under-cover "
+                     "badly with so few studies; HKSJ is Cochrane's 2025 default")
     if b.tau2_ci_null[i]:
         notes.append("Q below its lower chi² quantile: the Q-profile τ² CI is the single point 0")
     if not b.converged[i]:

@@ -163,7 +163,8 @@ def pool_table(frame: pd.DataFrame, by: str | None = None, settings: PoolSetting
     -------
     dict
         ``{"groups": [GROUP, ...], "subgroup_test": {"q_between", "df_between", "p_between"} | None}``:
-        one GROUP per subgroup then ``"overall"`` (only ``"overall"`` without ``by``). The
+        one GROUP per subgroup then ``"overall"`` (only ``"overall"`` without ``by``), each with
+        the keys :data:`GROUP_KEYS` and ``"notes"`` (what to know when reading it). The
         subgroup test is :func:`trialmeta.meta.subgroup_test` (Wald SEs, separate tau^2),
         present with two or more subgroups.
 
@@ -197,7 +198,7 @@ def pool_table(frame: pd.DataFrame, by: str | None = None, settings: PoolSetting
     if len(names) >= 2:
         t = subgroup_test(results[:-1])
         test = {"q_between": t.q_between, "df_between": t.df_between, "p_between": t.p_between}
-    return {"groups": [group_dict(r) for r in results], "subgroup_test": test}
+    return {"groups": [{**group_dict(r), "notes": list(r.notes)} for r in results], "subgroup_test": test}
 
 
 def _f(x, digits: int) -> str:
@@ -241,6 +242,7 @@ def format_groups(result: dict, fmt: str = "table", settings: PoolSettings | Non
         foot.append(f"Test for subgroup differences: Chi² = {t['q_between']:.2f}, "
                     f"df = {t['df_between']} (P = {_p(t['p_between'])})")
     foot.append(f"Method: {s.describe()}")
+    foot += [f"Note ({g['group']}): {n}" for g in groups for n in g.get("notes", ())]
     if fmt == "md":
         lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         lines += ["| " + " | ".join(row) + " |" for row in body]
