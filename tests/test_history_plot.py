@@ -73,13 +73,43 @@ def test_rows_are_the_pooled_estimates_of_every_step(history):
         if not steps[-1].result.spec.pooled:
             continue
         printed = {r.key: r.cells["est"] for r in spec.rows if r.kind == "study"}
+        seen: dict = {}
         for step in steps:
             for g in (*step.result.groups, *([step.result.overall] if step.result.overall else [])):
+                used = tuple(f"{s.trial}/{s.population}/{s.row['data_cut']}" for s in g.usable)
+                key = f"{g.key}/{step.as_of}"
+                if not used or seen.get(g.key) == used:  # nothing new for this subgroup: no row
+                    assert key not in printed or not used, (name, key)
+                    continue
+                seen[g.key] = used
                 p = g.pooled
                 expected = fmt.ratio_ci(p.est, p.ci_low, p.ci_high) if p else "Not estimable"
-                assert printed[f"{g.key}/{step.as_of}"] == expected, (name, g.key, step.as_of)
+                assert printed[key] == expected, (name, g.key, step.as_of)
+        rows = [r.key for r in spec.rows if r.kind == "study"]
+        assert len(rows) == len(set(rows)) and len(rows) >= len(seen), name
         groups = [r.text for r in spec.rows if r.kind == "group"]
         assert groups == list(dict.fromkeys(g.label for s in steps for g in s.result.groups)), name
+
+
+def test_a_subgroup_gets_a_row_only_when_its_evidence_changes(history):
+    """PI3K/AKT PFS: FAKTION's 2022 update (published 2022-06) adds to the altered subgroup
+    only, so the non-altered subgroup has rows for 2018 (SOLAR-1) and 2022 (+ CAPItello-291)
+    but none repeating SOLAR-1 alone at 2022-06."""
+    spec = history_spec("pi3k-akt-pfs", history["pi3k-akt-pfs"])
+    keys = [r.key for r in spec.rows if r.kind == "study"]
+    assert keys == ["altered/2018", "altered/2022-06", "altered/2022", "non-altered/2018", "non-altered/2022"]
+
+
+def test_steps_with_an_hksj_ci_narrower_than_wald_are_marked(history):
+    """Carfilzomib OS: ASPIRE (0.79) and ENDEAVOR (0.79) agree almost exactly in 2017-10 and 2018,
+    so HKSJ gives 0.79 [0.78, 0.80], far narrower than Wald: those rows carry the footnote; the
+    2019 row (0.78 [0.61, 0.99]) does not."""
+    spec = history_spec("carfilzomib-os", history["carfilzomib-os"])
+    dates = {r.key: r.cells["date"] for r in spec.rows if r.kind == "study"}
+    a = "\u1d43"
+    assert dates == {"all/2014-12-06": "2014-12-06", "all/2017-10": "2017-10" + a, "all/2018": "2018" + a,
+                     "all/2019": "2019"}
+    assert any(t.startswith(a + " HKSJ CI narrower than the Wald CI") for _, t in spec.footnotes)
 
 
 def test_unpooled_analysis_shows_each_single_study(history):

@@ -21,29 +21,50 @@ from trialmeta.forest_spec import FIXED_SIDE, Column, ForestSpec, Row
 from trialmeta.forest_text import Footnotes, estimate_text, favours, measure_label, ok
 from trialmeta.report_data import describe_method, study_display
 from trialmeta.scene import Scene
+from trialmeta.synthesis import NARROW_HKSJ
 from trialmeta.vocab import ENDPOINTS
 
 MEASURE_NAMES = {"HR": "Hazard ratio", "RR": "Risk ratio"}
 
 
+def _used(g) -> tuple:
+    return tuple((s.trial, s.population, s.row["data_cut"]) for s in g.usable)
+
+
 def _groups(steps) -> dict:
-    """Subgroup key -> (label, [(date, GroupOutcome, pooled?)]) in first-seen order."""
+    """Subgroup key -> (label, [(date, GroupOutcome, pooled?)]) in first-seen order.
+
+    A subgroup gets a row only when what it pools changes: a date that brought nothing new
+    to it (another subgroup's publication) would repeat the row above, and a date before its
+    first usable study would show an empty one."""
     groups: dict = {}
+    last: dict = {}
     for step in steps:
         r = step.result
         for g in (*r.groups, *([r.overall] if r.overall else [])):
-            groups.setdefault(g.key, (g.label, []))[1].append((step.as_of, g, r.spec.pooled))
+            items = groups.setdefault(g.key, (g.label, []))[1]
+            last[g.key] = (step.as_of, g, r.spec.pooled)
+            if _used(g) and not (items and _used(items[-1][1]) == _used(g)):
+                items.append(last[g.key])
+    for key, (_, items) in groups.items():
+        if not items:  # never a usable study: one row says so
+            items.append(last[key])
     return groups
 
 
-def _step_row(key: str, date: str, g, pooled: bool, latest: bool, level: float) -> Row:
+NARROW_NOTE = ("HKSJ CI narrower than the Wald CI: when few studies agree closely HKSJ can be implausibly narrow "
+               "(Jackson et al. 2017); the ad hoc variant (ci: hksj-adhoc) never goes below Wald.")
+
+
+def _step_row(key: str, date: str, g, pooled: bool, latest: bool, level: float, notes: Footnotes) -> Row:
     used = ", ".join(f"{s.row['acronym']} {s.row['data_cut']}" for s in g.usable) or "No usable study"
+    mark = notes.mark(NARROW_NOTE) if any(n.startswith(NARROW_HKSJ) for n in g.notes) else ""
     p = g.pooled
     est, lo, hi = (p.est, p.ci_low, p.ci_high) if p is not None else (None, None, None)
     if not pooled and len(g.usable) == 1:  # not pooled: a lone study's own estimate
         est, lo, hi, _ = study_display(g.usable[0], level)
     text = estimate_text(est, lo, hi) if pooled or ok(est) else "Not pooled"
-    return Row("study", {"date": date, "studies": used, "est": text}, est=est, lo=lo, hi=hi,
+    return Row("study", {"date": date + mark, "studies": used, "est": text}, est=est, lo=lo, hi=hi,
                side=FIXED_SIDE if ok(est) else 0.0, key=f"{key}/{date}", soft=not latest)
 
 
@@ -54,13 +75,13 @@ def history_spec(name: str, steps, measure: str | None = None) -> ForestSpec:
     spec, level = last.spec, last.settings.level
     measure = measure or spec.measure
     rows: list[Row] = []
+    notes = Footnotes()
     for i, (key, (label, items)) in enumerate(_groups(steps).items()):
         if i:
             rows.append(Row("gap"))
         rows.append(Row("group", text=label, role="group-label", bold=True, key=key))
-        rows += [_step_row(key, date, g, pooled, j == len(items) - 1, level)
+        rows += [_step_row(key, date, g, pooled, j == len(items) - 1, level, notes)
                  for j, (date, g, pooled) in enumerate(items)]
-    notes = Footnotes()
     notes.note("Cumulative meta-analysis by publication date: each row is the estimate as it stood once the data "
                "cuts published by that date were available; each trial population contributes its latest usable "
                "data cut published by then, so an updated cut replaces the earlier one (Cochrane Handbook ch. 22: "

@@ -226,6 +226,9 @@ def _finish(p: _Prepared, pooled: dict, registry, as_of, as_of_notes) -> Analysi
                           tuple(notes + relevant), as_of)
 
 
+NARROW_HKSJ = "the HKSJ CI is narrower than the Wald CI"
+
+
 def _narrow_hksj(r: GroupResult | None) -> tuple[str, ...]:
     """Flag an HKSJ interval narrower than the Wald one: with few studies and little
     heterogeneity HKSJ can be implausibly narrow (Jackson et al. 2017)."""
@@ -237,7 +240,7 @@ def _narrow_hksj(r: GroupResult | None) -> tuple[str, ...]:
     half_wald = stats.norm.isf((1 - r.level) / 2) * r.se_wald
     if half_hksj >= half_wald * (1.0 - 1e-9):  # (equal up to rounding is not narrower)
         return ()
-    return (f"the HKSJ CI is narrower than the Wald CI (half-widths on the log scale {half_hksj:.4f} vs "
+    return (f"{NARROW_HKSJ} (half-widths on the log scale {half_hksj:.4f} vs "
             f"{half_wald:.4f}: HKSJ SE {r.se:.5f}, Wald SE {r.se_wald:.5f}); with few studies and little "
             "heterogeneity HKSJ can be implausibly narrow (Jackson et al. 2017): read it with the ad hoc "
             "variant (ci: hksj-adhoc), which never goes below Wald",)
