@@ -17,7 +17,7 @@ CASES = {
     "ci-level-out-of-range": (54, "results[0].ci_level: CI level must be a fraction between 0 and 1, got 95 "
                                   "(for a 95% CI write 0.95)"),
     "ci-without-hr": (52, "results[0].ci: a CI is given without the hr it belongs to"),
-    "median-negative": (56, "results[0].median_exp: input should be 'NR' or input should be greater than 0 "
+    "median-negative": (56, "results[0].median_exp: input should be 'NR' or 'NE', or greater than 0 "
                             "(got -10.3)"),
     "median-outside-ci": (56, "results[0].median_exp: median 10.3 is outside its CI [11.0, 14.5]"),
     "events-exceed-n": (58, "results[0].events_exp: 90 events is more than the 69 patients in the arm (got 90)"),
@@ -96,7 +96,7 @@ def test_asymmetric_ci_is_a_warning_showing_both_ses(run_cli):
     assert ("asymmetric-ci.yaml:53: warning: results[0].ci: CI [0.39, 0.99] is asymmetric around hr 0.58 "
             "on the log scale by +0.1378") in err
     assert "SE from the lower bound 0.2025, from the upper bound 0.2728" in err
-    assert "1 trials valid (1 warnings)" in out
+    assert "1 trial valid (1 warning)" in out
 
 
 def test_rounded_cis_of_the_registry_are_not_flagged(run_cli):

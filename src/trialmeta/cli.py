@@ -60,13 +60,18 @@ def cmd_validate(args) -> int:
     for w in registry.warnings:
         print(w, file=sys.stderr)
     if not args.quiet:
-        print(f"{len(registry.trials)} trials valid"
-              + (f" ({len(registry.warnings)} warnings)" if registry.warnings else ""))
+        print(f"{_count(len(registry.trials), 'trial')} valid"
+              + (f" ({_count(len(registry.warnings), 'warning')})" if registry.warnings else ""))
         for t in registry.trials:
             tr = t.trial
-            print(f"  {tr.acronym:<14} {t.file:<28} {len(tr.populations):>2} populations  "
-                  f"{len(tr.data_cuts):>2} data cuts  {len(tr.results):>3} results")
+            print(f"  {tr.acronym:<14} {t.file:<28} {_count(len(tr.populations), 'population', 2)}  "
+                  f"{_count(len(tr.data_cuts), 'data cut', 2)}  {_count(len(tr.results), 'result', 3)}".rstrip())
     return 0
+
+
+def _count(n: int, word: str, width: int = 0) -> str:
+    """'1 data cut ' / '3 data cuts': singular or plural, padded so table columns stay aligned."""
+    return f"{n:>{width}} {word}{'s' if n != 1 else ' ' if width else ''}"
 
 
 def cmd_results(args) -> int:

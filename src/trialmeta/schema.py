@@ -101,7 +101,7 @@ PublicationKind = Annotated[str, _vocab(PUBLICATION_KINDS, "publication kind"),
 Positive = Annotated[float, Field(gt=0)]
 Count = Annotated[int, Field(ge=0)]
 Percent = Annotated[float, Field(ge=0, le=100)]
-NotReached = Literal["NR"]
+NotReached = Literal["NR", "NE"]  # as published: not reached / not estimable
 Bound = Union[Positive, None]
 
 
@@ -227,8 +227,10 @@ class Result(Model):
     v: Positive | None = Field(None, description="Variance of O-E (log-rank).")
     odds_ratio: Positive | None = None
     # -- descriptive statistics per arm
-    median_exp: Positive | NotReached | None = None
-    median_ctrl: Positive | NotReached | None = None
+    median_exp: Positive | NotReached | None = Field(
+        None, description="Median in months; 'NR' (not reached) or 'NE' (not estimable) as published.")
+    median_ctrl: Positive | NotReached | None = Field(
+        None, description="Median in months; 'NR' (not reached) or 'NE' (not estimable) as published.")
     median_exp_ci: tuple[Bound, Bound] | None = None
     median_ctrl_ci: tuple[Bound, Bound] | None = None
     n_exp: Count | None = Field(None, description="Analysed n, when it differs from the population's.")
