@@ -188,6 +188,14 @@ def test_at_risk_checks():
         "at_risk.csv:6: n_at_risk: expected a whole number >= 0, got '79.5'"]
 
 
+def test_an_absurd_at_risk_count_is_refused_not_overflowed():
+    """Found by fuzzing: '1e308' is a whole number to float(), and overflowed the integer array."""
+    risk = "arm,time,n_at_risk\nexperimental,0,100\nexperimental,3,1e308\ncontrol,0,100\n"
+    assert _errors(_curve((0, 1)), risk, scale="proportion") == [
+        "at_risk.csv:3: n_at_risk: '1e308' patients at risk is more than any trial randomises (at most "
+        "1,000,000); a digitising slip?"]
+
+
 def test_curve_and_table_must_agree():
     risk = "arm,time,n_at_risk\nexperimental,0,100\nexperimental,4,0\ncontrol,0,100\ncontrol,6,10\n"
     errors = _errors(_curve((0, 1), (3, 0.5), (5, 0.2)), risk, scale="proportion")

@@ -46,6 +46,9 @@ CASES = {
     "p-without-sidedness": (48, "results[0].p_sided: give p_sided (one, two or unspecified) with every p-value"),
     "p-malformed": (54, "results[0].p: expected a p-value like 0.035 or '<0.001', got 'p<0.05'"),
     "bad-date": (29, "publications[0].published: not a calendar date: '2020-13'"),
+    # unquoted YYYY-MM-DD is a YAML timestamp: PyYAML itself would fail the whole file on it
+    "bad-full-date": (29, "publications[0].published: not a calendar date: '2020-02-30' (day is out of range "
+                          "for month)"),
     "bad-nct-id": (4, "nct_id: string should match pattern '^NCT\\d{8}$' (got 'NCT0199')"),
     "missing-field": (2, "nct_id: required field is missing"),
     "binary-endpoint-with-hr": (65, "results[1].hr: hr does not apply to the binary endpoint ORR"),
@@ -112,3 +115,23 @@ def test_usage_errors_exit_2(args, run_cli):
     code, _, err = run_cli(*args)
     assert code == 2
     assert "Traceback" not in err
+
+
+def test_validate_checks_the_analyses_beside_the_trials(run_cli, tmp_path):
+    """A directory is the whole registry: validate also resolves trials/analyses.yaml, so a
+    mistyped trial id there fails here, located, not later in refresh."""
+    import shutil
+
+    from conftest import TRIALS
+
+    shutil.copytree(TRIALS, tmp_path / "trials")
+    spec = tmp_path / "trials" / "analyses.yaml"
+    text = spec.read_text()
+    assert "trials: [capitello-291, faktion]" in text
+    spec.write_text(text.replace("trials: [capitello-291, faktion]", "trials: [capitelo-291, faktion]", 1))
+    code, out, err = run_cli("validate", str(tmp_path / "trials"))
+    assert code == 1 and "Traceback" not in err + out
+    assert "analyses.yaml:" in err
+    assert "unknown trial 'capitelo-291' (did you mean 'capitello-291'?)" in err
+    code, out, _ = run_cli("validate")
+    assert code == 0 and "12 analyses in trials/analyses.yaml resolve and respect the guards" in out

@@ -54,9 +54,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_validate(args) -> int:
+    from trialmeta import io
     from trialmeta.validate import load_registry
 
     registry = load_registry(args.path)
+    analyses = None
+    if Path(args.path).is_dir() and io.analyses_file(args.path) is not None:
+        # a directory is the whole registry: check that its analyses resolve and respect the guards
+        from trialmeta.synthesis import run_analyses
+
+        registry, spec, lines, spec_file = _load_all(args.path)
+        analyses = (spec_file, len(run_analyses(registry, spec, spec_file=spec_file, lines=lines)))
     for w in registry.warnings:
         print(w, file=sys.stderr)
     if not args.quiet:
@@ -66,12 +74,16 @@ def cmd_validate(args) -> int:
             tr = t.trial
             print(f"  {tr.acronym:<14} {t.file:<28} {_count(len(tr.populations), 'population', 2)}  "
                   f"{_count(len(tr.data_cuts), 'data cut', 2)}  {_count(len(tr.results), 'result', 3)}".rstrip())
+        if analyses is not None:
+            print(f"{_count(analyses[1], 'analysis', plural='analyses')} in {analyses[0]} "
+                  "resolve and respect the guards")
     return 0
 
 
-def _count(n: int, word: str, width: int = 0) -> str:
+def _count(n: int, word: str, width: int = 0, plural: str | None = None) -> str:
     """'1 data cut ' / '3 data cuts': singular or plural, padded so table columns stay aligned."""
-    return f"{n:>{width}} {word}{'s' if n != 1 else ' ' if width else ''}"
+    many = plural or word + "s"
+    return f"{n:>{width}} " + (many if n != 1 else word.ljust(len(many)) if width else word)
 
 
 def cmd_results(args) -> int:

@@ -49,6 +49,7 @@ SCALES = ("auto", "proportion", "percent")
 TIME_UNITS = ("days", "weeks", "months", "years")
 CURVE_COLUMNS = ("arm", "time", "survival")
 AT_RISK_COLUMNS = ("arm", "time", "n_at_risk")
+MAX_AT_RISK = 1_000_000  # larger than any randomised trial arm
 _DIRECTIVE = re.compile(r"^#\s*([A-Za-z_]+)\s*:\s*(.*?)\s*$")
 
 
@@ -214,6 +215,10 @@ def _parse_row(name, lineno, fields, columns, problems):
             ok = False
         elif col == "n_at_risk" and (value < 0 or value != int(value)):
             problems.append(Problem(name, lineno, col, f"expected a whole number >= 0, got {raw!r}"))
+            ok = False
+        elif col == "n_at_risk" and value > MAX_AT_RISK:
+            problems.append(Problem(name, lineno, col, f"{raw!r} patients at risk is more than any trial "
+                                    f"randomises (at most {MAX_AT_RISK:,}); a digitising slip?"))
             ok = False
         values.append(value)
     return (lineno, arm, values[0], values[1]) if ok else None

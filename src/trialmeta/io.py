@@ -32,6 +32,17 @@ def display(path: Path) -> str:
 class _LineLoader(yaml.SafeLoader):
     """SafeLoader that refuses duplicate mapping keys (PyYAML silently keeps the last)."""
 
+    def construct_yaml_timestamp(self, node):
+        """A date-like scalar that is no calendar date (2020-13-45) stays a string, so the
+        schema can say which field is wrong instead of PyYAML failing the whole file."""
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _LineLoader.construct_yaml_timestamp)
+
 
 def read_yaml(path: Path) -> tuple[Any, dict[tuple, int]]:
     """Parse a YAML file; return the data and a map from field path to 1-based line number.

@@ -20,6 +20,7 @@ import pandas as pd
 from trialmeta.analyses import Analysis, Settings, Subgroup
 from trialmeta.schema import date_bounds
 from trialmeta.validate import Registry
+from trialmeta.vocab import suggest
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,11 @@ def resolve_group(sub: Subgroup, analysis: Analysis, settings: Settings, frame: 
                   registry: Registry) -> GroupInput:
     """The studies of one subgroup; raises ``ValueError`` with a plain message on a guard."""
     rows = frame[frame["endpoint"] == analysis.endpoint]
+    known = sorted(t.trial.id for t in registry.trials)
+    for trial in (*sub.trials, *(s.trial for s in sub.studies)):
+        if trial not in known:
+            raise ValueError(f"subgroup {sub.key!r}: unknown trial {trial!r}{suggest(trial, known)}; "
+                             f"known: {', '.join(known)}")
     refs: list[tuple[str, str, str | None]]
     if sub.studies:
         refs = [(s.trial, s.population, s.data_cut) for s in sub.studies]
@@ -114,10 +120,10 @@ def resolve_group(sub: Subgroup, analysis: Analysis, settings: Settings, frame: 
         refs = [(t, p, None) for t, p in dict.fromkeys(zip(found["trial"], found["population"]))]
     notes, studies = [], []
     for trial, population, pinned in refs:
-        if trial not in {t.trial.id for t in registry.trials}:
-            raise ValueError(f"subgroup {sub.key!r}: unknown trial {trial!r}")
-        if population not in {p.key for p in registry.by_id(trial).populations}:
-            raise ValueError(f"subgroup {sub.key!r}: trial {trial!r} has no population {population!r}")
+        pops = [p.key for p in registry.by_id(trial).populations]
+        if population not in pops:
+            raise ValueError(f"subgroup {sub.key!r}: trial {trial!r} has no population {population!r}"
+                             f"{suggest(population, pops)}")
         mine = rows[(rows["trial"] == trial) & (rows["population"] == population)]
         if mine.empty:
             notes.append(f"{registry.by_id(trial).acronym} {population}: no {analysis.endpoint} result "
