@@ -167,6 +167,11 @@ def test_as_of_reproduces_the_evidence_before_the_2022_faktion_update(registry, 
     (os_r,) = run_analyses(registry, spec, as_of="2021-12-31", only="capivasertib-os")
     faktion = group(os_r, "all").usable
     assert [(s.trial, s.row["data_cut"], s.row["hr"]) for s in faktion] == [("faktion", "primary-2020", 0.59)]
+    # the notes name what was left out of *this* analysis: its trials and endpoint, nobody else's
+    left_out = [n for n in r.notes if "left out" in n]
+    assert "as of 2021-12-31: left out FAKTION pathway-altered PFS (update-2022, published 2022-06)" in left_out
+    assert not any(acr in n for n in left_out for acr in ("ASPIRE", "ENDEAVOR", "PEARL"))
+    assert not any(" OS (" in n for n in left_out)
 
 
 def test_pool_json_contract(run_cli):
