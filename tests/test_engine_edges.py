@@ -8,7 +8,8 @@ import pytest
 from scipy import stats
 
 from trialmeta import engine, meta, sensitivity, tau2 as solvers
-from trialmeta.meta import NOTE_TAU2_ZERO, PoolingError, PoolSettings, pool, pool_many, summary_frame
+from trialmeta.meta import PoolingError, PoolSettings, pool, pool_many, summary_frame
+from trialmeta.pool_notes import NOTE_TAU2_ZERO
 from trialmeta.problems import InputError
 from trialmeta.subgroups import subgroup_test
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from trialmeta.meta import NOTE_TAU2_ZERO, PoolSettings, pool, pool_many
+from trialmeta.meta import PoolSettings, pool, pool_many
+from trialmeta.pool_notes import NOTE_TAU2_ZERO
 from trialmeta.sensitivity import bucher, cumulative, interaction, leave_one_out
 from trialmeta.subgroups import moderator_test, subgroup_test
 

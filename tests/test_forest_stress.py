@@ -108,7 +108,10 @@ def test_45_rows_grow_the_figure_in_order():
     ys = [p.y for p in big.rows]
     assert ys == sorted(ys) and len(set(ys)) == len(ys)
     assert all(b.y - a.y >= (a.height + b.height) / 2 - 1e-9 for a, b in zip(big.rows, big.rows[1:]))
-    assert big.height - small.height > 40 * 0.19  # 40 more rows of at least ~0.2 in
+    # 40 more rows of at least ~0.2 in (measured over the rows: footnotes differ, e.g. the 5 tight
+    # studies get an HKSJ-narrower-than-Wald note the 45 do not)
+    span = lambda placed: placed.rows[-1].y - placed.rows[0].y  # noqa: E731
+    assert span(big) - span(small) > 40 * 0.19 and big.height > small.height
     assert big.width <= 17.5 / 2.54  # grows down, not across: a double journal column
 
 

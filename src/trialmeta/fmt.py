@@ -127,8 +127,9 @@ def interaction_detail(it, method: str) -> str:
         return ""
     per = "; ".join(f"{t.trial} {ratio_ci(t.ratio, t.ci_low, t.ci_high)} ({p_value(t.p)})" for t in it.per_trial)
     how = method.split(", ", 1)[-1]  # drop the measure: what is pooled here is a log ratio of ratios
+    het = heterogeneity(it.pooled)
     return (f"Within-trial interaction by trial (Wald CI): {per}. Pooled on the log scale: {how}; "
-            f"across the trials' interactions, {heterogeneity(it.pooled)[0].lower()}{heterogeneity(it.pooled)[1:]}."
+            f"across the trials' interactions, {het[0].lower()}{het[1:]}."
             + "".join(f" {n}." for n in it.pooled.notes if n.startswith(("k = 2", "Wald (z)"))))
 
 

@@ -19,9 +19,9 @@ from trialmeta.forest_grid import place
 from trialmeta.forest_scene import to_scene
 from trialmeta.forest_spec import FIXED_SIDE, Column, ForestSpec, Row
 from trialmeta.forest_text import Footnotes, estimate_text, favours, measure_label, ok
+from trialmeta.pool_notes import NARROW_HKSJ
 from trialmeta.report_data import describe_method, study_display
 from trialmeta.scene import Scene
-from trialmeta.synthesis import NARROW_HKSJ
 from trialmeta.vocab import ENDPOINTS
 
 MEASURE_NAMES = {"HR": "Hazard ratio", "RR": "Risk ratio"}
@@ -58,7 +58,8 @@ NARROW_NOTE = ("HKSJ CI narrower than the Wald CI: when few studies agree closel
 
 def _step_row(key: str, date: str, g, pooled: bool, latest: bool, level: float, notes: Footnotes) -> Row:
     used = ", ".join(f"{s.row['acronym']} {s.row['data_cut']}" for s in g.usable) or "No usable study"
-    mark = notes.mark(NARROW_NOTE) if any(n.startswith(NARROW_HKSJ) for n in g.notes) else ""
+    narrow = g.pooled is not None and any(n.startswith(NARROW_HKSJ) for n in g.pooled.notes)
+    mark = notes.mark(NARROW_NOTE) if narrow else ""
     p = g.pooled
     est, lo, hi = (p.est, p.ci_low, p.ci_high) if p is not None else (None, None, None)
     if not pooled and len(g.usable) == 1:  # not pooled: a lone study's own estimate

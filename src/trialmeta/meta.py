@@ -21,15 +21,13 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-
-from trialmeta import engine, fmt
+from trialmeta import engine
+from trialmeta.pool_notes import pool_notes
 from trialmeta.problems import InputError, Problem, TrialmetaError
 
 METHOD_LABELS = {"fe": "common effect (inverse variance)", "dl": "DerSimonian-Laird",
                  "reml": "REML", "pm": "Paule-Mandel"}
 CI_LABELS = {"wald": "Wald z", "hksj": "HKSJ t(k-1)", "hksj-adhoc": "ad-hoc HKSJ t(k-1), never narrower than Wald"}
-NOTE_TAU2_ZERO = "τ² estimated as 0: random-effects equals common-effect"
 
 
 class PoolingError(TrialmetaError, ValueError):
@@ -154,42 +152,6 @@ class GroupResult:
         return pd.DataFrame([row])
 
 
-def _notes(b: engine.Batch, i: int, s: PoolSettings) -> tuple:
-    k, notes = int(b.k[i]), []
-    if k == 1:
-        return ("k = 1: the result is the single study's own estimate with its Wald (z) CI; "
-                "τ², heterogeneity and the prediction interval are undefined",)
-    if s.method != "fe" and b.tau2[i] == 0.0:
-        notes.append(NOTE_TAU2_ZERO)
-    if s.method == "fe" and s.ci != "wald":
-        notes.append("HKSJ applied to a common-effect model (it is meant for random effects)")
-    if s.ci != "wald" and b.hk_scale[i] == 0.0:
-        notes.append("HKSJ scale factor is 0 (the studies agree exactly)"
-                     + (": CI has zero width; consider ci='hksj-adhoc'" if s.ci == "hksj" else ""))
-    elif s.ci == "hksj-adhoc" and b.hk_scale[i] < 1.0:
-        notes.append(f"ad-hoc HKSJ: scale factor {b.hk_scale[i]:.4g} < 1 replaced by 1 (Wald SE, t quantile)")
-    if s.ci != "wald" and k == 2:
-        z = stats.norm.isf((1 - s.level) / 2)
-        lo, hi = (math.exp(b.est[i] + sign * z * b.se_wald[i]) for sign in (-1, 1))
-        times = (b.ci_high[i] - b.ci_low[i]) / (2 * z * b.se_wald[i])
-        notes.append(f"k = 2: the HKSJ CI uses t with 1 df (critical value {stats.t.isf((1 - s.level) / 2, 1):.2f} "
-                     f"vs z {z:.2f}) scaled by how closely the two studies agree, so its width swings widely "
-                     f"(here {times:.2f} times the Wald width); with the same \u03c4\u00b2 the Wald (z) CI "
-                     f"would be [{fmt.ratio(lo)}, {fmt.ratio(hi)}]")
-    elif s.ci == "wald" and s.method != "fe" and 2 <= k < 5:
-        notes.append(f"Wald (z) CI with k = {k}: it ignores the uncertainty in \u03c4\u00b2 and can under-cover "
-                     "badly with so few studies; HKSJ is Cochrane's 2025 default")
-    if b.tau2_ci_null[i]:
-        notes.append("Q below its lower chi² quantile: the Q-profile τ² CI is the single point 0")
-    if not b.converged[i]:
-        notes.append("REML did not converge: τ² may be inaccurate")
-    if s.prediction and s.method == "fe":
-        notes.append("no prediction interval for a common-effect model")
-    elif s.prediction and k < 3:
-        notes.append("no prediction interval: it needs k >= 3 (t with k - 2 df)")
-    return tuple(notes)
-
-
 def _result(b: engine.Batch, i: int, s: PoolSettings, group: str | None) -> GroupResult:
     k = int(b.k[i])
     if b.reason[i] is not None:
@@ -207,7 +169,7 @@ def _result(b: engine.Batch, i: int, s: PoolSettings, group: str | None) -> Grou
         df=None if k == 1 else k - 1, q_p=v["q_p"], i2=v["i2"], h2=v["h2"],
         log_pi_low=v["pi_low"], log_pi_high=v["pi_high"], pi_low=_exp(v["pi_low"]),
         pi_high=_exp(v["pi_high"]), weights=tuple(float(x) for x in b.study_weights(i)),
-        notes=_notes(b, i, s))
+        notes=pool_notes(b, i, s))
 
 
 def as_effects(yi, sei, where: str) -> tuple[np.ndarray, np.ndarray]:

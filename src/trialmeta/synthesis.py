@@ -192,7 +192,7 @@ def _finish(p: _Prepared, pooled: dict, registry, as_of, as_of_notes) -> Analysi
 
     ps = to_pool_settings(p.settings)
     groups = tuple(GroupOutcome(g.key, g.label, g.studies, pooled.get((p.spec.name, g.key)),
-                                g.notes + _narrow_hksj(pooled.get((p.spec.name, g.key))))
+                                g.notes)
                    for g in p.groups)
     overall = None
     if p.overall is not None:
@@ -227,26 +227,6 @@ def _finish(p: _Prepared, pooled: dict, registry, as_of, as_of_notes) -> Analysi
                 and any(f"left out {acr} " in n for acr in trials)]
     return AnalysisResult(p.spec, p.settings, groups, overall, test, inter, tuple(p.pairs), loo,
                           tuple(notes + relevant), as_of)
-
-
-NARROW_HKSJ = "the HKSJ CI is narrower than the Wald CI"
-
-
-def _narrow_hksj(r: GroupResult | None) -> tuple[str, ...]:
-    """Flag an HKSJ interval narrower than the Wald one: with few studies and little
-    heterogeneity HKSJ can be implausibly narrow (Jackson et al. 2017)."""
-    from scipy import stats
-
-    if r is None or r.ci_method != "hksj" or r.k < 2 or r.se is None or r.se_wald is None:
-        return ()
-    half_hksj = stats.t.isf((1 - r.level) / 2, r.k - 1) * r.se
-    half_wald = stats.norm.isf((1 - r.level) / 2) * r.se_wald
-    if half_hksj >= half_wald * (1.0 - 1e-9):  # (equal up to rounding is not narrower)
-        return ()
-    return (f"{NARROW_HKSJ} (half-widths on the log scale {half_hksj:.4f} vs "
-            f"{half_wald:.4f}: HKSJ SE {r.se:.5f}, Wald SE {r.se_wald:.5f}); with few studies and little "
-            "heterogeneity HKSJ can be implausibly narrow (Jackson et al. 2017): read it with the ad hoc "
-            "variant (ci: hksj-adhoc), which never goes below Wald",)
 
 
 def _shared_patients(groups, registry) -> str | None:
