@@ -56,17 +56,19 @@ def cut_order(row: dict) -> tuple:
     return (date_bounds(when)[1] if when else dt.date.min, date_bounds(pub)[1] if pub else dt.date.min)
 
 
-def filter_as_of(frame: pd.DataFrame, as_of: str | None) -> tuple[pd.DataFrame, list[str]]:
+def filter_as_of(frame: pd.DataFrame, as_of: str | None) -> tuple[pd.DataFrame, list[tuple[str, str, str]]]:
     """Rows whose data cut was published on or before ``as_of`` (a cut with no verified
-    publication date cannot be placed in time and is left out under ``--as-of``)."""
+    publication date cannot be placed in time and is left out under ``--as-of``), and a
+    ``(trial, endpoint, note)`` for every row left out."""
     if as_of is None:
         return frame, []
     limit = date_bounds(as_of)[1]
     dates = frame["publication_date"]
     keep = dates.map(lambda d: bool(d) and date_bounds(d)[1] <= limit)
     dropped = frame.loc[~keep]
-    notes = [f"as of {as_of}: left out {r.acronym} {r.population} {r.endpoint} ({r.data_cut}, published "
-             f"{r.publication_date or 'date not verified'})" for r in dropped.itertuples()]
+    notes = [(r.trial, r.endpoint, f"as of {as_of}: left out {r.acronym} {r.population} {r.endpoint} "
+                                    f"({r.data_cut}, published {r.publication_date or 'date not verified'})")
+             for r in dropped.itertuples()]
     return frame.loc[keep], notes
 
 

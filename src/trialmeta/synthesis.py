@@ -221,10 +221,8 @@ def _finish(p: _Prepared, pooled: dict, registry, as_of, as_of_notes) -> Analysi
            for g in groups if len(g.usable) >= 3}
     for g in groups:
         notes += [f"{g.label}: {n}" for n in g.notes]
-    trials = {registry.by_id(t).acronym for sub in p.spec.subgroups
-              for t in (*sub.trials, *(st.trial for st in sub.studies))}
-    relevant = [n for n in as_of_notes if f" {p.spec.endpoint} (" in n
-                and any(f"left out {acr} " in n for acr in trials)]
+    trials = {t for sub in p.spec.subgroups for t in (*sub.trials, *(st.trial for st in sub.studies))}
+    relevant = [note for trial, endpoint, note in as_of_notes if trial in trials and endpoint == p.spec.endpoint]
     return AnalysisResult(p.spec, p.settings, groups, overall, test, inter, tuple(p.pairs), loo,
                           tuple(notes + relevant), as_of)
 

@@ -153,11 +153,10 @@ def _message(loc: tuple, errs: list[dict], root: type) -> str:
     if custom:
         return custom[0]
     msgs = sorted({e["msg"][0].lower() + e["msg"][1:] for e in errs})
-    lead = "input should be "
+    lead, joint = "input should be ", " or "
     if len(msgs) > 1 and all(m.startswith(lead) for m in msgs):  # one sentence, not "… or input should be …"
-        msgs = [msgs[0], *(m.removeprefix(lead) for m in msgs[1:])]
-        return f"{', or '.join(msgs)} (got {value!r})"
-    return f"{' or '.join(msgs)} (got {value!r})"
+        msgs, joint = [msgs[0], *(m.removeprefix(lead) for m in msgs[1:])], ", or "
+    return f"{joint.join(msgs)} (got {value!r})"
 
 
 #: Names people reach for, mapped to the schema's spelling.
