@@ -20,6 +20,7 @@ refresh: $(STAMP)
 	$(BIN)/trialmeta refresh
 
 test: $(STAMP)
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 validate: $(STAMP)

@@ -38,8 +38,8 @@ import numpy as np
 from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-from trialmeta import engine  # noqa: E402
-from trialmeta.meta import PoolSettings, pool_many  # noqa: E402
+from trialmeta.stats import engine  # noqa: E402
+from trialmeta.stats.pooling import PoolSettings, pool_many  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results" / "bench_pool.json"
 

@@ -23,8 +23,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from guyot_simulate import publish, simulate  # noqa: E402
-from trialmeta.reconstruct import reconstruct  # noqa: E402
-from trialmeta.survival import compare_arms  # noqa: E402
+from trialmeta.survival.reconstruct import reconstruct  # noqa: E402
+from trialmeta.survival.fit import compare_arms  # noqa: E402
 
 
 def scenario(seed: int) -> dict:

@@ -32,7 +32,7 @@ def save_figures(request) -> Path | None:
 @pytest.fixture
 def run_cli(capsys, monkeypatch):
     """Run ``trialmeta`` in-process from the repository root; return (code, stdout, stderr)."""
-    from trialmeta.cli import main
+    from trialmeta.cli.main import main
 
     def run(*args: str, cwd: Path = ROOT):
         monkeypatch.chdir(cwd)

@@ -1,6 +1,6 @@
 """Simulated two-arm trials and their figure as a journal would print it (test helper).
 
-Not a test module: ``tests/test_guyot_*.py`` and ``benchmarks/validate_reconstruction.py``
+Not a test module: ``tests/survival/test_guyot_*.py`` and ``benchmarks/validate_reconstruction.py``
 import it. Patients enter uniformly over an accrual period, are followed to an administrative
 cut-off and may drop out at random; event times are exponential or Weibull with proportional
 hazards. The "published" figure is the Kaplan-Meier curve read every ``step`` months with

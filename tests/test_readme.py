@@ -35,7 +35,7 @@ def test_readme_has_the_two_command_quick_start():
 
 @pytest.mark.parametrize("command, expected", RUNNABLE, ids=[c for c, _ in RUNNABLE])
 def test_readme_example_output(command, expected, tmp_path, capsys, monkeypatch):
-    from trialmeta.cli import main
+    from trialmeta.cli.main import main
 
     if "mine.csv" in command:  # the README shows the file with `cat mine.csv` just before
         cat = dict(console_blocks())["cat mine.csv"]

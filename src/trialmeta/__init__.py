@@ -17,8 +17,8 @@ __all__ = ["__version__", "load_trials", "results_frame", "analyse", "pool", "po
            "forest_plot", "reconstruct"]
 
 #: Public names imported on first use (PyMARE, matplotlib and lifelines load only when needed).
-_LAZY = {"pool": "trialmeta.meta", "pool_many": "trialmeta.meta", "PoolSettings": "trialmeta.meta",
-         "forest_plot": "trialmeta.forest", "reconstruct": "trialmeta.reconstruct"}
+_LAZY = {"pool": "trialmeta.stats.pooling", "pool_many": "trialmeta.stats.pooling", "PoolSettings": "trialmeta.stats.pooling",
+         "forest_plot": "trialmeta.plot.figures", "reconstruct": "trialmeta.survival.reconstruct"}
 
 
 def __getattr__(name: str):
@@ -34,23 +34,23 @@ def load_trials(path: str | Path = "trials"):
 
     Returns
     -------
-    trialmeta.validate.Registry
+    trialmeta.registry.load.Registry
         Frozen trials with the file each came from and any warnings.
 
     Raises
     ------
-    trialmeta.problems.InputError
+    trialmeta.errors.InputError
         With every located problem in every file.
     """
-    from trialmeta.validate import load_registry
+    from trialmeta.registry.load import load_registry
 
     return load_registry(Path(path))
 
 
 def results_frame(registry_or_path="trials"):
     """The tidy results table (a pandas DataFrame) of a registry or a trials path."""
-    from trialmeta.frame import results_frame as _frame
-    from trialmeta.validate import Registry
+    from trialmeta.registry.frame import results_frame as _frame
+    from trialmeta.registry.load import Registry
 
     registry = registry_or_path if isinstance(registry_or_path, Registry) else load_trials(registry_or_path)
     return _frame(registry)
@@ -63,7 +63,7 @@ def analyse(trials: str | Path = "trials", analyses: str | Path | None = None, *
     Returns
     -------
     dict
-        Analysis name -> frozen :class:`trialmeta.synthesis.AnalysisResult`; its ``summary``
+        Analysis name -> frozen :class:`trialmeta.synthesis.run.AnalysisResult`; its ``summary``
         is a pandas DataFrame with log and ratio scales and the CI level in the column names.
 
     Examples
@@ -73,8 +73,8 @@ def analyse(trials: str | Path = "trials", analyses: str | Path | None = None, *
     >>> r.summary[["group", "k"]].to_dict("records")
     [{'group': 'all', 'k': 2}]
     """
-    from trialmeta.analyses import load_analyses
-    from trialmeta.synthesis import run_analyses
+    from trialmeta.registry.analyses import load_analyses
+    from trialmeta.synthesis.run import run_analyses
 
     registry = load_trials(trials)
     spec_file = Path(analyses) if analyses is not None else Path(trials) / "analyses.yaml"

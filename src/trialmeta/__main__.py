@@ -2,6 +2,6 @@
 
 import sys
 
-from trialmeta.cli import main
+from trialmeta.cli.main import main
 
 sys.exit(main())

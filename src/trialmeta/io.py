@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from trialmeta.problems import InputError, Problem, TrialmetaError, format_path
+from trialmeta.errors import InputError, Problem, TrialmetaError, format_path
 
 ANALYSES_FILE = "analyses.yaml"
 TRIAL_SUFFIXES = (".yaml", ".yml")

@@ -3,16 +3,16 @@
     .venv/bin/python tests/data/metafor/export_analyses.py   # -> analyses_input.json
     Rscript tests/data/metafor/analyses.R                     # -> analyses_reference.json
 
-tests/test_analyses_metafor.py checks that the registry still yields these inputs and that
+tests/synthesis/test_analyses_metafor.py checks that the registry still yields these inputs and that
 trialmeta's pooled numbers equal metafor's on them.
 """
 
 import json
 from pathlib import Path
 
-from trialmeta.analyses import load_analyses
-from trialmeta.synthesis import run_analyses
-from trialmeta.validate import load_registry
+from trialmeta.registry.analyses import load_analyses
+from trialmeta.synthesis.run import run_analyses
+from trialmeta.registry.load import load_registry
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -1,0 +1,261 @@
+"""Command-line interface: parse arguments, call the library, map the outcome to an exit code.
+
+Exit codes: 0 success, 1 invalid input or failed analysis (located messages on stderr),
+2 usage error. No statistics here, and never a traceback for a user's mistake.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+from trialmeta.cli.args import Usage, build_parser
+from trialmeta.errors import InputError, TrialmetaError
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the exit code (tests call this directly)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except Usage as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except SystemExit as exc:  # --help
+        return int(exc.code or 0)
+    handler = globals()[f"cmd_{args.command.replace('-', '_')}"]
+    try:
+        return handler(args)
+    except InputError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        n = sum(p.severity == "error" for p in exc.problems)
+        kept = f"; {args.out} was left unchanged" if hasattr(args, "out") else ""
+        print(f"{n} error{'s' if n != 1 else ''} found{kept}.", file=sys.stderr)
+        return 1
+    except TrialmetaError as exc:
+        from trialmeta.io import UsageError
+
+        print(f"trialmeta: error: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, UsageError) else 1
+    except KeyboardInterrupt:
+        print("trialmeta: interrupted; nothing was changed.", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # a bug in trialmeta, not in the user's input
+        if os.environ.get("TRIALMETA_DEBUG"):
+            raise
+        print(f"trialmeta: internal error: {type(exc).__name__}: {exc} "
+              "(please report it; set TRIALMETA_DEBUG=1 to see the traceback)", file=sys.stderr)
+        return 3
+
+
+def cmd_validate(args) -> int:
+    from trialmeta import io
+    from trialmeta.registry.load import load_registry
+
+    registry = load_registry(args.path)
+    analyses = None
+    if Path(args.path).is_dir() and io.analyses_file(args.path) is not None:
+        # a directory is the whole registry: check that its analyses resolve and respect the guards
+        from trialmeta.synthesis.run import run_analyses
+
+        registry, spec, lines, spec_file = _load_all(args.path)
+        analyses = (spec_file, len(run_analyses(registry, spec, spec_file=spec_file, lines=lines)))
+    for w in registry.warnings:
+        print(w, file=sys.stderr)
+    if not args.quiet:
+        print(f"{_count(len(registry.trials), 'trial')} valid"
+              + (f" ({_count(len(registry.warnings), 'warning')})" if registry.warnings else ""))
+        for t in registry.trials:
+            tr = t.trial
+            print(f"  {tr.acronym:<14} {t.file:<28} {_count(len(tr.populations), 'population', 2)}  "
+                  f"{_count(len(tr.data_cuts), 'data cut', 2)}  {_count(len(tr.results), 'result', 3)}".rstrip())
+        if analyses is not None:
+            print(f"{_count(analyses[1], 'analysis', plural='analyses')} in {analyses[0]} "
+                  "resolve and respect the guards")
+    return 0
+
+
+def _count(n: int, word: str, width: int = 0, plural: str | None = None) -> str:
+    """'1 data cut ' / '3 data cuts': singular or plural, padded so table columns stay aligned."""
+    many = plural or word + "s"
+    return f"{n:>{width}} " + (many if n != 1 else word.ljust(len(many)) if width else word)
+
+
+def cmd_results(args) -> int:
+    from trialmeta import tables
+    from trialmeta.registry.frame import results_frame
+    from trialmeta.registry.load import load_registry
+
+    frame = results_frame(load_registry(args.path))
+    if args.format == "csv":
+        sys.stdout.write(tables.frame_csv(frame))
+    elif args.format == "json":
+        sys.stdout.write(json.dumps({"results": tables.records(frame)}, indent=2, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(tables.results_text(frame))
+    return 0
+
+
+def cmd_schema(args) -> int:
+    from trialmeta.registry.schema import trial_json_schema
+
+    sys.stdout.write(json.dumps(trial_json_schema(), indent=2, ensure_ascii=False) + "\n")
+    return 0
+
+
+def _load_all(path: Path):
+    """Registry and analyses beside it (``trials/analyses.yaml``)."""
+    from trialmeta import io
+    from trialmeta.registry.analyses import load_analyses
+    from trialmeta.registry.load import load_registry
+
+    registry = load_registry(path)
+    spec_path = io.analyses_file(path)
+    if spec_path is None:
+        raise TrialmetaError(f"no {io.ANALYSES_FILE} beside the trial files in {io.display(path)}")
+    spec, lines = load_analyses(spec_path)
+    return registry, spec, lines, io.display(spec_path)
+
+
+def cmd_pool(args) -> int:
+    from trialmeta.report import evidence
+    from trialmeta import tables
+    from trialmeta.synthesis.run import run_analyses
+
+    registry, spec, lines, spec_file = _load_all(args.path)
+    names = [a.name for a in spec.analyses]
+    if args.analysis is not None and args.analysis not in names:
+        from trialmeta.errors import suggest
+
+        raise TrialmetaError(f"unknown analysis {args.analysis!r}{suggest(args.analysis, names)}; "
+                             f"defined in {spec_file}: {', '.join(names)}")
+    as_of = _as_of(args.as_of)
+    results = run_analyses(registry, spec, as_of=as_of, only=args.analysis, spec_file=spec_file, lines=lines)
+    if args.format == "json":
+        payload = {"analyses": [r.to_dict() for r in results]}
+        sys.stdout.write(json.dumps(tables.jsonable(payload), indent=2, ensure_ascii=False) + "\n")
+    elif args.format == "csv":
+        import pandas as pd
+
+        sys.stdout.write(tables.frame_csv(pd.concat([r.frame() for r in results], ignore_index=True)))
+    elif args.format == "md":
+        sys.stdout.write("\n".join(evidence.to_markdown(r) for r in results))
+    else:
+        sys.stdout.write("\n".join(evidence.to_text(r) for r in results))
+    return 0
+
+
+def _as_of(value: str | None) -> str | None:
+    if value is None:
+        return None
+    from trialmeta.io import UsageError
+    from trialmeta.registry.schema import _partial_date
+
+    try:
+        return _partial_date(value)
+    except ValueError as exc:
+        raise UsageError(f"--as-of: {exc}") from None
+
+
+def cmd_pool_table(args) -> int:
+    from trialmeta import io, tables
+    from trialmeta.stats.pooling import PoolSettings
+    from trialmeta.synthesis.pooltable import format_groups, pool_table, read_effects_table
+
+    if not 0.5 < args.level < 1:
+        raise io.UsageError(f"--level must be a fraction between 0.5 and 1 (e.g. 0.95), got {args.level:g}")
+    if not Path(args.file).is_file():
+        raise io.UsageError(f"{io.display(args.file)}: no such file")
+    name = io.display(args.file)
+    frame = read_effects_table(io.read_text(args.file), name, ci_level=args.level)
+    settings = PoolSettings(method=args.method, ci=args.ci, level=args.level, prediction=args.prediction)
+    result = pool_table(frame, by=args.by, settings=settings, name=name)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(tables.jsonable(result), indent=2, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(format_groups(result, args.format, settings))
+    return 0
+
+
+def cmd_refresh(args) -> int:
+    from trialmeta.cli.refresh import refresh
+
+    summary = refresh(args.trials, args.out, as_of=args.as_of, quiet=args.quiet)
+    if not args.quiet:
+        print(summary)
+    return 0
+
+
+def cmd_reconstruct(args) -> int:
+    from trialmeta import io
+    from trialmeta.errors import Problem
+    from trialmeta.survival.reconstruct import format_table, ipd_csv, reconstruct
+
+    if args.figure is not None and args.figure.suffix not in (".png", ".svg", ".pdf"):
+        raise io.UsageError(f"--figure {args.figure}: the file must end in .png, .svg or .pdf")
+    texts, problems = [], []
+    for path in (args.curves, args.at_risk):
+        if not path.is_file():
+            raise io.UsageError(f"{io.display(path)}: no such file")
+        try:
+            texts.append(io.read_text(path))
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(Problem(io.display(path), None, "", f"cannot read file: {exc}"))
+    if problems:
+        raise InputError(problems)
+    result = reconstruct(
+        *texts, curves_name=io.display(args.curves), at_risk_name=io.display(args.at_risk),
+        events={"experimental": args.events_exp, "control": args.events_ctrl},
+        randomised={"experimental": args.n_exp, "control": args.n_ctrl},
+        randomised_source="--n-exp/--n-ctrl", horizon=args.horizon,
+        survival_scale=args.survival_scale, event_times=args.event_times)
+    for warning in result.warnings:
+        print(warning, file=sys.stderr)
+    if args.ipd is not None:
+        io.write_text(args.ipd, ipd_csv(result))
+    if args.figure is not None:
+        from trialmeta.cli.outputs import write_km_figure
+
+        write_km_figure(result, args.figure.with_suffix(""), formats=(args.figure.suffix[1:],), title=args.title)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n")
+    else:
+        sys.stdout.write(format_table(result))
+    return 0
+
+
+def cmd_forest(args) -> int:
+    from trialmeta import io
+    from trialmeta.cli.outputs import write_forests
+    from trialmeta.plot.figures import check_formats
+    from trialmeta.synthesis.run import run_analyses
+
+    try:
+        formats = check_formats(args.format.split(","))
+    except ValueError as exc:
+        raise io.UsageError(f"--format: {exc}") from None
+    registry, spec, lines, spec_file = _load_all(args.path)
+    names = [a.name for a in spec.analyses]
+    if args.analysis is not None and args.analysis not in names:
+        from trialmeta.errors import suggest
+
+        raise TrialmetaError(f"unknown analysis {args.analysis!r}{suggest(args.analysis, names)}; "
+                             f"defined in {spec_file}: {', '.join(names)}")
+    results = run_analyses(registry, spec, as_of=_as_of(args.as_of), only=args.analysis, spec_file=spec_file,
+                           lines=lines)
+    paths = write_forests(results, registry, args.out, formats, trials=args.analysis is None)
+    stems = list(dict.fromkeys(p.with_suffix("") for p in paths))
+    suffix = f"{{{','.join(formats)}}}" if len(formats) > 1 else formats[0]
+    for stem in stems:
+        print(f"{io.display(stem)}.{suffix}")
+    print(f"{len(stems)} forest plots, {len(paths)} files in {io.display(args.out)}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,150 @@
+"""``trialmeta refresh``: validate -> pool every analysis -> write every output, atomically.
+
+Outputs are built in a temporary directory beside ``outputs/`` and exchanged with it in one
+atomic ``renameat2(RENAME_EXCHANGE)`` call (see :class:`trialmeta.io.staging_dir`), so an
+invalid trial file, a failed analysis, a full disk or a kill at any moment leaves the
+previous ``outputs/`` untouched. Text outputs are deterministic: rerunning on unchanged
+inputs rewrites them byte for byte (the changelog gets an entry only when something moved).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+from trialmeta import __version__, io, tables
+
+from trialmeta.report import changelog, evidence
+from trialmeta.registry.analyses import load_analyses
+from trialmeta.registry.frame import results_frame
+from trialmeta.synthesis.history import evolution, evolution_frame
+from trialmeta.synthesis.indirect import run_indirect
+from trialmeta.errors import TrialmetaError
+from trialmeta.synthesis.selection import filter_as_of
+from trialmeta.synthesis.run import run_analyses
+from trialmeta.registry.load import load_registry
+
+EVIDENCE = "evidence.json"
+CHANGELOG = "CHANGELOG.md"
+
+
+class Progress:
+    """One line per step on stderr (suppressed by ``--quiet``)."""
+
+    def __init__(self, total: int, quiet: bool):
+        self.total, self.quiet, self.done = total, quiet, 0
+
+    def step(self, what: str) -> None:
+        self.done += 1
+        if not self.quiet:
+            print(f"[{self.done}/{self.total}] {what}", file=sys.stderr, flush=True)
+
+
+def build_evidence(registry, spec, results, indirect, frame, fingerprint: dict, as_of) -> dict:
+    """The machine-readable evidence: ``trialmeta pool --format json`` plus inputs and results."""
+    return tables.jsonable({
+        "trialmeta_version": __version__,
+        "as_of": as_of,
+        "inputs": fingerprint,
+        "defaults": spec.defaults.model_dump(),
+        "analyses": [r.to_dict() for r in results],
+        "indirect": [i.to_dict() for i in indirect],
+        "results": tables.records(frame),
+    })
+
+
+def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = False, today: str | None = None) -> str:
+    """Rebuild ``out`` from the registry at ``trials``; return a one-line summary.
+
+    Raises
+    ------
+    InputError
+        Located problems in a trial file or the analyses file; nothing is written.
+    """
+    progress = Progress(7, quiet)
+    registry = load_registry(trials)
+    spec_path = io.analyses_file(trials)
+    if spec_path is None:
+        raise TrialmetaError(f"no {io.ANALYSES_FILE} beside the trial files in {io.display(trials)}")
+    spec, lines = load_analyses(spec_path)
+    progress.step(f"validated {len(registry.trials)} trials and {len(spec.analyses)} analyses")
+    spec_file = io.display(spec_path)
+    results = run_analyses(registry, spec, as_of=as_of, spec_file=spec_file, lines=lines)
+    indirect = run_indirect(spec, results, spec_file, lines)
+    history = evolution(registry, spec, results, as_of)
+    progress.step(f"pooled {len(results)} analyses and {len(indirect)} indirect comparisons")
+    frame, _ = filter_as_of(results_frame(registry), as_of)
+    fingerprint = io.fingerprint([t.file for t in registry.trials] + [spec_file] + _curve_files(registry))
+    evidence_doc = build_evidence(registry, spec, results, indirect, frame, fingerprint, as_of)
+    previous = _previous_evidence(out)
+    entry = changelog.entry(previous, evidence_doc, today or dt.date.today().isoformat())
+    with io.staging_dir(out) as stage:
+        io.write_text(stage / EVIDENCE, json.dumps(evidence_doc, indent=2, ensure_ascii=False) + "\n")
+        io.write_text(stage / "results.csv", tables.frame_csv(frame))
+        io.write_text(stage / "results.json",
+                      json.dumps({"results": tables.records(frame)}, indent=2, ensure_ascii=False) + "\n")
+        _write_tables(stage, results, history)
+        progress.step("wrote evidence.json, results and evidence tables")
+        figures = _write_figures(stage, results, registry, history)
+        progress.step(f"drew {figures} figures")
+        km = _write_km(stage, registry)
+        progress.step(f"reconstructed {km} Kaplan-Meier curves")
+        log = changelog.prepend(io.read_text(out / CHANGELOG) if (out / CHANGELOG).is_file() else None, entry)
+        io.write_text(stage / CHANGELOG, log)
+        from trialmeta.report.html import report_html
+
+        io.write_text(stage / "report.html", report_html(registry, results, indirect, history, log, as_of, stage))
+        progress.step("wrote report.html and CHANGELOG.md")
+    progress.step(f"swapped in {io.display(out)}")
+    changed = "no change in the evidence" if entry is None else "changelog entry written"
+    return (f"refreshed {io.display(out)}: {len(registry.trials)} trials, {len(frame)} results, "
+            f"{len(results)} analyses, {figures} figures; {changed}"
+            + (f"; as of {as_of}" if as_of else "")
+            + (f"; {len(registry.warnings)} warnings" if registry.warnings else ""))
+
+
+def _previous_evidence(out: Path) -> dict | None:
+    path = out / EVIDENCE
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(io.read_text(path))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+
+
+def _curve_files(registry) -> list[str]:
+    from trialmeta.registry.km import curve_files
+
+    return [io.display(p) for p in curve_files(registry)]
+
+
+def _write_tables(stage: Path, results, history) -> None:
+    combined = ["# Evidence tables\n\nGenerated by `trialmeta refresh` from `trials/`; one section per "
+                "analysis of `trials/analyses.yaml`.\n"]
+    for r in results:
+        base = stage / "tables" / r.name
+        io.write_text(base.with_suffix(".csv"), evidence.to_csv(r))
+        io.write_text(base.with_suffix(".md"), evidence.to_markdown(r))
+        io.write_text(base.with_suffix(".html"), evidence.standalone_html(r))
+        io.write_text(stage / "tables" / f"{r.name}-history.csv", tables.frame_csv(evolution_frame(r.name, history[r.name])))
+        combined.append(evidence.to_markdown(r))
+    io.write_text(stage / "evidence.md", "\n".join(combined))
+
+
+def _write_figures(stage: Path, results, registry, history) -> int:
+    from trialmeta.cli.outputs import write_forests, write_history_plots
+
+    paths = write_forests(results, registry, stage / "forest", ("png", "svg", "pdf"))
+    paths += write_history_plots(history, stage / "history", ("png", "svg"))
+    return len(paths)
+
+
+def _write_km(stage: Path, registry) -> int:
+    from trialmeta.cli.outputs import write_km
+
+    write_km(registry, stage / "km")
+    return len(registry.curves)
+

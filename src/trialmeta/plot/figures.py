@@ -1,0 +1,77 @@
+"""Forest plots: public API (figures; files are written by :mod:`trialmeta.cli.outputs`).
+
+* :func:`forest_plot` - the RevMan-style forest of one pooled analysis;
+* :func:`trial_forest_plot` - one trial's populations for one endpoint (clinical-trial
+  report style: "All patients" first, marker area by events, dashed line at the ITT HR);
+
+Layouts are computed as plain data (:mod:`trialmeta.plot.forest`,
+:mod:`trialmeta.plot.trial_forest`) and drawn by :mod:`trialmeta.plot.render`, the one module that
+imports matplotlib. Files are written by :mod:`trialmeta.cli.outputs`; SVG and PDF are
+byte-identical across runs.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+FORMATS = ("png", "svg", "pdf")
+
+
+def forest_plot(result, ax=None, **options):
+    """Draw the forest plot of one analysis.
+
+    Parameters
+    ----------
+    result : trialmeta.synthesis.run.AnalysisResult
+    ax : matplotlib.axes.Axes, optional
+        Draw inside this axes (its area is split into the table and the plot); by default a
+        new figure sized to the content (6.85 in wide, within a 17.5 cm double journal
+        column; height growing with the rows).
+    **options
+        ``pooled_line`` (bool, default True): dashed line at each pooled estimate;
+        ``width`` (inches).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fig = forest_plot(results[0])                              # doctest: +SKIP
+    >>> open("forest.svg", "wb").write(to_bytes(fig, "svg"))       # doctest: +SKIP
+    """
+    from trialmeta.plot.forest import forest_scene
+    from trialmeta.plot.render import render
+
+    return render(forest_scene(result, **_checked(options, {"pooled_line", "width"})), ax=ax)
+
+
+def trial_forest_plot(registry, trial: str, endpoint: str, ax=None, **options):
+    """Draw one trial's subgroup forest for ``endpoint`` (see :mod:`trialmeta.plot.trial_forest`).
+
+    Raises
+    ------
+    ValueError
+        When the trial has fewer than two populations with an estimate for the endpoint.
+    """
+    from trialmeta.plot.render import render
+    from trialmeta.plot.trial_forest import trial_scene
+
+    return render(trial_scene(registry, trial, endpoint, **_checked(options, {"results", "width"})), ax=ax)
+
+
+def _checked(options: dict, allowed: set) -> dict:
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise TypeError(f"unknown option(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
+    return options
+
+
+def check_formats(formats: Iterable[str]) -> tuple[str, ...]:
+    """Validate a list of formats (case-insensitive, duplicates removed, order kept)."""
+    out = tuple(dict.fromkeys(f.strip().lower() for f in formats if f.strip()))
+    bad = [f for f in out if f not in FORMATS]
+    if bad or not out:
+        raise ValueError(f"unknown figure format(s) {', '.join(bad) or '(none given)'}; "
+                         f"choose from {', '.join(FORMATS)}")
+    return out

@@ -1,0 +1,215 @@
+"""The forest plot of one pooled analysis as plain data (RevMan 5 layout, no matplotlib).
+
+Everything printed comes from :func:`trialmeta.synthesis.data.analysis_frame`, the frame the
+evidence tables print, formatted by :mod:`trialmeta.fmt`: the figure and the tables cannot
+disagree. Layout (Cochrane Handbook 5.1 §11.3.2.1; R meta ``forest(..., layout = "RevMan5")``):
+
+* left: "Study or subgroup" (trial + data-cut year, footnote letters), population, events/N
+  (responders/N for risk ratios) per arm where known; right: weight within the subgroup and
+  "HR [95% CI]";
+* per subgroup: its header, its studies in file order (never dropped, never re-sorted), the
+  "Subtotal (95% CI)" diamond, the prediction-interval bar when defined, the heterogeneity and
+  overall-effect lines; then the overall total if pooled, the test for subgroup differences
+  and the within-trial interaction;
+* squares with area proportional to weight; a fixed open square for a study that cannot be
+  pooled; a fixed filled square when the analysis is not pooled (``pooled: false``).
+"""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+from trialmeta import fmt
+from trialmeta.plot.grid import Placed, place
+from trialmeta.plot.draw import to_scene
+from trialmeta.plot.spec import FIXED_SIDE, MAX_SIDE, MIN_SIDE, Column, ForestSpec, RefLine, Row
+from trialmeta.plot.text import (Footnotes, estimate_text, events_n, favours, ok, statistics_lines,
+                                   study_flags, weight_text, year)
+from trialmeta.synthesis.data import describe_method
+from trialmeta.plot.scene import Scene
+from trialmeta.synthesis.run import ACROSS_TRIAL_CAVEAT
+from trialmeta.registry.vocab import ENDPOINTS
+
+MEASURE_NAMES = {"HR": "Hazard ratio", "RR": "Risk ratio"}
+
+
+def _clean(value):
+    """NaN -> None (pandas fills missing numbers with NaN)."""
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+def _pooled_ns(rec: dict) -> SimpleNamespace:
+    """A pooled frame row with the attributes :mod:`trialmeta.fmt` reads (integers as ints)."""
+    ns = SimpleNamespace(**{k: _clean(v) for k, v in rec.items()})
+    for key in ("k", "df"):
+        if getattr(ns, key, None) is not None:
+            setattr(ns, key, int(getattr(ns, key)))
+    return ns
+
+
+def square_side(weight) -> float:
+    """Side in points of a study square: area proportional to weight (100% = MAX_SIDE²)."""
+    if not ok(weight):
+        return MIN_SIDE
+    return max(MIN_SIDE, MAX_SIDE * math.sqrt(weight / 100.0))
+
+
+def _sum(values):
+    values = [_clean(v) for v in values]
+    if not values or any(v is None for v in values):
+        return None
+    return sum(int(v) for v in values)
+
+
+def _columns(measure: str, level: float, counts: bool, pooled: bool) -> tuple[Column, ...]:
+    cols = [Column("study", ("Study or", "subgroup"), "left", wrap=1.3, role="label", overflow=True),
+            Column("population", ("Population",), "left", wrap=1.3, role="population")]
+    if counts:
+        cols += [Column("exp", ("Exp.",), "left", "center", role="counts"),
+                 Column("ctrl", ("Ctrl",), "left", "center", role="counts")]
+    if pooled:
+        cols.append(Column("weight", ("Weight",), "right", "right", role="weight"))
+    cols.append(Column("est", (f"{measure} [{level:.0%} CI]",), "right", "right", role="estimate"))
+    return tuple(cols)
+
+
+def _study_row(rec: dict, study, measure: str, pooled: bool, notes: Footnotes) -> Row:
+    flags = study_flags({**rec, "responders_derived": study.row.get("responders_derived")}, measure)
+    label = f"{rec['acronym']} {year(rec)}".strip() + notes.marks(flags)
+    kind = "responders" if measure == "RR" else "events"
+    usable = bool(rec["usable"])
+    weighted = pooled and usable
+    est, lo, hi = (_clean(rec[k]) for k in ("est", "ci_low", "ci_high"))
+    cells = {"study": label, "population": rec["population_label"],
+             "exp": events_n(rec[f"{kind}_exp"], rec["n_exp"]), "ctrl": events_n(rec[f"{kind}_ctrl"], rec["n_ctrl"]),
+             "weight": weight_text(rec["weight"]) if weighted else "", "est": estimate_text(est, lo, hi)}
+    side = square_side(rec["weight"]) if weighted else FIXED_SIDE
+    return Row("study", cells, est=est, lo=lo, hi=hi, side=side if ok(est) else 0.0, filled=usable,
+               key=f"{rec['trial']}/{rec['population']}")
+
+
+def _pooled_rows(rec: dict, label: str, studies: list[dict], measure: str, notes: Footnotes) -> list[Row]:
+    ns = _pooled_ns(rec)
+    kind = "responders" if measure == "RR" else "events"
+    usable = [s for s in studies if s["usable"]]
+    group_notes = [n for n in (getattr(ns, "notes", None) or "").split(" | ") if n]
+    cells = {"study": label + notes.marks(group_notes),
+             "exp": events_n(_sum(s[f"{kind}_exp"] for s in usable), _sum(s["n_exp"] for s in usable)),
+             "ctrl": events_n(_sum(s[f"{kind}_ctrl"] for s in usable), _sum(s["n_ctrl"] for s in usable))}
+    if not ns.k:
+        cells["est"] = "Not estimable"
+        return [Row("pooled", cells, bold=True, key=rec["subgroup"])]
+    cells.update(weight="100.0%", est=estimate_text(ns.est, ns.ci_low, ns.ci_high))
+    rows = [Row("pooled", cells, est=ns.est, lo=ns.ci_low, hi=ns.ci_high, bold=True, key=rec["subgroup"])]
+    if ok(ns.pi_low) and ok(ns.pi_high):
+        rows.append(Row("pi", {"study": "Prediction interval", "est": f"[{fmt.ratio(ns.pi_low)}, "
+                                                                      f"{fmt.ratio(ns.pi_high)}]"},
+                        lo=ns.pi_low, hi=ns.pi_high, key=rec["subgroup"]))
+    rows += [Row("stat", text=text, role=role, key=rec["subgroup"]) for role, text in statistics_lines(ns)]
+    return rows
+
+
+def analysis_spec(result, *, pooled_line: bool = True, width: float | None = None) -> ForestSpec:
+    """The forest plot of ``result`` (a :class:`~trialmeta.synthesis.run.AnalysisResult`) as data.
+
+    Parameters
+    ----------
+    pooled_line : bool
+        Draw a dashed line at each pooled estimate, spanning the rows it summarises.
+    width : float, optional
+        Figure width in inches (default 6.85, within a 17.5 cm double journal column; wider
+        only if even the tightest wrapping leaves the plot column too narrow).
+    """
+    spec, frame = result.spec, result.frame()
+    measure, level, pooled = spec.measure, result.settings.level, spec.pooled
+    records = [{k: _clean(v) for k, v in r.items()} for r in frame.to_dict(orient="records")]
+    studies = [r for r in records if r["row_type"] == "study"]
+    counts = any(events_n(r[f"{c}_{arm}"], r[f"n_{arm}"]) for r in studies for arm in ("exp", "ctrl")
+                 for c in ("events", "responders"))
+    notes = Footnotes()
+    rows: list[Row] = []
+    refs: list[RefLine] = []
+    several = len(result.groups) > 1 or not pooled
+    it = iter(studies)
+    for gi, group in enumerate(result.groups):
+        first = len(rows)
+        if gi:
+            rows.append(Row("gap"))
+            first += 1
+        if several:
+            rows.append(Row("group", text=group.label, role="group-label", bold=True, key=group.key))
+        recs = [next(it) for _ in group.studies]
+        for rec, study in zip(recs, group.studies):
+            assert (rec["trial"], rec["population"]) == (study.trial, study.population), "frame out of order"
+            rows.append(_study_row(rec, study, measure, pooled, notes))
+        if not group.studies:
+            rows.append(Row("stat", text="No study reports this endpoint for this subgroup", role="empty-group"))
+        prec = next((r for r in records if r["row_type"] == "pooled" and r["subgroup"] == group.key), None)
+        if prec is not None:
+            label = "Subtotal" if several else "Total"
+            diamond = len(rows)
+            rows += _pooled_rows(prec, f"{label} ({level:.0%} CI)", recs, measure, notes)
+            if pooled_line and ok(prec.get("est")):
+                refs.append(RefLine(prec["est"], first + (1 if several else 0), diamond))
+    over = next((r for r in records if r["row_type"] == "overall"), None)
+    if over is not None:
+        rows.append(Row("gap"))
+        total = len(rows)
+        rows += _pooled_rows(over, f"Total ({level:.0%} CI)", studies, measure, notes)
+        if pooled_line and ok(over.get("est")):
+            refs = [RefLine(over["est"], 0, total)]
+    caveat_shown = False
+    if result.subgroup_test is not None:
+        mark = notes.mark(f"Test for subgroup differences: {result.subgroup_test.method}. {ACROSS_TRIAL_CAVEAT}")
+        caveat_shown = True
+        rows.append(Row("stat", text=fmt.subgroup_differences(result.subgroup_test) + mark,
+                        role="subgroup-differences"))
+    if result.interaction is not None:
+        labels = tuple(next(g.label for g in result.groups if g.key == k) for k in spec.interaction)
+        rows.append(Row("stat", text=fmt.interaction_line(result.interaction, labels, measure), role="interaction"))
+    _general_notes(result, notes, counts, len(refs), any(r.kind == "pi" for r in rows), caveat_shown)
+    left, right = favours(spec.experimental, spec.control, spec.endpoint, measure)
+    method = describe_method(result).split(", ", 1)[1] if pooled else f"{level:.0%} CI (not pooled)"
+    endpoint = ENDPOINTS.get(spec.endpoint, ("", spec.endpoint))[1]
+    subtitle = (f"{endpoint} ({spec.endpoint}). Experimental: {spec.experimental}; control: {spec.control}."
+                + (f" Data published up to {result.as_of}." if result.as_of else ""))
+    spans = (("Responders/N" if measure == "RR" else "Events/N", ("exp", "ctrl")),) if counts else ()
+    return ForestSpec(spec.title, subtitle, _columns(measure, level, counts, pooled), tuple(rows),
+                      (MEASURE_NAMES[measure], method), (left, right), tuple(notes.lines()), tuple(refs),
+                      spans, **({"width": width} if width else {}))
+
+
+def _general_notes(result, notes: Footnotes, counts: bool, dashed: int, pi: bool, caveat_shown: bool) -> None:
+    spec = result.spec
+    notes.note("Study: trial and the year of the data cut-off used (of its first publication when the cut-off "
+               "date is not reported); for each population the latest data cut with a usable estimate"
+               + (f" published by {result.as_of}" if result.as_of else "") + ".")
+    if counts:
+        what = "responders" if spec.measure == "RR" else "events"
+        notes.note(f"{what.capitalize()}/N: {what} / patients analysed in the experimental (Exp.) and control "
+                   f"(Ctrl) arms; {chr(0x2014)} not reported.")
+    else:
+        notes.note("Per-arm events and patient numbers are not reported for these studies.")
+    if spec.pooled:
+        legend = ("Squares: area proportional to the study's weight within its subgroup (inverse variance); "
+                  "diamonds: pooled estimate and its CI")
+        legend += "; bars: prediction interval" if pi else ""
+        legend += {0: "", 1: "; dashed line: pooled estimate"}.get(dashed, "; dashed lines: pooled estimates")
+        notes.note(legend + ".")
+        notes.note(f"Method: {result.pool_settings().describe()}.")
+    else:
+        notes.note("Not pooled (pooled: false in analyses.yaml): studies are shown side by side with equal squares.")
+    for line in [*spec.notes, *result.notes]:
+        if not (caveat_shown and line == ACROSS_TRIAL_CAVEAT):
+            notes.note(line)
+
+
+def forest_layout(result, **options) -> Placed:
+    """The placed layout (rows with y positions, column x ranges, axis) of ``result``."""
+    return place(analysis_spec(result, **options))
+
+
+def forest_scene(result, **options) -> Scene:
+    """The forest plot of ``result`` as a :class:`~trialmeta.plot.scene.Scene`."""
+    return to_scene(forest_layout(result, **options))

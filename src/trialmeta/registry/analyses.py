@@ -1,0 +1,157 @@
+"""Analyses as data: the schema of ``trials/analyses.yaml`` and its loader.
+
+An analysis names a clinical question, an endpoint, and which trial populations feed which
+subgroup (explicitly, or by harmonised biomarker category). Method settings default to
+Cochrane's 2025 RevMan defaults (REML, HKSJ, Q-profile tau^2 CI, prediction interval); an
+analysis that overrides them must say why.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, model_validator
+
+from trialmeta.io import display, read_yaml
+from trialmeta.errors import InputError, Problem
+from trialmeta.registry.schema import Biomarker, Endpoint, Key, Model, PartialDate
+
+
+class Settings(Model):
+    """Statistical choices of an analysis. Every one is printed with its results."""
+
+    method: Literal["fe", "dl", "reml", "pm"] = "reml"
+    ci: Literal["wald", "hksj", "hksj-adhoc"] = "hksj"
+    level: float = Field(0.95, gt=0.5, lt=1)
+    prediction: bool = True
+    tau2_ci: Literal["qprofile"] = "qprofile"
+    subgroup_test: Literal["q-between", "moderator"] = "q-between"
+    allow_approximate: bool = Field(False, description="Let HRs derived from medians or assumed "
+                                                       "p-value sidedness enter the pool.")
+    allow_reconstructed: bool = Field(False, description="Let HRs from patient data reconstructed "
+                                                         "from a digitised KM figure enter the pool "
+                                                         "when no better estimate was published.")
+    assessment_preference: list[Literal["irc", "bicr", "investigator", "unspecified", "not-applicable"]] = Field(
+        default_factory=lambda: ["irc", "bicr", "investigator", "unspecified", "not-applicable"],
+        description="Which assessment to use when a data cut reports several.")
+
+
+class Overrides(Model):
+    method: Literal["fe", "dl", "reml", "pm"] | None = None
+    ci: Literal["wald", "hksj", "hksj-adhoc"] | None = None
+    level: float | None = Field(None, gt=0.5, lt=1)
+    prediction: bool | None = None
+    subgroup_test: Literal["q-between", "moderator"] | None = None
+    allow_approximate: bool | None = None
+    allow_reconstructed: bool | None = None
+    reason: str = Field(min_length=10, description="Why this analysis departs from the defaults.")
+
+
+class StudyRef(Model):
+    trial: str
+    population: Key
+    data_cut: Key | None = Field(None, description="Pin a data cut; default: the latest usable one.")
+
+
+class Subgroup(Model):
+    key: Key
+    label: str
+    studies: list[StudyRef] = Field(default_factory=list)
+    biomarker: Biomarker | None = Field(None, description="Select every population of this category...")
+    trials: list[str] = Field(default_factory=list, description="...in these trials (required with biomarker).")
+
+    @model_validator(mode="after")
+    def _one_way(self):
+        if bool(self.studies) == bool(self.biomarker):
+            raise ValueError("give either `studies` or `biomarker` (with `trials`), not both or neither")
+        if self.biomarker and not self.trials:
+            raise ValueError("`biomarker` selection needs the `trials` it applies to")
+        return self
+
+
+class Analysis(Model):
+    name: Key
+    title: str
+    question: str
+    endpoint: Endpoint
+    measure: Literal["HR", "RR"] = "HR"
+    experimental: str = Field(description="Experimental side, for 'Favours ...' labels.")
+    control: str = Field(description="Control side, for 'Favours ...' labels.")
+    subgroups: list[Subgroup] = Field(min_length=1)
+    pooled: bool = Field(True, description="False: show the studies side by side without pooling.")
+    overall: bool = Field(False, description="Also pool all subgroups together.")
+    compare_subgroups: bool = True
+    interaction: tuple[Key, Key] | None = Field(None, description="Within-trial interaction: subgroup a vs b.")
+    sensitivity_of: Key | None = None
+    settings: Overrides | None = None
+    notes: list[str] = Field(default_factory=list)
+
+
+class IndirectArm(Model):
+    analysis: Key
+    subgroup: Key
+
+
+class Indirect(Model):
+    name: Key
+    title: str
+    question: str
+    a_vs_common: IndirectArm
+    c_vs_common: IndirectArm
+    label_a: str
+    label_c: str
+    common_comparator: str
+    caveats: list[str] = Field(min_length=1)
+
+
+class AnalysesFile(Model):
+    defaults: Settings = Field(default_factory=Settings)
+    analyses: list[Analysis] = Field(min_length=1)
+    indirect: list[Indirect] = Field(default_factory=list)
+    as_of: PartialDate | None = Field(None, description="Unused; reserved.", exclude=True)
+
+
+def settings_for(spec: AnalysesFile, analysis: Analysis) -> Settings:
+    """The defaults with the analysis' overrides applied."""
+    if analysis.settings is None:
+        return spec.defaults
+    changes = {k: v for k, v in analysis.settings.model_dump().items() if v is not None and k != "reason"}
+    return spec.defaults.model_copy(update=changes)
+
+
+def load_analyses(path: Path) -> tuple[AnalysesFile, dict]:
+    """Read and schema-check an analyses file; return it with its line map.
+
+    Raises
+    ------
+    InputError
+        Located problems, as for trial files.
+    """
+    from trialmeta.registry.load import schema_problems
+
+    data, lines = read_yaml(path)
+    name = display(path)
+    if not isinstance(data, dict):
+        raise InputError([Problem(name, 1, "", "expected a mapping with `defaults` and `analyses`")])
+    try:
+        spec = AnalysesFile.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(schema_problems(exc, name, lines, root=AnalysesFile)) from None
+    problems = []
+    seen: dict[str, int] = {}
+    for i, a in enumerate(spec.analyses):
+        if a.name in seen:
+            problems.append(Problem(name, lines.get(("analyses", i, "name")), f"analyses[{i}].name",
+                                    f"duplicate analysis name {a.name!r} (also analyses[{seen[a.name]}])"))
+        seen.setdefault(a.name, i)
+        keys = [s.key for s in a.subgroups]
+        if a.interaction:
+            for j, k in enumerate(a.interaction):
+                if k not in keys:
+                    problems.append(Problem(name, lines.get(("analyses", i, "interaction")),
+                                            f"analyses[{i}].interaction[{j}]",
+                                            f"unknown subgroup {k!r}; subgroups: {', '.join(keys)}"))
+    if problems:
+        raise InputError(problems)
+    return spec, lines

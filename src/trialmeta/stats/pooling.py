@@ -1,0 +1,217 @@
+"""Pooled results: frozen result types and pooling (settings: :mod:`trialmeta.stats.settings`; (subgroup tests: :mod:`trialmeta.stats.subgroups`).
+
+Pure: the numbers come from :mod:`trialmeta.stats.engine` (the one module that imports PyMARE).
+Estimates are pooled on the log scale (log hazard ratio, log risk ratio, ...) and reported
+on both scales: ``log_est``/``se``/``log_ci_*`` and ``est``/``ci_*`` (= exp).
+
+References
+----------
+DerSimonian R, Laird N. Control Clin Trials 1986;7:177-88 (DL).
+Paule RC, Mandel J. J Res Natl Bur Stand 1982;87:377-85 (PM).
+Viechtbauer W. Stat Med 2007;26:37-52 (Q-profile CI for tau^2).
+Hartung J, Knapp G. Stat Med 2001;20:3875-89; Sidik K, Jonkman JN. Stat Med 2002;21:3153-9.
+Higgins JPT, Thompson SG, Spiegelhalter DJ. JRSS A 2009;172:137-59 (prediction interval).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+from trialmeta.stats import engine
+from trialmeta.stats.notes import pool_notes
+from trialmeta.errors import InputError, Problem
+from trialmeta.stats.settings import CI_LABELS, METHOD_LABELS, PoolingError, PoolSettings, _pct  # noqa: F401 (re-exported)
+
+def _num(x) -> float | None:
+    x = float(x)
+    return None if math.isnan(x) else x
+
+
+def _exp(x: float | None) -> float | None:
+    return None if x is None else math.exp(x)
+
+
+@dataclass(frozen=True)
+class GroupResult:
+    """One pooled group. Log scale: ``log_*``, ``se``; ratio scale: ``est``, ``ci_*``, ``pi_*``.
+
+    ``se`` is the SE the CI uses (HKSJ-scaled under HKSJ); ``se_wald = 1/sqrt(sum w)`` is
+    the inverse-variance SE (used by the prediction interval and the subgroup test).
+    ``stat``/``stat_name`` is z or t, ``df_test`` its degrees of freedom (None for z).
+    ``q`` is Cochran's Q with ``df = k - 1``; ``i2`` (percent) is **Q-based**,
+    ``100 max(0, (Q - df)/Q)``, and ``h2 = Q/df``. ``weights`` are percentages in input
+    order. ``None`` where undefined: heterogeneity for k = 1, the prediction interval for
+    k < 3 or a common-effect model, tau^2 and its CI for a common-effect model.
+    """
+
+    group: str | None
+    k: int
+    method: str
+    ci_method: str
+    level: float
+    log_est: float | None
+    se: float | None
+    se_wald: float | None
+    log_ci_low: float | None
+    log_ci_high: float | None
+    est: float | None
+    ci_low: float | None
+    ci_high: float | None
+    stat: float | None
+    stat_name: str
+    df_test: int | None
+    p: float | None
+    tau2: float | None
+    tau2_ci_low: float | None
+    tau2_ci_high: float | None
+    q: float | None
+    df: int | None
+    q_p: float | None
+    i2: float | None
+    h2: float | None
+    log_pi_low: float | None
+    log_pi_high: float | None
+    pi_low: float | None
+    pi_high: float | None
+    weights: tuple
+    notes: tuple
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """One-row frame with both scales and the CI level in the names (lifelines style)."""
+        lv = _pct(self.level)
+        row = {"group": self.group, "k": self.k, "method": self.method, "ci_method": self.ci_method,
+               "est": self.log_est, "se(est)": self.se, f"est lower {lv}": self.log_ci_low,
+               f"est upper {lv}": self.log_ci_high, "exp(est)": self.est,
+               f"exp(est) lower {lv}": self.ci_low, f"exp(est) upper {lv}": self.ci_high,
+               self.stat_name: self.stat, "df(test)": self.df_test, "p": self.p, "tau2": self.tau2,
+               f"tau2 lower {lv}": self.tau2_ci_low, f"tau2 upper {lv}": self.tau2_ci_high,
+               "Q": self.q, "df(Q)": self.df, "p(Q)": self.q_p, "I2 (%)": self.i2, "H2": self.h2,
+               f"est PI lower {lv}": self.log_pi_low, f"est PI upper {lv}": self.log_pi_high,
+               f"exp(est) PI lower {lv}": self.pi_low, f"exp(est) PI upper {lv}": self.pi_high}
+        return pd.DataFrame([row])
+
+
+def _result(b: engine.Batch, i: int, s: PoolSettings, group: str | None) -> GroupResult:
+    k = int(b.k[i])
+    if b.reason[i] is not None:
+        raise PoolingError(f"cannot pool {group or f'analysis {i}'}: {b.reason[i]}")
+    v = {name: _num(getattr(b, name)[i]) for name in engine.FIELDS if name not in ("k", "converged", "tau2_ci_null")}
+    fe = s.method == "fe"
+    t_test = s.ci != "wald" and k > 1
+    return GroupResult(
+        group=group, k=k, method=s.method, ci_method=s.ci if k > 1 else "wald", level=s.level,
+        log_est=v["est"], se=v["se"], se_wald=v["se_wald"], log_ci_low=v["ci_low"],
+        log_ci_high=v["ci_high"], est=_exp(v["est"]), ci_low=_exp(v["ci_low"]),
+        ci_high=_exp(v["ci_high"]), stat=v["stat"], stat_name="t" if t_test else "z",
+        df_test=None if v["df_test"] is None else int(v["df_test"]), p=v["p"], tau2=None if fe else v["tau2"],
+        tau2_ci_low=v["tau2_ci_low"], tau2_ci_high=v["tau2_ci_high"], q=v["q"],
+        df=None if k == 1 else k - 1, q_p=v["q_p"], i2=v["i2"], h2=v["h2"],
+        log_pi_low=v["pi_low"], log_pi_high=v["pi_high"], pi_low=_exp(v["pi_low"]),
+        pi_high=_exp(v["pi_high"]), weights=tuple(float(x) for x in b.study_weights(i)),
+        notes=pool_notes(b, i, s))
+
+
+def as_effects(yi, sei, where: str) -> tuple[np.ndarray, np.ndarray]:
+    """Check and convert log effects and SEs; ``where`` names the input in errors.
+
+    Raises
+    ------
+    PoolingError
+        Mismatched lengths, no studies, a non-finite value or an SE <= 0.
+    """
+    y, se = np.asarray(yi, dtype=float).ravel(), np.asarray(sei, dtype=float).ravel()
+    if y.size != se.size:
+        raise PoolingError(f"{where}: {y.size} estimates but {se.size} standard errors")
+    if y.size == 0:
+        raise PoolingError(f"{where}: no studies to pool")
+    bad = np.flatnonzero(~np.isfinite(y) | ~np.isfinite(se) | ~(se > 0))
+    if bad.size:
+        j = int(bad[0])
+        raise PoolingError(f"{where}: study {j + 1} has estimate {float(y[j])!r} and SE {float(se[j])!r}; estimates "
+                           f"must be finite and SEs finite and > 0 ({bad.size} such studies)")
+    return y, se
+
+
+def pool(yi, sei, settings: PoolSettings | None = None, group: str | None = None) -> GroupResult:
+    """Pool one set of log effects.
+
+    Parameters
+    ----------
+    yi, sei : array-like of float
+        Log effects (e.g. log HR) and their standard errors.
+    settings : PoolSettings, optional
+        Defaults to ``PoolSettings()`` (REML, HKSJ, Q-profile, prediction interval).
+    group : str, optional
+        Label carried into the result.
+
+    Returns
+    -------
+    GroupResult
+
+    Raises
+    ------
+    PoolingError
+        Empty input, mismatched lengths, a non-finite value or an SE <= 0.
+
+    Examples
+    --------
+    >>> r = pool([-0.592, -0.0791, -0.237, 0.163], [0.345, 0.0787, 0.144, 0.312],
+    ...          PoolSettings(method="fe", ci="wald"))
+    >>> round(r.est, 4), round(r.p, 4)
+    (0.8865, 0.0688)
+    """
+    return pool_many([(yi, sei)], settings, None if group is None else [group])[0]
+
+
+def pool_many(analyses: Sequence[tuple], settings: PoolSettings | None = None,
+              groups: Sequence[str | None] | None = None) -> list[GroupResult]:
+    """Pool many analyses in vectorised passes (one per distinct k).
+
+    Parameters
+    ----------
+    analyses : sequence of (yi, sei)
+    settings : PoolSettings, optional
+    groups : sequence of str, optional
+        One label per analysis.
+
+    Returns
+    -------
+    list of GroupResult
+        In input order.
+
+    Raises
+    ------
+    PoolingError
+        Naming every invalid analysis (all are checked before any is pooled).
+    """
+    s = settings or PoolSettings()
+    groups = list(groups) if groups is not None else [None] * len(analyses)
+    if len(groups) != len(analyses):
+        raise PoolingError(f"{len(analyses)} analyses but {len(groups)} group labels")
+    pairs, errors = [], []
+    for i, ((y, se), g) in enumerate(zip(analyses, groups)):
+        try:
+            pairs.append(as_effects(y, se, g or f"analysis {i + 1}"))
+        except PoolingError as exc:
+            errors.append(str(exc))
+    if errors:
+        raise PoolingError("; ".join(errors))
+    b = engine.fit_batch([p[0] for p in pairs], [p[1] ** 2 for p in pairs], method=s.method,
+                         ci=s.ci, level=s.level, prediction=s.prediction)
+    return [_result(b, i, s, g) for i, g in enumerate(groups)]
+
+
+def summary_frame(results: Sequence[GroupResult]) -> pd.DataFrame:
+    """Stack the ``.summary`` rows of several results (e.g. leave-one-out) into one tidy frame."""
+    if not results:
+        return pd.DataFrame()
+    frames = [r.summary for r in results]
+    if not frames:
+        return pd.DataFrame()
+    # (records, not pd.concat, which warns on all-NA columns such as the PI for k = 2)
+    return pd.DataFrame([rec for f in frames for rec in f.to_dict(orient="records")], columns=frames[0].columns)

@@ -1,0 +1,136 @@
+"""Forest plots drawn headless (Agg): no overlapping or clipped text, readable sizes,
+deterministic SVG/PDF bytes (also across processes). ``pytest --save-figures`` writes the
+PNGs to tests/_artifacts/ for a person to look at."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import subprocess
+import sys
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+
+from conftest import ROOT, TRIALS  # noqa: E402
+from trialmeta.registry.analyses import load_analyses  # noqa: E402
+from trialmeta.plot.figures import forest_plot, trial_forest_plot  # noqa: E402
+from trialmeta.plot.forest import forest_scene  # noqa: E402
+from trialmeta.plot.render import close, render, to_bytes  # noqa: E402
+from trialmeta.synthesis.run import run_analyses  # noqa: E402
+from trialmeta.plot.trial_forest import trial_forests  # noqa: E402
+from trialmeta.registry.load import load_registry  # noqa: E402
+
+MIN_POINTS = 7.0
+DOUBLE_COLUMN = 17.5 / 2.54  # inches: a figure this wide prints at 100%, so 7 pt stays 7 pt
+
+
+def draw(scene, save_dir=None, name="figure"):
+    """Render ``scene``; with ``--save-figures`` also write it as PNG."""
+    fig = render(scene)
+    if save_dir is not None:
+        (save_dir / f"forest-{name}.png").write_bytes(to_bytes(fig, "png", dpi=150))
+    return fig
+
+
+def text_boxes(fig, dpi: float = 150):
+    """(text, bbox in pixels, size) of every visible text and tick label, drawn at ``dpi``:
+    150 dpi, where Agg's hinted glyphs run widest (about 6% over their SVG/PDF width)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig.set_dpi(dpi)
+    FigureCanvasAgg(fig)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    out = []
+    for ax in fig.axes:
+        for t in [*ax.texts, *ax.get_xticklabels()]:
+            if t.get_visible() and t.get_text():
+                out.append((t.get_text(), t.get_window_extent(renderer), t.get_fontsize()))
+    return out
+
+
+def assert_no_overlap(fig) -> None:
+    boxes = text_boxes(fig)
+    width, height = fig.bbox.width, fig.bbox.height
+    clipped = [t for t, b, _ in boxes if b.x0 < 0 or b.y0 < 0 or b.x1 > width or b.y1 > height]
+    assert not clipped, f"text outside the figure: {clipped}"
+    small = [(t, s) for t, _, s in boxes if s < MIN_POINTS]
+    assert not small, f"text below {MIN_POINTS} pt: {small}"
+    tol = 0.5  # pixels: glyph boxes of adjacent lines may touch
+    overlaps = [(ta, tb) for (ta, a, _), (tb, b, _) in itertools.combinations(boxes, 2)
+                if a.x0 < b.x1 - tol and b.x0 < a.x1 - tol and a.y0 < b.y1 - tol and b.y0 < a.y1 - tol]
+    assert not overlaps, f"overlapping texts: {overlaps[:5]}"
+
+
+@pytest.fixture(scope="module")
+def registry():
+    return load_registry(TRIALS)
+
+
+@pytest.fixture(scope="module")
+def results(registry):
+    return run_analyses(registry, load_analyses(TRIALS / "analyses.yaml")[0])
+
+
+def test_every_analysis_renders_without_overlap(results, save_figures):
+    for r in results:
+        fig = draw(forest_scene(r), save_figures, r.name)
+        try:
+            assert_no_overlap(fig)
+            assert fig.get_size_inches()[0] <= DOUBLE_COLUMN, r.name  # a double journal column
+        finally:
+            close(fig)
+
+
+def test_every_trial_forest_renders_without_overlap(registry, results, save_figures):
+    forests = trial_forests(registry, results)
+    assert len(forests) >= 8
+    for trial, endpoint, scene in forests:
+        fig = draw(scene, save_figures, f"trial-{trial}-{endpoint.lower()}")
+        try:
+            assert_no_overlap(fig)
+            assert fig.get_size_inches()[0] <= DOUBLE_COLUMN
+        finally:
+            close(fig)
+
+
+def test_axis_is_logarithmic_when_drawn(results):
+    fig = forest_plot(results[0])
+    plot = fig.axes[1]
+    assert plot.get_xscale() == "log"
+    assert 1.0 in list(plot.get_xticks())
+    close(fig)
+
+
+def test_forest_plot_accepts_an_axes(results, registry):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(8, 14))
+    ax_top, ax_bottom = fig.subplots(2, 1)
+    assert forest_plot(results[0], ax=ax_top) is fig
+    assert trial_forest_plot(registry, "aspire", "PFS", ax=ax_bottom) is fig
+    assert [len(ax.child_axes) for ax in (ax_top, ax_bottom)] == [2, 2]  # a table and a plot panel each
+    with pytest.raises(TypeError, match="unknown option"):
+        forest_plot(results[0], pooled_lines=False)
+
+
+def test_svg_and_pdf_are_byte_identical_across_renders(results):
+    scene = forest_scene(results[0])
+    for fmt in ("svg", "pdf"):
+        a, b = render(scene), render(scene)
+        assert to_bytes(a, fmt) == to_bytes(b, fmt), fmt
+
+
+def test_files_are_byte_identical_across_processes(tmp_path):
+    """Two separate `python -m trialmeta forest` runs write the same SVG and PDF bytes."""
+    digests = []
+    for run in ("a", "b"):
+        out = tmp_path / run
+        subprocess.run([sys.executable, "-m", "trialmeta", "forest", str(TRIALS), "--analysis", "pi3k-akt-pfs",
+                        "--format", "svg,pdf", "--out", str(out)], cwd=ROOT, check=True, capture_output=True)
+        digests.append({p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.iterdir())})
+    assert digests[0] == digests[1]
+    assert set(digests[0]) == {"pi3k-akt-pfs.svg", "pi3k-akt-pfs.pdf"}

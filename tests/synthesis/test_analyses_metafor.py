@@ -1,0 +1,66 @@
+"""The pooled numbers of every analysis in trials/analyses.yaml equal metafor's.
+
+Reference: tests/data/metafor/analyses_reference.json, written by tests/data/metafor/analyses.R
+(R 4.2.2, metafor 3.8.1) from the inputs in analyses_input.json:
+rma(yi = yi, sei = sei, method = "REML", test = "knha", level = 95,
+    control = list(threshold = 1e-12, maxiter = 1000, tol = 1e-12, tau2.max = 1e6)),
+confint(fit) for the Q-profile tau^2 CI, and the t(k-2) prediction interval.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from conftest import DATA
+
+REF = json.loads((DATA / "metafor" / "analyses_reference.json").read_text())
+INPUT = json.loads((DATA / "metafor" / "analyses_input.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def current():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("export", DATA / "metafor" / "export_analyses.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.groups()
+
+
+@pytest.fixture(scope="module")
+def pooled():
+    from conftest import TRIALS
+    from trialmeta.registry.analyses import load_analyses
+    from trialmeta.synthesis.run import run_analyses
+    from trialmeta.registry.load import load_registry
+
+    results = run_analyses(load_registry(TRIALS), load_analyses(TRIALS / "analyses.yaml")[0])
+    return {(r.name, g.key): g.pooled for r in results for g in r.groups if g.pooled is not None}
+
+
+def test_pinned_inputs_are_the_registry_inputs(current):
+    """If this fails, a trial or analysis changed: rerun export_analyses.py and analyses.R."""
+    assert current == INPUT
+
+
+@pytest.mark.parametrize("ref", REF["groups"], ids=lambda r: f"{r['analysis']}/{r['group']}")
+def test_pooled_group_equals_metafor(ref, pooled):
+    r = pooled[(ref["analysis"], ref["group"])]
+    assert r.k == ref["k"]
+    assert r.log_est == pytest.approx(ref["beta"], abs=1e-6)
+    assert r.se == pytest.approx(ref["se"], abs=1e-6)
+    assert r.log_ci_low == pytest.approx(ref["ci_lb"], abs=1e-6)
+    assert r.log_ci_high == pytest.approx(ref["ci_ub"], abs=1e-6)
+    assert r.p == pytest.approx(ref["pval"], abs=1e-6)
+    if ref["k"] >= 2:
+        assert r.tau2 == pytest.approx(ref["tau2"], rel=1e-5, abs=1e-8)
+        assert r.q == pytest.approx(ref["QE"], abs=1e-6)
+        assert r.q_p == pytest.approx(ref["QEp"], abs=1e-6)
+        assert r.tau2_ci_low == pytest.approx(ref["tau2_ci_lb"], rel=1e-4, abs=1e-6)
+        assert r.tau2_ci_high == pytest.approx(ref["tau2_ci_ub"], rel=1e-4)
+    if ref["k"] >= 3:
+        assert math.log(r.pi_low) == pytest.approx(ref["pi_lb_hts"], abs=1e-6)
+        assert math.log(r.pi_high) == pytest.approx(ref["pi_ub_hts"], abs=1e-6)
