@@ -28,9 +28,13 @@ def test_json_keys_and_values(run_cli):
     assert tuple(result) == JSON_KEYS == (
         "hr", "hr_ci_low", "hr_ci_high", "ph_test_p", "median_exp", "median_ctrl", "rmst_exp",
         "rmst_ctrl", "rmst_diff", "rmst_diff_ci_low", "rmst_diff_ci_high", "horizon", "n_exp", "n_ctrl",
-        "events_exp", "events_ctrl")
+        "events_exp", "events_ctrl", "events_published_exp", "events_published_ctrl", "event_mismatch",
+        "curve_distance_max_exp", "curve_distance_max_ctrl")
     assert (result["n_exp"], result["n_ctrl"]) == (60, 60)
     assert (result["events_exp"], result["events_ctrl"]) == (38, 49)  # the simulation's own counts
+    assert (result["events_published_exp"], result["events_published_ctrl"], result["event_mismatch"]) == (
+        None, None, None)  # no totals given
+    assert 0 < result["curve_distance_max_exp"] < 0.01 and 0 < result["curve_distance_max_ctrl"] < 0.01
     assert result["hr_ci_low"] < result["hr"] < result["hr_ci_high"]
     assert result["rmst_diff"] == pytest.approx(result["rmst_exp"] - result["rmst_ctrl"])
     # the same analysis of the simulated patients behind the files
@@ -55,7 +59,8 @@ def test_table(run_cli):
     assert lines[3].split() == ["patients", "60", "60"]
     assert lines[4].split() == ["events", "38", "49"]
     assert lines[6].startswith("RMST to 24.00 (95% CI)")
-    assert lines[7].split() == ["at-risk", "counts", "matched", "5/5", "5/5"]
+    assert lines[7].split() == ["published", "events", "38", "49"]
+    assert lines[8].split() == ["at-risk", "counts", "matched", "5/5", "5/5"]
     assert out.count("HR experimental vs control (95% CI)") == 1
     assert "PH test (Schoenfeld residuals, rank time)" in out
 
@@ -77,8 +82,8 @@ BAD = [
      "corrected only up to 2 percentage points: is the row from the other arm, or mistyped?"),
     ("times-decreasing.csv", "at-risk.csv", (),
      "tests/data/km/times-decreasing.csv:18: time: time 4 comes after time 11 (line 17) in arm "
-     "'experimental'; points must follow the curve from left to right (backward steps up to 0.282, "
-     "1% of the time range, are corrected as digitisation jitter)"),
+     "'experimental'; points must follow the curve from left to right (backward steps up to 0.29, "
+     "1% of the figure's time axis 0-29.0249, are corrected as digitisation jitter)"),
     ("missing-column.csv", "at-risk.csv", (),
      "tests/data/km/missing-column.csv:5: survival: missing column 'survival': found 'surv' (did you "
      "mean 'survival'?); the header must be 'arm,time,survival', got 'arm,time,surv'"),

@@ -79,7 +79,7 @@ def last_shared_time(time_exp, time_ctrl) -> float:
 
 
 def compare_arms(time_exp, event_exp, time_ctrl, event_ctrl, *, horizon: float | None = None,
-                 level: float = 0.95) -> TwoArmSurvival:
+                 level: float = 0.95, follow_up: float | None = None) -> TwoArmSurvival:
     """Analyse two arms of patient-level data.
 
     Parameters
@@ -87,9 +87,14 @@ def compare_arms(time_exp, event_exp, time_ctrl, event_ctrl, *, horizon: float |
     time_exp, event_exp, time_ctrl, event_ctrl : array_like
         Follow-up times and event indicators (1 event, 0 censored) per arm.
     horizon : float, optional
-        RMST horizon; default :func:`last_shared_time`. It may not exceed that time.
+        RMST horizon; default :func:`last_shared_time`. It may not exceed ``follow_up``.
     level : float
         Confidence level of every interval.
+    follow_up : float, optional
+        The latest horizon allowed: the follow-up both arms share (default
+        :func:`last_shared_time`). A reconstructed figure reaches further than its data when its
+        at-risk table ends in 0 (:func:`trialmeta.survival.axis.follow_up`); between an arm's
+        last time and ``follow_up`` its curve is flat, as the figure draws it.
 
     Returns
     -------
@@ -104,8 +109,9 @@ def compare_arms(time_exp, event_exp, time_ctrl, event_ctrl, *, horizon: float |
     from lifelines import CoxPHFitter
     from lifelines.statistics import proportional_hazard_test
 
-    shared = last_shared_time(time_exp, time_ctrl)
-    tau = shared if horizon is None else float(horizon)
+    data_end = last_shared_time(time_exp, time_ctrl)
+    shared = max(data_end, follow_up) if follow_up is not None else data_end
+    tau = data_end if horizon is None else float(horizon)
     if not tau > 0 or tau > shared:
         raise TrialmetaError(f"RMST horizon {tau:g} is outside the follow-up both arms share "
                              f"(0, {shared:g}]; choose --horizon within it or omit it")

@@ -44,6 +44,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from trialmeta.survival.distance import distance_to_steps, km_at, km_steps  # noqa: F401 (km_at re-exported)
+
 EVENT_TIMES = ("spread", "click")
 
 
@@ -58,8 +60,9 @@ class ArmIPD:
     at_risk_time, at_risk_published, at_risk_reconstructed : numpy.ndarray
         The published at-risk table and the counts in the reconstructed data.
     curve_max_error, curve_rmse : float
-        Largest and root-mean-square absolute difference between the Kaplan-Meier estimate of
-        the reconstructed data and the digitised survival, over the digitised points.
+        Largest and root-mean-square distance from the digitised points to the Kaplan-Meier
+        step function of the reconstructed data, vertically or horizontally, whichever is
+        shorter (time as a fraction of the axis; :mod:`trialmeta.survival.distance`).
     notes : tuple of str
         Where the reconstruction could not honour the published numbers.
     """
@@ -94,7 +97,7 @@ class _Walk:
 
 
 def reconstruct_arm(time, survival, risk_time, risk_n, *, total_events: int | None = None,
-                    event_times: str = "spread", arm: str = "") -> ArmIPD:
+                    event_times: str = "spread", arm: str = "", axis: float | None = None) -> ArmIPD:
     """Reconstruct one arm's patient-level data (Guyot et al. 2012).
 
     Parameters
@@ -110,6 +113,9 @@ def reconstruct_arm(time, survival, risk_time, risk_n, *, total_events: int | No
         Where the events of a drop are placed (module docstring).
     arm : str
         Name used in notes.
+    axis : float, optional
+        The figure's time axis, for the horizontal distances of the fit; default the arm's
+        last time.
 
     Returns
     -------
@@ -169,11 +175,10 @@ def reconstruct_arm(time, survival, risk_time, risk_n, *, total_events: int | No
     ipd_e = np.r_[np.ones(int(events.sum()), int), np.zeros(len(cens_times) + n, int)]
     order = np.lexsort((-ipd_e, ipd_t))
     ipd_t, ipd_e = ipd_t[order], ipd_e[order]
-    fitted = km_at(ipd_t, ipd_e, t0)
+    dist = distance_to_steps(*km_steps(ipd_t, ipd_e), t0, s0, float(axis if axis else t_end))
     rebuilt = np.array([np.count_nonzero(ipd_t >= r) for r in r_t])
     return ArmIPD(arm, _ro(ipd_t), _ro(ipd_e), _ro(r_t), _ro(r_n), _ro(rebuilt),
-                  float(np.max(np.abs(fitted - s0))), float(np.sqrt(np.mean((fitted - s0) ** 2))),
-                  tuple(notes))
+                  float(np.max(dist)), float(np.sqrt(np.mean(dist ** 2))), tuple(notes))
 
 
 def _ro(a: np.ndarray) -> np.ndarray:
@@ -279,20 +284,3 @@ def _event_times(lo: np.ndarray, hi: np.ndarray, events: np.ndarray) -> np.ndarr
     out = [lo[k] + (np.arange(1, d + 1) - 0.5) * (hi[k] - lo[k]) / d
            for k, d in enumerate(events) if d > 0]
     return np.concatenate(out) if out else np.zeros(0)
-
-
-def km_at(time, event, at) -> np.ndarray:
-    """Kaplan-Meier survival of ``(time, event)`` evaluated at the times ``at`` (right-continuous).
-
-    Examples
-    --------
-    >>> km_at([1, 2, 3, 4], [1, 0, 1, 1], [0, 1, 3, 4]).tolist()
-    [1.0, 0.75, 0.375, 0.0]
-    """
-    time, event = np.asarray(time, float), np.asarray(event, int)
-    u = np.unique(time[event == 1])
-    d = np.array([np.count_nonzero((time == x) & (event == 1)) for x in u])
-    n = np.array([np.count_nonzero(time >= x) for x in u])
-    surv = np.cumprod(1 - d / n) if len(u) else np.zeros(0)
-    idx = np.searchsorted(u, np.asarray(at, float), side="right")
-    return np.where(idx > 0, np.r_[1.0, surv][idx], 1.0)
