@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from trialmeta import fmt
 from trialmeta.errors import Problem, TrialmetaError
 from trialmeta.survival.axis import follow_up
+from trialmeta.survival.cleaning import TIME_NOISE
 from trialmeta.survival.digitised import ARMS, DigitisedFigure, read_figure
 from trialmeta.survival.events import EventCheck, EventMismatch, mismatch_note
 from trialmeta.survival.fit import TwoArmSurvival, compare_arms
@@ -143,6 +144,11 @@ def reconstruct(curves_text: str, at_risk_text: str, *, curves_name: str = "curv
                                                         if v is not None},
                       randomised_source=randomised_source)
     ipd, checks, reach = {}, [], []
+    # Curves that end within digitising jitter of each other end together: follow-up usually
+    # stops at one cut-off for both arms, and an arm censored a pixel earlier than the other would
+    # leave the other's last events without a comparison group.
+    ends = [float(fig.curves[arm].time[-1]) for arm in ARMS]
+    shared_end = max(ends) if max(ends) - min(ends) <= TIME_NOISE * fig.axis else None
     for arm in ARMS:
         curve, risk = fig.curves[arm], fig.at_risk[arm]
         total = (events or {}).get(arm)
@@ -150,7 +156,8 @@ def reconstruct(curves_text: str, at_risk_text: str, *, curves_name: str = "curv
             raise TrialmetaError(f"{total} events given for the {arm} arm, which has {int(risk.n[0])} "
                                  f"patients ({at_risk_name} line {risk.lines[0]})")
         ipd[arm] = reconstruct_arm(curve.time, curve.survival, risk.time, risk.n,
-                                   total_events=total, event_times=event_times, arm=arm, axis=fig.axis)
+                                   total_events=total, event_times=event_times, arm=arm, axis=fig.axis,
+                                   end=shared_end)
         if total is not None:
             checks.append(EventCheck(arm, int(total), ipd[arm].events,
                                      (events_source or {}).get(arm, "published events")))
