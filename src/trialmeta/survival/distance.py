@@ -78,9 +78,13 @@ def distance_to_steps(step_time, step_surv, time, survival, axis: float) -> np.n
     left = levels[np.searchsorted(u, t, side="left")]  # S(t-)
     vertical = np.maximum(np.maximum(right - s, s - left), 0.0)
     # the curve passes level s at the first step whose survival is <= s (at time 0 for s >= 1)
-    # (at level 1 it runs along the top from time 0 to the first step)
+    # and stays there to the next step when s is one of its levels (at level 1: from time 0 to the
+    # first step)
     first = np.searchsorted(-s_steps, -s, side="left")  # s_steps is non-increasing
-    crossing = np.r_[u, np.inf][first]
-    gap = np.where(s >= 1.0, np.maximum(t - (u[0] if len(u) else np.inf), 0.0), np.abs(t - crossing))
+    ends = np.r_[u, np.inf, np.inf]
+    start = np.where(s >= 1.0, 0.0, ends[first])
+    on_level = (s >= 1.0) | (np.r_[s_steps, -1.0][first] == s)
+    stop = np.where(s >= 1.0, ends[0], np.where(on_level, ends[first + 1], start))
+    gap = np.maximum(np.maximum(start - t, t - stop), 0.0)
     horizontal = gap / axis if axis > 0 else np.full(len(t), np.inf)
     return np.minimum(vertical, horizontal)

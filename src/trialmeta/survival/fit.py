@@ -115,6 +115,10 @@ def compare_arms(time_exp, event_exp, time_ctrl, event_ctrl, *, horizon: float |
     if not tau > 0 or tau > shared:
         raise TrialmetaError(f"RMST horizon {tau:g} is outside the follow-up both arms share "
                              f"(0, {shared:g}]; choose --horizon within it or omit it")
+    for name, event in (("experimental", event_exp), ("control", event_ctrl)):
+        if not np.any(np.asarray(event, int) == 1):
+            raise TrialmetaError(f"the {name} arm has no events, so no hazard ratio can be estimated "
+                                 "(a Cox model's estimate is 0 or infinite)")
     z = float(norm.ppf(0.5 + level / 2))
     arms = [_arm("experimental", time_exp, event_exp, tau, level, z),
             _arm("control", time_ctrl, event_ctrl, tau, level, z)]
@@ -123,10 +127,16 @@ def compare_arms(time_exp, event_exp, time_ctrl, event_ctrl, *, horizon: float |
         "event": np.r_[np.asarray(event_exp, int), np.asarray(event_ctrl, int)],
         "experimental": np.r_[np.ones(len(time_exp), int), np.zeros(len(time_ctrl), int)],
     })
-    cox = CoxPHFitter(alpha=1 - level).fit(frame, "time", "event")
-    coef = float(cox.params_["experimental"])
-    se = float(cox.standard_errors_["experimental"])
-    ph = proportional_hazard_test(cox, frame, time_transform="rank").summary.loc["experimental"]
+    try:
+        cox = CoxPHFitter(alpha=1 - level).fit(frame, "time", "event")
+        coef = float(cox.params_["experimental"])
+        se = float(cox.standard_errors_["experimental"])
+        ph = proportional_hazard_test(cox, frame, time_transform="rank").summary.loc["experimental"]
+    except (ArithmeticError, ValueError, np.linalg.LinAlgError) as exc:  # lifelines' ConvergenceError is a
+        raise TrialmetaError(f"the Cox model could not be fitted to these data: {exc}") from None  # ValueError
+    if not (math.isfinite(coef) and math.isfinite(se) and abs(coef) + z * se < 700):
+        raise TrialmetaError(f"the Cox model has no finite estimate (log HR {coef:g}, SE {se:g}): the arms' "
+                             "events do not overlap in time")
     diff = arms[0].rmst - arms[1].rmst
     se_diff = math.hypot(arms[0].se_rmst, arms[1].se_rmst)
     return TwoArmSurvival(
