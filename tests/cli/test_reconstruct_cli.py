@@ -82,8 +82,8 @@ BAD = [
      "corrected only up to 2 percentage points: is the row from the other arm, or mistyped?"),
     ("times-decreasing.csv", "at-risk.csv", (),
      "tests/data/km/times-decreasing.csv:18: time: time 4 comes after time 11 (line 17) in arm "
-     "'experimental'; points must follow the curve from left to right (backward steps up to 0.29, "
-     "1% of the figure's time axis 0-29.0249, are corrected as digitisation jitter)"),
+     "'experimental'; points must follow the curve from left to right (backward steps up to 0.58, "
+     "2% of the figure's time axis 0-29.0249, are corrected as digitisation jitter)"),
     ("missing-column.csv", "at-risk.csv", (),
      "tests/data/km/missing-column.csv:5: survival: missing column 'survival': found 'surv' (did you "
      "mean 'survival'?); the header must be 'arm,time,survival', got 'arm,time,surv'"),
@@ -215,7 +215,7 @@ def test_at_risk_table_in_months_under_a_curve_in_days_exits_1(run_cli, tmp_path
     assert err.splitlines()[0] == (
         "tests/data/km/at-risk.csv:8: time: the at-risk times run from 0 to 24 (tests/data/km/at-risk.csv) but "
         f"the curves' times from 0 to {max(float(r.split(',')[1]) for r in days if r[:1] in 'ec'):g} ("
-        f"{tmp_path / 'days.csv'}): the at-risk table covers less than 25% of the curves' time axis, so the "
+        f"{tmp_path / 'days.csv'}): the at-risk table covers less than 30% of the curves' time axis, so the "
         "two files do not describe the same time axis; they are 36.8 times apart, as if the at-risk times were "
         "in months and the curves' in days (a factor of 30.44). Give both files in the unit of the figure's "
         "axis (and declare it with '# time:')")

@@ -31,7 +31,7 @@ CASES = {
                             "is the row from the other arm, or mistyped?"),
     "times-decreasing": ("curves", "times-decreasing.csv:18: time: time 4 comes after time 11 (line 17) "
                          "in arm 'experimental'; points must follow the curve from left to right "
-                         "(backward steps up to 0.29, 1% of the figure's time axis 0-29.0249, are "
+                         "(backward steps up to 0.58, 2% of the figure's time axis 0-29.0249, are "
                          "corrected as digitisation jitter)"),
     "survival-scale-wrong": ("curves", "survival-scale-wrong.csv:6: survival: survival 100 is above 1 but "
                              "the scale is 'proportion' (the '# survival:' line); declare "

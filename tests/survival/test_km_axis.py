@@ -44,16 +44,17 @@ def test_the_minimal_case_reconstructs_with_warnings():
 
 def test_time_tolerance_is_a_fraction_of_the_figure_axis():
     """The experimental curve ends at 5, the control curve at 50: a backward step of 0.3 is 6 %
-    of the experimental arm's own range but 0.6 % of the figure's axis, so it is jitter."""
+    of the experimental arm's own range but 0.6 % of the figure's axis, so it is jitter; 1.1 is
+    more than 2 % of the axis."""
     curves = ("arm,time,survival\nexperimental,0,1\nexperimental,2,0.9\nexperimental,1.7,0.85\n"
               "experimental,5,0.8\ncontrol,0,1\ncontrol,20,0.6\ncontrol,50,0.3\n")
     fig = read_figure(curves, TIME0, scale="proportion")
     assert fig.axis == 50 and fig.curves["experimental"].time.tolist() == [0, 2, 2, 5]
     with pytest.raises(InputError) as info:
-        read_figure(curves.replace("1.7,0.85", "1.4,0.85"), TIME0, scale="proportion")
+        read_figure(curves.replace("1.7,0.85", "0.9,0.85"), TIME0, scale="proportion")
     assert str(info.value.problems[0]) == (
-        "curves.csv:4: time: time 1.4 comes after time 2 (line 3) in arm 'experimental'; points must follow "
-        "the curve from left to right (backward steps up to 0.5, 1% of the figure's time axis 0-50, are "
+        "curves.csv:4: time: time 0.9 comes after time 2 (line 3) in arm 'experimental'; points must follow "
+        "the curve from left to right (backward steps up to 1, 2% of the figure's time axis 0-50, are "
         "corrected as digitisation jitter)")
 
 

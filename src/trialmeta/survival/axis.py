@@ -29,7 +29,7 @@ import numpy as np
 from trialmeta.errors import Problem
 
 FAR_PAST = 1.5
-SHORT = 0.25
+SHORT = 0.3
 DAYS = {"days": 1.0, "weeks": 7.0, "months": 365.25 / 12, "years": 365.25}
 _PAIRS = tuple((a, b, DAYS[b] / DAYS[a]) for a in DAYS for b in DAYS if DAYS[b] > DAYS[a])
 _NEAR = 0.25  # a ratio within 25 % of a unit factor is named as that pair of units

@@ -9,8 +9,9 @@ reported as a warning with its size.
 
 **What is noise and what is an error.** A careful digitisation misplaces a point by one to
 three pixels, under 1 % of an axis of 300-500 pixels, and auto-tracing can wobble by a line
-width (about 1 %). Violations up to :data:`SURVIVAL_NOISE` = 0.02 (2 percentage points) of
-survival and :data:`TIME_NOISE` = 1 % of the figure's time axis (both arms and the at-risk
+width (about 1 %); two neighbouring points misplaced in opposite directions step back by up
+to twice that. Violations up to :data:`SURVIVAL_NOISE` = 0.02 (2 percentage points) of
+survival and :data:`TIME_NOISE` = 2 % of the figure's time axis (both arms and the at-risk
 table: :func:`trialmeta.survival.axis.axis_end`, so an arm that ends early gets the same
 tolerance in time units as the other) are corrected; anything larger means a row from the other
 arm, a typing error or a wrong scale, and is refused with its line and the tolerance.
@@ -29,7 +30,7 @@ from trialmeta.errors import Problem
 
 ARMS = ("experimental", "control")
 SURVIVAL_NOISE = 0.02
-TIME_NOISE = 0.01
+TIME_NOISE = 0.02
 _MAX_LISTED = 3  # located errors listed per check and arm; the rest are counted
 
 

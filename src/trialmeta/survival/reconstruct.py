@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from trialmeta import fmt
 from trialmeta.errors import Problem, TrialmetaError
 from trialmeta.survival.axis import follow_up
-from trialmeta.survival.cleaning import TIME_NOISE
 from trialmeta.survival.digitised import ARMS, DigitisedFigure, read_figure
 from trialmeta.survival.events import EventCheck, EventMismatch, mismatch_note
 from trialmeta.survival.fit import TwoArmSurvival, compare_arms
@@ -28,6 +27,10 @@ JSON_KEYS = ("hr", "hr_ci_low", "hr_ci_high", "ph_test_p", "median_exp", "median
              "rmst_ctrl", "rmst_diff", "rmst_diff_ci_low", "rmst_diff_ci_high", "horizon", "n_exp",
              "n_ctrl", "events_exp", "events_ctrl", "events_published_exp", "events_published_ctrl",
              "event_mismatch", "curve_distance_max_exp", "curve_distance_max_ctrl")
+
+#: Curves whose last points are closer than this fraction of the time axis (2.5 pixels of a
+#: 500-pixel axis) end at the same time (:func:`reconstruct`).
+SAME_END = 0.005
 
 _EVENT_TIMES_LABEL = {"spread": "events spread between digitised points",
                       "click": "events at the digitised points (Guyot)"}
@@ -144,11 +147,11 @@ def reconstruct(curves_text: str, at_risk_text: str, *, curves_name: str = "curv
                                                         if v is not None},
                       randomised_source=randomised_source)
     ipd, checks, reach = {}, [], []
-    # Curves that end within digitising jitter of each other end together: follow-up usually
-    # stops at one cut-off for both arms, and an arm censored a pixel earlier than the other would
-    # leave the other's last events without a comparison group.
+    # Curves that end within a pixel or two of each other (SAME_END of the axis) end together:
+    # follow-up usually stops at one cut-off for both arms, and an arm censored a pixel earlier
+    # than the other would leave the other's last events without a comparison group.
     ends = [float(fig.curves[arm].time[-1]) for arm in ARMS]
-    shared_end = max(ends) if max(ends) - min(ends) <= TIME_NOISE * fig.axis else None
+    shared_end = max(ends) if max(ends) - min(ends) <= SAME_END * fig.axis else None
     for arm in ARMS:
         curve, risk = fig.curves[arm], fig.at_risk[arm]
         total = (events or {}).get(arm)
