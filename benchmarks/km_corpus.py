@@ -103,7 +103,7 @@ def main(argv=None) -> int:
           f"{len(refused_valid)}/{args.figures}")
     for seed, message in refused_valid:
         print(f"  seed {seed}: {message}")
-    print("by source (n per arm):  HR within 5%  |  every estimate within tolerance")
+    print("by source:        HR within 5%  |  every estimate within tolerance")
     for source in SOURCES:
         mine = [r for r, s in zip(rows, sources) if s == source]
         if mine:

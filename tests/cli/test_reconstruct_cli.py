@@ -197,7 +197,8 @@ def test_events_mismatch_exits_1_unless_accepted(run_cli, tmp_path):
     assert f"EVENTS DO NOT MATCH" in out and f"{note} (accepted)" in out
     assert out.splitlines()[7].split() == ["published", "events", "20", "49"]
     assert f"warning: events: {note}: accepted as asked" in err
-    assert "Events differ from the publication: 37 events reconstructed" in figure.read_text()
+    assert "Events differ from the publication: experimental arm 37 reconstructed vs 20 published" in (
+        figure.read_text())
     code, out, _ = run_cli("reconstruct", CURVES, AT_RISK, "--events-exp", "20", "--accept-event-mismatch",
                            "--format", "json")
     assert code == 0 and json.loads(out)["event_mismatch"] == note

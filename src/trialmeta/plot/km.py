@@ -80,16 +80,20 @@ def km_scene(result, title: str = "", labels: dict[str, str] | None = None) -> S
          f"[{a.rmst_diff_ci_low:.2f}, {a.rmst_diff_ci_high:.2f}]", "rmst-diff"),
         ("Reconstructed from the published curve (Guyot 2012)", "provenance"),
     ]
-    if result.event_mismatch:  # accepted by the user, and never left out of the figure
-        stats.insert(3, (f"Events differ from the publication: {result.event_mismatch}", "event-mismatch"))
+
     legend = [f"{labels[arm]} (n = {arms[arm].n}, {arms[arm].events} events)" for arm in arms]
     right = min(0.98, a.horizon / xlim[1] - 0.015)  # blocks on the right stay left of the tau line
     stats_box, legend_box = _place(arms, xlim[1], right, [t for t, _ in stats], legend)
     x0, x1, _, top = stats_box
     for i, (text, role) in enumerate(stats):
         plot.append(Text(x1, top - LINE * i, text, ha="right", va="top", size=FONT - 0.5, coords="axes",
-                         color={"provenance": "#555555", "event-mismatch": "#B00000"}.get(role, "black"),
-                         role=role))
+                         color="#555555" if role == "provenance" else "black", role=role))
+    mismatched = [c for c in result.event_checks if c.mismatch]
+    if mismatched:  # accepted by the user, and never left out of the figure: under the time axis
+        text = "Events differ from the publication: " + "; ".join(
+            f"{c.arm} arm {c.reconstructed} reconstructed vs {c.published} published" for c in mismatched)
+        plot.append(Text(0.5, -0.2, text, ha="center", va="top", size=FONT, coords="axes", color="#B00000",
+                         role="event-mismatch"))
     x0, _, _, top = legend_box
     for i, (arm, text) in enumerate(zip(arms, legend)):
         y = top - LINE * (i + 0.5)

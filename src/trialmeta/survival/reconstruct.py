@@ -28,9 +28,9 @@ JSON_KEYS = ("hr", "hr_ci_low", "hr_ci_high", "ph_test_p", "median_exp", "median
              "n_ctrl", "events_exp", "events_ctrl", "events_published_exp", "events_published_ctrl",
              "event_mismatch", "curve_distance_max_exp", "curve_distance_max_ctrl")
 
-#: Curves whose last points are closer than this fraction of the time axis (2.5 pixels of a
+#: Curves whose last points are closer than this fraction of the time axis (5 pixels of a
 #: 500-pixel axis) end at the same time (:func:`reconstruct`).
-SAME_END = 0.005
+SAME_END = 0.01
 
 _EVENT_TIMES_LABEL = {"spread": "events spread between digitised points",
                       "click": "events at the digitised points (Guyot)"}
@@ -147,7 +147,7 @@ def reconstruct(curves_text: str, at_risk_text: str, *, curves_name: str = "curv
                                                         if v is not None},
                       randomised_source=randomised_source)
     ipd, checks, reach = {}, [], []
-    # Curves that end within a pixel or two of each other (SAME_END of the axis) end together:
+    # Curves that end within a few pixels of each other (SAME_END of the axis) end together:
     # follow-up usually stops at one cut-off for both arms, and an arm censored a pixel earlier
     # than the other would leave the other's last events without a comparison group.
     ends = [float(fig.curves[arm].time[-1]) for arm in ARMS]
