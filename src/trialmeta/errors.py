@@ -9,18 +9,33 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from functools import total_ordering
 from typing import Iterable
 
 
-@dataclass(frozen=True, order=True)
+@total_ordering
+@dataclass(frozen=True)
 class Problem:
-    """One thing wrong (``severity="error"``) or suspicious (``"warning"``) in an input file."""
+    """One thing wrong (``severity="error"``) or suspicious (``"warning"``) in an input file.
+
+    Problems sort by file, then line (a problem about the whole file, ``line=None``, first),
+    then field path and message: a total order, so any mix of located and unlocated problems
+    sorts (``order=True`` compared ``None`` with an int and raised ``TypeError``).
+    """
 
     file: str
     line: int | None
     path: str
     message: str
     severity: str = "error"
+
+    def sort_key(self) -> tuple:
+        return (self.file, self.line is not None, self.line or 0, self.path, self.message, self.severity)
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Problem):
+            return NotImplemented
+        return self.sort_key() < other.sort_key()
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
@@ -45,12 +60,8 @@ class InputError(TrialmetaError):
     """One or more located problems in input files."""
 
     def __init__(self, problems: Iterable[Problem]):
-        self.problems = sorted(problems, key=_order)
+        self.problems = sorted(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
-
-
-def _order(p: Problem) -> tuple:
-    return (p.file, p.line or 0, p.path, p.message)
 
 
 def errors_only(problems: Iterable[Problem]) -> list[Problem]:

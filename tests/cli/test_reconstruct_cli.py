@@ -28,9 +28,13 @@ def test_json_keys_and_values(run_cli):
     assert tuple(result) == JSON_KEYS == (
         "hr", "hr_ci_low", "hr_ci_high", "ph_test_p", "median_exp", "median_ctrl", "rmst_exp",
         "rmst_ctrl", "rmst_diff", "rmst_diff_ci_low", "rmst_diff_ci_high", "horizon", "n_exp", "n_ctrl",
-        "events_exp", "events_ctrl")
+        "events_exp", "events_ctrl", "events_published_exp", "events_published_ctrl", "event_mismatch",
+        "curve_distance_max_exp", "curve_distance_max_ctrl")
     assert (result["n_exp"], result["n_ctrl"]) == (60, 60)
     assert (result["events_exp"], result["events_ctrl"]) == (38, 49)  # the simulation's own counts
+    assert (result["events_published_exp"], result["events_published_ctrl"], result["event_mismatch"]) == (
+        None, None, None)  # no totals given
+    assert 0 < result["curve_distance_max_exp"] < 0.01 and 0 < result["curve_distance_max_ctrl"] < 0.01
     assert result["hr_ci_low"] < result["hr"] < result["hr_ci_high"]
     assert result["rmst_diff"] == pytest.approx(result["rmst_exp"] - result["rmst_ctrl"])
     # the same analysis of the simulated patients behind the files
@@ -55,7 +59,8 @@ def test_table(run_cli):
     assert lines[3].split() == ["patients", "60", "60"]
     assert lines[4].split() == ["events", "38", "49"]
     assert lines[6].startswith("RMST to 24.00 (95% CI)")
-    assert lines[7].split() == ["at-risk", "counts", "matched", "5/5", "5/5"]
+    assert lines[7].split() == ["published", "events", "38", "49"]
+    assert lines[8].split() == ["at-risk", "counts", "matched", "5/5", "5/5"]
     assert out.count("HR experimental vs control (95% CI)") == 1
     assert "PH test (Schoenfeld residuals, rank time)" in out
 
@@ -77,8 +82,8 @@ BAD = [
      "corrected only up to 2 percentage points: is the row from the other arm, or mistyped?"),
     ("times-decreasing.csv", "at-risk.csv", (),
      "tests/data/km/times-decreasing.csv:18: time: time 4 comes after time 11 (line 17) in arm "
-     "'experimental'; points must follow the curve from left to right (backward steps up to 0.282, "
-     "1% of the time range, are corrected as digitisation jitter)"),
+     "'experimental'; points must follow the curve from left to right (backward steps up to 0.58, "
+     "2% of the figure's time axis 0-29.0249, are corrected as digitisation jitter)"),
     ("missing-column.csv", "at-risk.csv", (),
      "tests/data/km/missing-column.csv:5: survival: missing column 'survival': found 'surv' (did you "
      "mean 'survival'?); the header must be 'arm,time,survival', got 'arm,time,surv'"),
@@ -157,3 +162,61 @@ def test_reconstructed_hr_as_a_derivation():
     assert d.method == "reconstructed-ipd" and not d.approximate  # gated by allow_reconstructed
     assert (d.log_estimate, d.se) == (result.analysis.log_hr, result.analysis.se_log_hr)
     assert "60 and 60 patients, 38 and 49 events" in d.detail
+
+
+def test_minimal_case_of_issue_12_reconstructs_with_a_warning(run_cli, tmp_path):
+    """No (0, 1) start point plus one point above the one before, at-risk table at time 0 only:
+    sorting its two warnings (one without a line) ended in exit 3."""
+    (tmp_path / "curves.csv").write_text(
+        "# survival: proportion\narm,time,survival\nexperimental,1,0.95\nexperimental,2,0.90\n"
+        "experimental,3,0.905\nexperimental,4,0.8\ncontrol,1,0.9\ncontrol,2,0.8\ncontrol,4,0.6\n")
+    (tmp_path / "at-risk.csv").write_text("arm,time,n_at_risk\nexperimental,0,100\ncontrol,0,100\n")
+    code, out, err = run_cli("reconstruct", tmp_path / "curves.csv", tmp_path / "at-risk.csv", "--format", "json")
+    assert code == 0 and json.loads(out)["n_exp"] == 100
+    warnings = err.splitlines()
+    assert warnings[0].endswith("curves.csv: warning: arm control: added the start point (0, 1)")
+    assert any(w.endswith("curves.csv:4: warning: arm experimental: 2 points (lines 4, 5) raised or lowered "
+                          "to keep survival non-increasing and within 0-1 (isotonic regression; max change "
+                          "0.0025)") for w in warnings)
+
+
+def test_events_mismatch_exits_1_unless_accepted(run_cli, tmp_path):
+    """20 events published for an arm whose curve needs 37 before its last at-risk time."""
+    code, out, err = run_cli("reconstruct", CURVES, AT_RISK, "--events-exp", "20", "--events-ctrl", "49")
+    assert code == 1 and out == ""
+    assert err.splitlines() == [
+        "trialmeta: error: 37 events reconstructed in the experimental arm, 20 published (--events-exp): more "
+        "than 10% (and 2 events) apart, so the digitised figure does not match the published counts. Check "
+        "that the at-risk table and the curves use the same time unit, that the arms are not swapped, and "
+        "that the figure is from the same data cut; to reconstruct anyway, pass --accept-event-mismatch"]
+    figure = tmp_path / "km.svg"
+    code, out, err = run_cli("reconstruct", CURVES, AT_RISK, "--events-exp", "20", "--events-ctrl", "49",
+                             "--accept-event-mismatch", "--figure", figure)
+    assert code == 0
+    note = "37 events reconstructed in the experimental arm, 20 published (--events-exp)"
+    assert f"EVENTS DO NOT MATCH" in out and f"{note} (accepted)" in out
+    assert out.splitlines()[7].split() == ["published", "events", "20", "49"]
+    assert f"warning: events: {note}: accepted as asked" in err
+    assert "Events differ from the publication: experimental arm 37 reconstructed vs 20 published" in (
+        figure.read_text())
+    code, out, _ = run_cli("reconstruct", CURVES, AT_RISK, "--events-exp", "20", "--accept-event-mismatch",
+                           "--format", "json")
+    assert code == 0 and json.loads(out)["event_mismatch"] == note
+    assert (json.loads(out)["events_published_exp"], json.loads(out)["events_published_ctrl"]) == (20, None)
+
+
+def test_at_risk_table_in_months_under_a_curve_in_days_exits_1(run_cli, tmp_path):
+    """The issue's wrong answer with exit 0 (HR about 2 from 3 events): now refused, naming both ranges."""
+    rows = CURVES.read_text().splitlines()
+    days = [",".join([r.split(",")[0], f"{float(r.split(',')[1]) * 365.25 / 12:.1f}", r.split(",")[2]])
+            if r.startswith(("experimental", "control")) else r for r in rows]
+    (tmp_path / "days.csv").write_text("\n".join(days) + "\n")
+    code, out, err = run_cli("reconstruct", tmp_path / "days.csv", AT_RISK, "--events-exp", "38")
+    assert code == 1 and out == ""
+    assert err.splitlines()[0] == (
+        "tests/data/km/at-risk.csv:8: time: the at-risk times run from 0 to 24 (tests/data/km/at-risk.csv) but "
+        f"the curves' times from 0 to {max(float(r.split(',')[1]) for r in days if r[:1] in 'ec'):g} ("
+        f"{tmp_path / 'days.csv'}): the at-risk table covers less than 30% of the curves' time axis, so the "
+        "two files do not describe the same time axis; they are 36.8 times apart, as if the at-risk times were "
+        "in months and the curves' in days (a factor of 30.44). Give both files in the unit of the figure's "
+        "axis (and declare it with '# time:')")

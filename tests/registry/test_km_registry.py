@@ -169,3 +169,32 @@ def test_km_block_on_a_binary_endpoint_is_refused(tmp_path, capsys):
         "    responders_exp: 30\n    responders_ctrl: 20\n")
     code, _, err = run(["validate", str(registry_dir(tmp_path, trial))], capsys)
     assert code == 1 and "results[0].km: a Kaplan-Meier figure needs a time-to-event endpoint, not ORR" in err
+
+
+def test_events_far_from_the_trial_file_are_located_at_its_field(tmp_path, capsys):
+    """The trial file says 20 experimental events; the figure needs 37 before its last at-risk time."""
+    trial = TRIAL.replace("events_exp: 38", "events_exp: 20")
+    code, _, err = run(["validate", str(registry_dir(tmp_path, trial))], capsys)
+    line = next(i for i, text in enumerate(trial.splitlines(), 1) if "events_exp:" in text)
+    assert code == 1
+    assert (f"sim-1.yaml:{line}: results[0].events_exp: 37 events reconstructed in the experimental arm, 20 "
+            f"published (results[0].events_exp): more than 10% (and 2 events) apart") in err, err
+    assert "to reconstruct anyway, set 'accept_event_mismatch: true' in results[0].km" in err
+
+
+def test_an_accepted_event_mismatch_is_in_the_results_table_and_the_figure(tmp_path, capsys):
+    from trialmeta.plot.km import km_scene
+    from trialmeta.registry.frame import results_frame
+    from trialmeta.registry.load import load_registry
+
+    trial = TRIAL.replace("events_exp: 38", "events_exp: 20").replace(
+        "      figure: Figure 2\n", "      figure: Figure 2\n      accept_event_mismatch: true\n")
+    registry = load_registry(registry_dir(tmp_path, trial))
+    note = "37 events reconstructed in the experimental arm, 20 published (results[0].events_exp)"
+    assert results_frame(registry).iloc[0]["km_event_mismatch"] == note
+    assert any(note in str(w) for w in registry.warnings)
+    scene = km_scene(registry.curves[("sim-1", 0)])
+    texts = [item.text for panel in scene.panels for item in panel.items if item.role == "event-mismatch"]
+    assert texts == ["Events differ from the publication: experimental arm 37 reconstructed vs 20 published"]
+    # without a mismatch the column is empty
+    assert results_frame(load_registry(registry_dir(tmp_path / "ok"))).iloc[0]["km_event_mismatch"] is None

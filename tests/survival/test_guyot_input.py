@@ -31,8 +31,8 @@ CASES = {
                             "is the row from the other arm, or mistyped?"),
     "times-decreasing": ("curves", "times-decreasing.csv:18: time: time 4 comes after time 11 (line 17) "
                          "in arm 'experimental'; points must follow the curve from left to right "
-                         "(backward steps up to 0.282, 1% of the time range, are corrected as "
-                         "digitisation jitter)"),
+                         "(backward steps up to 0.58, 2% of the figure's time axis 0-29.0249, are "
+                         "corrected as digitisation jitter)"),
     "survival-scale-wrong": ("curves", "survival-scale-wrong.csv:6: survival: survival 100 is above 1 but "
                              "the scale is 'proportion' (the '# survival:' line); declare "
                              "'# survival: percent' if the file is in percent"),

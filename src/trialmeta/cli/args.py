@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("at_risk", type=Path, help="CSV of the numbers at risk under the figure: arm,time,n_at_risk")
     k.add_argument("--events-exp", type=int, metavar="N", help="published total events, experimental arm")
     k.add_argument("--events-ctrl", type=int, metavar="N", help="published total events, control arm")
+    k.add_argument("--accept-event-mismatch", action="store_true",
+                   help="reconstruct even when the reconstructed events differ from --events-exp/--events-ctrl "
+                   "by more than 10%% (the difference is then reported in every output)")
     k.add_argument("--n-exp", type=int, metavar="N", help="randomised n, experimental arm (checked against "
                    "the first at-risk count)")
     k.add_argument("--n-ctrl", type=int, metavar="N", help="randomised n, control arm")

@@ -210,7 +210,9 @@ def cmd_reconstruct(args) -> int:
         events={"experimental": args.events_exp, "control": args.events_ctrl},
         randomised={"experimental": args.n_exp, "control": args.n_ctrl},
         randomised_source="--n-exp/--n-ctrl", horizon=args.horizon,
-        survival_scale=args.survival_scale, event_times=args.event_times)
+        survival_scale=args.survival_scale, event_times=args.event_times,
+        events_source={"experimental": "--events-exp", "control": "--events-ctrl"},
+        accept_event_mismatch=args.accept_event_mismatch, accept_source="pass --accept-event-mismatch")
     for warning in result.warnings:
         print(warning, file=sys.stderr)
     if args.ipd is not None:

@@ -48,7 +48,9 @@ def km_scene(result, title: str = "", labels: dict[str, str] | None = None) -> S
     -------
     Scene
         Panels ``"km"`` and ``"at-risk"``; item roles ``km-curve``, ``censor``, ``horizon``,
-        ``legend``, ``hr``, ``ph-test``, ``rmst-diff``, ``provenance``, ``at-risk-label``,
+        ``legend``, ``hr``, ``ph-test``, ``rmst-diff``, ``event-mismatch`` (only when the
+        reconstructed events were accepted although they differ from the published ones),
+        ``provenance``, ``at-risk-label``,
         ``at-risk``. Censoring ticks are one line per arm, ``(t, t, nan)`` triples.
     """
     a, unit = result.analysis, result.figure.time_unit
@@ -78,6 +80,7 @@ def km_scene(result, title: str = "", labels: dict[str, str] | None = None) -> S
          f"[{a.rmst_diff_ci_low:.2f}, {a.rmst_diff_ci_high:.2f}]", "rmst-diff"),
         ("Reconstructed from the published curve (Guyot 2012)", "provenance"),
     ]
+
     legend = [f"{labels[arm]} (n = {arms[arm].n}, {arms[arm].events} events)" for arm in arms]
     right = min(0.98, a.horizon / xlim[1] - 0.015)  # blocks on the right stay left of the tau line
     stats_box, legend_box = _place(arms, xlim[1], right, [t for t, _ in stats], legend)
@@ -85,6 +88,12 @@ def km_scene(result, title: str = "", labels: dict[str, str] | None = None) -> S
     for i, (text, role) in enumerate(stats):
         plot.append(Text(x1, top - LINE * i, text, ha="right", va="top", size=FONT - 0.5, coords="axes",
                          color="#555555" if role == "provenance" else "black", role=role))
+    mismatched = [c for c in result.event_checks if c.mismatch]
+    if mismatched:  # accepted by the user, and never left out of the figure: under the time axis
+        text = "Events differ from the publication: " + "; ".join(
+            f"{c.arm} arm {c.reconstructed} reconstructed vs {c.published} published" for c in mismatched)
+        plot.append(Text(0.5, -0.2, text, ha="center", va="top", size=FONT, coords="axes", color="#B00000",
+                         role="event-mismatch"))
     x0, _, _, top = legend_box
     for i, (arm, text) in enumerate(zip(arms, legend)):
         y = top - LINE * (i + 0.5)
@@ -111,7 +120,7 @@ def km_scene(result, title: str = "", labels: dict[str, str] | None = None) -> S
     panels = (km, table)
     return Scene(WIDTH, HEIGHT, panels, title=title,
                  metadata={"hr": a.hr, "rmst_diff": a.rmst_diff, "horizon": a.horizon,
-                           "derivation": result.derivation})
+                           "derivation": result.derivation, "event_mismatch": result.event_mismatch})
 
 
 def _place(arms, xmax, right, stats, legend):

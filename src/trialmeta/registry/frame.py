@@ -19,7 +19,7 @@ from trialmeta.registry.vocab import endpoint_kind
 
 #: Columns added to the tidy results table (empty where no curve was digitised).
 KM_COLUMNS = ("km_hr", "km_hr_ci_low", "km_hr_ci_high", "ph_test_p", "rmst_horizon", "rmst_exp",
-              "rmst_ctrl", "rmst_diff", "rmst_diff_ci_low", "rmst_diff_ci_high")
+              "rmst_ctrl", "rmst_diff", "rmst_diff_ci_low", "rmst_diff_ci_high", "km_event_mismatch")
 
 #: Columns in order. The first block is the contract of ``trialmeta results``.
 COLUMNS = [
@@ -134,4 +134,6 @@ def km_columns(recon) -> dict:
     return {"km_hr": a.hr, "km_hr_ci_low": a.hr_ci_low, "km_hr_ci_high": a.hr_ci_high,
             "ph_test_p": a.ph_test_p, "rmst_horizon": a.horizon, "rmst_exp": a.experimental.rmst,
             "rmst_ctrl": a.control.rmst, "rmst_diff": a.rmst_diff, "rmst_diff_ci_low": a.rmst_diff_ci_low,
-            "rmst_diff_ci_high": a.rmst_diff_ci_high}
+            "rmst_diff_ci_high": a.rmst_diff_ci_high,
+            # an accepted difference from the published events (trialmeta.survival.events), else None
+            "km_event_mismatch": recon.event_mismatch or None}

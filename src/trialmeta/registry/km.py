@@ -37,6 +37,7 @@ def load_curves(loaded) -> tuple[dict, list[Problem]]:
 
     Returns ``({(trial id, result index): Reconstruction}, problems)``; never raises for bad input.
     """
+    from trialmeta.survival.events import EventMismatch
     from trialmeta.survival.reconstruct import reconstruct
     from trialmeta.registry.vocab import endpoint_kind
 
@@ -70,15 +71,23 @@ def load_curves(loaded) -> tuple[dict, list[Problem]]:
             if len(texts) < 2:
                 continue
             randomised = {"experimental": arm_n(t.trial, r, "exp"), "control": arm_n(t.trial, r, "ctrl")}
+            fields = {"experimental": ("results", i, "events_exp"), "control": ("results", i, "events_ctrl")}
             try:
                 curves[(t.trial.id, i)] = reconstruct(
                     texts[0][1], texts[1][1], curves_name=io.display(texts[0][0]),
                     at_risk_name=io.display(texts[1][0]),
                     events={"experimental": r.events_exp, "control": r.events_ctrl},
                     randomised=randomised, randomised_source=f"{t.file} population {r.population!r}",
-                    horizon=r.km.horizon, survival_scale=r.km.survival_scale, event_times=r.km.event_times)
+                    horizon=r.km.horizon, survival_scale=r.km.survival_scale, event_times=r.km.event_times,
+                    events_source={arm: format_path(f) for arm, f in fields.items()},
+                    accept_event_mismatch=r.km.accept_event_mismatch,
+                    accept_source=f"set 'accept_event_mismatch: true' in {format_path(loc)}")
             except InputError as exc:
                 problems.extend(exc.problems)
+            except EventMismatch as exc:
+                field = fields[exc.checks[0].arm]
+                problems.append(Problem(t.file, io.line_for(t.lines, field) or io.line_for(t.lines, loc),
+                                        format_path(field), str(exc)))
             except TrialmetaError as exc:
                 problems.append(at("curves", str(exc)))
     for recon in curves.values():

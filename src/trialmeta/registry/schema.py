@@ -209,6 +209,9 @@ class KaplanMeier(Model):
         "spread", description="Where reconstructed events fall between digitised points.")
     horizon: Positive | None = Field(None, description="RMST horizon; default: the last time both arms "
                                                        "have patients at risk.")
+    accept_event_mismatch: bool = Field(
+        False, description="Reconstruct even when the reconstructed events differ from the result's "
+                           "events_exp/events_ctrl by more than 10%; the difference is reported in every output.")
 
 
 class Result(Model):

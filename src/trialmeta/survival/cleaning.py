@@ -9,9 +9,12 @@ reported as a warning with its size.
 
 **What is noise and what is an error.** A careful digitisation misplaces a point by one to
 three pixels, under 1 % of an axis of 300-500 pixels, and auto-tracing can wobble by a line
-width (about 1 %). Violations up to :data:`SURVIVAL_NOISE` = 0.02 (2 percentage points) of
-survival and :data:`TIME_NOISE` = 1 % of the arm's time range are corrected; anything larger
-means a row from the other arm, a typing error or a wrong scale, and is refused with its line.
+width (about 1 %); two neighbouring points misplaced in opposite directions step back by up
+to twice that. Violations up to :data:`SURVIVAL_NOISE` = 0.02 (2 percentage points) of
+survival and :data:`TIME_NOISE` = 2 % of the figure's time axis (both arms and the at-risk
+table: :func:`trialmeta.survival.axis.axis_end`, so an arm that ends early gets the same
+tolerance in time units as the other) are corrected; anything larger means a row from the other
+arm, a typing error or a wrong scale, and is refused with its line and the tolerance.
 
 At-risk counts are integers copied from a table, so they get no tolerance: the table starts at
 time 0 (with the randomised n when it is known), times increase and counts never increase.
@@ -27,7 +30,7 @@ from trialmeta.errors import Problem
 
 ARMS = ("experimental", "control")
 SURVIVAL_NOISE = 0.02
-TIME_NOISE = 0.01
+TIME_NOISE = 0.02
 _MAX_LISTED = 3  # located errors listed per check and arm; the rest are counted
 
 
@@ -68,7 +71,7 @@ def _report(problems, name, found, check, arm) -> None:
                                 f"arm '{arm}' {check}"))
 
 
-def clean_curve(arm, pts, factor, name, survival_noise, time_noise, problems) -> Curve | None:
+def clean_curve(arm, pts, factor, name, survival_noise, time_noise, axis, problems) -> Curve | None:
     """Check and clean one arm's digitised points (module docstring).
 
     Parameters
@@ -82,7 +85,9 @@ def clean_curve(arm, pts, factor, name, survival_noise, time_noise, problems) ->
         File name for messages.
     survival_noise, time_noise : float
         Largest rise of survival (proportion) and backward step of time (fraction of the
-        arm's time range) corrected as digitisation noise.
+        figure's time axis) corrected as digitisation noise.
+    axis : float
+        The figure's time axis (:func:`trialmeta.survival.axis.axis_end`).
     problems : list of Problem
         Errors and warnings are appended here.
 
@@ -94,7 +99,7 @@ def clean_curve(arm, pts, factor, name, survival_noise, time_noise, problems) ->
     lines = [ln for ln, _, _ in pts]
     t = np.array([p[1] for p in pts], dtype=float)
     s = np.array([p[2] for p in pts], dtype=float) / factor
-    t_tol = time_noise * max(float(np.max(np.abs(t))), 1e-9)
+    t_tol = time_noise * axis
     pct = 100.0 if factor == 100.0 else 1.0
     shown = lambda v: f"{v * pct:g}"  # noqa: E731 - values as the file gives them
     bad: list = []
@@ -110,8 +115,8 @@ def clean_curve(arm, pts, factor, name, survival_noise, time_noise, problems) ->
         if t[k] < running - t_tol:
             order.append((lines[k], "time", f"time {t[k]:g} comes after time {running:g} (line "
                           f"{lines[where]}) in arm '{arm}'; points must follow the curve from left to "
-                          f"right (backward steps up to {t_tol:.3g}, 1% of the time range, are "
-                          "corrected as digitisation jitter)"))
+                          f"right (backward steps up to {t_tol:.3g}, {time_noise:.0%} of the figure's "
+                          f"time axis 0-{axis:g}, are corrected as digitisation jitter)"))
         elif t[k] < running:
             moved[k] = running - t[k]
         if t[k] > running:
@@ -195,6 +200,9 @@ def check_at_risk(arm, rows, name, n, source, problems) -> AtRisk | None:
     if t[0] != 0:
         found.append((lines[0], "time", f"the at-risk table of arm '{arm}' starts at time {t[0]:g}; "
                       "it must start at time 0 with the number randomised"))
+    elif counts[0] == 0:
+        found.append((lines[0], "n_at_risk", f"the at-risk table of arm '{arm}' starts with 0 patients; "
+                      "the count at time 0 is the number randomised"))
     elif n is not None and counts[0] != n:
         found.append((lines[0], "n_at_risk", f"first at-risk count {counts[0]} of arm '{arm}' is not the "
                       f"randomised n = {n} ({source})"))
@@ -213,11 +221,12 @@ def check_at_risk(arm, rows, name, n, source, problems) -> AtRisk | None:
 
 
 def reconcile(curve: Curve, risk: AtRisk, name: str, risk_name: str, survival_noise: float,
-              problems: list[Problem]) -> Curve:
+              time_tol: float, problems: list[Problem]) -> Curve:
     """Check a curve against its at-risk table.
 
-    Points after the table reaches 0 are dropped (refused if the curve still falls there);
-    patients at risk after the curve ends are noted, as the curve is then taken as flat.
+    Points after the table reaches 0 (by more than ``time_tol``, the digitising jitter allowed
+    in time) are dropped, refused if the curve still falls there; patients at risk after the
+    curve ends are noted, as the curve is then taken as flat.
     """
     beyond = (risk.time > curve.time[-1]) & (risk.n > 0)
     if beyond.any():
@@ -227,7 +236,7 @@ def reconcile(curve: Curve, risk: AtRisk, name: str, risk_name: str, survival_no
                                 f"curve ends at {curve.time[-1]:g}; survival is taken as flat there",
                                 severity="warning"))
     empty = np.flatnonzero(risk.n == 0)
-    after = curve.time > (risk.time[empty[0]] if len(empty) else np.inf)
+    after = curve.time > (risk.time[empty[0]] + time_tol if len(empty) else np.inf)
     if not after.any():
         return curve
     t0, keep = float(risk.time[empty[0]]), ~after

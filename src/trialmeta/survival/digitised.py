@@ -40,10 +40,10 @@ import re
 from dataclasses import dataclass
 
 
+from trialmeta.errors import InputError, Problem, suggest
+from trialmeta.survival.axis import axis_end, check_units
 from trialmeta.survival.cleaning import (ARMS, SURVIVAL_NOISE, TIME_NOISE, AtRisk, Curve, check_at_risk,
-                                   clean_curve, reconcile)
-from trialmeta.errors import InputError, Problem
-from trialmeta.errors import suggest
+                                         clean_curve, reconcile)
 
 SCALES = ("auto", "proportion", "percent")
 TIME_UNITS = ("days", "weeks", "months", "years")
@@ -63,6 +63,7 @@ class DigitisedFigure:
     time_unit: str
     warnings: tuple[Problem, ...]
     names: tuple[str, str] = ("curves.csv", "at_risk.csv")  # file names for messages
+    axis: float = 0.0  # the figure's time axis: last time of either curve or at-risk table
 
 
 def read_figure(curves_text: str, at_risk_text: str, *, curves_name: str = "curves.csv",
@@ -107,12 +108,12 @@ def read_figure(curves_text: str, at_risk_text: str, *, curves_name: str = "curv
         raise ValueError(f"scale must be one of {SCALES}, got {scale!r}")
     problems: list[Problem] = []
     curve_rows, directives = _read_csv(curves_text, curves_name, CURVE_COLUMNS, problems)
-    risk_rows, _ = _read_csv(at_risk_text, at_risk_name, AT_RISK_COLUMNS, problems)
+    risk_rows, risk_directives = _read_csv(at_risk_text, at_risk_name, AT_RISK_COLUMNS, problems)
     scale = _resolve_scale(scale, directives, curve_rows, curves_name, problems)
-    unit = directives.get("time", ("months", 0))[0].lower()
-    if unit not in TIME_UNITS:
-        problems.append(Problem(curves_name, directives["time"][1], "# time",
-                                f"unknown time unit {unit!r}; allowed: {', '.join(TIME_UNITS)}"))
+    unit = _resolve_unit(directives, risk_directives, curves_name, at_risk_name, problems)
+    if not check_units(curve_rows, risk_rows, curves_name, at_risk_name, problems):
+        raise InputError([p for p in problems if p.severity == "error"])
+    axis = axis_end([t for _, _, t, _ in curve_rows or ()], [t for _, _, t, _ in risk_rows or ()])
     curves, at_risk = {}, {}
     for arm in ARMS:
         pts = [(ln, t, s) for ln, a, t, s in curve_rows or () if a == arm]
@@ -123,18 +124,40 @@ def read_figure(curves_text: str, at_risk_text: str, *, curves_name: str = "curv
                                         f"({', '.join(ARMS)}) are needed"))
         if pts and scale is not None:
             factor = 100.0 if scale == "percent" else 1.0
-            curves[arm] = clean_curve(arm, pts, factor, curves_name, survival_noise, time_noise, problems)
+            curves[arm] = clean_curve(arm, pts, factor, curves_name, survival_noise, time_noise, axis,
+                                      problems)
         if rsk:
             at_risk[arm] = check_at_risk(arm, rsk, at_risk_name, (randomised or {}).get(arm),
                                           randomised_source, problems)
     for arm in ARMS:
         if curves.get(arm) is not None and at_risk.get(arm) is not None:
             curves[arm] = reconcile(curves[arm], at_risk[arm], curves_name, at_risk_name,
-                                    survival_noise, problems)
+                                    survival_noise, time_noise * axis, problems)
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise InputError(errors)
-    return DigitisedFigure(curves, at_risk, scale, unit, tuple(sorted(problems)), (curves_name, at_risk_name))
+    return DigitisedFigure(curves, at_risk, scale, unit, tuple(sorted(problems)), (curves_name, at_risk_name),
+                           axis)
+
+
+def _resolve_unit(directives, risk_directives, name, risk_name, problems) -> str:
+    """The time unit of the figure: the ``# time:`` line of either file (months when neither has
+    one); the two files must agree."""
+    unit = "months"
+    for where, found in ((name, directives), (risk_name, risk_directives)):
+        if "time" not in found:
+            continue
+        value, lineno = found["time"][0].lower(), found["time"][1]
+        if value not in TIME_UNITS:
+            problems.append(Problem(where, lineno, "# time", f"unknown time unit {value!r}; allowed: "
+                                    f"{', '.join(TIME_UNITS)}"))
+        elif where == risk_name and "time" in directives and value != directives["time"][0].lower():
+            problems.append(Problem(where, lineno, "# time", f"the at-risk table is in {value} but "
+                                    f"{name} declares '# time: {directives['time'][0]}' (line "
+                                    f"{directives['time'][1]}); both files must use the figure's unit"))
+        else:
+            unit = value
+    return unit
 
 
 # ----------------------------------------------------------------------------- CSV reading

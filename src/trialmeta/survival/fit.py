@@ -80,7 +80,7 @@ def last_shared_time(time_exp, time_ctrl) -> float:
 
 
 def compare_arms(time_exp, event_exp, time_ctrl, event_ctrl, *, horizon: float | None = None,
-                 level: float = 0.95) -> TwoArmSurvival:
+                 level: float = 0.95, follow_up: float | None = None) -> TwoArmSurvival:
     """Analyse two arms of patient-level data.
 
     Parameters
@@ -88,9 +88,14 @@ def compare_arms(time_exp, event_exp, time_ctrl, event_ctrl, *, horizon: float |
     time_exp, event_exp, time_ctrl, event_ctrl : array_like
         Follow-up times and event indicators (1 event, 0 censored) per arm.
     horizon : float, optional
-        RMST horizon; default :func:`last_shared_time`. It may not exceed that time.
+        RMST horizon; default :func:`last_shared_time`. It may not exceed ``follow_up``.
     level : float
         Confidence level of every interval.
+    follow_up : float, optional
+        The latest horizon allowed: the follow-up both arms share (default
+        :func:`last_shared_time`). A reconstructed figure reaches further than its data when its
+        at-risk table ends in 0 (:func:`trialmeta.survival.axis.follow_up`); between an arm's
+        last time and ``follow_up`` its curve is flat, as the figure draws it.
 
     Returns
     -------
@@ -105,11 +110,16 @@ def compare_arms(time_exp, event_exp, time_ctrl, event_ctrl, *, horizon: float |
     from lifelines import CoxPHFitter
     from lifelines.statistics import proportional_hazard_test
 
-    shared = last_shared_time(time_exp, time_ctrl)
-    tau = shared if horizon is None else float(horizon)
+    data_end = last_shared_time(time_exp, time_ctrl)
+    shared = max(data_end, follow_up) if follow_up is not None else data_end
+    tau = data_end if horizon is None else float(horizon)
     if not tau > 0 or tau > shared:
         raise TrialmetaError(f"RMST horizon {tau:g} is outside the follow-up both arms share "
                              f"(0, {shared:g}]; choose --horizon within it or omit it")
+    for name, event in (("experimental", event_exp), ("control", event_ctrl)):
+        if not np.any(np.asarray(event, int) == 1):
+            raise TrialmetaError(f"the {name} arm has no events, so no hazard ratio can be estimated "
+                                 "(a Cox model's estimate is 0 or infinite)")
     z = float(norm.ppf(0.5 + level / 2))
     arms = [_arm("experimental", time_exp, event_exp, tau, level, z),
             _arm("control", time_ctrl, event_ctrl, tau, level, z)]
@@ -118,10 +128,16 @@ def compare_arms(time_exp, event_exp, time_ctrl, event_ctrl, *, horizon: float |
         "event": np.r_[np.asarray(event_exp, int), np.asarray(event_ctrl, int)],
         "experimental": np.r_[np.ones(len(time_exp), int), np.zeros(len(time_ctrl), int)],
     })
-    cox = CoxPHFitter(alpha=1 - level).fit(frame, "time", "event")
-    coef = float(cox.params_["experimental"])
-    se = float(cox.standard_errors_["experimental"])
-    ph = proportional_hazard_test(cox, frame, time_transform="rank").summary.loc["experimental"]
+    try:
+        cox = CoxPHFitter(alpha=1 - level).fit(frame, "time", "event")
+        coef = float(cox.params_["experimental"])
+        se = float(cox.standard_errors_["experimental"])
+        ph = proportional_hazard_test(cox, frame, time_transform="rank").summary.loc["experimental"]
+    except (ArithmeticError, ValueError, np.linalg.LinAlgError) as exc:  # lifelines' ConvergenceError is a
+        raise TrialmetaError(f"the Cox model could not be fitted to these data: {exc}") from None  # ValueError
+    if not (math.isfinite(coef) and math.isfinite(se) and abs(coef) + z * se < 700):
+        raise TrialmetaError(f"the Cox model has no finite estimate (log HR {coef:g}, SE {se:g}): the arms' "
+                             "events do not overlap in time")
     diff = arms[0].rmst - arms[1].rmst
     se_diff = math.hypot(arms[0].se_rmst, arms[1].se_rmst)
     return TwoArmSurvival(

@@ -27,6 +27,14 @@ Choices beyond the paper, each so that the reconstruction is exact where the dat
   published one, so the data always hold exactly the randomised n; a note gives the gap.
 - The curve is drawn to the last follow-up time, so the censoring guessed after the last
   at-risk time may not empty the arm before the curve ends.
+- **A final 0** in the at-risk table, printed at an axis tick after the curve has ended, says
+  only that follow-up ended before that tick; published curves are drawn to the last follow-up
+  time. So when the table reaches 0 after the curve's last point, the intervals end at the last
+  count above 0, the rest of the curve is Guyot's last interval (censoring at the earlier rate,
+  or matched to the published total of events) and the patients left are censored at the curve's
+  end. Treating the 0 as an ordinary count would spread the administrative censoring at the end
+  of follow-up uniformly over the last interval, ahead of that interval's events, losing events
+  (48 reconstructed as 43 in the experimental arm of the Rossi et al. 1980 trial, weeks 44-52).
 - **Event times** (``event_times``): ``"click"`` places the events of a drop at the point
   where the lower survival is first seen, as Guyot does; ``"spread"`` (default) spreads them
   evenly over the gap since the previous point, where the drop happened, and interpolates
@@ -44,6 +52,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from trialmeta.survival.distance import distance_to_steps, km_at, km_steps  # noqa: F401 (km_at re-exported)
+
 EVENT_TIMES = ("spread", "click")
 
 
@@ -58,8 +68,9 @@ class ArmIPD:
     at_risk_time, at_risk_published, at_risk_reconstructed : numpy.ndarray
         The published at-risk table and the counts in the reconstructed data.
     curve_max_error, curve_rmse : float
-        Largest and root-mean-square absolute difference between the Kaplan-Meier estimate of
-        the reconstructed data and the digitised survival, over the digitised points.
+        Largest and root-mean-square distance from the digitised points to the Kaplan-Meier
+        step function of the reconstructed data, vertically or horizontally, whichever is
+        shorter (time as a fraction of the axis; :mod:`trialmeta.survival.distance`).
     notes : tuple of str
         Where the reconstruction could not honour the published numbers.
     """
@@ -94,7 +105,8 @@ class _Walk:
 
 
 def reconstruct_arm(time, survival, risk_time, risk_n, *, total_events: int | None = None,
-                    event_times: str = "spread", arm: str = "") -> ArmIPD:
+                    event_times: str = "spread", arm: str = "", axis: float | None = None,
+                    end: float | None = None) -> ArmIPD:
     """Reconstruct one arm's patient-level data (Guyot et al. 2012).
 
     Parameters
@@ -110,6 +122,13 @@ def reconstruct_arm(time, survival, risk_time, risk_n, *, total_events: int | No
         Where the events of a drop are placed (module docstring).
     arm : str
         Name used in notes.
+    axis : float, optional
+        The figure's time axis, for the horizontal distances of the fit; default the arm's
+        last time.
+    end : float, optional
+        Where the patients still at risk at the end are censored, if later than the curve's
+        last point (:func:`trialmeta.survival.reconstruct.reconstruct` passes the other arm's end
+        when the two curves end within digitising jitter of each other).
 
     Returns
     -------
@@ -124,14 +143,15 @@ def reconstruct_arm(time, survival, risk_time, risk_n, *, total_events: int | No
     if event_times not in EVENT_TIMES:
         raise ValueError(f"event_times must be one of {EVENT_TIMES}, got {event_times!r}")
     t0, s0 = np.asarray(time, float), np.asarray(survival, float)
-    r_t, r_n = np.asarray(risk_time, float), np.asarray(risk_n, int)
+    full_t, r_t, r_n = np.asarray(risk_time, float), *_counted(np.asarray(risk_time, float),
+                                                                np.asarray(risk_n, int), t0[-1])
     T, S, interpolated = _with_risk_times(t0, s0, r_t, linear=event_times == "spread")
     if event_times == "click":
         walk_t = ev_lo = cut = T
     else:  # point k holds the drop that happened in (T[k-1], T[k]]
         walk_t = ev_lo = np.r_[0.0, T[:-1]]
         cut = (ev_lo + T) / 2  # censorings before a drop's midpoint are removed before its events
-    t_end = float(T[-1])
+    t_end = max(float(T[-1]), end if end is not None else -np.inf)
     lower = np.searchsorted(walk_t, r_t, side="left")
     s_at = S[np.searchsorted(T, r_t, side="left")]
     n_int = len(r_t)
@@ -169,11 +189,19 @@ def reconstruct_arm(time, survival, risk_time, risk_n, *, total_events: int | No
     ipd_e = np.r_[np.ones(int(events.sum()), int), np.zeros(len(cens_times) + n, int)]
     order = np.lexsort((-ipd_e, ipd_t))
     ipd_t, ipd_e = ipd_t[order], ipd_e[order]
-    fitted = km_at(ipd_t, ipd_e, t0)
-    rebuilt = np.array([np.count_nonzero(ipd_t >= r) for r in r_t])
-    return ArmIPD(arm, _ro(ipd_t), _ro(ipd_e), _ro(r_t), _ro(r_n), _ro(rebuilt),
-                  float(np.max(np.abs(fitted - s0))), float(np.sqrt(np.mean((fitted - s0) ** 2))),
-                  tuple(notes))
+    dist = distance_to_steps(*km_steps(ipd_t, ipd_e), t0, s0, float(axis if axis else t_end))
+    rebuilt = np.array([np.count_nonzero(ipd_t >= r) for r in full_t])
+    return ArmIPD(arm, _ro(ipd_t), _ro(ipd_e), _ro(full_t), _ro(np.asarray(risk_n, int)), _ro(rebuilt),
+                  float(np.max(dist)), float(np.sqrt(np.mean(dist ** 2))), tuple(notes))
+
+
+def _counted(r_t, r_n, curve_end):
+    """The at-risk rows Guyot's intervals use: up to the last count above 0 when the table
+    reaches 0 after the curve has ended (module docstring)."""
+    zero = np.flatnonzero(r_n == 0)
+    if len(zero) and zero[0] > 0 and curve_end < r_t[zero[0]]:
+        return r_t[:zero[0]], r_n[:zero[0]]
+    return r_t, r_n
 
 
 def _ro(a: np.ndarray) -> np.ndarray:
@@ -279,20 +307,3 @@ def _event_times(lo: np.ndarray, hi: np.ndarray, events: np.ndarray) -> np.ndarr
     out = [lo[k] + (np.arange(1, d + 1) - 0.5) * (hi[k] - lo[k]) / d
            for k, d in enumerate(events) if d > 0]
     return np.concatenate(out) if out else np.zeros(0)
-
-
-def km_at(time, event, at) -> np.ndarray:
-    """Kaplan-Meier survival of ``(time, event)`` evaluated at the times ``at`` (right-continuous).
-
-    Examples
-    --------
-    >>> km_at([1, 2, 3, 4], [1, 0, 1, 1], [0, 1, 3, 4]).tolist()
-    [1.0, 0.75, 0.375, 0.0]
-    """
-    time, event = np.asarray(time, float), np.asarray(event, int)
-    u = np.unique(time[event == 1])
-    d = np.array([np.count_nonzero((time == x) & (event == 1)) for x in u])
-    n = np.array([np.count_nonzero(time >= x) for x in u])
-    surv = np.cumprod(1 - d / n) if len(u) else np.zeros(0)
-    idx = np.searchsorted(u, np.asarray(at, float), side="right")
-    return np.where(idx > 0, np.r_[1.0, surv][idx], 1.0)
