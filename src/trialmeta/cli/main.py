@@ -57,14 +57,17 @@ def cmd_validate(args) -> int:
     from trialmeta import io
     from trialmeta.registry.load import load_registry
 
-    registry = load_registry(args.path)
     analyses = None
-    if Path(args.path).is_dir() and io.analyses_file(args.path) is not None:
+    if not (Path(args.path).is_dir() and io.analyses_file(args.path) is not None):
+        registry = load_registry(args.path)
+    else:
         # a directory is the whole registry: check that its analyses resolve and respect the guards
-        from trialmeta.synthesis.run import run_analyses
+        # (resolution only: nothing is pooled, so validate imports neither SciPy nor PyMARE)
+        from trialmeta.synthesis.resolve import resolve_analyses
 
         registry, spec, lines, spec_file = _load_all(args.path)
-        analyses = (spec_file, len(run_analyses(registry, spec, spec_file=spec_file, lines=lines)))
+        prepared, _ = resolve_analyses(registry, spec, spec_file=spec_file, lines=lines)
+        analyses = (spec_file, len(prepared))
     for w in registry.warnings:
         print(w, file=sys.stderr)
     if not args.quiet:
