@@ -188,7 +188,7 @@ def cmd_pool_table(args) -> int:
 def cmd_refresh(args) -> int:
     from trialmeta.cli.refresh import refresh
 
-    summary = refresh(args.trials, args.out, as_of=args.as_of, quiet=args.quiet)
+    summary = refresh(args.trials, args.out, as_of=args.as_of, quiet=args.quiet, jobs=args.jobs, cache=args.cache)
     if not args.quiet:
         print(summary)
     return 0
@@ -251,7 +251,11 @@ def cmd_forest(args) -> int:
                              f"defined in {spec_file}: {', '.join(names)}")
     results = run_analyses(registry, spec, as_of=_as_of(args.as_of), only=args.analysis, spec_file=spec_file,
                            lines=lines)
-    paths = write_forests(results, registry, args.out, formats, trials=args.analysis is None)
+    from trialmeta.cli.outputs import Figures
+
+    paths = write_forests(results, registry, args.out, formats, trials=args.analysis is None,
+                          figures=(batch := Figures(jobs=args.jobs)))
+    batch.write()
     stems = list(dict.fromkeys(p.with_suffix("") for p in paths))
     suffix = f"{{{','.join(formats)}}}" if len(formats) > 1 else formats[0]
     for stem in stems:
