@@ -17,8 +17,8 @@ from trialmeta.errors import InputError, Problem
 from trialmeta.registry.analyses import Analysis, AnalysesFile, Settings, settings_for
 from trialmeta.registry.frame import results_frame
 from trialmeta.registry.load import Registry
-from trialmeta.synthesis.selection import GroupInput, Study, check_once, choose, cut_order, filter_as_of, related, \
-    resolve_group
+from trialmeta.synthesis.selection import GroupInput, Study, StudyRows, check_once, choose, cut_order, \
+    filter_as_of, related, resolve_group
 
 
 def resolve_analyses(registry: Registry, spec: AnalysesFile, *, as_of: str | None = None,
@@ -35,10 +35,11 @@ def resolve_analyses(registry: Registry, spec: AnalysesFile, *, as_of: str | Non
     frame, as_of_notes = filter_as_of(results_frame(registry), as_of)
     analyses = [a for a in spec.analyses if only is None or a.name == only]
     problems, prepared = [], []
+    records = StudyRows(frame)
     for a in analyses:
         i = spec.analyses.index(a)
         try:
-            prepared.append(_prepare(a, settings_for(spec, a), frame, registry))
+            prepared.append(_prepare(a, settings_for(spec, a), frame, registry, records))
         except ValueError as exc:
             line = (lines or {}).get(("analyses", i, "name"))
             problems.append(Problem(spec_file, line, f"analyses[{i}] ({a.name})", str(exc)))
@@ -59,8 +60,8 @@ class Prepared:
     notes: list[str]
 
 
-def _prepare(a: Analysis, s: Settings, frame: pd.DataFrame, registry: Registry) -> Prepared:
-    groups = [resolve_group(sub, a, s, frame, registry) for sub in a.subgroups]
+def _prepare(a: Analysis, s: Settings, frame: pd.DataFrame, registry: Registry, records: StudyRows) -> Prepared:
+    groups = [resolve_group(sub, a, s, frame, registry, records) for sub in a.subgroups]
     notes = []
     overall = None
     if a.overall and a.pooled:
@@ -70,15 +71,14 @@ def _prepare(a: Analysis, s: Settings, frame: pd.DataFrame, registry: Registry) 
     pairs = []
     if a.interaction:
         ga, gb = (next(g for g in groups if g.key == k) for k in a.interaction)
-        pairs, pair_notes = _interaction_pairs(ga, gb, a, s, frame, registry)
+        pairs, pair_notes = _interaction_pairs(ga, gb, a, s, records, registry)
         notes += pair_notes
     return Prepared(a, s, groups, overall, pairs, notes)
 
 
-def _interaction_pairs(ga: GroupInput, gb: GroupInput, a: Analysis, s: Settings, frame, registry):
+def _interaction_pairs(ga: GroupInput, gb: GroupInput, a: Analysis, s: Settings, records: StudyRows, registry):
     """Per trial in both subgroups: the two populations at their latest common usable cut."""
     pairs, notes = [], []
-    rows = frame[frame["endpoint"] == a.endpoint]
     for sa in ga.studies:
         sb = next((x for x in gb.studies if x.trial == sa.trial), None)
         if sb is None:
@@ -89,11 +89,8 @@ def _interaction_pairs(ga: GroupInput, gb: GroupInput, a: Analysis, s: Settings,
             notes.append(f"{acr}: no within-trial interaction: {sa.population} and {sb.population} share patients "
                          f"({why})")
             continue
-        pick = lambda pop, cut: choose(  # noqa: E731
-            rows[(rows.trial == sa.trial) & (rows.population == pop)].to_dict(orient="records"),
-            a.measure, s, cut)
-        cuts_a = {r["data_cut"]: cut_order(r) for r in rows[(rows.trial == sa.trial)
-                                                            & (rows.population == sa.population)].to_dict("records")}
+        pick = lambda pop, cut: choose(records.of(a.endpoint, sa.trial, pop), a.measure, s, cut)  # noqa: E731
+        cuts_a = {r["data_cut"]: cut_order(r) for r in records.of(a.endpoint, sa.trial, sa.population)}
         common = sorted((c for c in cuts_a if pick(sb.population, c).usable and pick(sa.population, c).usable),
                         key=lambda c: cuts_a[c], reverse=True)
         if not common:
