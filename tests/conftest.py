@@ -41,3 +41,22 @@ def run_cli(capsys, monkeypatch):
         return code, out.out, out.err
 
     return run
+
+
+@pytest.fixture(scope="session")
+def refreshed(tmp_path_factory) -> Path:
+    """trials/ copied to a scratch directory and refreshed once, cold and on one process: the
+    reference every other refresh is compared with. Tests copy it before changing anything."""
+    import shutil
+
+    from trialmeta.cli.main import main
+
+    work = tmp_path_factory.mktemp("refreshed")
+    shutil.copytree(TRIALS, work / "trials")
+    cwd = os.getcwd()
+    os.chdir(work)
+    try:
+        assert main(["refresh", "--quiet", "--jobs", "1", "--no-cache"]) == 0
+    finally:
+        os.chdir(cwd)
+    return work

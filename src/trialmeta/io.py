@@ -156,6 +156,11 @@ def write_bytes(path: Path, data: bytes) -> None:
     path.write_bytes(data)
 
 
+def read_bytes(path: Path) -> bytes:
+    """Read binary data (a previous figure, reused by the refresh cache)."""
+    return Path(path).read_bytes()
+
+
 def read_text(path: Path) -> str:
     return Path(path).read_text(encoding="utf-8")
 

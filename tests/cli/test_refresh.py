@@ -54,18 +54,10 @@ def add_cut(trial_file: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """trials/ copied to a scratch directory and refreshed once."""
-    from trialmeta.cli.main import main
-
-    work = tmp_path_factory.mktemp("refresh")
-    shutil.copytree(TRIALS, work / "trials")
-    cwd = os.getcwd()
-    os.chdir(work)
-    try:
-        assert main(["refresh", "--quiet"]) == 0
-    finally:
-        os.chdir(cwd)
+def built(refreshed, tmp_path_factory):
+    """trials/ copied to a scratch directory and refreshed once (a copy of the session's refresh)."""
+    work = tmp_path_factory.mktemp("refresh") / "w"
+    shutil.copytree(refreshed, work)
     return work
 
 

@@ -317,19 +317,9 @@ def chromium() -> str:
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory) -> Path:
-    """One ``trialmeta refresh`` of the registry into a scratch directory."""
-    from trialmeta.cli.main import main
-
-    work = tmp_path_factory.mktemp("report")
-    shutil.copytree(TRIALS, work / "trials")
-    cwd = os.getcwd()
-    os.chdir(work)
-    try:
-        assert main(["refresh", "--trials", "trials", "--out", "outputs", "--quiet"]) == 0
-    finally:
-        os.chdir(cwd)
-    return work / "outputs"
+def report(refreshed) -> Path:
+    """The outputs of one ``trialmeta refresh`` of the registry (shared by the session; read only)."""
+    return refreshed / "outputs"
 
 
 @pytest.fixture(scope="module")

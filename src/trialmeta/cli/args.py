@@ -59,6 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory (default: outputs/)")
     f.add_argument("--as-of", dest="as_of", default=None, help="use only data cuts published on or before DATE")
     f.add_argument("--quiet", action="store_true", help="no progress display")
+    f.add_argument("--jobs", type=_jobs, default=None, metavar="N",
+                   help="draw figures on N processes (default: every core)")
+    f.add_argument("--no-cache", dest="cache", action="store_false",
+                   help="redraw every figure (default: copy those unchanged since the last refresh)")
     k = sub.add_parser("reconstruct", help="patient-level data from a digitised Kaplan-Meier figure "
                        "(Guyot 2012): HR, PH test, medians, RMST")
     k.add_argument("curves", type=Path, help="CSV of digitised points: arm,time,survival "
@@ -97,4 +101,16 @@ def build_parser() -> argparse.ArgumentParser:
                     help="output directory (default: outputs/forest)")
     fo.add_argument("--as-of", dest="as_of", default=None, metavar="DATE",
                     help="use only data cuts published on or before DATE")
+    fo.add_argument("--jobs", type=_jobs, default=None, metavar="N",
+                    help="draw figures on N processes (default: every core)")
     return p
+
+
+def _jobs(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of processes, got {value!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1 process, got {n}")
+    return n

@@ -55,14 +55,17 @@ def cmd_validate(args) -> int:
     from trialmeta import io
     from trialmeta.registry.load import load_registry
 
-    registry = load_registry(args.path)
     analyses = None
-    if Path(args.path).is_dir() and io.analyses_file(args.path) is not None:
+    if not (Path(args.path).is_dir() and io.analyses_file(args.path) is not None):
+        registry = load_registry(args.path)
+    else:
         # a directory is the whole registry: check that its analyses resolve and respect the guards
-        from trialmeta.synthesis.run import run_analyses
+        # (resolution only: nothing is pooled, so validate imports neither SciPy nor PyMARE)
+        from trialmeta.synthesis.resolve import resolve_analyses
 
         registry, spec, lines, spec_file = _load_all(args.path)
-        analyses = (spec_file, len(run_analyses(registry, spec, spec_file=spec_file, lines=lines)))
+        prepared, _ = resolve_analyses(registry, spec, spec_file=spec_file, lines=lines)
+        analyses = (spec_file, len(prepared))
     for w in registry.warnings:
         print(w, file=sys.stderr)
     if not args.quiet:
@@ -182,7 +185,7 @@ def cmd_pool_table(args) -> int:
 def cmd_refresh(args) -> int:
     from trialmeta.cli.refresh import refresh
 
-    summary = refresh(args.trials, args.out, as_of=args.as_of, quiet=args.quiet)
+    summary = refresh(args.trials, args.out, as_of=args.as_of, quiet=args.quiet, jobs=args.jobs, cache=args.cache)
     if not args.quiet:
         print(summary)
     return 0
@@ -247,7 +250,11 @@ def cmd_forest(args) -> int:
                              f"defined in {spec_file}: {', '.join(names)}")
     results = run_analyses(registry, spec, as_of=_as_of(args.as_of), only=args.analysis, spec_file=spec_file,
                            lines=lines)
-    paths = write_forests(results, registry, args.out, formats, trials=args.analysis is None)
+    from trialmeta.cli.outputs import Figures
+
+    paths = write_forests(results, registry, args.out, formats, trials=args.analysis is None,
+                          figures=(batch := Figures(jobs=args.jobs)))
+    batch.write()
     stems = list(dict.fromkeys(p.with_suffix("") for p in paths))
     suffix = f"{{{','.join(formats)}}}" if len(formats) > 1 else formats[0]
     for stem in stems:

@@ -1,8 +1,10 @@
 """Figure files: every figure of a run rendered and written under the output folder.
 
 The figures themselves come from :mod:`trialmeta.plot` as scenes (plain data); this module
-renders each once and writes it in every requested format through :mod:`trialmeta.io`, so
-:mod:`trialmeta.plot` never touches a file.
+queues them in a :class:`Figures` batch, which renders each scene once (in a process pool,
+:mod:`trialmeta.cli.parallel`), or copies it from the previous outputs when its key is
+unchanged (:mod:`trialmeta.cli.cache`), and writes it in every requested format through
+:mod:`trialmeta.io`, so :mod:`trialmeta.plot` never touches a file.
 """
 
 from __future__ import annotations
@@ -14,24 +16,106 @@ from trialmeta import io
 from trialmeta.plot.figures import FORMATS, check_formats
 
 
-def write_scene(scene, stem: Path, formats: Iterable[str]) -> list[Path]:
-    """Render ``scene`` once and write ``<stem>.<format>`` for each format; return the paths."""
-    from trialmeta.plot import render
+class Figures:
+    """A batch of figure files: scenes are queued by :meth:`add` and drawn by :meth:`write`.
 
-    fig = render.render(scene)
-    written = []
-    try:
-        for fmt in formats:
-            path = Path(stem).parent / f"{Path(stem).name}.{fmt}"
-            io.write_bytes(path, render.to_bytes(fig, fmt))
-            written.append(path)
-    finally:
-        render.close(fig)
-    return written
+    Parameters
+    ----------
+    root : Path, optional
+        The output folder; manifest paths are relative to it (needed with ``cache``).
+    cache : trialmeta.cli.cache.FigureCache, optional
+        Reuse unchanged figures of the previous outputs and record this run's keys.
+    jobs : int, optional
+        Worker processes (default: every core).
+    quiet : bool
+        No progress bar (there is none either when stderr is not a terminal).
+    """
+
+    def __init__(self, root: Path | None = None, cache=None, jobs: int | None = None, quiet: bool = False):
+        from trialmeta.cli.parallel import default_jobs
+
+        self.root, self.cache, self.quiet = root, cache, quiet
+        self.jobs = default_jobs() if jobs is None else jobs
+        self.queue: list[tuple] = []
+        self.drawn = self.reused = 0
+
+    def add(self, scene, stem: Path, formats: Iterable[str]) -> list[Path]:
+        """Queue ``scene`` for ``<stem>.<format>`` in each format; return those paths."""
+        stem, formats = Path(stem), tuple(formats)
+        self.queue.append((scene, stem, formats))
+        return [stem.parent / f"{stem.name}.{fmt}" for fmt in formats]
+
+    def write(self) -> None:
+        """Copy the unchanged figures, draw the others (all cores) and write every file."""
+        from trialmeta.cli import parallel, progress
+
+        todo = []
+        for scene, stem, formats in self.queue:
+            files = self._cached(scene, stem, formats)
+            if files is None:
+                todo.append((scene, stem, formats))
+            else:
+                for path, key, data in files:
+                    self._put(path, key, data)
+                self.reused += 1
+        self.queue = []
+        bar = progress.bar(len(todo), "drawing figures", self.quiet)
+        try:
+            for i, encoded in parallel.draw_all([(scene, formats) for scene, _, formats in todo], self.jobs,
+                                                bar.update):
+                scene, stem, formats = todo[i]
+                keys = self._keys(scene, formats)
+                for fmt, key, data in zip(formats, keys, encoded):
+                    self._put(stem.parent / f"{stem.name}.{fmt}", key, data)
+                self.drawn += 1
+        finally:
+            bar.close()
+
+    def _keys(self, scene, formats) -> list[str | None]:
+        if self.cache is None:
+            return [None] * len(formats)
+        from trialmeta.cli.cache import file_key, scene_digest
+
+        digest = scene_digest(scene)
+        return [file_key(digest, fmt) for fmt in formats]
+
+    def _cached(self, scene, stem: Path, formats) -> list[tuple] | None:
+        """Every format's previous bytes, or None if any must be drawn (a scene is drawn whole)."""
+        if self.cache is None:
+            return None
+        files = []
+        for fmt, key in zip(formats, self._keys(scene, formats)):
+            path = stem.parent / f"{stem.name}.{fmt}"
+            data = self.cache.fetch(self._rel(path), key)
+            if data is None:
+                return None
+            files.append((path, key, data))
+        return files
+
+    def _rel(self, path: Path) -> str:
+        return Path(path).relative_to(self.root).as_posix()
+
+    def _put(self, path: Path, key: str | None, data: bytes) -> None:
+        io.write_bytes(path, data)
+        if self.cache is not None:
+            self.cache.record(self._rel(path), key, data)
+
+
+def write_scene(scene, stem: Path, formats: Iterable[str], figures: Figures | None = None) -> list[Path]:
+    """Write ``<stem>.<format>`` of ``scene`` for each format (rendered once); return the paths.
+
+    With ``figures``, the scene is only queued in that batch (written by its ``write()``).
+    """
+    if figures is not None:
+        return figures.add(scene, stem, formats)
+    batch = Figures(jobs=1, quiet=True)
+    paths = batch.add(scene, stem, formats)
+    batch.write()
+    return paths
 
 
 def write_forests(results: Sequence, registry, out_dir: Path, formats: Iterable[str] = FORMATS, *,
-                  trials: bool = True) -> list[Path]:
+                  trials: bool = True, figures: Figures | None = None) -> list[Path]:
     """Write the forest of every analysis in ``results`` and, with ``trials``, the subgroup
     forest of every trial and endpoint with two or more populations.
 
@@ -44,6 +128,8 @@ def write_forests(results: Sequence, registry, out_dir: Path, formats: Iterable[
     formats : iterable of {"png", "svg", "pdf"}
     trials : bool
         Also write the single-trial forests.
+    figures : Figures, optional
+        Queue the figures in this batch instead of drawing them now (on every core).
 
     Returns
     -------
@@ -57,32 +143,36 @@ def write_forests(results: Sequence, registry, out_dir: Path, formats: Iterable[
     scenes = [(r.name, forest_scene(r)) for r in results]
     if trials:
         scenes += [(f"trial-{t}-{e.lower()}", s) for t, e, s in trial_forests(registry, results)]
+    batch = figures if figures is not None else Figures()
     paths = []
     for name, scene in scenes:
-        paths += write_scene(scene, Path(out_dir) / name, formats)
+        paths += batch.add(scene, Path(out_dir) / name, formats)
+    if figures is None:
+        batch.write()
     return paths
 
 
-def write_history_plots(history: dict, out_dir: Path, formats=("png", "svg")) -> list[Path]:
+def write_history_plots(history: dict, out_dir: Path, formats=("png", "svg"),
+                        figures: Figures | None = None) -> list[Path]:
     """One cumulative figure per analysis with at least one step; returns the paths written."""
     from trialmeta.plot.history import history_scene
 
     written = []
     for name, steps in sorted(history.items()):
         if steps:
-            written += write_scene(history_scene(name, steps), Path(out_dir) / name, formats)
+            written += write_scene(history_scene(name, steps), Path(out_dir) / name, formats, figures)
     return written
 
 
 def write_km_figure(result, stem: Path, formats=("png", "svg"), title: str = "",
-                    labels: dict[str, str] | None = None) -> list[Path]:
+                    labels: dict[str, str] | None = None, figures: Figures | None = None) -> list[Path]:
     """Render the Kaplan-Meier figure of one reconstruction and write ``stem.<format>``."""
     from trialmeta.plot.km import km_scene
 
-    return write_scene(km_scene(result, title, labels), stem, formats)
+    return write_scene(km_scene(result, title, labels), stem, formats, figures)
 
 
-def write_km(registry, out: Path) -> list[Path]:
+def write_km(registry, out: Path, figures: Figures | None = None) -> list[Path]:
     """Write each reconstruction's figure, patient data and summary under ``out``; return the paths."""
     from trialmeta.registry.km import FORMATS as KM_FORMATS, stem
     from trialmeta.survival.reconstruct import ipd_csv
@@ -100,7 +190,7 @@ def write_km(registry, out: Path) -> list[Path]:
             title = f"{t.trial.acronym}: {r.endpoint}, {pop} ({cut}; {r.km.source} {r.km.figure})"
             written += write_km_figure(recon, base, KM_FORMATS, title=title,
                                        labels={"experimental": arms.experimental.label,
-                                               "control": arms.control.label})
+                                               "control": arms.control.label}, figures=figures)
             ipd = base.parent / f"{base.name}-ipd.csv"
             io.write_text(ipd, ipd_csv(recon))
             written.append(ipd)

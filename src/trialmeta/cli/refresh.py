@@ -55,8 +55,12 @@ def build_evidence(registry, spec, results, indirect, frame, fingerprint: dict, 
     })
 
 
-def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = False, today: str | None = None) -> str:
+def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = False, today: str | None = None,
+            jobs: int | None = None, cache: bool = True) -> str:
     """Rebuild ``out`` from the registry at ``trials``; return a one-line summary.
+
+    Figures are drawn on ``jobs`` processes (default: every core); with ``cache``, those whose
+    key is unchanged since the previous refresh are copied from ``out`` (see :mod:`trialmeta.cli.cache`).
 
     Raises
     ------
@@ -87,9 +91,12 @@ def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = Fal
                       json.dumps({"results": tables.records(frame)}, indent=2, ensure_ascii=False) + "\n")
         _write_tables(stage, results, history)
         progress.step("wrote evidence.json, results and evidence tables")
-        figures = _write_figures(stage, results, registry, history)
-        progress.step(f"drew {figures} figures")
-        km = _write_km(stage, registry)
+        batch = _figure_batch(stage, out, jobs, cache, quiet)
+        figures = _write_figures(stage, results, registry, history, batch)
+        km = _write_km(stage, registry, batch)
+        batch.write()
+        batch.cache.write(stage)
+        progress.step(f"wrote {figures} figure files: {batch.drawn} figures drawn, {batch.reused} unchanged (copied)")
         progress.step(f"reconstructed {km} Kaplan-Meier curves")
         log = changelog.prepend(io.read_text(out / CHANGELOG) if (out / CHANGELOG).is_file() else None, entry)
         io.write_text(stage / CHANGELOG, log)
@@ -134,17 +141,25 @@ def _write_tables(stage: Path, results, history) -> None:
     io.write_text(stage / "evidence.md", "\n".join(combined))
 
 
-def _write_figures(stage: Path, results, registry, history) -> int:
+def _figure_batch(stage: Path, out: Path, jobs: int | None, cache: bool, quiet: bool):
+    from trialmeta.cli.cache import FigureCache
+    from trialmeta.cli.outputs import Figures
+
+    return Figures(stage, FigureCache(out if cache else None), jobs, quiet)
+
+
+def _write_figures(stage: Path, results, registry, history, batch) -> int:
+    """Queue every forest and history figure in ``batch``; return how many files they make."""
     from trialmeta.cli.outputs import write_forests, write_history_plots
 
-    paths = write_forests(results, registry, stage / "forest", ("png", "svg", "pdf"))
-    paths += write_history_plots(history, stage / "history", ("png", "svg"))
+    paths = write_forests(results, registry, stage / "forest", ("png", "svg", "pdf"), figures=batch)
+    paths += write_history_plots(history, stage / "history", ("png", "svg"), figures=batch)
     return len(paths)
 
 
-def _write_km(stage: Path, registry) -> int:
+def _write_km(stage: Path, registry, batch) -> int:
     from trialmeta.cli.outputs import write_km
 
-    write_km(registry, stage / "km")
+    write_km(registry, stage / "km", figures=batch)
     return len(registry.curves)
 

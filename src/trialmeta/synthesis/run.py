@@ -12,12 +12,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from trialmeta.registry.analyses import Analysis, AnalysesFile, Settings, settings_for
-from trialmeta.registry.frame import results_frame
+from trialmeta.registry.analyses import Analysis, AnalysesFile, Settings
 from trialmeta.stats.pooling import GroupResult, PoolSettings, pool_many
-from trialmeta.errors import InputError, Problem
-from trialmeta.synthesis.selection import GroupInput, Study, check_once, choose, cut_order, filter_as_of, related, \
-    resolve_group
+from trialmeta.synthesis.resolve import Prepared, resolve_analyses
+from trialmeta.synthesis.selection import Study, related
 from trialmeta.registry.load import Registry
 
 ACROSS_TRIAL_CAVEAT = ("Across-trial subgroup comparisons are observational (they compare different trials' "
@@ -89,79 +87,13 @@ def run_analyses(registry: Registry, spec: AnalysesFile, *, as_of: str | None = 
         When an analysis breaks a guard (a trial twice in one pool, unknown trial or
         population), located at the analysis in ``spec_file``.
     """
-    frame, as_of_notes = filter_as_of(results_frame(registry), as_of)
-    analyses = [a for a in spec.analyses if only is None or a.name == only]
-    problems, prepared = [], []
-    for a in analyses:
-        i = spec.analyses.index(a)
-        try:
-            prepared.append(_prepare(a, settings_for(spec, a), frame, registry))
-        except ValueError as exc:
-            line = (lines or {}).get(("analyses", i, "name"))
-            problems.append(Problem(spec_file, line, f"analyses[{i}] ({a.name})", str(exc)))
-    if problems:
-        raise InputError(problems)
+    prepared, as_of_notes = resolve_analyses(registry, spec, as_of=as_of, only=only, spec_file=spec_file,
+                                             lines=lines)
     pooled = _pool_all(prepared)
     return [_finish(p, pooled, registry, as_of, as_of_notes) for p in prepared]
 
 
-@dataclass
-class _Prepared:
-    spec: Analysis
-    settings: Settings
-    groups: list[GroupInput]
-    overall: GroupInput | None
-    pairs: list[tuple[Study, Study]]
-    notes: list[str]
-
-
-def _prepare(a: Analysis, s: Settings, frame: pd.DataFrame, registry: Registry) -> _Prepared:
-    groups = [resolve_group(sub, a, s, frame, registry) for sub in a.subgroups]
-    notes = []
-    overall = None
-    if a.overall and a.pooled:
-        studies = [st for g in groups for st in g.studies]
-        check_once(studies, "overall pool", registry)
-        overall = GroupInput("overall", "Total", tuple(studies))
-    pairs = []
-    if a.interaction:
-        ga, gb = (next(g for g in groups if g.key == k) for k in a.interaction)
-        pairs, pair_notes = _interaction_pairs(ga, gb, a, s, frame, registry)
-        notes += pair_notes
-    return _Prepared(a, s, groups, overall, pairs, notes)
-
-
-def _interaction_pairs(ga: GroupInput, gb: GroupInput, a: Analysis, s: Settings, frame, registry):
-    """Per trial in both subgroups: the two populations at their latest common usable cut."""
-    pairs, notes = [], []
-    rows = frame[frame["endpoint"] == a.endpoint]
-    for sa in ga.studies:
-        sb = next((x for x in gb.studies if x.trial == sa.trial), None)
-        if sb is None:
-            continue
-        acr = registry.by_id(sa.trial).acronym
-        why = related(registry, sa.trial, sa.population, sb.population)
-        if why:
-            notes.append(f"{acr}: no within-trial interaction: {sa.population} and {sb.population} share patients "
-                         f"({why})")
-            continue
-        pick = lambda pop, cut: choose(  # noqa: E731
-            rows[(rows.trial == sa.trial) & (rows.population == pop)].to_dict(orient="records"),
-            a.measure, s, cut)
-        cuts_a = {r["data_cut"]: cut_order(r) for r in rows[(rows.trial == sa.trial)
-                                                            & (rows.population == sa.population)].to_dict("records")}
-        common = sorted((c for c in cuts_a if pick(sb.population, c).usable and pick(sa.population, c).usable),
-                        key=lambda c: cuts_a[c], reverse=True)
-        if not common:
-            notes.append(f"{acr}: no within-trial interaction: no data cut reports both {sa.population} and "
-                         f"{sb.population} with a usable estimate")
-            continue
-        pa, pb = pick(sa.population, common[0]), pick(sb.population, common[0])
-        pairs.append((pa, pb))
-    return pairs, notes
-
-
-def _pool_all(prepared: list[_Prepared]) -> dict:
+def _pool_all(prepared: list[Prepared]) -> dict:
     """Pool every group of every analysis: one engine call per distinct settings."""
     jobs: dict[PoolSettings, list[tuple]] = {}
     for p in prepared:
@@ -179,7 +111,7 @@ def _pool_all(prepared: list[_Prepared]) -> dict:
     return out
 
 
-def _finish(p: _Prepared, pooled: dict, registry, as_of, as_of_notes) -> AnalysisResult:
+def _finish(p: Prepared, pooled: dict, registry, as_of, as_of_notes) -> AnalysisResult:
     from trialmeta.stats.sensitivity import interaction, leave_one_out
     from trialmeta.stats.subgroups import moderator_test, subgroup_test
 

@@ -49,6 +49,20 @@ class GroupInput:
     notes: tuple[str, ...] = field(default=())
 
 
+class StudyRows:
+    """The results table's rows as records, grouped by (endpoint, trial, population) in table
+    order. Built once per table: resolving every analysis (at every date of the history)
+    then reads lists instead of filtering and converting the DataFrame again each time."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self.by_study: dict[tuple[str, str, str], list[dict]] = {}
+        for rec in frame.to_dict(orient="records"):
+            self.by_study.setdefault((rec["endpoint"], rec["trial"], rec["population"]), []).append(rec)
+
+    def of(self, endpoint: str, trial: str, population: str) -> list[dict]:
+        return self.by_study.get((endpoint, trial, population), [])
+
+
 def cut_order(row: dict) -> tuple:
     """Sort key placing a data cut in time: its cut-off when known, else its publication date."""
     when = row.get("data_cutoff") or row.get("publication_date")
@@ -111,9 +125,10 @@ def _skipped_texts(skipped: list[tuple[dict, str]]) -> tuple[str, ...]:
 
 
 def resolve_group(sub: Subgroup, analysis: Analysis, settings: Settings, frame: pd.DataFrame,
-                  registry: Registry) -> GroupInput:
-    """The studies of one subgroup; raises ``ValueError`` with a plain message on a guard."""
-    rows = frame[frame["endpoint"] == analysis.endpoint]
+                  registry: Registry, records: StudyRows | None = None) -> GroupInput:
+    """The studies of one subgroup; raises ``ValueError`` with a plain message on a guard.
+    ``records`` is ``StudyRows(frame)``, when the caller has it already."""
+    records = StudyRows(frame) if records is None else records
     known = sorted(t.trial.id for t in registry.trials)
     for trial in (*sub.trials, *(s.trial for s in sub.studies)):
         if trial not in known:
@@ -123,6 +138,7 @@ def resolve_group(sub: Subgroup, analysis: Analysis, settings: Settings, frame: 
     if sub.studies:
         refs = [(s.trial, s.population, s.data_cut) for s in sub.studies]
     else:
+        rows = frame[frame["endpoint"] == analysis.endpoint]
         found = rows[(rows["biomarker"] == sub.biomarker) & rows["trial"].isin(sub.trials)]
         refs = [(t, p, None) for t, p in dict.fromkeys(zip(found["trial"], found["population"]))]
     notes, studies = [], []
@@ -131,12 +147,12 @@ def resolve_group(sub: Subgroup, analysis: Analysis, settings: Settings, frame: 
         if population not in pops:
             raise ValueError(f"subgroup {sub.key!r}: trial {trial!r} has no population {population!r}"
                              f"{suggest(population, pops)}")
-        mine = rows[(rows["trial"] == trial) & (rows["population"] == population)]
-        if mine.empty:
+        mine = records.of(analysis.endpoint, trial, population)
+        if not mine:
             notes.append(f"{registry.by_id(trial).acronym} {population}: no {analysis.endpoint} result "
                          "(in the registry, or published by the as-of date)")
             continue
-        studies.append(choose(mine.to_dict(orient="records"), analysis.measure, settings, pinned))
+        studies.append(choose(mine, analysis.measure, settings, pinned))
     if sub.biomarker:
         for trial in sub.trials:
             if trial not in {s.trial for s in studies}:

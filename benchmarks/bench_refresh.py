@@ -1,0 +1,106 @@
+"""Benchmark: `trialmeta refresh` and `validate` as ratios to importing their libraries.
+
+Not a test. Run ``.venv/bin/python benchmarks/bench_refresh.py`` (``make bench``). In one run,
+interleaved round by round so machine load hits every measurement alike, it times (wall clock,
+each a fresh process, as a user runs them):
+
+* floor:      ``python -c "import pandas, matplotlib.pyplot, pymare"`` (the libraries a refresh needs);
+* cold:       ``trialmeta refresh --no-cache`` into an empty output folder;
+* no-change:  ``trialmeta refresh`` again on the same inputs (every figure copied);
+* one-changed: one published hazard ratio (and CI) edited in a copy of ``trials/``, then
+  ``trialmeta refresh`` (the figures showing it are redrawn, the rest copied);
+* floor-validate: ``python -c "import pandas, pydantic, yaml"``;
+* validate:   ``trialmeta validate trials/``.
+
+and prints the median of each and the ratios of the medians (targets, 2 cores: no-change
+<= 1.5x, one-changed <= 3x, cold <= 6x the floor; validate <= 1.5x its floor). ``--jobs`` is
+passed to refresh (default: every core). Results also go to ``benchmarks/results/bench_refresh.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TRIALS = ROOT / "trials"
+# one published result, edited with its CI so the file stays valid (FAKTION primary PFS)
+EDITS = [("    hr: 0.58\n    ci: [0.39, 0.84]\n", "    hr: 0.57\n    ci: [0.38, 0.85]\n")]
+TARGETS = {"no-change": 1.5, "one-changed": 3.0, "cold": 6.0, "validate": 1.5}
+
+
+def timed(cmd: list[str], cwd: Path) -> float:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed:\n{proc.stderr}")
+    return elapsed
+
+
+def edit(trials: Path, forward: bool) -> None:
+    path = trials / "faktion.yaml"
+    text = path.read_text()
+    for old, new in EDITS:
+        a, b = (old, new) if forward else (new, old)
+        assert text.count(a) == 1, f"benchmark edit not found in {path}"
+        text = text.replace(a, b)
+    path.write_text(text)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=3, help="rounds (default 3); medians are reported")
+    ap.add_argument("--jobs", type=int, default=None, help="refresh --jobs (default: every core)")
+    args = ap.parse_args()
+    py = sys.executable
+    tm = [py, "-m", "trialmeta"]
+    jobs = [] if args.jobs is None else ["--jobs", str(args.jobs)]
+    times: dict[str, list[float]] = {k: [] for k in
+                                     ("floor", "cold", "no-change", "one-changed", "floor-validate", "validate")}
+    with tempfile.TemporaryDirectory(prefix="bench-refresh-") as tmp:
+        work = Path(tmp)
+        shutil.copytree(TRIALS, work / "trials")
+        timed([py, "-c", "import pandas, matplotlib.pyplot, pymare"], work)  # warm the OS file cache
+        for r in range(args.repeat):
+            shutil.rmtree(work / "outputs", ignore_errors=True)
+            times["floor"].append(timed([py, "-c", "import pandas, matplotlib.pyplot, pymare"], work))
+            times["cold"].append(timed([*tm, "refresh", "--quiet", "--no-cache", *jobs], work))
+            times["no-change"].append(timed([*tm, "refresh", "--quiet", *jobs], work))
+            edit(work / "trials", forward=r % 2 == 0)  # alternate: each round changes one result
+            times["one-changed"].append(timed([*tm, "refresh", "--quiet", *jobs], work))
+            times["floor-validate"].append(timed([py, "-c", "import pandas, pydantic, yaml"], work))
+            times["validate"].append(timed([*tm, "validate", "trials", "--quiet"], work))
+            print(f"round {r + 1}/{args.repeat}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()),
+                  file=sys.stderr, flush=True)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    ratios = {k: med[k] / med["floor"] for k in ("cold", "no-change", "one-changed")}
+    ratios["validate"] = med["validate"] / med["floor-validate"]
+    print(f"\nrefresh benchmark: {len(list(TRIALS.glob('*.yaml'))) - 1} trials, {args.repeat} rounds, "
+          f"{os.cpu_count()} cores, jobs={args.jobs or 'all'}; medians (wall clock, fresh processes)")
+    print(f"  floor  import pandas, matplotlib.pyplot, pymare   {med['floor']:6.2f} s")
+    for k in ("cold", "no-change", "one-changed"):
+        print(f"  refresh {k:<12} {med[k]:6.2f} s   {ratios[k]:5.2f}x floor   (target <= {TARGETS[k]:g}x)")
+    print(f"  floor  import pandas, pydantic, yaml             {med['floor-validate']:6.2f} s")
+    print(f"  validate             {med['validate']:6.2f} s   {ratios['validate']:5.2f}x floor   "
+          f"(target <= {TARGETS['validate']:g}x)")
+    out = ROOT / "benchmarks" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bench_refresh.json").write_text(json.dumps(
+        {"python": platform.python_version(), "cores": os.cpu_count(), "jobs": args.jobs, "seconds": times,
+         "medians": med, "ratios": ratios, "targets": TARGETS}, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

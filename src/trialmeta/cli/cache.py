@@ -1,0 +1,143 @@
+"""The figure cache of ``trialmeta refresh``: redraw only the figures whose inputs changed.
+
+Each figure file is keyed by a SHA-256 of everything that determines its bytes:
+
+* its :class:`~trialmeta.plot.scene.Scene`, serialised canonically (scenes are plain data:
+  every text, coordinate and colour; floats by their exact ``repr``);
+* the file format;
+* the renderer's code (the source of :mod:`trialmeta.plot.render`, with its rc settings,
+  metadata and DPI, and of :mod:`trialmeta.plot.scene`) and the versions of the libraries
+  that draw and encode (matplotlib, NumPy, Pillow, fontTools) and of Python;
+* any ``matplotlibrc`` matplotlib would read (its content), and ``MATPLOTLIBRC``/``MPLCONFIGDIR``.
+
+The keys of the last refresh are kept in ``<out>/.cache/manifest.json`` (output path ->
+key and SHA-256 of the file). A figure whose key is unchanged, and whose previous file is
+still the one recorded, is copied from the previous outputs instead of drawn: the result is
+byte-identical to drawing it again. ``--no-cache`` ignores the manifest (a cold refresh).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import platform
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+
+from trialmeta import io
+
+MANIFEST = Path(".cache") / "manifest.json"
+FORMAT_VERSION = 1
+LIBRARIES = ("matplotlib", "numpy", "pillow", "fonttools", "contourpy", "kiwisolver")
+
+
+def canonical(obj):
+    """A JSON-ready form of a scene (or any plain-data value): dataclasses become mappings
+    tagged with their class name, tuples lists; floats keep their exact ``repr``."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {"__type__": type(obj).__name__,
+                **{f.name: canonical(getattr(obj, f.name)) for f in dataclasses.fields(obj)}}
+    if isinstance(obj, dict):
+        return {str(k): canonical(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [canonical(v) for v in obj]
+    if obj is None or isinstance(obj, (str, bool, int, float)):
+        return obj
+    if hasattr(obj, "item") and callable(obj.item):  # NumPy scalars
+        return canonical(obj.item())
+    raise TypeError(f"cannot key a figure containing {type(obj).__name__}: {obj!r}")
+
+
+def scene_digest(scene) -> str:
+    """SHA-256 of a scene's canonical serialisation."""
+    text = json.dumps(canonical(scene), sort_keys=True, ensure_ascii=False, allow_nan=True,
+                      separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def environment() -> str:
+    """SHA-256 of the renderer's code, the drawing libraries' versions and any matplotlibrc."""
+    from trialmeta import __version__
+    from trialmeta.plot import render, scene
+
+    versions = {}
+    for lib in LIBRARIES:
+        try:
+            versions[lib] = metadata.version(lib)
+        except metadata.PackageNotFoundError:
+            versions[lib] = None
+    rc_files = [p for p in _matplotlibrc_candidates() if p.is_file()]
+    env = {
+        "format": FORMAT_VERSION,
+        "trialmeta": __version__,
+        "code": io.fingerprint([render.__file__, scene.__file__])["fingerprint"],
+        "libraries": versions,
+        "python": platform.python_version(),
+        "matplotlibrc": io.fingerprint(rc_files)["files"] if rc_files else {},
+        "env": {k: os.environ.get(k) for k in ("MATPLOTLIBRC", "MPLCONFIGDIR")},
+    }
+    return hashlib.sha256(json.dumps(env, sort_keys=True).encode()).hexdigest()
+
+
+def _matplotlibrc_candidates() -> list[Path]:
+    """Where matplotlib looks for a user matplotlibrc (matplotlib.matplotlib_fname), no import needed."""
+    out = [Path.cwd() / "matplotlibrc"]
+    if os.environ.get("MATPLOTLIBRC"):
+        rc = Path(os.environ["MATPLOTLIBRC"])
+        out.append(rc / "matplotlibrc" if rc.is_dir() else rc)
+    config = os.environ.get("MPLCONFIGDIR") or os.path.join(
+        os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config"), "matplotlib")
+    out.append(Path(config) / "matplotlibrc")
+    return out
+
+
+def file_key(digest: str, fmt: str) -> str:
+    """The key of one figure file: its scene's digest, its format and the environment."""
+    return hashlib.sha256(f"{digest}\0{fmt}\0{environment()}".encode()).hexdigest()
+
+
+class FigureCache:
+    """Keys of the previous refresh (read from ``previous``) and of this one (written to the stage)."""
+
+    def __init__(self, previous: Path | None):
+        self.previous = Path(previous) if previous is not None else None
+        self.old: dict[str, dict] = self._read() if self.previous is not None else {}
+        self.new: dict[str, dict] = {}
+        self.hits = 0
+
+    def _read(self) -> dict[str, dict]:
+        path = self.previous / MANIFEST
+        if not path.is_file():
+            return {}
+        try:
+            doc = json.loads(io.read_text(path))
+        except (OSError, ValueError):
+            return {}  # a damaged manifest only costs a cold refresh
+        files = doc.get("files") if isinstance(doc, dict) and doc.get("format") == FORMAT_VERSION else None
+        return files if isinstance(files, dict) else {}
+
+    def fetch(self, rel: str, key: str) -> bytes | None:
+        """The previous file at ``rel`` if it was made from ``key`` and is unchanged since."""
+        entry = self.old.get(rel)
+        if not isinstance(entry, dict) or entry.get("key") != key:
+            return None
+        try:
+            data = io.read_bytes(self.previous / rel)
+        except OSError:
+            return None
+        if hashlib.sha256(data).hexdigest() != entry.get("sha256"):
+            return None  # edited or damaged since: draw it again
+        self.hits += 1
+        return data
+
+    def record(self, rel: str, key: str, data: bytes) -> None:
+        self.new[rel] = {"key": key, "sha256": hashlib.sha256(data).hexdigest()}
+
+    def write(self, stage: Path) -> None:
+        """Write this refresh's manifest into the staging directory (sorted: deterministic)."""
+        doc = {"format": FORMAT_VERSION, "files": dict(sorted(self.new.items()))}
+        io.write_text(Path(stage) / MANIFEST, json.dumps(doc, indent=1, sort_keys=True) + "\n")

@@ -1,0 +1,104 @@
+"""Resolve the analyses of ``analyses.yaml`` against the registry, without pooling anything.
+
+For each analysis: which study (trial, population, data cut) feeds each subgroup, the overall
+pool and the within-trial interaction pairs, with the guards that keep a pooled estimate
+honest (a trial at most once per pool, known trials and populations). Pooling happens in
+:mod:`trialmeta.synthesis.run`; ``trialmeta validate`` stops here, so it needs neither SciPy
+nor PyMARE.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from trialmeta.errors import InputError, Problem
+from trialmeta.registry.analyses import Analysis, AnalysesFile, Settings, settings_for
+from trialmeta.registry.frame import results_frame
+from trialmeta.registry.load import Registry
+from trialmeta.synthesis.selection import GroupInput, Study, StudyRows, check_once, choose, cut_order, \
+    filter_as_of, related, resolve_group
+
+
+def resolve_analyses(registry: Registry, spec: AnalysesFile, *, as_of: str | None = None,
+                     only: str | None = None, spec_file: str = "trials/analyses.yaml",
+                     lines: dict | None = None) -> tuple[list[Prepared], list]:
+    """The studies of every analysis (or only the one named ``only``), and the ``--as-of`` notes.
+
+    Raises
+    ------
+    InputError
+        When an analysis breaks a guard (a trial twice in one pool, unknown trial or
+        population), located at the analysis in ``spec_file``.
+    """
+    frame, as_of_notes = filter_as_of(results_frame(registry), as_of)
+    analyses = [a for a in spec.analyses if only is None or a.name == only]
+    problems, prepared = [], []
+    records = StudyRows(frame)
+    for a in analyses:
+        i = spec.analyses.index(a)
+        try:
+            prepared.append(_prepare(a, settings_for(spec, a), frame, registry, records))
+        except ValueError as exc:
+            line = (lines or {}).get(("analyses", i, "name"))
+            problems.append(Problem(spec_file, line, f"analyses[{i}] ({a.name})", str(exc)))
+    if problems:
+        raise InputError(problems)
+    return prepared, as_of_notes
+
+
+@dataclass
+class Prepared:
+    """One analysis resolved: its groups' studies, the overall pool and the interaction pairs."""
+
+    spec: Analysis
+    settings: Settings
+    groups: list[GroupInput]
+    overall: GroupInput | None
+    pairs: list[tuple[Study, Study]]
+    notes: list[str]
+
+
+def _prepare(a: Analysis, s: Settings, frame: pd.DataFrame, registry: Registry, records: StudyRows) -> Prepared:
+    groups = [resolve_group(sub, a, s, frame, registry, records) for sub in a.subgroups]
+    notes = []
+    overall = None
+    if a.overall and a.pooled:
+        studies = [st for g in groups for st in g.studies]
+        check_once(studies, "overall pool", registry)
+        overall = GroupInput("overall", "Total", tuple(studies))
+    pairs = []
+    if a.interaction:
+        ga, gb = (next(g for g in groups if g.key == k) for k in a.interaction)
+        pairs, pair_notes = _interaction_pairs(ga, gb, a, s, records, registry)
+        notes += pair_notes
+    return Prepared(a, s, groups, overall, pairs, notes)
+
+
+def _interaction_pairs(ga: GroupInput, gb: GroupInput, a: Analysis, s: Settings, records: StudyRows, registry):
+    """Per trial in both subgroups: the two populations at their latest common usable cut."""
+    pairs, notes = [], []
+    for sa in ga.studies:
+        sb = next((x for x in gb.studies if x.trial == sa.trial), None)
+        if sb is None:
+            continue
+        acr = registry.by_id(sa.trial).acronym
+        why = related(registry, sa.trial, sa.population, sb.population)
+        if why:
+            notes.append(f"{acr}: no within-trial interaction: {sa.population} and {sb.population} share patients "
+                         f"({why})")
+            continue
+        pick = lambda pop, cut: choose(records.of(a.endpoint, sa.trial, pop), a.measure, s, cut)  # noqa: E731
+        cuts_a = {r["data_cut"]: cut_order(r) for r in records.of(a.endpoint, sa.trial, sa.population)}
+        common = sorted((c for c in cuts_a if pick(sb.population, c).usable and pick(sa.population, c).usable),
+                        key=lambda c: cuts_a[c], reverse=True)
+        if not common:
+            notes.append(f"{acr}: no within-trial interaction: no data cut reports both {sa.population} and "
+                         f"{sb.population} with a usable estimate")
+            continue
+        pa, pb = pick(sa.population, common[0]), pick(sb.population, common[0])
+        pairs.append((pa, pb))
+    return pairs, notes
+
+

@@ -1,0 +1,203 @@
+"""Incremental, parallel refresh: unchanged figures are copied, changed ones redrawn on every
+core, and the outputs are byte for byte those of a cold refresh on one process."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import re
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from trialmeta.cli import cache, parallel, progress
+from trialmeta.plot.scene import Axis, Markers, Panel, Scene, Text
+
+# one published result edited (hazard ratio and CI together, so the file stays valid)
+EDIT = ("    hr: 0.58\n    ci: [0.39, 0.84]\n", "    hr: 0.57\n    ci: [0.38, 0.85]\n")
+
+
+def all_files(root: Path) -> dict[str, bytes]:
+    """Every file under root (figures included), by relative path."""
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def edit_one_result(trials: Path) -> None:
+    path = trials / "faktion.yaml"
+    text = path.read_text()
+    assert text.count(EDIT[0]) == 1
+    path.write_text(text.replace(*EDIT))
+
+
+def counts(err: str) -> tuple[int, int]:
+    drawn, copied = re.search(r"(\d+) figures drawn, (\d+) unchanged", err).groups()
+    return int(drawn), int(copied)
+
+
+def refresh_copy(source: Path, dest: Path, run_cli, *args: str) -> str:
+    shutil.copytree(source, dest)
+    code, _, err = run_cli("refresh", *args, cwd=dest)
+    assert code == 0, err
+    return err
+
+
+def test_cold_on_two_processes_equals_cold_on_one(refreshed, tmp_path, run_cli):
+    (tmp_path / "w").mkdir()
+    shutil.copytree(refreshed / "trials", tmp_path / "w" / "trials")
+    code, _, err = run_cli("refresh", "--jobs", "2", "--no-cache", cwd=tmp_path / "w")
+    assert code == 0, err
+    drawn, copied = counts(err)
+    assert copied == 0 and drawn > 30
+    assert all_files(tmp_path / "w" / "outputs") == all_files(refreshed / "outputs")
+
+
+def test_no_change_copies_every_figure_and_changes_no_byte(refreshed, tmp_path, run_cli):
+    err = refresh_copy(refreshed, tmp_path / "w", run_cli, "--jobs", "2")
+    drawn, copied = counts(err)
+    assert drawn == 0 and copied > 30
+    assert all_files(tmp_path / "w" / "outputs") == all_files(refreshed / "outputs")
+
+
+def test_one_changed_result_redraws_only_its_figures_and_equals_a_cold_refresh(refreshed, tmp_path, run_cli):
+    warm, cold = tmp_path / "warm", tmp_path / "cold"
+    shutil.copytree(refreshed, warm)
+    edit_one_result(warm / "trials")
+    code, _, err = run_cli("refresh", "--jobs", "2", cwd=warm)
+    assert code == 0, err
+    drawn, copied = counts(err)
+    assert 0 < drawn < copied
+    # a cold refresh of the edited registry, on top of the same previous outputs (same changelog)
+    shutil.copytree(refreshed, cold)
+    edit_one_result(cold / "trials")
+    code, _, err = run_cli("refresh", "--jobs", "2", "--no-cache", cwd=cold)
+    assert code == 0, err
+    assert counts(err)[1] == 0
+    new, old = all_files(warm / "outputs"), all_files(refreshed / "outputs")
+    assert new == all_files(cold / "outputs")
+    changed = {k for k in new if new[k] != old.get(k)}
+    assert any(k.startswith("forest/trial-faktion-pfs.") for k in changed)
+    assert not any(k.startswith("forest/carfilzomib") for k in changed)
+
+
+def test_a_previous_figure_edited_by_hand_is_drawn_again(refreshed, tmp_path, run_cli):
+    work = tmp_path / "w"
+    shutil.copytree(refreshed, work)
+    png = work / "outputs" / "forest" / "pearl-pfs-ccne1.png"
+    png.write_bytes(b"not the figure")
+    code, _, err = run_cli("refresh", "--jobs", "1", cwd=work)
+    assert code == 0, err
+    assert counts(err)[0] == 1
+    assert png.read_bytes() == (refreshed / "outputs" / "forest" / "pearl-pfs-ccne1.png").read_bytes()
+
+
+def test_manifest_records_every_figure_file(refreshed):
+    out = refreshed / "outputs"
+    manifest = json.loads((out / ".cache" / "manifest.json").read_text())["files"]
+    figures = {p.relative_to(out).as_posix() for p in out.rglob("*")
+               if p.suffix in (".png", ".svg", ".pdf")}
+    assert set(manifest) == figures
+    for rel in ("forest/pearl-pfs-ccne1.pdf", "history/pi3k-akt-pfs.svg"):
+        import hashlib
+
+        assert manifest[rel]["sha256"] == hashlib.sha256((out / rel).read_bytes()).hexdigest()
+
+
+# ---- keys ----------------------------------------------------------------------------------
+
+def scene(text="HR 0.58", x=0.5) -> Scene:
+    panel = Panel("p", (0.1, 0.1, 0.8, 0.8), Axis((0.0, 1.0)), Axis((0.0, 1.0), scale="linear"),
+                  (Text(x, 0.5, text, role="hr"), Markers((0.2,), (0.3,), areas=(9.0,))))
+    return Scene(3.0, 2.0, (panel,), title="t", metadata={"kind": "test"})
+
+
+def test_scene_key_changes_with_any_drawn_value():
+    base = cache.scene_digest(scene())
+    assert cache.scene_digest(scene()) == base  # deterministic
+    assert cache.scene_digest(scene(text="HR 0.57")) != base
+    assert cache.scene_digest(scene(x=0.5 + 2 ** -52)) != base  # one ulp
+    assert cache.scene_digest(replace(scene(), width=3.01)) != base
+    k = cache.scene_digest(scene())
+    assert cache.file_key(k, "png") != cache.file_key(k, "svg")
+
+
+def test_scenes_are_plain_picklable_data():
+    s = scene()
+    assert pickle.loads(pickle.dumps(s)) == s
+    with pytest.raises(TypeError, match="cannot key"):
+        cache.canonical(object())
+
+
+def test_environment_key_covers_the_renderer_and_libraries(monkeypatch, tmp_path):
+    before = cache.environment()
+    cache.environment.cache_clear()
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "matplotlibrc").write_text("lines.linewidth: 3\n")
+    try:
+        assert cache.environment() != before  # a matplotlibrc matplotlib would read
+    finally:
+        cache.environment.cache_clear()
+
+
+def test_a_damaged_manifest_means_a_cold_refresh_not_an_error(tmp_path):
+    (tmp_path / ".cache").mkdir()
+    (tmp_path / ".cache" / "manifest.json").write_text("{not json")
+    c = cache.FigureCache(tmp_path)
+    assert c.old == {} and c.fetch("forest/x.png", "k") is None
+
+
+# ---- the pool ------------------------------------------------------------------------------
+
+def test_draw_all_is_ordered_by_task_and_independent_of_jobs():
+    tasks = [(scene(text=f"HR 0.{i}"), ("svg",)) for i in range(50, 54)]
+    one = dict(parallel.draw_all(tasks, 1))
+    two = dict(parallel.draw_all(tasks, 2))
+    assert one == two and sorted(one) == [0, 1, 2, 3]
+    assert len(set(one.values())) == 4
+
+
+def test_an_error_in_a_worker_is_raised_in_the_parent():
+    bad = replace(scene(), panels=(replace(scene().panels[0], items=(Markers((0.2,), (0.3,), marker="no-such"),)),))
+    with pytest.raises(ValueError):
+        list(parallel.draw_all([(scene(), ("svg",)), (bad, ("svg",))], 2))
+
+
+def test_jobs_must_be_a_positive_number(run_cli):
+    code, _, err = run_cli("refresh", "--jobs", "0")
+    assert code == 2 and "at least 1 process" in err
+
+
+# ---- progress ------------------------------------------------------------------------------
+
+class Terminal:
+    def __init__(self):
+        self.text = ""
+
+    def write(self, s):
+        self.text += s
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_only_on_a_terminal_and_not_when_quiet():
+    import io
+
+    tty = Terminal()
+    bar = progress.bar(3, "drawing figures", stream=tty)
+    for _ in range(3):
+        bar.update()
+    bar.close()
+    assert "drawing figures" in tty.text and "0/3" in tty.text
+    quiet = Terminal()
+    bar = progress.bar(3, "drawing figures", quiet=True, stream=quiet)
+    bar.update()
+    bar.close()
+    assert quiet.text == ""
+    pipe = io.StringIO()
+    progress.bar(3, "drawing figures", stream=pipe).update()
+    assert pipe.getvalue() == ""
