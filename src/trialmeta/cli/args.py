@@ -61,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory (default: outputs/)")
     f.add_argument("--as-of", dest="as_of", default=None, help="use only data cuts published on or before DATE")
     f.add_argument("--quiet", action="store_true", help="no progress display")
+    f.add_argument("--wait", type=float, default=600.0, metavar="SECONDS",
+                   help="how long to wait for another refresh of the same folder to finish (default 600; "
+                   "0: do not wait)")
     k = sub.add_parser("reconstruct", help="patient-level data from a digitised Kaplan-Meier figure "
                        "(Guyot 2012): HR, PH test, medians, RMST")
     k.add_argument("curves", type=Path, help="CSV of digitised points: arm,time,survival "
