@@ -51,36 +51,36 @@ class OutputRefused(TrialmetaError):
 
 
 def _refuse(target: Path, why: str) -> OutputRefused:
-    return OutputRefused(f"--out {display(target)}: {why}; nothing was changed")
+    return OutputRefused(f"--out {target}: {why}; nothing was changed")  # as the user typed it
 
 
 # ----------------------------------------------------------------------------- ownership
 
 def check_target(target: Path) -> None:
     """Raise :class:`OutputRefused` unless refresh may replace ``target`` (rule 1)."""
-    p = Path(os.path.abspath(target))
+    given, p = target, Path(os.path.abspath(target))
     if p.is_symlink():
-        raise _refuse(p, "is a symbolic link; give the folder itself")
+        raise _refuse(given, "is a symbolic link; give the folder itself")
     if not p.exists():
         if p.parent.exists() and not p.parent.is_dir():
-            raise _refuse(p, f"{display(p.parent)} is not a folder")
+            raise _refuse(given, f"{display(p.parent)} is not a folder")
         return
     if not p.is_dir():
-        raise _refuse(p, "is a file, not a folder; refresh writes a whole folder")
+        raise _refuse(given, "is a file, not a folder; refresh writes a whole folder")
     names = [n for n in os.listdir(p) if not _INSIDE.fullmatch(n)]
     if not names:
         return
     if MANIFEST not in names:
-        raise _refuse(p, f"the folder is not empty and was not written by trialmeta (no {MANIFEST} file in it); "
+        raise _refuse(given, f"the folder is not empty and was not written by trialmeta (no {MANIFEST} file in it); "
                          "refresh replaces only a folder it wrote. Choose a new or empty folder (an outputs folder "
                          "of trialmeta 0.1 has no such file: delete it yourself once you have kept what you need)")
     listed = read_manifest(p)
     if listed is None:
-        raise _refuse(p, f"{MANIFEST} is not a trialmeta manifest")
+        raise _refuse(given, f"{MANIFEST} is not a trialmeta manifest")
     foreign = _foreign(p, listed)
     if foreign:
         more = f" (and {len(foreign) - 5} more)" if len(foreign) > 5 else ""
-        raise _refuse(p, f"it holds files trialmeta did not write: {', '.join(foreign[:5])}{more}; refresh would "
+        raise _refuse(given, f"it holds files trialmeta did not write: {', '.join(foreign[:5])}{more}; refresh would "
                          "replace the folder, so move them out first or choose another folder")
 
 
@@ -133,12 +133,17 @@ def _owned_dir(path: Path) -> Path:
     return path
 
 
+#: Tokens of this process's refreshes still running (its other leftovers count as abandoned).
+_ACTIVE: set[str] = set()
+
+
 def _token() -> str:
     return f"{os.getpid()}-{secrets.token_hex(4)}"
 
 
 def _owner_gone(path: Path, pid: int) -> bool:
-    """True when ``path`` is trialmeta's (owner file or manifest) and process ``pid`` has ended."""
+    """True when ``path`` is trialmeta's (owner file or manifest) and process ``pid`` has ended
+    (or is this process, which no longer runs the refresh that made it)."""
     start = ""
     try:
         recorded, _, start = (path / OWNER).read_text().partition(" ")
@@ -149,6 +154,8 @@ def _owner_gone(path: Path, pid: int) -> bool:
             return False  # not ours: never delete
     except (OSError, ValueError):
         return False
+    if pid == os.getpid():
+        return not any(path.name.endswith(token) for token in _ACTIVE)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -183,6 +190,12 @@ def recover(target: Path) -> None:
                     _swap_contents(p, p / f".trialmeta-staging-{pid}-{tok}", path, resume=True)
                 else:
                     shutil.rmtree(path, ignore_errors=True)
+
+
+def has_leftovers(target: Path) -> bool:
+    """Whether ``target`` holds staging or old folders of a content swap (rule 3)."""
+    p = Path(target)
+    return p.is_dir() and not p.is_symlink() and any(_INSIDE.fullmatch(n) for n in os.listdir(p))
 
 
 # ----------------------------------------------------------------------------- swapping
@@ -259,6 +272,7 @@ class staging_dir:
         t.parent.mkdir(parents=True, exist_ok=True)
         token = _token()
         self.token = token
+        _ACTIVE.add(token)
         if t.exists() and os.path.ismount(t):
             self.inside = True
         else:
@@ -273,15 +287,21 @@ class staging_dir:
         return self.stage
 
     def __exit__(self, exc_type, exc, tb) -> bool:
-        if exc_type is not None:
-            shutil.rmtree(self.stage, ignore_errors=True)
-            return False
         try:
-            self._commit()
-        except BaseException:
-            shutil.rmtree(self.stage, ignore_errors=True)
-            raise
-        return False
+            if exc_type is not None:
+                shutil.rmtree(self.stage, ignore_errors=True)
+                return False
+            try:
+                self._commit()
+            except BaseException:
+                swapping = self.inside and any((old / PHASE).is_file() for old in self.target.glob(
+                    f".trialmeta-old-{self.token}"))
+                if not swapping:  # else the next refresh rolls the interrupted swap forward
+                    shutil.rmtree(self.stage, ignore_errors=True)
+                raise
+            return False
+        finally:
+            _ACTIVE.discard(self.token)
 
     def _commit(self) -> None:
         t, stage = self.target, self.stage
@@ -316,10 +336,14 @@ class staging_dir:
         inner = t / f".trialmeta-staging-{self.token}"
         try:
             shutil.copytree(self.stage, inner)
-            _swap_contents(t, inner, _owned_dir(t / f".trialmeta-old-{self.token}"))
-        finally:
+        except BaseException:
             shutil.rmtree(inner, ignore_errors=True)
+            raise
+        finally:
             shutil.rmtree(self.stage, ignore_errors=True)
+        self.stage, self.inside = inner, True
+        _swap_contents(t, inner, _owned_dir(t / f".trialmeta-old-{self.token}"))
+        fsync_dir(t)
 
 
 # ----------------------------------------------------------------------------- lock

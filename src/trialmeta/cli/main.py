@@ -198,8 +198,14 @@ def cmd_refresh(args) -> int:
     from trialmeta import outdir
 
     as_of = _as_of(args.as_of)
-    outdir.check_target(args.out)  # before any work: refresh replaces only a folder it wrote
+    try:  # before any work, and before taking the lock beside it: refresh replaces only a folder it wrote
+        outdir.check_target(args.out)
+    except outdir.OutputRefused:
+        if not outdir.has_leftovers(args.out):  # else it may be an interrupted swap, recovered below
+            raise
     with outdir.refresh_lock(args.out, args.wait):
+        outdir.recover(args.out)
+        outdir.check_target(args.out)
         summary = refresh(args.trials, args.out, as_of=as_of, quiet=args.quiet)
     if not args.quiet:
         print(summary)
