@@ -104,7 +104,9 @@ def _pymare_fit(y, v, method, ci):
         # PyMARE's search stops at a bracket of 1e-6 of its scan, ~1e-7 in tau^2: far
         # enough from metafor's tight Fisher scoring to move tau^2 by 1e-5 relative. Its
         # global scan makes it a safe start; reml_polish converges from there.
-        tau2, converged = _tau2.reml_polish(y, v, np.ravel(start.fit(y, v, X).params_["tau2"]))
+        with np.errstate(divide="ignore", invalid="ignore"):  # its internal DL start may divide by 0
+            first = np.ravel(start.fit(y, v, X).params_["tau2"])
+        tau2, converged = _tau2.reml_polish(y, v, np.where(np.isfinite(first), first, _tau2.dl(y, v)))
     else:  # pm: PyMARE has no Paule-Mandel estimator
         tau2 = _tau2.solve_q(y, v, y.shape[0] - 1.0)
     fit = WeightedLeastSquares(tau2=tau2, **common).fit(y, X, v)
@@ -302,7 +304,9 @@ def fit_moderators(y: np.ndarray, v: np.ndarray, X: np.ndarray, *, method: str, 
         tau2 = _tau2.dl(y2, v2, X)
     elif method == "reml":
         start = VarianceBasedLikelihoodEstimator(method="REML", **common, **PYMARE_REML_SEARCH)
-        tau2, _ = _tau2.reml_polish(y2, v2, np.ravel(start.fit(y2, v2, X).params_["tau2"]), X)
+        with np.errstate(divide="ignore", invalid="ignore"):  # its internal DL start may divide by 0
+            first = np.ravel(start.fit(y2, v2, X).params_["tau2"])
+        tau2, _ = _tau2.reml_polish(y2, v2, np.where(np.isfinite(first), first, _tau2.dl(y2, v2, X)), X)
     else:
         tau2 = _tau2.solve_q(y2, v2, float(k - p), X)
     params = WeightedLeastSquares(tau2=tau2, **common).fit(y2, X, v2).params_
