@@ -85,7 +85,7 @@ EDITS = {
     "hr-infinite": ("hr: 0.58", "hr: .inf", "results[0].hr", "input should be a finite number"),
     "hr-nan": ("hr: 0.58", "hr: .nan", "results[0].hr", "input should be a finite number"),
     "javascript-url": ("published: 2020-03", "published: 2020-03\n    url: javascript:alert(1)",
-                       "publications[0].url", "string should match pattern"),
+                       "publications[0].url", "a url is an http:// or https:// address or doi:10.xxxx/..."),
 }
 
 

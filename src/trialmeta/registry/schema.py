@@ -69,6 +69,17 @@ def date_bounds(value: str) -> tuple[dt.date, dt.date]:
     return dt.date(parts[0], 1, 1), dt.date(parts[0], 12, 31)
 
 
+_URL_RE = re.compile(r"^(https?://|doi:)[^\s<>\"'`]+$", re.IGNORECASE)
+
+
+def _url(value: str) -> str:
+    """A link the report may make: http(s) or a DOI, nothing that could run (``javascript:``)."""
+    if not _URL_RE.match(value):
+        raise ValueError(f"a url is an http:// or https:// address or doi:10.xxxx/..., without spaces, quotes "
+                         f"or angle brackets; got {value!r}")
+    return value
+
+
 def _level(value: float) -> float:
     if not 0 < value < 1:
         hint = f" (for a {value:g}% CI write {value / 100:g})" if 1 < value < 100 else ""
@@ -177,8 +188,9 @@ class Publication(Model):
     pmid: Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, int) else v),
                     Field(pattern=r"^\d{1,9}$")] | None = None
     pmcid: Annotated[str, Field(pattern=r"^PMC\d+$")] | None = None
-    url: Annotated[str, Field(pattern=r"^(https?://|doi:)[^\s<>\"'`]+$",
-                              description="A web address (http or https) or doi:10.xxxx/...")] | None = None
+    url: Annotated[str, AfterValidator(_url), WithJsonSchema({
+        "type": "string", "pattern": _URL_RE.pattern,
+        "description": "A web address (http or https) or doi:10.xxxx/..."})] | None = None
     published: PartialDate | None = Field(None, description="Publication date, to the precision verified.")
     reports: Key | None = Field(None, description="Key of the publication this source reproduces or summarises.")
     notes: str | None = None
