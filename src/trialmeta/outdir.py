@@ -317,8 +317,8 @@ class staging_dir:
             os.rename(stage, t)
         else:
             code = _exchange(stage, t)
-            if code == 0:
-                shutil.rmtree(stage)  # now holds the previous outputs
+            if code == 0:  # the stage now holds the previous outputs; what cannot go now, recover() clears later
+                shutil.rmtree(stage, ignore_errors=True)
             elif code in _NO_RENAME - {errno.EINVAL}:
                 self._commit_by_copy()
                 return
@@ -326,7 +326,7 @@ class staging_dir:
                 old = t.parent / f".{t.name}.trialmeta-old-{self.token}"
                 os.rename(t, old)
                 os.rename(stage, t)
-                shutil.rmtree(old)
+                shutil.rmtree(old, ignore_errors=True)
         fsync_dir(t.parent)
 
     def _commit_by_copy(self) -> None:
