@@ -49,7 +49,7 @@ def _oserror(code: int):
                                          ("owned_dir", errno.EROFS), ("write_manifest", errno.EACCES)])
 def test_a_disk_that_fails_leaves_the_previous_outputs(built, run_cli, monkeypatch, where, code):
     import trialmeta.io as io_mod
-    import trialmeta.outdir as outdir
+    import trialmeta.outdir.swap as outdir
 
     before = snapshot(built)
     if where == "write_text":

@@ -124,7 +124,7 @@ def test_killed_between_two_renames_the_previous_outputs_come_back(work, run_cli
 
 def test_a_mount_point_gets_its_contents_swapped(work, run_cli, monkeypatch):
     """Where the folder itself cannot be renamed (a mount point), its entries are swapped."""
-    import trialmeta.outdir as outdir
+    import trialmeta.outdir.swap as outdir
 
     real_ismount = os.path.ismount
     monkeypatch.setattr(outdir.os.path, "ismount", lambda p: str(p).endswith("mnt") or real_ismount(p))
@@ -138,7 +138,7 @@ def test_a_mount_point_gets_its_contents_swapped(work, run_cli, monkeypatch):
 
 
 def test_an_exchange_refused_by_the_kernel_falls_back_to_swapping_contents(work, run_cli, monkeypatch):
-    import trialmeta.outdir as outdir
+    import trialmeta.outdir.swap as outdir
 
     assert run_cli("refresh", "--quiet", "--as-of", "2020-06", cwd=work)[0] == 0
     monkeypatch.setattr(outdir, "_exchange", lambda a, b: errno.EXDEV)
@@ -149,7 +149,7 @@ def test_an_exchange_refused_by_the_kernel_falls_back_to_swapping_contents(work,
 
 def test_an_interrupted_content_swap_is_rolled_forward(work, run_cli, monkeypatch):
     """A failure half-way through swapping contents leaves a state the next refresh completes."""
-    import trialmeta.outdir as outdir
+    import trialmeta.outdir.swap as outdir
 
     monkeypatch.setattr(outdir.os.path, "ismount", lambda p: str(p).endswith("outputs"))
     assert run_cli("refresh", "--quiet", "--as-of", "2020-06", cwd=work)[0] == 0
