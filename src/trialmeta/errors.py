@@ -8,6 +8,7 @@ collected across all files before anything fails (as pandera's ``lazy=True`` doe
 from __future__ import annotations
 
 import difflib
+from pathlib import Path
 from dataclasses import dataclass
 from functools import total_ordering
 from typing import Iterable
@@ -81,6 +82,14 @@ def format_path(loc: Iterable[object]) -> str:
         else:
             out += ("." if out else "") + str(part)
     return out
+
+def display(path) -> str:
+    """A path as the user should read it: relative to the working directory when inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return str(path)
+
 
 def suggest(value: str, allowed: list[str] | tuple[str, ...] | dict) -> str:
     """Return ``" (did you mean 'x'?)"`` for the closest allowed term, or ``""``."""

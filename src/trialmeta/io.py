@@ -6,27 +6,31 @@ Nothing else in trialmeta opens a file, so every path a user sees in an error co
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from trialmeta.errors import InputError, Problem, UsageError, format_path
+from trialmeta.errors import InputError, Problem, UsageError, display, format_path
 
 ANALYSES_FILE = "analyses.yaml"
 TRIAL_SUFFIXES = (".yaml", ".yml")
 
 
-def display(path: Path) -> str:
-    """A path as the user should read it: relative to the working directory when inside it."""
-    try:
-        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+#: Limits on what a YAML input may be (trial files are ~40 KB, a few thousand values, depth < 10).
+MAX_YAML_BYTES = 2_000_000
+MAX_YAML_DEPTH = 40
+MAX_YAML_VALUES = 200_000  # after expanding aliases: a 1 KB "billion laughs" stops here, unexpanded
+MAX_INT_DIGITS = 30
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+_CONTROL_IN_VALUE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
+#: PyYAML's C parser when built with libyaml (fast), else the pure-Python one; both give line marks.
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate mapping keys (PyYAML silently keeps the last)."""
+class _LineLoader(_BaseLoader):
+    """Safe loader for trial files: impossible dates stay strings, huge integers are refused."""
 
     def construct_yaml_timestamp(self, node):
         """A date-like scalar that is no calendar date (2020-13-45) stays a string, so the
@@ -36,46 +40,109 @@ class _LineLoader(yaml.SafeLoader):
         except ValueError:
             return self.construct_scalar(node)
 
+    def construct_yaml_int(self, node):
+        digits = sum(c.isdigit() for c in str(node.value))
+        if digits > MAX_INT_DIGITS:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"an integer of {digits} digits; numbers are limited to {MAX_INT_DIGITS} digits",
+                node.start_mark)
+        return super().construct_yaml_int(node)
+
 
 _LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _LineLoader.construct_yaml_timestamp)
+_LineLoader.add_constructor("tag:yaml.org,2002:int", _LineLoader.construct_yaml_int)
 
 
 def read_yaml(path: Path) -> tuple[Any, dict[tuple, int]]:
     """Parse a YAML file; return the data and a map from field path to 1-based line number.
 
+    Hostile input is refused before it costs anything: files over :data:`MAX_YAML_BYTES`,
+    control characters, nesting deeper than :data:`MAX_YAML_DEPTH`, aliases that expand
+    to more than :data:`MAX_YAML_VALUES` values or refer to themselves (checked on the
+    parser's events, before any node is built or expanded) and integers longer than
+    :data:`MAX_INT_DIGITS` digits.
+
     Raises
     ------
     InputError
-        On a syntax error or a duplicated key, located at its line.
+        On a syntax error, a duplicated key or a limit exceeded, located at its line.
     """
     name = display(path)
     try:
+        if os.path.getsize(path) > MAX_YAML_BYTES:
+            raise InputError([Problem(name, None, "", f"file is {os.path.getsize(path):,} bytes; YAML inputs are "
+                                      f"limited to {MAX_YAML_BYTES:,} bytes")])
         text = Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise InputError([Problem(name, None, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})")])
     except OSError as exc:
         raise InputError([Problem(name, None, "", f"cannot read file: {exc.strerror}")])
-    loader = _LineLoader(text)
+    control = [(n + 1, m) for n, line in enumerate(text.split("\n")) for m in _CONTROL.finditer(line)]
+    if control:
+        raise InputError([Problem(name, n, "", f"control character U+{ord(m.group()):04X} at column "
+                                  f"{m.start() + 1}; remove it") for n, m in control[:5]])
     try:
-        node = loader.get_single_node()
-        if node is None:
-            raise InputError([Problem(name, 1, "", "file is empty")])
-        lines: dict[tuple, int] = {}
-        problems: list[Problem] = []
-        _walk(node, (), lines, problems, name)
-        if problems:
-            raise InputError(problems)
-        data = loader.construct_document(node)
+        _check_events(text, name)
+        loader = _LineLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                raise InputError([Problem(name, 1, "", "file is empty")])
+            lines: dict[tuple, int] = {}
+            problems: list[Problem] = []
+            _walk(node, (), lines, problems, name)
+            if problems:
+                raise InputError(problems)
+            data = loader.construct_document(node)
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         what = exc.problem or exc.context or "invalid YAML"
-        raise InputError([Problem(name, line, "", f"YAML syntax error: {what}")]) from None
+        kind = "" if isinstance(exc, yaml.constructor.ConstructorError) else "YAML syntax error: "
+        raise InputError([Problem(name, line, "", f"{kind}{what}")]) from None
     except yaml.YAMLError as exc:
         raise InputError([Problem(name, None, "", f"YAML error: {exc}")]) from None
+    return data, lines
+
+
+def _check_events(text: str, name: str) -> None:
+    """Depth and alias expansion measured on the event stream: nothing is built or expanded."""
+    loader = _LineLoader(text)
+    stack: list[list] = []  # [expanded size, anchor] per open collection
+    sizes: dict[str, int] = {}
+
+    def fail(event, message: str):
+        raise InputError([Problem(name, event.start_mark.line + 1, "", message)])
+
+    def add(event, size: int, anchor) -> None:
+        if anchor:
+            sizes[anchor] = size
+        if stack:
+            stack[-1][0] += size
+            if stack[-1][0] > MAX_YAML_VALUES:
+                fail(event, f"aliases expand the document beyond {MAX_YAML_VALUES:,} values; "
+                            "write the values out instead of repeating aliases")
+
+    try:
+        while loader.check_event():
+            ev = loader.get_event()
+            if isinstance(ev, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                stack.append([1, ev.anchor])
+                if len(stack) > MAX_YAML_DEPTH:
+                    fail(ev, f"nested more than {MAX_YAML_DEPTH} levels deep")
+            elif isinstance(ev, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                size, anchor = stack.pop()
+                add(ev, size, anchor)
+            elif isinstance(ev, yaml.ScalarEvent):
+                add(ev, 1, ev.anchor)
+            elif isinstance(ev, yaml.AliasEvent):
+                if any(a == ev.anchor for _, a in stack):
+                    fail(ev, f"alias *{ev.anchor} refers to the collection that contains it")
+                add(ev, sizes.get(ev.anchor, 1), None)
     finally:
         loader.dispose()
-    return data, lines
 
 
 def _walk(node: yaml.Node, path: tuple, lines: dict, problems: list, name: str) -> None:
@@ -83,8 +150,12 @@ def _walk(node: yaml.Node, path: tuple, lines: dict, problems: list, name: str) 
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}
         for key_node, value_node in node.value:
-            key = key_node.value
             line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode):
+                problems.append(Problem(name, line, format_path(path), "a key must be a plain name, not a list "
+                                        "or a mapping"))
+                continue
+            key = key_node.value
             if key in seen:
                 where = format_path((*path, key))
                 problems.append(Problem(name, line, where,
@@ -97,6 +168,11 @@ def _walk(node: yaml.Node, path: tuple, lines: dict, problems: list, name: str) 
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             _walk(item, (*path, i), lines, problems, name)
+    elif isinstance(node, yaml.ScalarNode):
+        bad = _CONTROL_IN_VALUE.search(node.value)  # e.g. "\x07" or "\r" escapes in a quoted string
+        if bad:
+            problems.append(Problem(name, node.start_mark.line + 1, format_path(path),
+                                    f"control character U+{ord(bad.group()):04X} in the value; remove it"))
 
 
 def line_for(lines: dict[tuple, int], loc: tuple) -> int | None:
@@ -165,83 +241,35 @@ def read_text(path: Path) -> str:
     return Path(path).read_text(encoding="utf-8")
 
 
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def read_input_text(path: Path, limit: int = 50_000_000) -> str:
+    """A user's text input (a CSV), or a located :class:`InputError`: not a regular file,
+    larger than ``limit`` bytes, binary, UTF-16 or otherwise not UTF-8, unreadable."""
+    import stat
 
+    name = display(path)
 
-# ----------------------------------------------------------------------------- atomic output
-
-_RENAME_EXCHANGE = 2
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Atomically swap two directories (Linux renameat2); False where unsupported."""
-    import ctypes
-    import ctypes.util
+    def fail(message: str) -> InputError:
+        return InputError([Problem(name, None, "", message)])
 
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        fn = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    at_fdcwd = -100
-    rc = fn(at_fdcwd, os.fsencode(str(a)), at_fdcwd, os.fsencode(str(b)), _RENAME_EXCHANGE)
-    return rc == 0
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise fail("not a regular file")
+        if info.st_size > limit:
+            raise fail(f"file is {info.st_size:,} bytes; inputs are limited to {limit:,} bytes")
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise fail(f"cannot read file: {exc.strerror}") from None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise fail("UTF-16 text; save the file as UTF-8 (in a spreadsheet: CSV UTF-8)")
+    nul = data.find(b"\0")
+    if nul >= 0:
+        raise fail(f"binary data (a NUL byte at byte {nul}); expected a UTF-8 text file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise fail(f"not UTF-8 text ({exc.reason} at byte {exc.start}); save the file as UTF-8") from None
 
 
-class staging_dir:
-    """Context manager: yields an empty directory beside ``target``; on success it replaces
-    ``target`` atomically, on any exception it is deleted and ``target`` is untouched."""
-
-    def __init__(self, target: Path):
-        self.target = Path(target)
-
-    def __enter__(self) -> Path:
-        import tempfile
-
-        parent = self.target.resolve().parent
-        parent.mkdir(parents=True, exist_ok=True)
-        _recover(self.target)
-        self.stage = Path(tempfile.mkdtemp(prefix=f"{self.target.name}.tmp-", dir=parent))
-        return self.stage
-
-    def __exit__(self, exc_type, exc, tb) -> bool:
-        import shutil
-
-        if exc_type is not None:
-            shutil.rmtree(self.stage, ignore_errors=True)
-            return False
-        for root, _dirs, files in os.walk(self.stage):
-            for f in files:
-                with open(os.path.join(root, f), "rb") as fh:
-                    os.fsync(fh.fileno())
-        os.chmod(self.stage, 0o755)
-        if self.target.exists():
-            if _exchange(self.stage, self.target):
-                shutil.rmtree(self.stage)  # now holds the previous outputs
-            else:  # two renames; _recover() repairs an interruption between them
-                old = self.target.with_name(f"{self.target.name}.old-{os.getpid()}")
-                os.rename(self.target, old)
-                os.rename(self.stage, self.target)
-                shutil.rmtree(old)
-        else:
-            os.rename(self.stage, self.target)
-        fsync_dir(self.target.resolve().parent)
-        return False
-
-
-def _recover(target: Path) -> None:
-    """Undo an interrupted two-rename swap and clear stale staging directories."""
-    import shutil
-
-    parent = target.resolve().parent
-    olds = sorted(parent.glob(f"{target.name}.old-*"))
-    if olds and not target.exists():
-        os.rename(olds[-1], target)
-        olds = olds[:-1]
-    for stale in [*olds, *parent.glob(f"{target.name}.tmp-*")]:
-        shutil.rmtree(stale, ignore_errors=True)
+# Atomic output folders live in trialmeta.outdir (ownership manifest, staging, lock).
+from trialmeta.outdir import fsync_dir, staging_dir  # noqa: E402,F401  (re-exported)

@@ -14,7 +14,7 @@ def _clean(value):
     if value is None:
         return None
     if isinstance(value, float):
-        return None if math.isnan(value) else value
+        return value if math.isfinite(value) else None  # JSON has no NaN or Infinity
     if hasattr(value, "item"):  # numpy scalar
         return _clean(value.item())
     try:
@@ -26,7 +26,7 @@ def _clean(value):
 
 
 def jsonable(obj):
-    """Nested dicts/lists with NaN and numpy scalars replaced by JSON values."""
+    """Nested dicts/lists with numpy scalars replaced by JSON values, NaN and +-inf by ``None``."""
     if isinstance(obj, dict):
         return {str(k): jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
@@ -46,11 +46,29 @@ def _cell(value):
     return value
 
 
+#: First characters that make a spreadsheet read a text cell as a formula (OWASP "CSV injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """A text cell that a spreadsheet would run as a formula gets a leading apostrophe
+    (``=cmd|...`` -> ``'=cmd|...``); numbers, negative ones included, are left alone.
+    Only CSV outputs do this: JSON keeps every value exact."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def frame_csv(frame: pd.DataFrame) -> str:
     """CSV with Unix newlines and full float precision (repr), identical on every run. Cells holding
-    a sequence are written as its items joined by " | "; other objects by ``str()``."""
+    a sequence are written as its items joined by " | "; other objects by ``str()``; text cells are
+    :func:`spreadsheet_safe`."""
+    safe = frame.rename(columns=spreadsheet_safe).map(_cell)
+    for col in safe.columns[[pd.api.types.is_object_dtype(t) or pd.api.types.is_string_dtype(t)
+                             for t in safe.dtypes]]:
+        safe[col] = safe[col].map(spreadsheet_safe)
     buf = io.StringIO()
-    frame.map(_cell).to_csv(buf, index=False, lineterminator="\n")
+    safe.to_csv(buf, index=False, lineterminator="\n")
     return buf.getvalue()
 
 

@@ -10,6 +10,8 @@ internal-error exit 3, never a traceback, and an error always names its file.
 
 from __future__ import annotations
 
+import csv
+import io
 import random
 import re
 import shutil
@@ -192,3 +194,109 @@ def test_a_realistically_damaged_figure_never_crashes(seed, tmp_path, run_cli):
     if code == 1:
         first = err.splitlines()[0]
         assert ".csv" in first or first.startswith("trialmeta: error: "), err[-800:]
+# ----------------------------------------------------------------------------- hostile registries
+#
+# The property of `refresh` against hostile input (issue 11): exit 0 or 1, no file outside
+# --out changes, and outputs/ is either exactly the previous set or a complete new one made
+# from the current inputs. Each edit is one class of the probe; a case applies one to three.
+
+HOSTILE = [
+    ("minimal.yaml", "hr: 0.58", "hr: true"),
+    ("minimal.yaml", "hr: 0.58", "hr: 1.0e+307"),
+    ("minimal.yaml", "hr: 0.58", "hr: .inf"),
+    ("minimal.yaml", "events_exp: 49", "events_exp: " + "9" * 5000),
+    ("minimal.yaml", "published: 2020-03", "published: 9999-12"),
+    ("minimal.yaml", "cutoff: 2019-01", "cutoff: 1899-12-31"),
+    ("minimal.yaml", "label: All patients", "label: \"\\x07bell\""),
+    ("minimal.yaml", "label: All patients", "label: a\x1bb"),
+    ("minimal.yaml", "label: All patients", "label: &x [*x]"),
+    ("minimal.yaml", "label: All patients", "label: " + "[" * 200 + "]" * 200),
+    ("minimal.yaml", "published: 2020-03", "published: 2020-03\n    url: javascript:alert(1)"),
+    ("minimal.yaml", "published: 2020-03", "published: 2020-03\n    url: https://example.org/<script>"),
+    ("minimal.yaml", "hr: 0.58", "hr: 0.000001"),
+    ("minimal.yaml", "    hr: 0.58\n", "    hr: 0.58\n    km:\n      curves: /proc/self/environ\n"
+                                     "      at_risk: ../../etc/passwd\n      source: jones2020\n      figure: F1\n"),
+    ("minimal.yaml", "id: minimal", "id: minimal\nid: other"),
+    ("analyses.yaml", "name: minimal-pfs", "name: minimal.pfs"),
+    ("analyses.yaml", "name: minimal-pfs", "name: x-history"),
+    ("analyses.yaml", "name: minimal-pfs", "name: trial-minimal-pfs"),
+    ("analyses.yaml", "analyses:", "x: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n" + "".join(
+        f"y{i}: &{'b' * i}a [{', '.join(['*' + 'b' * (i - 1) + 'a'] * 10)}]\n" for i in range(1, 10)) + "analyses:"),
+]
+
+#: Valid but extreme: formulas and markup in labels, a CI of width 2e-10, a huge HR.
+EXTREME = [
+    ("minimal.yaml", "label: All patients", "label: \"=cmd|' /C calc'!A0\""),
+    ("minimal.yaml", "acronym: MINIMAL", "acronym: \"@SUM(1+1)*cmd|' /C calc'!A0\""),
+    ("minimal.yaml", "citation: Jones", "citation: <script>alert(1)</script> Jones"),
+    ("minimal.yaml", "published: 2020-03", "published: 2020-03\n    url: HTTPS://example.org/a?b=1&c=2"),
+    ("minimal.yaml", "hr: 0.58\n    ci: [0.39, 0.84]", "hr: 0.58\n    ci: [0.5799999999, 0.5800000001]"),
+    ("minimal.yaml", "hr: 0.58\n    ci: [0.39, 0.84]", "hr: 999999\n    ci: [999998, 1000000]"),
+    ("analyses.yaml", "label: All patients", "label: \"+@SUM(A1)\""),
+    ("analyses.yaml", "title: \"Minimal", "title: \"-1+1 <b>bold</b> Minimal"),
+]
+
+
+@pytest.fixture(scope="module")
+def hostile_base(tmp_path_factory):
+    """A one-trial registry with outputs from a first refresh."""
+    import os
+
+    from tiny_registry import tiny_registry
+    from trialmeta.cli.main import main
+
+    work = tmp_path_factory.mktemp("hostile")
+    tiny_registry(work)
+    cwd = os.getcwd()
+    os.chdir(work)
+    try:
+        assert main(["refresh", "--quiet"]) == 0
+    finally:
+        os.chdir(cwd)
+    return work
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_refresh_on_a_hostile_registry_keeps_every_promise(seed, hostile_base, tmp_path, run_cli, monkeypatch):
+    import hashlib
+    import json
+
+    import trialmeta.cli.refresh as refresh_mod
+    from tiny_registry import complete, snapshot
+
+    # figures do not change the property and would make each case seconds: one small SVG instead
+    monkeypatch.setattr(refresh_mod, "_write_figures", lambda stage, *a: (stage / "forest").mkdir() or (
+        stage / "forest" / "minimal-pfs.svg").write_text("<svg></svg>") or 1)
+    rng = random.Random(3000 + seed)
+    work = tmp_path / "w"
+    shutil.copytree(hostile_base, work)
+    edits = rng.sample(EXTREME, rng.randint(1, 3)) + (rng.sample(HOSTILE, rng.randint(1, 2)) if seed % 2 else [])
+    for file, old, new in edits:
+        path = work / "trials" / file
+        path.write_text(path.read_text().replace(old, new, 1))
+    (work / "mine").mkdir()
+    (work / "mine" / "keep.txt").write_text("mine\n")
+    before = snapshot(work)
+    out_before = snapshot(work / "outputs")
+    code, out, err = run_cli("refresh", "--quiet", cwd=work)
+    check(code, out, err, "trials/")
+    after = snapshot(work)
+    outside = lambda snap: {k: v for k, v in snap.items()  # noqa: E731
+                            if not k.startswith(("outputs/", ".outputs.trialmeta-lock"))}
+    assert outside(after) == outside(before)
+    assert not [p for p in work.iterdir() if "trialmeta-staging" in p.name or "trialmeta-old" in p.name]
+    if code == 1:
+        assert snapshot(work / "outputs") == out_before
+    else:
+        assert complete(work / "outputs")
+        evidence = json.loads((work / "outputs" / "evidence.json").read_text(),
+                              parse_constant=lambda c: pytest.fail(f"JSON holds {c}"))
+        for name, digest in evidence["inputs"]["files"].items():
+            assert hashlib.sha256((work / name).read_bytes()).hexdigest() == digest
+        for table in (work / "outputs").rglob("*.csv"):
+            for row in csv.reader(io.StringIO(table.read_text())):
+                for cell in row:
+                    if cell.startswith(("=", "+", "-", "@", "\t", "\r")):
+                        float(cell)  # only a number may start like a formula
+        report = (work / "outputs" / "report.html").read_text()
+        assert "<script" not in report and 'href="javascript' not in report.lower()

@@ -74,7 +74,7 @@ def test_outputs_are_complete(built):
     assert evidence["results"] and evidence["indirect"]
     assert (out / "report.html").read_text().count("<svg") >= len(names)
     assert (out / "CHANGELOG.md").read_text().startswith("# Changelog")
-    assert not list(built.glob("outputs.tmp-*")) and not list(built.glob("outputs.old-*"))
+    assert not list(built.glob(".outputs.trialmeta-staging-*")) and not list(built.glob(".outputs.trialmeta-old-*"))
 
 
 def test_evidence_json_is_the_pool_json(built, run_cli):
@@ -137,7 +137,7 @@ def test_failure_while_writing_leaves_previous_outputs(built, tmp_path, monkeypa
     code, _, err = run_cli("refresh", "--quiet", cwd=work)
     assert code != 0 and "No space left on device" in err
     assert text_files(work / "outputs") == before
-    assert not list(work.glob("outputs.tmp-*"))
+    assert not list(work.glob(".outputs.trialmeta-staging-*"))
 
 
 def test_killed_refresh_leaves_a_complete_outputs_dir(built, tmp_path):
@@ -157,7 +157,7 @@ def test_killed_refresh_leaves_a_complete_outputs_dir(built, tmp_path):
         assert now == before or ("final-os-2026" in now["evidence.json"].decode() and len(now) == len(before))
     # the next run recovers: stale staging directories are removed
     assert subprocess.run([sys.executable, "-m", "trialmeta", "refresh", "--quiet"], cwd=work, env=env).returncode == 0
-    assert not list(work.glob("outputs.tmp-*"))
+    assert not list(work.glob(".outputs.trialmeta-staging-*"))
 
 
 def test_as_of_reproduces_the_evidence_before_the_faktion_update(built, tmp_path, run_cli):

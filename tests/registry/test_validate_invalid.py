@@ -40,8 +40,7 @@ CASES = {
     "unknown-endpoint": (49, "results[0].endpoint: unknown endpoint 'Pfs' (did you mean 'PFS'?)"),
     "unknown-assessment": (51, "results[0].assessment: unknown assessment 'blinded'"),
     "unknown-field": (52, "results[0].hazard_ratio: unknown field 'hazard_ratio' (did you mean 'hr'?)"),
-    "wrong-type": (52, "results[0].hr: input should be a valid number, unable to parse string as a number "
-                       "(got 'abc')"),
+    "wrong-type": (52, "results[0].hr: input should be a valid number (got 'abc')"),
     "count-not-integer": (58, "results[0].events_exp: input should be a valid integer"),
     "p-without-sidedness": (48, "results[0].p_sided: give p_sided (one, two or unspecified) with every p-value"),
     "p-malformed": (54, "results[0].p: expected a p-value like 0.035 or '<0.001', got 'p<0.05'"),
@@ -53,7 +52,7 @@ CASES = {
     "missing-field": (2, "nct_id: required field is missing"),
     "binary-endpoint-with-hr": (65, "results[1].hr: hr does not apply to the binary endpoint ORR"),
     "duplicate-yaml-key": (53, "results[0].hr: duplicate key 'hr' (first given on line 52)"),
-    "malformed-yaml": (54, "YAML syntax error: expected ',' or ']', but got ':'"),
+    "malformed-yaml": (54, "YAML syntax error: did not find expected ',' or ']'"),  # libyaml's wording
     "not-a-mapping": (1, "expected a mapping of trial fields, got list"),
     "empty": (1, "file is empty"),
     "n-total-mismatch": (42, "populations[0].n_total: n_total 150 is not n_exp + n_ctrl = 69 + 71 = 140"),

@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="draw figures on N processes (default: every core)")
     f.add_argument("--no-cache", dest="cache", action="store_false",
                    help="redraw every figure (default: copy those unchanged since the last refresh)")
+    f.add_argument("--wait", type=float, default=600.0, metavar="SECONDS",
+                   help="how long to wait for another refresh of the same folder to finish (default 600; "
+                   "0: do not wait)")
     k = sub.add_parser("reconstruct", help="patient-level data from a digitised Kaplan-Meier figure "
                        "(Guyot 2012): HR, PH test, medians, RMST")
     k.add_argument("curves", type=Path, help="CSV of digitised points: arm,time,survival "

@@ -38,6 +38,17 @@ def main(argv: list[str] | None = None) -> int:
     except TrialmetaError as exc:
         print(f"trialmeta: error: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, UsageError) else 1
+    except OSError as exc:  # the environment: disk full, read-only, permissions, a vanished file
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"trialmeta: error:{where}: {exc.strerror or exc}"
+              + ("; nothing was changed" if args.command == "refresh" else ""), file=sys.stderr)
+        return 1
+    except UnicodeEncodeError as exc:  # a terminal or pipe that cannot show the output
+        enc = getattr(sys.stdout, "encoding", "?")
+        print(f"trialmeta: error: the output contains {exc.object[exc.start:exc.end]!r}, which the output "
+              f"encoding {enc} cannot represent; set PYTHONIOENCODING=utf-8 (or a UTF-8 locale such as "
+              "LANG=C.UTF-8) and try again", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("trialmeta: interrupted; nothing was changed.", file=sys.stderr)
         return 130
@@ -159,7 +170,7 @@ def _as_of(value: str | None) -> str | None:
     try:
         return _partial_date(value)
     except ValueError as exc:
-        raise UsageError(f"--as-of: {exc}") from None
+        raise TrialmetaError(f"--as-of: {exc}") from None
 
 
 def cmd_pool_table(args) -> int:
@@ -172,7 +183,7 @@ def cmd_pool_table(args) -> int:
     if not Path(args.file).is_file():
         raise UsageError(f"{io.display(args.file)}: no such file")
     name = io.display(args.file)
-    frame = read_effects_table(io.read_text(args.file), name, ci_level=args.level)
+    frame = read_effects_table(io.read_input_text(args.file), name, ci_level=args.level)
     settings = PoolSettings(method=args.method, ci=args.ci, level=args.level, prediction=args.prediction)
     result = pool_table(frame, by=args.by, settings=settings, name=name)
     if args.format == "json":
@@ -185,15 +196,25 @@ def cmd_pool_table(args) -> int:
 def cmd_refresh(args) -> int:
     from trialmeta.cli.refresh import refresh
 
-    summary = refresh(args.trials, args.out, as_of=args.as_of, quiet=args.quiet, jobs=args.jobs, cache=args.cache)
+    from trialmeta import outdir
+
+    as_of = _as_of(args.as_of)
+    try:  # before any work, and before taking the lock beside it: refresh replaces only a folder it wrote
+        outdir.check_target(args.out)
+    except outdir.OutputRefused:
+        if not outdir.has_leftovers(args.out):  # else it may be an interrupted swap, recovered below
+            raise
+    with outdir.refresh_lock(args.out, args.wait):
+        outdir.recover(args.out)
+        outdir.check_target(args.out)
+        summary = refresh(args.trials, args.out, as_of=as_of, quiet=args.quiet, jobs=args.jobs, cache=args.cache)
     if not args.quiet:
         print(summary)
     return 0
 
 
 def cmd_reconstruct(args) -> int:
-    from trialmeta import io
-    from trialmeta.errors import Problem
+    from trialmeta import io, tables
     from trialmeta.survival.reconstruct import format_table, ipd_csv, reconstruct
 
     if args.figure is not None and args.figure.suffix not in (".png", ".svg", ".pdf"):
@@ -203,9 +224,9 @@ def cmd_reconstruct(args) -> int:
         if not path.is_file():
             raise UsageError(f"{io.display(path)}: no such file")
         try:
-            texts.append(io.read_text(path))
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.append(Problem(io.display(path), None, "", f"cannot read file: {exc}"))
+            texts.append(io.read_input_text(path))
+        except InputError as exc:
+            problems.extend(exc.problems)
     if problems:
         raise InputError(problems)
     result = reconstruct(
@@ -225,7 +246,7 @@ def cmd_reconstruct(args) -> int:
 
         write_km_figure(result, args.figure.with_suffix(""), formats=(args.figure.suffix[1:],), title=args.title)
     if args.format == "json":
-        sys.stdout.write(json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n")
+        sys.stdout.write(json.dumps(tables.jsonable(result.to_dict()), indent=2, allow_nan=False) + "\n")
     else:
         sys.stdout.write(format_table(result))
     return 0

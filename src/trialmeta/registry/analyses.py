@@ -8,15 +8,35 @@ analysis that overrides them must say why.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import AfterValidator, Field, ValidationError, model_validator
 
 from trialmeta.io import display, read_yaml
 from trialmeta.errors import InputError, Problem
-from trialmeta.registry.schema import Biomarker, Endpoint, Key, Model, PartialDate
+from trialmeta.registry.schema import Biomarker, Endpoint, Key, Model, Number, PartialDate
 from trialmeta.stats.settings import PoolSettings
+
+#: An analysis name becomes file names (tables/<name>.csv, forest/<name>.svg, ...) and a
+#: report anchor, so it is a slug that no derived name can collide with.
+_SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+#: Anchors of report.html's own sections.
+RESERVED_NAMES = ("changelog", "indirect", "methods", "trials")
+
+
+def _analysis_name(value: str) -> str:
+    if not _SLUG.fullmatch(value) or len(value) > 80:
+        raise ValueError(f"analysis names are lower-case letters and digits joined by single '-' (at most 80 "
+                         f"characters; they become file names), got {value!r}")
+    if value.endswith("-history") or value.startswith("trial-") or value in RESERVED_NAMES:
+        raise ValueError(f"analysis name {value!r} would collide with a derived output name (names may not end "
+                         f"in '-history', start with 'trial-' or be one of {', '.join(RESERVED_NAMES)})")
+    return value
+
+
+AnalysisName = Annotated[str, AfterValidator(_analysis_name)]
 
 
 class Settings(PoolSettings):
@@ -28,7 +48,7 @@ class Settings(PoolSettings):
 
     method: Literal["fe", "dl", "reml", "pm"] = "reml"
     ci: Literal["wald", "hksj", "hksj-adhoc"] = "hksj"
-    level: float = Field(0.95, gt=0.5, lt=1)
+    level: Number = Field(0.95, gt=0.5, lt=1)
     prediction: bool = True
     tau2_ci: Literal["qprofile"] = "qprofile"
     subgroup_test: Literal["q-between", "moderator"] = "q-between"
@@ -45,7 +65,7 @@ class Settings(PoolSettings):
 class Overrides(Model):
     method: Literal["fe", "dl", "reml", "pm"] | None = None
     ci: Literal["wald", "hksj", "hksj-adhoc"] | None = None
-    level: float | None = Field(None, gt=0.5, lt=1)
+    level: Number | None = Field(None, gt=0.5, lt=1)
     prediction: bool | None = None
     subgroup_test: Literal["q-between", "moderator"] | None = None
     allow_approximate: bool | None = None
@@ -76,7 +96,7 @@ class Subgroup(Model):
 
 
 class Analysis(Model):
-    name: Key
+    name: AnalysisName
     title: str
     question: str
     endpoint: Endpoint

@@ -32,6 +32,39 @@ def curve_paths(t, r) -> tuple[Path, Path]:
     return base / r.km.curves, base / r.km.at_risk
 
 
+#: A digitised CSV larger than this is not a figure's points.
+MAX_CSV_BYTES = 5_000_000
+
+
+def confine(t, given: str) -> str | None:
+    """Why the path ``given`` in trial ``t``'s ``km`` block may not be read, or ``None`` if it may.
+
+    Paths are relative to the trial file and must stay inside its folder (the registry) and
+    name a regular file: ``/proc/self/environ``, ``../../secret`` or a device are refused
+    before anything is opened, so no error can echo a file from outside the registry."""
+    import stat
+
+    base = t.path.parent if t.path is not None else Path(".")
+    root, rel = base.resolve(), Path(given)
+    if rel.is_absolute() or ".." in rel.parts or "\0" in given:
+        return f"{given!r} must be a path relative to the trial file, inside its folder"
+    path = base / rel
+    try:
+        real = Path(path).resolve(strict=True)
+    except FileNotFoundError:
+        return f"file not found: {io.display(path)} (paths are relative to the trial file)"
+    except (OSError, RuntimeError) as exc:
+        return f"cannot read {io.display(path)}: {getattr(exc, 'strerror', None) or exc}"
+    if not real.is_relative_to(root):
+        return f"{given!r} leads outside the registry folder (through a symbolic link)"
+    info = real.stat()
+    if not stat.S_ISREG(info.st_mode):
+        return f"{io.display(path)} is not a regular file"
+    if info.st_size > MAX_CSV_BYTES:
+        return f"{io.display(path)} is {info.st_size:,} bytes; digitised CSVs are limited to {MAX_CSV_BYTES:,}"
+    return None
+
+
 def load_curves(loaded) -> tuple[dict, list[Problem]]:
     """Reconstruct every digitised figure of the loaded trials.
 
@@ -61,13 +94,14 @@ def load_curves(loaded) -> tuple[dict, list[Problem]]:
                 problems.append(at("source", f"unknown publication {r.km.source!r}; known: {', '.join(sorted(pubs))}"))
             texts = []
             for field, path in zip(("curves", "at_risk"), curve_paths(t, r)):
+                refused = confine(t, getattr(r.km, field))
+                if refused is not None:
+                    problems.append(at(field, refused))
+                    continue
                 try:
-                    texts.append((path, io.read_text(path)))
-                except FileNotFoundError:
-                    problems.append(at(field, f"file not found: {io.display(path)} (paths are relative to "
-                                              f"the trial file)"))
-                except (OSError, UnicodeDecodeError) as exc:
-                    problems.append(at(field, f"cannot read {io.display(path)}: {exc}"))
+                    texts.append((path, io.read_input_text(path, MAX_CSV_BYTES)))
+                except InputError as exc:
+                    problems.append(at(field, f"cannot read {io.display(path)}: {exc.problems[0].message}"))
             if len(texts) < 2:
                 continue
             randomised = {"experimental": arm_n(t.trial, r, "exp"), "control": arm_n(t.trial, r, "ctrl")}

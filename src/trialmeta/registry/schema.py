@@ -15,7 +15,7 @@ import datetime as dt
 import re
 from typing import Annotated, Literal, Union
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, WithJsonSchema
 
 from trialmeta.registry.vocab import ASSESSMENTS, BIOMARKERS, ENDPOINTS, PUBLICATION_KINDS
 from trialmeta.errors import suggest
@@ -24,6 +24,8 @@ from trialmeta.errors import suggest
 
 _DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 _KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+#: Years a date may name: a typo such as 9999 is an error, not a date arithmetic overflow later.
+YEARS = (1900, 2200)
 
 
 def _partial_date(value: object) -> str:
@@ -31,12 +33,14 @@ def _partial_date(value: object) -> str:
     if isinstance(value, dt.datetime):
         value = value.date()
     if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, int) and not isinstance(value, bool):
+        value = value.isoformat()
+    elif isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str) or not _DATE_RE.match(value):
         raise ValueError(f"expected a date as YYYY, YYYY-MM or YYYY-MM-DD, got {value!r}")
     parts = [int(p) for p in value.split("-")]
+    if not YEARS[0] <= parts[0] <= YEARS[1]:
+        raise ValueError(f"year {parts[0]} is outside {YEARS[0]}-{YEARS[1]} (got {value!r})")
     try:
         dt.date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
     except ValueError as exc:
@@ -63,6 +67,17 @@ def date_bounds(value: str) -> tuple[dt.date, dt.date]:
         nxt = dt.date(parts[0] + (parts[1] == 12), parts[1] % 12 + 1, 1)
         return first, nxt - dt.timedelta(days=1)
     return dt.date(parts[0], 1, 1), dt.date(parts[0], 12, 31)
+
+
+_URL_RE = re.compile(r"^(https?://|doi:)[^\s<>\"'`]+$", re.IGNORECASE)
+
+
+def _url(value: str) -> str:
+    """A link the report may make: http(s) or a DOI, nothing that could run (``javascript:``)."""
+    if not _URL_RE.match(value):
+        raise ValueError(f"a url is an http:// or https:// address or doi:10.xxxx/..., without spaces, quotes "
+                         f"or angle brackets; got {value!r}")
+    return value
 
 
 def _level(value: float) -> float:
@@ -99,9 +114,22 @@ Assessment = Annotated[str, _vocab(ASSESSMENTS, "assessment"),
 PublicationKind = Annotated[str, _vocab(PUBLICATION_KINDS, "publication kind"),
                             WithJsonSchema({"type": "string", "enum": sorted(PUBLICATION_KINDS)})]
 
-Positive = Annotated[float, Field(gt=0)]
-Count = Annotated[int, Field(ge=0)]
-Percent = Annotated[float, Field(ge=0, le=100)]
+# Numbers are strict: `hr: true` or `n: "12"` is an error, never 1.0 or 12; NaN and infinity
+# are refused by the models' config. Ratios are bounded so their logarithms and CIs stay finite.
+Number = Annotated[float, Strict()]
+Positive = Annotated[float, Strict(), Field(gt=0)]
+RATIO_RANGE = (1e-6, 1e6)
+
+
+def _ratio(value: float) -> float:
+    if not RATIO_RANGE[0] <= value <= RATIO_RANGE[1]:
+        raise ValueError(f"a ratio must lie between {RATIO_RANGE[0]:g} and {RATIO_RANGE[1]:g}, got {value:g}")
+    return value
+
+
+Ratio = Annotated[float, Strict(), Field(gt=0), AfterValidator(_ratio)]
+Count = Annotated[int, Strict(), Field(ge=0, le=100_000_000)]
+Percent = Annotated[float, Strict(), Field(ge=0, le=100)]
 NotReached = Literal["NR", "NE"]  # as published: not reached / not estimable
 Bound = Union[Positive, None]
 
@@ -119,11 +147,11 @@ def _pvalue(value: object) -> object:
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False)
 
 
 class PValue(Model):
-    value: float = Field(gt=0, le=1)
+    value: Number = Field(gt=0, le=1)
     relation: Literal["=", "<"] = "="
 
 
@@ -143,7 +171,7 @@ class Arm(Model):
     label: str = Field(min_length=1)
     drugs: list[str] = Field(min_length=1)
     drug_class: str = Field(description="e.g. 'AKT inhibitor + SERD'.")
-    n: Annotated[int, Field(ge=1)] | None = Field(None, description="Randomised n; null if not verified.")
+    n: Annotated[int, Strict(), Field(ge=1, le=100_000_000)] | None = Field(None, description="Randomised n; null if not verified.")
     regimen: str | None = None
 
 
@@ -160,7 +188,9 @@ class Publication(Model):
     pmid: Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, int) else v),
                     Field(pattern=r"^\d{1,9}$")] | None = None
     pmcid: Annotated[str, Field(pattern=r"^PMC\d+$")] | None = None
-    url: str | None = None
+    url: Annotated[str, AfterValidator(_url), WithJsonSchema({
+        "type": "string", "pattern": _URL_RE.pattern,
+        "description": "A web address (http or https) or doi:10.xxxx/..."})] | None = None
     published: PartialDate | None = Field(None, description="Publication date, to the precision verified.")
     reports: Key | None = Field(None, description="Key of the publication this source reproduces or summarises.")
     notes: str | None = None
@@ -221,15 +251,15 @@ class Result(Model):
     assessment: Assessment
     label: str | None = Field(None, description="e.g. 'final OS analysis'.")
     # -- the effect as reported (experimental vs control)
-    hr: Positive | None = None
-    ci: tuple[Positive, Positive] | None = None
-    ci_level: Annotated[float, AfterValidator(_level)] = Field(0.95, description="CI level as a fraction, e.g. 0.95.")
+    hr: Ratio | None = None
+    ci: tuple[Ratio, Ratio] | None = None
+    ci_level: Annotated[float, Strict(), AfterValidator(_level)] = Field(0.95, description="CI level as a fraction, e.g. 0.95.")
     p: PValueField | None = None
     p_sided: Literal["one", "two", "unspecified"] | None = None
     adjusted: bool | None = Field(None, description="True if the HR is covariate-adjusted (beyond stratification).")
-    o_minus_e: float | None = None
+    o_minus_e: Number | None = None
     v: Positive | None = Field(None, description="Variance of O-E (log-rank).")
-    odds_ratio: Positive | None = None
+    odds_ratio: Ratio | None = None
     # -- descriptive statistics per arm
     median_exp: Positive | NotReached | None = Field(
         None, description="Median in months; 'NR' (not reached) or 'NE' (not estimable) as published.")

@@ -15,6 +15,20 @@ from trialmeta import __version__, fmt, io
 from trialmeta.report import evidence
 
 esc = html.escape
+#: The only links report.html makes from trial files: web addresses and DOIs.
+_WEB = re.compile(r"https?://[^\s\"'<>\\`\x00-\x1f\x7f]+", re.IGNORECASE)
+
+
+def safe_href(url: str) -> str | None:
+    """``url`` if it is an http(s) address, a DOI as a doi.org address, else ``None``
+    (``javascript:``, ``data:``, ``file:`` and the like never become links)."""
+    from urllib.parse import quote
+
+    url = url.strip()
+    if url.lower().startswith("doi:"):
+        doi = url[4:].strip()
+        return f"https://doi.org/{quote(doi, safe='/:;()._-')}" if re.fullmatch(r"10\.\d{4,9}/\S+", doi) else None
+    return url if _WEB.fullmatch(url) else None
 
 
 def inline_svg(path: Path, prefix: str) -> str:
@@ -32,13 +46,14 @@ def inline_svg(path: Path, prefix: str) -> str:
 def _link(pub) -> str:
     parts = []
     if pub.doi:
-        parts.append(f'<a href="https://doi.org/{esc(pub.doi)}">doi:{esc(pub.doi)}</a>')
+        parts.append(f'<a href="{esc(safe_href("doi:" + pub.doi) or "")}">doi:{esc(pub.doi)}</a>')
     if pub.pmid:
         parts.append(f'<a href="https://pubmed.ncbi.nlm.nih.gov/{esc(pub.pmid)}/">PMID {esc(pub.pmid)}</a>')
     if pub.pmcid:
         parts.append(f'<a href="https://pmc.ncbi.nlm.nih.gov/articles/{esc(pub.pmcid)}/">{esc(pub.pmcid)}</a>')
     if pub.url:
-        parts.append(f'<a href="{esc(pub.url)}">link</a>')
+        href = safe_href(pub.url)
+        parts.append(f'<a href="{esc(href)}">link</a>' if href else f"<code>{esc(pub.url)}</code>")
     return " · ".join(parts)
 
 

@@ -165,4 +165,6 @@ def log_odds_ratio(events_exp: float, n_exp: float, events_ctrl: float, n_ctrl: 
 def ci_from_log(log_estimate: float, se: float, level: float = 0.95) -> tuple[float, float, float]:
     """Back to the ratio scale: (estimate, lower, upper)."""
     z = z_for_level(level)
-    return math.exp(log_estimate), math.exp(log_estimate - z * se), math.exp(log_estimate + z * se)
+    big = math.log(1.7976931348623157e308)
+    ex = lambda x: math.exp(x) if x <= big else math.inf  # noqa: E731  (no OverflowError)
+    return ex(log_estimate), ex(log_estimate - z * se), ex(log_estimate + z * se)

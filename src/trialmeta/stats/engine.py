@@ -90,23 +90,23 @@ class Batch:
 
 def _pymare_fit(y, v, method, ci):
     """PyMARE fit of one (k, d) bucket: (tau2, beta, model covariance with correction)."""
-    from pymare.estimators import (DerSimonianLaird, VarianceBasedLikelihoodEstimator,
-                                   WeightedLeastSquares)
+    from pymare.estimators import VarianceBasedLikelihoodEstimator, WeightedLeastSquares
 
     X = np.ones((y.shape[0], 1))
     correction = PYMARE_CORRECTION[ci]
     common = {"weight_scheme": "individual", "rho": None, "small_sample_correction": correction}
-    if method == "dl":
-        fit = DerSimonianLaird(**common).fit(y, v, X)
-        return np.ravel(fit.params_["tau2"]), fit.params_, True
-    if method == "fe":
+    if method == "dl":  # PyMARE's DL loses digits to cancellation (see tau2.dl)
+        tau2 = _tau2.dl(y, v)
+    elif method == "fe":
         tau2 = np.zeros(y.shape[1])
     elif method == "reml":
         start = VarianceBasedLikelihoodEstimator(method="REML", **common, **PYMARE_REML_SEARCH)
         # PyMARE's search stops at a bracket of 1e-6 of its scan, ~1e-7 in tau^2: far
         # enough from metafor's tight Fisher scoring to move tau^2 by 1e-5 relative. Its
         # global scan makes it a safe start; reml_polish converges from there.
-        tau2, converged = _tau2.reml_polish(y, v, np.ravel(start.fit(y, v, X).params_["tau2"]))
+        with np.errstate(divide="ignore", invalid="ignore"):  # its internal DL start may divide by 0
+            first = np.ravel(start.fit(y, v, X).params_["tau2"])
+        tau2, converged = _tau2.reml_polish(y, v, np.where(np.isfinite(first), first, _tau2.dl(y, v)))
     else:  # pm: PyMARE has no Paule-Mandel estimator
         tau2 = _tau2.solve_q(y, v, y.shape[0] - 1.0)
     fit = WeightedLeastSquares(tau2=tau2, **common).fit(y, X, v)
@@ -292,8 +292,7 @@ def fit_moderators(y: np.ndarray, v: np.ndarray, X: np.ndarray, *, method: str, 
         F(p-1, k-p) under HKSJ, where QM uses the KNHA-scaled covariance, as metafor),
         ``df_num``, ``df_den``, ``p``, ``tau2``, ``qe``, ``qe_df``, ``qe_p``.
     """
-    from pymare.estimators import (DerSimonianLaird, VarianceBasedLikelihoodEstimator,
-                                   WeightedLeastSquares)
+    from pymare.estimators import VarianceBasedLikelihoodEstimator, WeightedLeastSquares
 
     k, p = X.shape
     y2, v2 = y[:, None], v[:, None]
@@ -302,10 +301,12 @@ def fit_moderators(y: np.ndarray, v: np.ndarray, X: np.ndarray, *, method: str, 
     if method == "fe":
         tau2 = np.zeros(1)
     elif method == "dl":
-        tau2 = np.ravel(DerSimonianLaird(**common).fit(y2, v2, X).params_["tau2"])
+        tau2 = _tau2.dl(y2, v2, X)
     elif method == "reml":
         start = VarianceBasedLikelihoodEstimator(method="REML", **common, **PYMARE_REML_SEARCH)
-        tau2, _ = _tau2.reml_polish(y2, v2, np.ravel(start.fit(y2, v2, X).params_["tau2"]), X)
+        with np.errstate(divide="ignore", invalid="ignore"):  # its internal DL start may divide by 0
+            first = np.ravel(start.fit(y2, v2, X).params_["tau2"])
+        tau2, _ = _tau2.reml_polish(y2, v2, np.where(np.isfinite(first), first, _tau2.dl(y2, v2, X)), X)
     else:
         tau2 = _tau2.solve_q(y2, v2, float(k - p), X)
     params = WeightedLeastSquares(tau2=tau2, **common).fit(y2, X, v2).params_

@@ -27,8 +27,15 @@ from trialmeta.fmt import finite_or_none
 from trialmeta.errors import PoolingError
 from trialmeta.stats.settings import PoolSettings, _pct
 
+#: exp() of anything above this overflows a float (~1.8e308).
+LOG_MAX = math.log(np.finfo(float).max)
+NOTE_OVERFLOW = ("a ratio-scale value is beyond the float range (log scale above 709.78) and is given as "
+                 "infinity (null in JSON); the log-scale values are exact")
+
+
 def _exp(x: float | None) -> float | None:
-    return None if x is None else math.exp(x)
+    """exp that returns +inf (0.0 below) instead of raising OverflowError."""
+    return None if x is None else math.exp(x) if x <= LOG_MAX else math.inf
 
 
 @dataclass(frozen=True)
@@ -109,7 +116,8 @@ def _result(b: engine.Batch, i: int, s: PoolSettings, group: str | None) -> Grou
         df=None if k == 1 else k - 1, q_p=v["q_p"], i2=v["i2"], h2=v["h2"],
         log_pi_low=v["pi_low"], log_pi_high=v["pi_high"], pi_low=_exp(v["pi_low"]),
         pi_high=_exp(v["pi_high"]), weights=tuple(float(x) for x in b.study_weights(i)),
-        notes=pool_notes(b, i, s))
+        notes=pool_notes(b, i, s) + ((NOTE_OVERFLOW,) if any(
+            x is not None and x > LOG_MAX for x in (v["est"], v["ci_high"], v["pi_high"])) else ()))
 
 
 def as_effects(yi, sei, where: str) -> tuple[np.ndarray, np.ndarray]:

@@ -57,6 +57,33 @@ def q_gen(y, v, tau2, X=None):
     return (w * r * r).sum(axis=0)
 
 
+def dl(y, v, X=None):
+    """DerSimonian-Laird tau^2, ``max(0, (Q - (k - p)) / tr P)`` at ``tau2 = 0``, per column.
+
+    Notes
+    -----
+    For the intercept-only model ``tr P = sum(w) - sum(w^2)/sum(w)``, which cancels
+    catastrophically when one study outweighs the rest (an SE of 1e-9 next to SEs of 0.1:
+    PyMARE then returns a tau^2 off by half, or divides by zero). It is computed here as
+    ``sum_i w_i * (sum_{j != i} w_j) / sum(w)``: every term positive, each "sum of the
+    others" summed directly, so no digits are lost. With moderators ``tr P`` is
+    ``sum(w) - tr((X'WX)^-1 X'W^2X)`` (DerSimonian & Kacker 2007), as metafor.
+    """
+    k = y.shape[0]
+    w = 1.0 / v
+    q = q_gen(y, v, 0.0, X)
+    if X is None:
+        others = np.einsum("ij,jd->id", 1.0 - np.eye(k), w)  # sum of the other studies' weights
+        tr_p = (w * others).sum(axis=0) / w.sum(axis=0)
+        df = k - 1
+    else:
+        a_inv = np.linalg.inv(np.einsum("kp,kd,kq->dpq", X, w, X))
+        tr_p = w.sum(0) - np.einsum("dpq,kq,kd,kp->d", a_inv, X, w * w, X)
+        df = k - X.shape[1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.maximum(0.0, (q - df) / tr_p)
+
+
 def _q_and_slope(y, v, tau2, X):
     """Q(tau2) and -dQ/dtau2 = y'PPy = sum((w r)^2)."""
     w = 1.0 / (v + tau2)

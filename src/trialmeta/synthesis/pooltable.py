@@ -17,6 +17,7 @@ import pandas as pd
 
 from trialmeta.fmt import fixed, p_column
 from trialmeta.stats.effects import z_for_level
+from trialmeta.tables import spreadsheet_safe
 from trialmeta.stats.pooling import GroupResult, PoolSettings, pool_many
 from trialmeta.errors import InputError, Problem
 from trialmeta.stats.subgroups import subgroup_test
@@ -215,7 +216,7 @@ def format_groups(result: dict, fmt: str = "table", settings: PoolSettings | Non
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(GROUP_KEYS)
-        w.writerows([["" if g[k] is None else repr(g[k]) if isinstance(g[k], float) else g[k]
+        w.writerows([["" if g[k] is None else repr(g[k]) if isinstance(g[k], float) else spreadsheet_safe(g[k])
                       for k in GROUP_KEYS] for g in groups])
         return buf.getvalue()
     if fmt not in ("table", "md"):
