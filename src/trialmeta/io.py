@@ -164,6 +164,11 @@ def read_text(path: Path) -> str:
     return Path(path).read_text(encoding="utf-8")
 
 
+def read_bytes(path: Path) -> bytes:
+    """A binary input file (an .xlsx workbook for ``pool-table``)."""
+    return Path(path).read_bytes()
+
+
 def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:

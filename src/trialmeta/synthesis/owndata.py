@@ -88,9 +88,15 @@ def input_kind(columns, measure: str) -> str | None:
     return next((k for k in KINDS[measure] if set(COLUMNS[k]) <= set(columns)), None)
 
 
+def _and(names) -> str:
+    q = [f"'{n}'" for n in names]
+    return q[0] if len(q) == 1 else ", ".join(q[:-1]) + " and " + q[-1]
+
+
 def needs(measure: str) -> str:
-    """What the columns for ``measure`` can be, for an error message."""
-    return " or ".join("(" + ", ".join(COLUMNS[k]) + ")" for k in KINDS[measure])
+    """What the columns for ``measure`` can be, e.g. "either 'log_hr' and 'se', or 'hr', 'ci_low' and 'ci_high'"."""
+    forms = [_and(COLUMNS[k]) for k in KINDS[measure]]
+    return "either " + ", or ".join(forms) if len(forms) > 1 else forms[0]
 
 
 def parse_level(value) -> float:
@@ -134,7 +140,7 @@ def check_rows(records, measure: str, name: str, input_level: float = 0.95) -> p
     problems = []
     if kind is None or "study" not in columns:
         problems.append(Problem(name, None, "",
-                                f"missing columns for {measure}: need 'study' plus {needs(measure)}; found "
+                                f"missing columns{'' if measure == 'HR' else ' for ' + measure}: need 'study' plus {needs(measure)}; found "
                                 f"{', '.join(map(str, columns)) or 'none'}"))
         raise InputError(problems)
     ratio = measure in RATIO_MEASURES
@@ -163,7 +169,7 @@ def check_rows(records, measure: str, name: str, input_level: float = 0.95) -> p
                                         "(e.g. 0.95, 95 or 95%)"))
         if len(problems) > found:
             continue
-        problems += _row_problems(kind, num, raw, name, line, ratio)
+        problems += _row_problems(kind, num, raw, name, line, measure)
         if len(problems) > found:
             continue
         rows.append({**{k: v for k, v in raw.items() if k not in numeric}, "line": line, "study": study,
@@ -178,8 +184,8 @@ def check_rows(records, measure: str, name: str, input_level: float = 0.95) -> p
     return frame[first + [c for c in frame.columns if c not in first]]
 
 
-def _row_problems(kind, num, raw, name, line, ratio) -> list:
-    p = []
+def _row_problems(kind, num, raw, name, line, measure) -> list:
+    p, ratio = [], measure in RATIO_MEASURES
     if kind == "se":
         if num["se"] <= 0:
             p.append(Problem(name, line, "se", f"SE must be > 0, got {raw['se']}"))
@@ -194,7 +200,7 @@ def _row_problems(kind, num, raw, name, line, ratio) -> list:
         elif lo == hi:
             p.append(Problem(name, line, "ci_low", f"zero-width CI ({raw['ci_low']} to {raw['ci_high']}) gives SE 0"))
         elif not lo <= est <= hi:
-            p.append(Problem(name, line, "hr", f"estimate {raw['hr']} is outside its CI [{raw['ci_low']}, "
+            p.append(Problem(name, line, "hr", f"{measure} {raw['hr']} is outside its CI [{raw['ci_low']}, "
                              f"{raw['ci_high']}]"))
     elif kind == "counts":
         for arm in ("exp", "ctrl"):
