@@ -117,7 +117,9 @@ def _disp(study, result):
 def footers(result) -> list[str]:
     """Method, heterogeneity and test lines, then every note, as plain sentences."""
     s = result.settings
-    lines = [f"Method: {describe_method(result)}; tau\u00b2 by {s.method.upper()} with Q-profile CI; "
+    tau = ("Mantel-Haenszel common effect (no tau\u00b2)" if getattr(result, "pooling", "iv") == "mh"
+           else f"tau\u00b2 by {s.method.upper()} with Q-profile CI")
+    lines = [f"Method: {describe_method(result)}; {tau}; "
              f"I\u00b2 = max(0, (Q - df)/Q); prediction interval exp(mu +/- t(k-2) sqrt(tau\u00b2 + SE\u00b2)) "
              f"for k >= 3" + ("" if s.prediction else " (not requested)") + ".",
              "SE of each study from its published CI: (ln upper - ln lower) / (2 z) (Parmar 1998 eq. 7) unless "

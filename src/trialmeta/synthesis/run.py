@@ -25,6 +25,11 @@ ACROSS_TRIAL_CAVEAT = ("Across-trial subgroup comparisons are observational (the
                        "BMJ 2017) is the comparison to trust.")
 
 
+MH_DESCRIPTION = ("Mantel-Haenszel risk ratio from the responder counts (common effect, Greenland-Robins variance; "
+                  "as metafor rma.mh); Wald z CI; {level} level; Q and I² from the studies' log risk ratios around "
+                  "the MH estimate")
+
+
 @dataclass(frozen=True)
 class GroupOutcome:
     key: str
@@ -52,6 +57,7 @@ class AnalysisResult:
     leave_one_out: dict = field(default_factory=dict)  # group key -> list[GroupResult]
     notes: tuple[str, ...] = ()
     as_of: str | None = None
+    pooling: str = "iv"  # "mh": risk ratios pooled by Mantel-Haenszel from the responder counts
 
     @property
     def name(self) -> str:
@@ -59,6 +65,12 @@ class AnalysisResult:
 
     def pool_settings(self) -> PoolSettings:
         return to_pool_settings(self.settings)
+
+    def describe_pooling(self) -> str:
+        """The pooling method in one line (the forest's and tables' "Method:" note)."""
+        if self.pooling == "mh":
+            return MH_DESCRIPTION.format(level=f"{self.settings.level:.0%}")
+        return self.pool_settings().describe()
 
     def frame(self) -> pd.DataFrame:
         """One row per study and per pooled estimate (``row_type`` = study / pooled / overall)."""
@@ -120,6 +132,7 @@ class _Prepared:
     overall: GroupInput | None
     pairs: list[tuple[Study, Study]]
     notes: list[str]
+    pooling: str = "iv"
 
 
 def _prepare(a: Analysis, s: Settings, frame: pd.DataFrame, registry: Registry) -> _Prepared:
@@ -135,7 +148,33 @@ def _prepare(a: Analysis, s: Settings, frame: pd.DataFrame, registry: Registry) 
         ga, gb = (next(g for g in groups if g.key == k) for k in a.interaction)
         pairs, pair_notes = _interaction_pairs(ga, gb, a, s, frame, registry)
         notes += pair_notes
-    return _Prepared(a, s, groups, overall, pairs, notes)
+    pooling = "iv"
+    if a.measure == "RR" and s.binary_pooling == "mh" and a.pooled:
+        lacking = [st for g in groups for st in g.studies if st.usable and _counts(st) is None]
+        if lacking:
+            notes.append("Pooled by inverse variance, not Mantel-Haenszel: no responder counts for "
+                         + ", ".join(sorted({st.label for st in lacking})) + ".")
+        else:
+            pooling = "mh"
+    return _Prepared(a, s, groups, overall, pairs, notes, pooling)
+
+
+def _counts(study: Study) -> tuple[float, float, float, float] | None:
+    """(responders_exp, n_exp, responders_ctrl, n_ctrl) of a study row, or None when one is missing."""
+    import math
+
+    values = [study.row.get(k) for k in ("responders_exp", "n_exp", "responders_ctrl", "n_ctrl")]
+    if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in values):
+        return None
+    return tuple(float(v) for v in values)
+
+
+def _mh(key, studies, level: float) -> GroupResult:
+    from trialmeta.stats.binary import mantel_haenszel
+    from trialmeta.synthesis.own import _fixed_group
+
+    cols = list(zip(*(_counts(st) for st in studies)))
+    return _fixed_group(mantel_haenszel("RR", *cols, level=level, where=str(key)), key, level)
 
 
 def _interaction_pairs(ga: GroupInput, gb: GroupInput, a: Analysis, s: Settings, frame, registry):
@@ -171,15 +210,17 @@ def _interaction_pairs(ga: GroupInput, gb: GroupInput, a: Analysis, s: Settings,
 def _pool_all(prepared: list[_Prepared]) -> dict:
     """Pool every group of every analysis: one engine call per distinct settings."""
     jobs: dict[PoolSettings, list[tuple]] = {}
+    out = {}
     for p in prepared:
         if not p.spec.pooled:
             continue
         for g in [*p.groups, *([p.overall] if p.overall else [])]:
             usable = [st for st in g.studies if st.usable]
-            if usable:
+            if usable and p.pooling == "mh":
+                out[(p.spec.name, g.key)] = _mh(g.key, usable, p.settings.level)
+            elif usable:
                 jobs.setdefault(to_pool_settings(p.settings), []).append(
                     ((p.spec.name, g.key), [st.log_est for st in usable], [st.se for st in usable]))
-    out = {}
     for settings, items in jobs.items():
         results = pool_many([(y, se) for _, y, se in items], settings, [key[1] for key, _, _ in items])
         out.update({key: r for (key, _, _), r in zip(items, results)})
@@ -216,15 +257,20 @@ def _finish(p: _Prepared, pooled: dict, registry, as_of, as_of_notes) -> Analysi
     if p.pairs:
         inter = interaction([(a.log_est, a.se, b.log_est, b.se, registry.by_id(a.trial).acronym)
                              for a, b in p.pairs], ps)
-    loo = {g.key: leave_one_out([s.log_est for s in g.usable], [s.se for s in g.usable], ps,
-                                [registry.by_id(s.trial).acronym for s in g.usable])
-           for g in groups if len(g.usable) >= 3}
+    if p.pooling == "mh":
+        loo = {g.key: [_mh(f"omitting {registry.by_id(s.trial).acronym}", [t for t in g.usable if t is not s],
+                           p.settings.level) for s in g.usable]
+               for g in groups if len(g.usable) >= 3}
+    else:
+        loo = {g.key: leave_one_out([s.log_est for s in g.usable], [s.se for s in g.usable], ps,
+                                    [registry.by_id(s.trial).acronym for s in g.usable])
+               for g in groups if len(g.usable) >= 3}
     for g in groups:
         notes += [f"{g.label}: {n}" for n in g.notes]
     trials = {t for sub in p.spec.subgroups for t in (*sub.trials, *(st.trial for st in sub.studies))}
     relevant = [note for trial, endpoint, note in as_of_notes if trial in trials and endpoint == p.spec.endpoint]
     return AnalysisResult(p.spec, p.settings, groups, overall, test, inter, tuple(p.pairs), loo,
-                          tuple(notes + relevant), as_of)
+                          tuple(notes + relevant), as_of, p.pooling)
 
 
 def _shared_patients(groups, registry) -> str | None:
