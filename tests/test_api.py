@@ -185,3 +185,12 @@ def test_linear_axis_for_differences():
     assert math.log(total.est) == pytest.approx(_ref("RD", "mh")["beta"])
     assert total.cells["est"] == "\u22120.00 [\u22120.00, \u22120.00]"
     r.plot()
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from trialmeta import api
+
+    result = doctest.testmod(api)
+    assert result.failed == 0 and result.attempted > 0

@@ -154,8 +154,8 @@ def meta(df: pd.DataFrame, study: str = "study", hr: str | None = None, lower: s
     >>> df = pd.DataFrame({"study": ["A", "B", "C"], "HR": [0.7, 0.8, 0.9],
     ...                    "lo": [0.5, 0.6, 0.7], "hi": [0.98, 1.07, 1.16]})
     >>> r = tm.meta(df, hr="HR", lower="lo", upper="hi", method="dl", ci="wald")
-    >>> round(r.summary.loc[0, "exp(coef)"], 3)
-    0.806
+    >>> round(float(r.summary.loc[0, "exp(coef)"]), 3)  # R: exp(rma(log(HR), sei = ..., method = "DL")$beta)
+    0.815
     """
     if (hr is None) == (log_hr is None):
         raise TypeError("give either hr= with lower= and upper=, or log_hr= with se=")

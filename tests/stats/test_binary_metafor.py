@@ -135,3 +135,13 @@ def test_bad_counts_are_named():
 
     with pytest.raises(PoolingError, match="study 2 has events_exp 12 out of 10"):
         escalc_binary("RR", [1, 12], [10, 10], [1, 1], [10, 10])
+
+
+def test_docstring_examples_run():
+    """The Examples of stats/binary.py (numbers from metafor, named in each docstring) are executed."""
+    import doctest
+
+    from trialmeta.stats import binary
+
+    result = doctest.testmod(binary)
+    assert result.failed == 0 and result.attempted > 0
