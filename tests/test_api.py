@@ -1,43 +1,196 @@
-"""The public Python API: load_trials, analyse, pool, with pandas summaries."""
+"""The Python front door (trialmeta.api): tm.meta / tm.meta_binary / tm.meta_continuous.
 
-from __future__ import annotations
+Numbers are checked against the metafor references of tests/data/metafor/binary_reference.json
+(R 4.2.2, metafor 3.8.1; calls in its ``source``: rma.mh, rma.peto, escalc + rma).
+"""
 
-import dataclasses
 import json
+import math
+import subprocess
+import sys
 
+import numpy as np
+import pandas as pd
 import pytest
+from conftest import DATA
 
-import trialmeta
-from conftest import ROOT, TRIALS
+import trialmeta as tm
+from trialmeta.errors import InputError
 
-REFERENCE = json.loads((ROOT / "tests" / "data" / "metafor" / "analyses_reference.json").read_text())
-
-
-def reference(analysis: str, group: str) -> dict:
-    return next(g for g in REFERENCE["groups"] if g["analysis"] == analysis and g["group"] == group)
-
-
-def test_analyse_returns_frozen_results_with_summary():
-    """pi3k-akt-pfs / altered against metafor 3.8.1 (tests/data/metafor/analyses.R:
-    rma(yi, sei = sei, method = "REML", test = "knha"))."""
-    results = trialmeta.analyse(TRIALS, only="pi3k-akt-pfs")
-    r = results["pi3k-akt-pfs"]
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        r.name = "other"
-    row = r.summary.set_index("group").loc["altered"]
-    ref = reference("pi3k-akt-pfs", "altered")
-    assert row["est"] == pytest.approx(ref["beta"], abs=1e-6)
-    assert row["est lower 95%"] == pytest.approx(ref["ci_lb"], abs=1e-6)
-    assert row["exp(est) upper 95%"] == pytest.approx(2.718281828459045 ** ref["ci_ub"], rel=1e-6)
+REF = json.loads((DATA / "metafor" / "binary_reference.json").read_text())
+BCG = REF["binary"][0]
+NORMAND = REF["continuous"][0]
+HRS = pd.DataFrame({"Study": ["A", "B", "C", "D", "E"], "HR": [0.7, 0.8, 0.9, 0.62, 1.05],
+                    "Lower 95% CI": [0.5, 0.6, 0.7, 0.41, 0.8], "Upper 95% CI": [0.98, 1.07, 1.16, 0.94, 1.38],
+                    "biomarker": ["pos", "pos", "neg", "pos", "neg"]})
 
 
-def test_pool_on_arrays():
-    """Two studies, common effect: the inverse-variance mean (-0.43/0.01 - 0.58/0.04) / (1/0.01 + 1/0.04)."""
-    g = trialmeta.pool([-0.43, -0.58], [0.1, 0.2], trialmeta.PoolSettings(method="fe", ci="wald"))
-    assert g.log_est == pytest.approx((-43 - 14.5) / 125)
-    assert g.summary.loc[0, "se(est)"] == pytest.approx(125 ** -0.5)
+def _bcg():
+    return pd.DataFrame({"study": BCG["study"], "ev_t": BCG["ai"], "n_t": BCG["n1i"], "ev_c": BCG["ci"],
+                         "n_c": BCG["n2i"]})
 
 
-def test_unknown_attribute_is_an_attribute_error():
-    with pytest.raises(AttributeError):
-        trialmeta.no_such_function  # noqa: B018
+def _ref(measure, key):
+    return next(m for m in BCG["measures"] if m["measure"] == measure)[key]
+
+
+@pytest.mark.parametrize("measure", ["RR", "OR", "RD"])
+def test_meta_binary_mh_matches_rma_mh(measure):
+    r = tm.meta_binary(_bcg(), "ev_t", "n_t", "ev_c", "n_c", measure=measure, method="MH")
+    row, ref = r.summary.iloc[-1], _ref(measure, "mh")
+    assert row["coef"] == pytest.approx(ref["beta"], abs=1e-9)
+    assert row["se(coef)"] == pytest.approx(ref["se"], abs=1e-9)
+    assert row["Q"] == pytest.approx(ref["QE"], abs=1e-8)
+    assert row["I2 (%)"] == pytest.approx(ref["I2"], abs=1e-8)
+    assert ("exp(coef)" in r.summary.columns) == (measure != "RD")
+
+
+def test_meta_binary_peto_and_iv():
+    peto = tm.meta_binary(_bcg(), "ev_t", "n_t", "ev_c", "n_c", measure="OR", method="Peto").summary.iloc[-1]
+    assert peto["coef"] == pytest.approx(BCG["peto"]["beta"], abs=1e-9)
+    iv = tm.meta_binary(_bcg(), "ev_t", "n_t", "ev_c", "n_c", measure="RR", method="IV", tau2="dl", ci="wald")
+    ref = next(f for f in _ref("RR", "iv") if f["method"] == "DL")
+    assert iv.summary.iloc[-1]["coef"] == pytest.approx(ref["beta"], abs=1e-9)
+    assert iv.summary.iloc[-1]["tau2"] == pytest.approx(ref["tau2"], rel=1e-9)
+    with pytest.raises(InputError, match="Peto's method pools odds ratios"):
+        tm.meta_binary(_bcg(), "ev_t", "n_t", "ev_c", "n_c", measure="RR", method="Peto")
+
+
+def test_meta_continuous_smd_matches_escalc_rma():
+    df = pd.DataFrame({k: NORMAND[k] for k in ("study", "m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i")})
+    r = tm.meta_continuous(df, "m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i", measure="SMD", method="reml", ci="hksj")
+    ref = next(f for f in NORMAND["measures"][1]["iv"] if f["method"] == "REML")
+    assert r.summary.iloc[-1]["coef"] == pytest.approx(ref["beta"], abs=1e-6)
+    assert r.summary.iloc[-1]["tau2"] == pytest.approx(ref["tau2"], rel=1e-6)
+    np.testing.assert_allclose(r.studies["coef"], NORMAND["measures"][1]["yi"], atol=1e-12)
+
+
+def test_meta_hr_by_subgroup_and_levels():
+    r95 = tm.meta(HRS, study="Study", hr="HR", lower="Lower 95% CI", upper="Upper 95% CI", subgroup="biomarker")
+    assert list(r95.summary["group"]) == ["pos", "neg", "overall"]
+    # SE from the 95% CI width (Parmar 1998 eq. 7)
+    assert r95.studies.loc[0, "se(coef)"] == pytest.approx((math.log(0.98) - math.log(0.5)) / (2 * 1.959963984540054))
+    r90 = tm.meta(HRS, study="Study", hr="HR", lower="Lower 95% CI", upper="Upper 95% CI", subgroup="biomarker",
+                  level=0.9)
+    for col in ("Q", "I2 (%)", "tau2", "coef"):
+        np.testing.assert_allclose(r90.summary[col].astype(float), r95.summary[col].astype(float), rtol=1e-12)
+    assert "exp(coef) lower 90%" in r90.summary.columns
+    # input CIs at 90%: wider SE for the same interval
+    r_in90 = tm.meta(HRS, study="Study", hr="HR", lower="Lower 95% CI", upper="Upper 95% CI", input_level=0.9)
+    ratio = r_in90.studies["se(coef)"] / r95.studies["se(coef)"]
+    np.testing.assert_allclose(ratio, 1.959963984540054 / 1.6448536269514722)
+
+
+def test_meta_log_hr_se_and_ci_level_column():
+    df = HRS.assign(logHR=np.log(HRS["HR"]), SE=0.2, lvl=["95%", "95%", "90%", "0.95", "95"])
+    a = tm.meta(df, study="Study", log_hr="logHR", se="SE", method="fe", ci="wald")
+    assert a.summary.iloc[-1]["coef"] == pytest.approx(np.log(HRS["HR"]).mean())
+    b = tm.meta(df, study="Study", hr="HR", lower="Lower 95% CI", upper="Upper 95% CI", input_level="lvl")
+    z95, z90 = 1.959963984540054, 1.6448536269514722
+    assert b.studies.loc[2, "se(coef)"] == pytest.approx((math.log(1.16) - math.log(0.7)) / (2 * z90))
+    assert b.studies.loc[0, "se(coef)"] == pytest.approx((math.log(0.98) - math.log(0.5)) / (2 * z95))
+
+
+def test_errors_name_row_column_and_value():
+    bad = HRS.assign(HR=["0.7", "0.8", "0.9", "n/a", "1.05"])
+    bad.index = list("abcde")
+    with pytest.raises(InputError) as exc:
+        tm.meta(bad, study="Study", hr="HR", lower="Lower 95% CI", upper="Upper 95% CI")
+    assert "row 'd', 'HR': 'n/a' is not a number" in str(exc.value)
+    with pytest.raises(InputError, match="column 'nope' not found"):
+        tm.meta(HRS, study="Study", hr="nope", lower="Lower 95% CI", upper="Upper 95% CI")
+    counts = _bcg()
+    counts.loc[1, "ev_t"] = 400
+    with pytest.raises(InputError, match=r"row 1, 'ev_t': 400 events out of 306 patients"):
+        tm.meta_binary(counts, "ev_t", "n_t", "ev_c", "n_c")
+
+
+def test_repr_html_and_print_are_compact(capsys):
+    r = tm.meta(HRS, study="Study", hr="HR", lower="Lower 95% CI", upper="Upper 95% CI", subgroup="biomarker")
+    html = r._repr_html_()
+    assert html.startswith("<table>") and "<td>overall</td>" in html and len(html) < 3000
+    r.print_summary()
+    out = capsys.readouterr().out
+    assert "Test for subgroup differences: Chi² = 4.46" in out and "overall  5" in out
+    assert len(repr(r)) < 100
+
+
+def test_import_stays_light():
+    code = "import sys, trialmeta; print(any(m.split('.')[0] in ('pandas', 'matplotlib', 'pymare') for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
+NOTEBOOK = """
+import matplotlib
+matplotlib.use("svg")
+import matplotlib.pyplot as plt
+import pandas as pd
+import trialmeta as tm
+df = pd.DataFrame({"Study": ["A", "B", "C", "D", "E"], "HR": [0.7, 0.8, 0.9, 0.62, 1.05],
+                   "Lower 95% CI": [0.5, 0.6, 0.7, 0.41, 0.8], "Upper 95% CI": [0.98, 1.07, 1.16, 0.94, 1.38],
+                   "biomarker": ["pos", "pos", "neg", "pos", "neg"]})
+r = tm.meta(df, study="Study", hr="HR", lower="Lower 95% CI", upper="Upper 95% CI", subgroup="biomarker")
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 5))
+assert r.plot(ax=ax1) is fig
+ax2.plot([1, 2], [3, 4])
+alone = r.plot()
+assert type(alone).__name__ == "Figure"
+print(matplotlib.get_backend(), plt.get_fignums(), len(ax2.lines))
+"""
+
+
+def test_notebook_keeps_its_backend_and_figures(tmp_path):
+    """A session with its own backend (svg here) pools HRs by subgroup, draws into its own Axes and a
+    stand-alone figure, and still has its backend and only its own pyplot figure afterwards."""
+    out = subprocess.run([sys.executable, "-c", NOTEBOOK], capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["svg", "[1]", "1"]
+
+
+def _overlaps(fig):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    renderer = canvas.get_renderer()
+    table = max(fig.axes[0].child_axes, key=lambda a: len(a.texts))
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in table.texts if t.get_text().strip()]
+    bad = []
+    for i, (ta, a) in enumerate(boxes):
+        for tb, b in boxes[i + 1:]:
+            if min(a.y1, b.y1) - max(a.y0, b.y0) > 1 and min(a.x1, b.x1) - max(a.x0, b.x0) > 1:
+                bad.append((ta, tb))
+    return bad
+
+
+@pytest.mark.parametrize("size", [(4.0, 3.0), (6.0, 8.0)])
+def test_columns_do_not_overlap_in_a_small_axes(size):
+    from matplotlib.figure import Figure
+
+    r = tm.meta(HRS, study="Study", hr="HR", lower="Lower 95% CI", upper="Upper 95% CI", subgroup="biomarker")
+    fig = Figure(figsize=size)
+    r.plot(ax=fig.add_subplot(1, 1, 1))
+    assert _overlaps(fig) == []
+
+
+def test_linear_axis_for_differences():
+    from trialmeta.plot.own_forest import own_layout, own_spec
+
+    r = tm.meta_binary(_bcg(), "ev_t", "n_t", "ev_c", "n_c", measure="RD", method="MH")
+    spec = own_spec(r.analysis)
+    assert spec.scale == "linear"
+    layout = own_layout(r.analysis)
+    assert "0" in layout.axis.labels and layout.axis.labels[0].startswith("\u2212")
+    total = next(row for row in spec.rows if row.kind == "pooled")
+    assert math.log(total.est) == pytest.approx(_ref("RD", "mh")["beta"])
+    assert total.cells["est"] == "\u22120.00 [\u22120.00, \u22120.00]"
+    r.plot()
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from trialmeta import api
+
+    result = doctest.testmod(api)
+    assert result.failed == 0 and result.attempted > 0

@@ -52,3 +52,25 @@ def test_runnable_examples_were_found():
     commands = " | ".join(c for c, _ in RUNNABLE)
     for name in ("validate", "pool-table", "reconstruct"):
         assert f"trialmeta {name}" in commands
+
+
+def test_readme_python_example_runs_as_shown():
+    """The notebook-style ```pycon block runs as a doctest (svg backend: no display needed)."""
+    import doctest
+
+    import matplotlib
+
+    old = matplotlib.get_backend()
+    matplotlib.use("svg")
+    try:
+        (block,) = re.findall(r"```pycon\n(.*?)```", README, flags=re.S)
+        test = doctest.DocTestParser().get_doctest(block, {}, "README", "README.md", 0)
+        runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
+        runner.run(test)
+        assert runner.summarize(verbose=False).failed == 0
+        assert matplotlib.get_backend() == "svg"  # the example's plot left the backend alone
+    finally:
+        import matplotlib.pyplot as plt
+
+        plt.close("all")
+        matplotlib.use(old)

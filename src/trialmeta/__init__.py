@@ -14,11 +14,12 @@ from pathlib import Path
 __version__ = "0.1.0"
 
 __all__ = ["__version__", "load_trials", "results_frame", "analyse", "pool", "pool_many", "PoolSettings",
-           "forest_plot", "reconstruct"]
+           "forest_plot", "reconstruct", "meta", "meta_binary", "meta_continuous"]
 
 #: Public names imported on first use (PyMARE, matplotlib and lifelines load only when needed).
 _LAZY = {"pool": "trialmeta.stats.pooling", "pool_many": "trialmeta.stats.pooling", "PoolSettings": "trialmeta.stats.pooling",
-         "forest_plot": "trialmeta.plot.figures", "reconstruct": "trialmeta.survival.reconstruct"}
+         "forest_plot": "trialmeta.plot.figures", "reconstruct": "trialmeta.survival.reconstruct",
+         "meta": "trialmeta.api", "meta_binary": "trialmeta.api", "meta_continuous": "trialmeta.api"}
 
 
 def __getattr__(name: str):

@@ -241,6 +241,20 @@ def read_text(path: Path) -> str:
     return Path(path).read_text(encoding="utf-8")
 
 
+def read_input_bytes(path: Path, limit: int = 50_000_000) -> bytes:
+    """A binary input file (an .xlsx workbook for ``pool-table``): a regular file of at most
+    ``limit`` bytes, or a located :class:`InputError`."""
+    name = display(path)
+    try:
+        if not Path(path).is_file():
+            raise InputError([Problem(name, None, "", "not a regular file")])
+        if Path(path).stat().st_size > limit:
+            raise InputError([Problem(name, None, "", f"larger than {limit // 1_000_000} MB")])
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError([Problem(name, None, "", f"cannot read file: {exc.strerror}")]) from None
+
+
 def read_input_text(path: Path, limit: int = 50_000_000) -> str:
     """A user's text input (a CSV), or a located :class:`InputError`: not a regular file,
     larger than ``limit`` bytes, binary, UTF-16 or otherwise not UTF-8, unreadable."""

@@ -194,7 +194,7 @@ def test_events_mismatch_exits_1_unless_accepted(run_cli, tmp_path):
                              "--accept-event-mismatch", "--figure", figure)
     assert code == 0
     note = "37 events reconstructed in the experimental arm, 20 published (--events-exp)"
-    assert f"EVENTS DO NOT MATCH" in out and f"{note} (accepted)" in out
+    assert "EVENTS DO NOT MATCH" in out and f"{note} (accepted)" in out
     assert out.splitlines()[7].split() == ["published", "events", "20", "49"]
     assert f"warning: events: {note}: accepted as asked" in err
     assert "Events differ from the publication: experimental arm 37 reconstructed vs 20 published" in (

@@ -250,10 +250,15 @@ def test_header_and_footnotes(results):
     assert not any("Covariate-adjusted HR" in t for _, t in spec.footnotes)
 
 
-def test_tau2_never_prints_a_positive_value_as_zero(results):
+def test_tau2_never_prints_a_positive_value_as_zero(results, registry):
     assert [fmt.tau2(x) for x in (0.0, 7.8e-5, 0.004, 0.00605, 0.0456)] == ["0.00", "0.00008", "0.004", "0.01", "0.05"]
-    (het,) = span_text(forest_layout(results["carfilzomib-orr"]), "heterogeneity")
+    spec = load_analyses(TRIALS / "analyses.yaml")[0]
+    iv = spec.model_copy(update={"defaults": spec.defaults.model_copy(update={"binary_pooling": "iv"})})
+    (orr,) = run_analyses(registry, iv, only="carfilzomib-orr")  # by inverse variance (REML): tau² 7.8e-5
+    (het,) = span_text(forest_layout(orr), "heterogeneity")
     assert het.startswith("Heterogeneity: Tau\u00b2 = 0.00008; Chi\u00b2 = 1.04")
+    (mh,) = span_text(forest_layout(results["carfilzomib-orr"]), "heterogeneity")  # Mantel-Haenszel (default)
+    assert mh.startswith("Heterogeneity: Chi\u00b2 = 1.06, df = 1")
 
 
 def test_study_flags():

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, TRIALS
+from conftest import ROOT
 
 TIMEOUT = 120  # seconds for any one browser step; a cold Chromium start can take several
 DESKTOP = (1280, 900)  # CSS pixels

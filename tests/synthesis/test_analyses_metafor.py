@@ -4,7 +4,9 @@ Reference: tests/data/metafor/analyses_reference.json, written by tests/data/met
 (R 4.2.2, metafor 3.8.1) from the inputs in analyses_input.json:
 rma(yi = yi, sei = sei, method = "REML", test = "knha", level = 95,
     control = list(threshold = 1e-12, maxiter = 1000, tol = 1e-12, tau2.max = 1e6)),
-confint(fit) for the Q-profile tau^2 CI, and the t(k-2) prediction interval.
+confint(fit) for the Q-profile tau^2 CI, and the t(k-2) prediction interval; for the risk-ratio
+analyses pooled by Mantel-Haenszel (the default), rma.mh(measure = "RR", ai, n1i, ci, n2i) on the
+responder counts.
 """
 
 from __future__ import annotations
@@ -55,7 +57,11 @@ def test_pooled_group_equals_metafor(ref, pooled):
     assert r.log_ci_low == pytest.approx(ref["ci_lb"], abs=1e-6)
     assert r.log_ci_high == pytest.approx(ref["ci_ub"], abs=1e-6)
     assert r.p == pytest.approx(ref["pval"], abs=1e-6)
-    if ref["k"] >= 2:
+    if ref.get("pooling") == "mh":  # rma.mh: common effect, no tau^2
+        assert (r.method, r.tau2, r.pi_low) == ("fe", None, None)
+        assert r.q == pytest.approx(ref["QE"], abs=1e-6)
+        assert r.q_p == pytest.approx(ref["QEp"], abs=1e-6)
+    elif ref["k"] >= 2:
         assert r.tau2 == pytest.approx(ref["tau2"], rel=1e-5, abs=1e-8)
         assert r.q == pytest.approx(ref["QE"], abs=1e-6)
         assert r.q_p == pytest.approx(ref["QEp"], abs=1e-6)

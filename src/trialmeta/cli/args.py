@@ -43,13 +43,24 @@ def build_parser() -> argparse.ArgumentParser:
                     help="use only data cuts published on or before DATE (YYYY, YYYY-MM or YYYY-MM-DD)")
     pl.add_argument("--format", choices=["table", "json", "csv", "md"], default="table")
 
-    pt = sub.add_parser("pool-table", help="pool your own CSV of effects (like R meta::metagen)")
-    pt.add_argument("file", type=Path, metavar="FILE.csv",
-                    help="columns: study + (log_hr, se) or (hr, ci_low, ci_high); more columns allowed")
+    pt = sub.add_parser("pool-table", help="pool your own table of studies (like R meta::metagen/metabin/metacont)")
+    pt.add_argument("file", type=Path, metavar="FILE",
+                    help="CSV (, ; or tab; decimal commas) or .xlsx; columns: study + (log_hr, se) or "
+                    "(hr, ci_low, ci_high) or counts (events_exp, n_exp, events_ctrl, n_ctrl) or means "
+                    "(mean_exp, sd_exp, n_exp, mean_ctrl, sd_ctrl, n_ctrl); more columns allowed")
     pt.add_argument("--by", default=None, metavar="COLUMN", help="subgroup column")
-    pt.add_argument("--method", choices=["fe", "dl", "reml", "pm"], default="reml")
+    pt.add_argument("--measure", type=str.upper, choices=["HR", "RR", "OR", "RD", "MD", "SMD"], default="HR",
+                    help="effect measure (default HR)")
+    pt.add_argument("--method", choices=["fe", "dl", "reml", "pm", "mh", "peto"], default=None,
+                    help="tau² estimator (reml, dl, pm) or fe for inverse variance; mh (Mantel-Haenszel) or peto for "
+                    "counts (default: mh for counts, reml otherwise)")
     pt.add_argument("--ci", choices=["wald", "hksj", "hksj-adhoc"], default="hksj")
-    pt.add_argument("--level", type=float, default=0.95, help="CI level (default 0.95)")
+    pt.add_argument("--level", type=float, default=0.95, help="level of the output intervals (default 0.95)")
+    pt.add_argument("--input-level", dest="input_level", type=float, default=0.95,
+                    help="level of the CIs in the file (default 0.95; a ci_level column overrides it per row)")
+    pt.add_argument("--col", action="append", default=[], metavar="NAME=HEADER",
+                    help="use the file's column HEADER as NAME (e.g. --col hr=HR --col ci_low='Lower 95%% CI')")
+    pt.add_argument("--sheet", default=None, help=".xlsx: the sheet to read (default: the first)")
     pt.add_argument("--no-prediction", dest="prediction", action="store_false",
                     help="omit the prediction interval")
     pt.add_argument("--format", choices=["table", "json", "csv", "md"], default="table")

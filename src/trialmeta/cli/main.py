@@ -176,16 +176,34 @@ def _as_of(value: str | None) -> str | None:
 def cmd_pool_table(args) -> int:
     from trialmeta import io, tables
     from trialmeta.stats.pooling import PoolSettings
+    from trialmeta.synthesis.owndata import COLUMNS
     from trialmeta.synthesis.pooltable import format_groups, pool_table, read_effects_table
 
-    if not 0.5 < args.level < 1:
-        raise UsageError(f"--level must be a fraction between 0.5 and 1 (e.g. 0.95), got {args.level:g}")
+    for flag, value in (("--level", args.level), ("--input-level", args.input_level)):
+        if not 0.5 < value < 1:
+            raise UsageError(f"{flag} must be a fraction between 0.5 and 1 (e.g. 0.95), got {value:g}")
     if not Path(args.file).is_file():
         raise UsageError(f"{io.display(args.file)}: no such file")
+    known = sorted({c for cols in COLUMNS.values() for c in cols} | {"study", "ci_level"})
+    mapping = {}
+    for item in args.col:
+        canon, sep, header = item.partition("=")
+        if not sep or canon.strip() not in known or not header.strip():
+            raise UsageError(f"--col {item}: expected NAME=HEADER with NAME one of {', '.join(known)}")
+        mapping[canon.strip()] = header.strip()
     name = io.display(args.file)
-    frame = read_effects_table(io.read_input_text(args.file), name, ci_level=args.level)
-    settings = PoolSettings(method=args.method, ci=args.ci, level=args.level, prediction=args.prediction)
-    result = pool_table(frame, by=args.by, settings=settings, name=name)
+    xlsx = Path(args.file).suffix.lower() in (".xlsx", ".xlsm")
+    content = io.read_input_bytes(args.file) if xlsx else io.read_input_text(args.file)
+    frame = read_effects_table(content, name, ci_level=args.input_level, measure=args.measure, mapping=mapping,
+                               xlsx=xlsx, sheet=args.sheet)
+    counts = frame["se_from"].iloc[0] == "counts"
+    method = args.method or ("mh" if counts else "reml")
+    pool_method = method if method in ("mh", "peto") else "iv"
+    settings = PoolSettings(method="fe" if pool_method != "iv" else method, ci="wald" if pool_method != "iv"
+                            else args.ci, level=args.level, prediction=args.prediction)
+    result = pool_table(frame, by=args.by, settings=settings, name=name, measure=args.measure, method=pool_method)
+    if frame.attrs.get("decimal_comma"):
+        result["notes"] = [f"{name}: decimal commas read as decimal points"]
     if args.format == "json":
         sys.stdout.write(json.dumps(tables.jsonable(result), indent=2, ensure_ascii=False) + "\n")
     else:

@@ -80,3 +80,39 @@ def _fits(ticks, lim, width: float, size: float) -> bool:
         if gap < 1.07 * (text_width(tick_label(a), size) + text_width(tick_label(b), size)) / 2 + 0.06:
             return False
     return True
+
+
+#: Half-ranges of linear axes (differences: RD, MD, SMD), as multiples of a power of ten.
+LINEAR_STEPS = (1.0, 2.0, 5.0)
+
+
+def linear_limit(spread: float) -> float:
+    """Smallest 1-2-5 x 10^n half-range holding ``spread`` (> 0)."""
+    if not spread > 0:
+        return 1.0
+    e = math.floor(math.log10(spread))
+    for base in (e, e + 1):
+        for m in LINEAR_STEPS:
+            if m * 10.0 ** base >= spread * (1 - 1e-12):
+                return m * 10.0 ** base
+    return 10.0 ** (e + 1)  # pragma: no cover - the loop always returns
+
+
+def linear_axis(values, width: float, size: float = TICK_FONT, soft=()) -> LogAxis:
+    """A linear axis for differences, symmetric around 0, carried on the log axis of exp(value).
+
+    Rows of a difference measure hold ``exp(value)`` (so every positive-value check, the null
+    line at 1 and the drawing code serve both scales); a log axis of ``exp(value)`` is a linear
+    axis of ``value``. ``values``/``soft`` are such exp-encoded numbers; the ticks are labelled
+    with the differences themselves (-L, -L/2, 0, L/2, L)."""
+    spread = max((abs(math.log(v)) for v in values if positive(v)), default=0.0)
+    lim = linear_limit(spread)
+    if soft:
+        wider = max((abs(math.log(v)) for v in soft if positive(v)), default=0.0)
+        if wider > lim:
+            lim = min(linear_limit(wider), 2.5 * lim)
+    ticks = (-lim, -lim / 2, 0.0, lim / 2, lim)
+    if not _fits(tuple(math.exp(t) for t in ticks), (math.exp(-lim), math.exp(lim)), width, size):
+        ticks = (-lim, 0.0, lim)
+    return LogAxis((math.exp(-lim), math.exp(lim)), tuple(math.exp(t) for t in ticks),
+                   tuple(f"{t:g}".replace("-", "\u2212") for t in ticks))

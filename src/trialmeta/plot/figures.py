@@ -22,7 +22,7 @@ def forest_plot(result, ax=None, **options):
 
     Parameters
     ----------
-    result : trialmeta.synthesis.run.AnalysisResult
+    result : trialmeta.synthesis.run.AnalysisResult or trialmeta.api.MetaResult
     ax : matplotlib.axes.Axes, optional
         Draw inside this axes (its area is split into the table and the plot); by default a
         new figure sized to the content (6.85 in wide, within a 17.5 cm double journal
@@ -43,6 +43,12 @@ def forest_plot(result, ax=None, **options):
     from trialmeta.plot.forest import forest_scene
     from trialmeta.plot.render import render
 
+    if hasattr(result, "analysis") and hasattr(result, "plot"):  # a MetaResult of trialmeta.meta & co.
+        return result.plot(ax=ax, **options)
+    if not hasattr(result, "spec"):
+        raise TypeError(f"forest_plot draws an analysis (trialmeta.analyse) or a result of trialmeta.meta, "
+                        f"meta_binary or meta_continuous; got {type(result).__name__} (to plot pooled arrays, "
+                        "pass them to trialmeta.meta in a DataFrame)")
     return render(forest_scene(result, **_checked(options, {"pooled_line", "width"})), ax=ax)
 
 

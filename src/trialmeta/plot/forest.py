@@ -188,12 +188,13 @@ def _general_notes(result, notes: Footnotes, counts: bool, dashed: int, pi: bool
     else:
         notes.note("Per-arm events and patient numbers are not reported for these studies.")
     if spec.pooled:
-        legend = ("Squares: area proportional to the study's weight within its subgroup (inverse variance); "
+        legend = ("Squares: area proportional to the study's weight within its subgroup ("
+                  + ("Mantel-Haenszel" if getattr(result, "pooling", "iv") == "mh" else "inverse variance") + "); "
                   "diamonds: pooled estimate and its CI")
         legend += "; bars: prediction interval" if pi else ""
         legend += {0: "", 1: "; dashed line: pooled estimate"}.get(dashed, "; dashed lines: pooled estimates")
         notes.note(legend + ".")
-        notes.note(f"Method: {result.settings.describe()}.")
+        notes.note(f"Method: {result.describe_pooling()}.")
     else:
         notes.note("Not pooled (pooled: false in analyses.yaml): studies are shown side by side with equal squares.")
     for line in [*spec.notes, *result.notes]:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from trialmeta.fmt import positive
 from trialmeta.plot.columns import (_tw, _wrap, balanced, cell_lines, column_widths,
                                       fixed_width, narrow, runs_on, widen, wrap_clauses_padded)
-from trialmeta.plot.axis import LogAxis, log_axis
+from trialmeta.plot.axis import LogAxis, linear_axis, log_axis
 from trialmeta.plot.spec import GAP, LINE, MARGIN, MIN_PLOT, ROW, TITLE, Column, ForestSpec, Row
 from trialmeta.plot.text import FONT
 
@@ -100,7 +100,7 @@ def place(spec: ForestSpec) -> Placed:
               if positive(v)]
     values += [r.est for r in spec.rows if r.kind == "pooled" and positive(r.est)] + [ln.x for ln in spec.ref_lines]
     soft = [v for r in spec.rows if r.kind == "pooled" or r.soft for v in (r.lo, r.hi) if positive(v)]
-    axis = log_axis(values, plot_w, soft=soft)
+    axis = (linear_axis if spec.scale == "linear" else log_axis)(values, plot_w, soft=soft)
     x_of = lambda v: px0 + axis.frac(axis.clamp(v)) * plot_w  # noqa: E731
     last = len(spec.rows) - 1
     placed = []

@@ -91,7 +91,7 @@ def history_spec(name: str, steps, measure: str | None = None) -> ForestSpec:
     notes.note("Squares: the estimate; lines: its CI. The axis is set by the latest estimates: an earlier, wider CI "
                "may run past it (arrow).")
     if spec.pooled:
-        notes.note(f"Method: {last.settings.describe()}.")
+        notes.note(f"Method: {last.describe_pooling()}.")
     else:
         notes.note("Not pooled (pooled: false in analyses.yaml): a subgroup of one study shows that study's "
                    "estimate; a subgroup of several shows none.")

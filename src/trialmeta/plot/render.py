@@ -26,10 +26,10 @@ METADATA = {
 
 
 def _mpl():
+    """matplotlib, without pyplot: the session's backend (a notebook's inline backend, say) is never
+    changed. Figures made here are :class:`matplotlib.figure.Figure` objects that pyplot does not
+    track; saving picks the canvas for the file format by itself."""
     import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot  # noqa: F401  (registers the backends)
 
     return matplotlib
 
@@ -37,9 +37,13 @@ def _mpl():
 def render(scene: Scene, ax=None):
     """Draw ``scene`` on a new figure, or inside ``ax`` (its area is split into the panels).
 
+    Inside ``ax``, texts, markers and lines shrink by the ratio of the axes' size to the
+    scene's (never grow), so the columns keep their proportions and cannot overlap.
+
     Returns
     -------
     matplotlib.figure.Figure
+        A new figure (not registered with pyplot), or ``ax.figure``.
     """
     mpl = _mpl()
     from matplotlib.figure import Figure
@@ -47,19 +51,27 @@ def render(scene: Scene, ax=None):
     with mpl.rc_context(RC):
         if ax is None:
             fig = Figure(figsize=(scene.width, scene.height))
-            host = None
+            host, k = None, 1.0
         else:
             fig, host = ax.figure, ax
             host.set_axis_off()
+            k = fit_factor(scene, ax)
         for panel in scene.panels:
             sub = fig.add_axes(panel.rect) if host is None else host.inset_axes(panel.rect)
-            _draw_panel(sub, panel)
+            _draw_panel(sub, panel, k)
         if scene.title:
             fig.suptitle(scene.title)
     return fig
 
 
-def _draw_panel(ax, panel: Panel) -> None:
+def fit_factor(scene: Scene, ax) -> float:
+    """How much a scene drawn into ``ax`` must shrink: min(1, axes width / scene width, height / height)."""
+    pos = ax.get_position()
+    w_in, h_in = ax.figure.get_size_inches()
+    return min(1.0, pos.width * w_in / scene.width, pos.height * h_in / scene.height)
+
+
+def _draw_panel(ax, panel: Panel, k: float = 1.0) -> None:
     ax.set_xscale(panel.x.scale)
     ax.set_yscale(panel.y.scale)
     ax.set_xlim(*panel.x.lim)
@@ -69,10 +81,14 @@ def _draw_panel(ax, panel: Panel) -> None:
     for side in ("top", "right", "bottom", "left"):
         ax.spines[side].set_visible(side in panel.spines)
     ax.patch.set_visible(False)
-    _axis(ax.xaxis, panel.x, panel.fontsize, "bottom" in panel.spines)
-    _axis(ax.yaxis, panel.y, panel.fontsize, "left" in panel.spines)
+    _axis(ax.xaxis, panel.x, panel.fontsize * k, "bottom" in panel.spines)
+    _axis(ax.yaxis, panel.y, panel.fontsize * k, "left" in panel.spines)
+    if k != 1.0:
+        ax.tick_params(length=3.5 * k, width=0.8 * k)
+        for spine in ax.spines.values():
+            spine.set_linewidth(0.8 * k)
     for item in panel.items:
-        _draw_item(ax, item)
+        _draw_item(ax, item, k)
 
 
 def _axis(axis, spec, fontsize: float, shown: bool) -> None:
@@ -89,27 +105,27 @@ def _axis(axis, spec, fontsize: float, shown: bool) -> None:
         axis.set_label_text(spec.label, fontsize=fontsize)
 
 
-def _draw_item(ax, item) -> None:
+def _draw_item(ax, item, k: float = 1.0) -> None:
     if isinstance(item, Text):
-        ax.text(item.x, item.y, item.text, ha=item.ha, va=item.va, fontsize=item.size,
+        ax.text(item.x, item.y, item.text, ha=item.ha, va=item.va, fontsize=item.size * k,
                 fontweight=item.weight, fontstyle=item.style, color=item.color, clip_on=False,
                 transform=ax.transAxes if item.coords == "axes" else ax.transData)
     elif isinstance(item, Line):
-        ax.plot(item.xs, item.ys, color=item.color, linewidth=item.width, linestyle=item.style,
+        ax.plot(item.xs, item.ys, color=item.color, linewidth=item.width * k, linestyle=item.style,
                 drawstyle="steps-post" if item.steps else "default", clip_on=False, solid_capstyle="butt",
                 transform=ax.transAxes if item.coords == "axes" else ax.transData)
     elif isinstance(item, Arrow):
         ax.annotate("", xy=(item.x1, item.y), xytext=(item.x0, item.y), annotation_clip=False,
-                    arrowprops={"arrowstyle": "-|>", "color": item.color, "linewidth": item.width,
-                                "shrinkA": 0, "shrinkB": 0, "mutation_scale": 7})
+                    arrowprops={"arrowstyle": "-|>", "color": item.color, "linewidth": item.width * k,
+                                "shrinkA": 0, "shrinkB": 0, "mutation_scale": 7 * k})
     elif isinstance(item, Markers):
-        areas = list(item.areas) if item.areas else 16.0
+        areas = [a * k * k for a in item.areas] if item.areas else 16.0 * k * k
         ax.scatter(item.xs, item.ys, s=areas, marker=item.marker, clip_on=False, zorder=3,
                    facecolors=item.color if item.filled else "none", edgecolors=item.color,
-                   linewidths=0.8)
+                   linewidths=0.8 * k)
     elif isinstance(item, Polygon):
         ax.fill(item.xs, item.ys, facecolor=item.facecolor, edgecolor=item.edgecolor,
-                linewidth=item.width, clip_on=False, zorder=3)
+                linewidth=item.width * k, clip_on=False, zorder=3)
     else:  # pragma: no cover - the Item union is closed
         raise TypeError(f"cannot draw {type(item).__name__}")
 

@@ -78,3 +78,4 @@ class ForestSpec:
     ref_lines: tuple[RefLine, ...] = ()
     spans: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (header, column keys) over several columns
     width: float = WIDTH
+    scale: Literal["log", "linear"] = "log"  # linear: rows carry exp(difference) (see axis.linear_axis)

@@ -52,6 +52,9 @@ class Settings(PoolSettings):
     prediction: bool = True
     tau2_ci: Literal["qprofile"] = "qprofile"
     subgroup_test: Literal["q-between", "moderator"] = "q-between"
+    binary_pooling: Literal["mh", "iv"] = Field("mh", description="Risk ratios from responder counts: "
+                                                "Mantel-Haenszel (RevMan's default for dichotomous data; a "
+                                                "common-effect model) or inverse variance with the settings above.")
     allow_approximate: bool = Field(False, description="Let HRs derived from medians or assumed "
                                                        "p-value sidedness enter the pool.")
     allow_reconstructed: bool = Field(False, description="Let HRs from patient data reconstructed "
@@ -68,6 +71,7 @@ class Overrides(Model):
     level: Number | None = Field(None, gt=0.5, lt=1)
     prediction: bool | None = None
     subgroup_test: Literal["q-between", "moderator"] | None = None
+    binary_pooling: Literal["mh", "iv"] | None = None
     allow_approximate: bool | None = None
     allow_reconstructed: bool | None = None
     reason: str = Field(min_length=10, description="Why this analysis departs from the defaults.")

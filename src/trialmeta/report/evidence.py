@@ -47,7 +47,7 @@ def _pooled_cells(r, result, label: str) -> list[str]:
     if r["k"] == 0:
         return [label, "", "", "", "", "not estimable (no usable study)", "", "", "", "", ""]
     return [label, f"k = {int(r['k'])}", "", "", "", fmt.ratio_ci(r["est"], r["ci_low"], r["ci_high"]),
-            "100%", "", "", "", f"{r['method']}, {r['ci_method']}"]
+            "100%", "", "", "", "M-H, wald" if getattr(result, "pooling", "iv") == "mh" else f"{r['method']}, {r['ci_method']}"]
 
 
 def evidence_rows(result) -> tuple[list[str], list[list[str]], list[bool]]:
@@ -95,7 +95,7 @@ def comparison_rows(result) -> tuple[list[str], list[list[str]]]:
                          "; ".join(fmt.ratio_ci(*_disp(s, result)) for s in g.studies) + " (not pooled)",
                          "", "", "", ""])
             continue
-        tau = "" if r.k < 2 else f"{fmt.number(r.tau2, 3)} [{fmt.number(r.tau2_ci_low, 3)}, {fmt.number(r.tau2_ci_high, 3)}]"
+        tau = "" if r.k < 2 or r.tau2 is None else f"{fmt.number(r.tau2, 3)} [{fmt.number(r.tau2_ci_low, 3)}, {fmt.number(r.tau2_ci_high, 3)}]"
         rows.append([g.label, str(r.k), trials, fmt.ratio_ci(r.est, r.ci_low, r.ci_high),
                      fmt.ratio_ci(None, None, None) if fmt.missing(r.pi_low) else f"[{fmt.ratio(r.pi_low)}, {fmt.ratio(r.pi_high)}]",
                      tau, "" if r.k < 2 else fmt.percent(r.i2), fmt.overall_effect_stats(r)])
@@ -111,7 +111,9 @@ def _disp(study, result):
 def footers(result) -> list[str]:
     """Method, heterogeneity and test lines, then every note, as plain sentences."""
     s = result.settings
-    lines = [f"Method: {describe_method(result)}; tau\u00b2 by {s.method.upper()} with Q-profile CI; "
+    tau = ("Mantel-Haenszel common effect (no tau\u00b2)" if getattr(result, "pooling", "iv") == "mh"
+           else f"tau\u00b2 by {s.method.upper()} with Q-profile CI")
+    lines = [f"Method: {describe_method(result)}; {tau}; "
              f"I\u00b2 = max(0, (Q - df)/Q); prediction interval exp(mu +/- t(k-2) sqrt(tau\u00b2 + SE\u00b2)) "
              f"for k >= 3" + ("" if s.prediction else " (not requested)") + ".",
              "SE of each study from its published CI: (ln upper - ln lower) / (2 z) (Parmar 1998 eq. 7) unless "

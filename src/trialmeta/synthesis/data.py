@@ -37,6 +37,8 @@ def describe_method(result) -> MethodDescription:
     """e.g. 'Hazard ratio, IV, random (REML, HKSJ), 95% CI'."""
     s = result.settings
     measure = {"HR": "Hazard ratio", "RR": "Risk ratio"}[result.spec.measure]
+    if getattr(result, "pooling", "iv") == "mh":
+        return MethodDescription(measure, f"M-H, fixed, {s.level:.0%} CI")
     ci = {"wald": "Wald", "hksj": "HKSJ", "hksj-adhoc": "ad hoc HKSJ"}[s.ci]
     model = "fixed" if s.method == "fe" else f"random ({SHORT_METHODS[s.method]}, {ci})"
     if s.method == "fe" and s.ci != "wald":
@@ -193,6 +195,7 @@ def analysis_dict(result) -> dict:
         "name": spec.name, "title": spec.title, "question": spec.question, "endpoint": spec.endpoint,
         "measure": spec.measure, "method": s.method, "ci_method": s.ci, "level": s.level,
         "prediction": s.prediction, "tau2_ci": s.tau2_ci, "described_as": str(describe_method(result)),
+        "pooling": getattr(result, "pooling", "iv"),
         "experimental": spec.experimental, "control": spec.control, "pooled": spec.pooled,
         "as_of": result.as_of, "sensitivity_of": spec.sensitivity_of,
         "override_reason": spec.settings.reason if spec.settings else None,

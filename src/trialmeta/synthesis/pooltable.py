@@ -1,141 +1,93 @@
-"""``trialmeta pool-table FILE.csv``: pool a CSV of study effects, like R ``meta::metagen``.
+"""``trialmeta pool-table FILE``: pool a table of studies, like R meta's ``metagen``/``metabin``/``metacont``.
 
-Pure: the CLI reads the file (``trialmeta.io.read_text``) and passes the text here.
-Input columns: ``study`` plus either ``log_hr`` and ``se``, or ``hr``, ``ci_low`` and
-``ci_high`` (SE = (ln ci_high - ln ci_low) / (2 z), Parmar et al. 1998 eq. 7); any other
-column (e.g. a subgroup) is kept as text. When both forms are present ``log_hr``/``se`` are
-used. Every problem is reported with its CSV line (header = line 1) before anything fails.
+Pure: the CLI reads the file (:mod:`trialmeta.io`) and passes the content here. Files: CSV with
+``,``, ``;`` or tab and decimal commas, or .xlsx (:mod:`trialmeta.synthesis.tablefile`). Columns
+(:mod:`trialmeta.synthesis.owndata`, which also knows the usual header spellings such as
+``Study,HR,Lower 95% CI,Upper 95% CI``; ``mapping`` names others): ``study`` plus, per measure,
+
+* HR (and any ratio or difference given as an effect): ``log_hr`` + ``se``, or ``hr`` + ``ci_low`` +
+  ``ci_high`` (SE = (ln U - ln L) / (2 z) at the input CI level, Parmar et al. 1998 eq. 7);
+* RR, OR, RD: counts ``events_exp``, ``n_exp``, ``events_ctrl``, ``n_ctrl`` (MH, Peto or IV);
+* MD, SMD: ``mean_exp``, ``sd_exp``, ``n_exp``, ``mean_ctrl``, ``sd_ctrl``, ``n_ctrl``.
+
+Any other column (e.g. a subgroup) is kept as text. The level of the input CIs (``ci_level``,
+or a ``ci_level`` column) is separate from the output ``level``: changing the output level
+never changes Q, I² or tau². Every problem is reported with its line (header = line 1) or
+spreadsheet row, its column and value, before anything fails.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import math
 
 import pandas as pd
 
 from trialmeta.fmt import fixed, p_column
-from trialmeta.stats.effects import z_for_level
 from trialmeta.tables import spreadsheet_safe
-from trialmeta.stats.pooling import GroupResult, PoolSettings, pool_many
 from trialmeta.errors import InputError, Problem
-from trialmeta.stats.subgroups import subgroup_test
+from trialmeta.stats.binary import RATIO_MEASURES
+from trialmeta.stats.pooling import GroupResult, PoolSettings
+from trialmeta.synthesis.own import pool_studies
+from trialmeta.synthesis.owndata import canonical, check_rows
+from trialmeta.synthesis.tablefile import csv_rows, records, xlsx_rows
 
 GROUP_KEYS = ("group", "k", "method", "ci_method", "log_hr", "se", "hr", "hr_ci_low", "hr_ci_high",
               "p", "tau2", "tau2_ci_low", "tau2_ci_high", "q", "df", "q_p", "i2", "h2",
               "hr_pi_low", "hr_pi_high")
-OVERALL = "overall"
 
 
-def _rows(text: str, name: str):
-    """(header line, header, [(line, fields)]) with 1-based start lines; blank lines skipped."""
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
-    header, rows, end = None, [], 0
-    try:
-        for fields in reader:
-            start, end = end + 1, reader.line_num
-            if not any(f.strip() for f in fields):
-                continue
-            if header is None:
-                header = (start, [f.strip() for f in fields])
-            else:
-                rows.append((start, fields))
-    except csv.Error as exc:
-        raise InputError([Problem(name, reader.line_num, "", f"not valid CSV: {exc}")]) from None
-    return header, rows
-
-
-def read_effects_table(text: str, name: str, ci_level: float = 0.95) -> pd.DataFrame:
-    """Parse and check a CSV of study effects.
+def read_effects_table(content, name: str, ci_level: float = 0.95, measure: str = "HR", mapping: dict | None = None,
+                       delimiter: str | None = None, xlsx: bool = False, sheet: str | None = None) -> pd.DataFrame:
+    """Parse and check a table of studies.
 
     Parameters
     ----------
-    text : str
-        The CSV content.
+    content : str or bytes
+        The CSV text, or the bytes of an .xlsx workbook (``xlsx=True``).
     name : str
         The file name to report in problems.
     ci_level : float
-        Level of the input CIs (used only with ``hr``/``ci_low``/``ci_high``).
+        Level of the input CIs (used only with ``hr``/``ci_low``/``ci_high``; a ``ci_level``
+        column overrides it row by row).
+    measure : {"HR", "RR", "OR", "RD", "MD", "SMD"}
+    mapping : dict, optional
+        Canonical column -> the file's column (``--col hr=HR``).
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``line`` (CSV line of the row), ``study``, ``log_hr``, ``se``,
-        ``se_from`` (``"se"`` or ``"ci"``) and every other input column as text.
+        ``line``, ``study``, ``yi`` (= ``log_hr``: the log effect, or the difference), ``se``,
+        ``se_from`` (``se``, ``ci``, ``counts``, ``means``), ``corrected``, the numeric inputs and
+        every other column as text. ``attrs["decimal_comma"]`` says whether decimal commas were read.
 
     Raises
     ------
     trialmeta.errors.InputError
-        With every problem located as ``file:line column: message``: empty file, missing
-        columns, wrong field count, empty study name, non-numeric or non-finite values,
-        SE <= 0, HR or CI bound <= 0, a reversed or zero-width CI, an HR outside its CI.
+        With every problem located as ``file:line column: message``.
     """
-    header, rows = _rows(text, name)
+    if xlsx:
+        header, rows = xlsx_rows(content, name, sheet)
+        comma = False
+    else:
+        header, rows, comma = csv_rows(content, name, delimiter)
     if header is None:
         raise InputError([Problem(name, 1, "", "file is empty: expected a header row "
                                   "(study,log_hr,se or study,hr,ci_low,ci_high) and data rows")])
-    hline, cols = header
-    problems = [Problem(name, hline, c, "duplicate column name") for i, c in enumerate(cols) if c in cols[:i]]
-    mode = "se" if {"log_hr", "se"} <= set(cols) else "ci" if {"hr", "ci_low", "ci_high"} <= set(cols) else None
-    if mode is None or "study" not in cols:
-        problems.append(Problem(name, hline, "", "missing columns: need 'study' plus either 'log_hr' and "
-                                f"'se', or 'hr', 'ci_low' and 'ci_high'; found {', '.join(cols) or 'none'}"))
     if not rows:
-        problems.append(Problem(name, hline, "", "no data rows after the header"))
-    if problems:
-        raise InputError(problems)
-    z = z_for_level(ci_level)
-    numeric = ("log_hr", "se") if mode == "se" else ("hr", "ci_low", "ci_high")
-    records = []
-    for line, fields in rows:
-        if len(fields) != len(cols):
-            problems.append(Problem(name, line, "", f"expected {len(cols)} fields, found {len(fields)}"))
-            continue
-        raw = {c: f.strip() for c, f in zip(cols, fields)}
-        found = len(problems)
-        if not raw["study"]:
-            problems.append(Problem(name, line, "study", "empty study name"))
-        num = {}
-        for c in numeric:
-            try:
-                num[c] = float(raw[c])
-            except ValueError:
-                problems.append(Problem(name, line, c, f"{raw[c]!r} is not a number"))
-                continue
-            if not math.isfinite(num[c]):
-                problems.append(Problem(name, line, c, f"{raw[c]!r} is not a finite number"))
-        if len(problems) > found:
-            continue
-        if mode == "se":
-            if num["se"] <= 0:
-                problems.append(Problem(name, line, "se", f"SE must be > 0, got {raw['se']}"))
-                continue
-            log_hr, se = num["log_hr"], num["se"]
-        else:
-            hr, lo, hi = num["hr"], num["ci_low"], num["ci_high"]
-            bad = [c for c in numeric if num[c] <= 0]
-            if bad:
-                problems.extend(Problem(name, line, c, f"must be > 0 (a ratio, not its log), got {raw[c]}")
-                                for c in bad)
-            elif lo > hi:
-                problems.append(Problem(name, line, "ci_low", f"reversed CI: ci_low {raw['ci_low']} is above "
-                                        f"ci_high {raw['ci_high']}"))
-            elif lo == hi:
-                problems.append(Problem(name, line, "ci_low", f"zero-width CI ({raw['ci_low']} to "
-                                        f"{raw['ci_high']}) gives SE 0"))
-            elif not lo <= hr <= hi:
-                problems.append(Problem(name, line, "hr", f"HR {raw['hr']} is outside its CI "
-                                        f"[{raw['ci_low']}, {raw['ci_high']}]"))
-            if len(problems) > found:
-                continue
-            log_hr, se = math.log(hr), (math.log(hi) - math.log(lo)) / (2.0 * z)
-        records.append({**raw, "line": line, "study": raw["study"], "log_hr": log_hr, "se": se, "se_from": mode})
-    if problems:
-        raise InputError(problems)
-    frame = pd.DataFrame(records)
-    first = ["line", "study", "log_hr", "se", "se_from"]
-    return frame[first + [c for c in frame.columns if c not in first and c not in numeric]]
+        raise InputError([Problem(name, header[0], "", "no data rows after the header")])
+    recs = records(header, rows, name, mapping, canonical)
+    try:
+        frame = check_rows(recs, measure, name, ci_level)
+    except InputError as exc:  # a missing-columns problem belongs on the header line
+        raise InputError([Problem(p.file, header[0], p.path, p.message) if p.line is None else p
+                          for p in exc.problems]) from None
+    if "log_hr" in frame.columns:
+        frame["log_hr"] = frame["yi"]
+    else:
+        frame.insert(3, "log_hr", frame["yi"])
+    frame.attrs["decimal_comma"] = comma
+    return frame
 
 
 def group_dict(r: GroupResult) -> dict:
@@ -147,60 +99,73 @@ def group_dict(r: GroupResult) -> dict:
             "hr_pi_low": r.pi_low, "hr_pi_high": r.pi_high}
 
 
+def keys_for(measure: str) -> tuple[str, ...]:
+    """The per-group keys of :func:`pool_table` for ``measure``: :data:`GROUP_KEYS` with ``hr`` renamed
+    (``log_rr``, ``rr_ci_low``, ...); differences have no log scale (``rd``, ``rd_ci_low``, ...)."""
+    low = measure.lower()
+    if measure in RATIO_MEASURES:
+        return tuple(k.replace("hr", low, 1) if "hr" in k else k for k in GROUP_KEYS)
+    return tuple(k.replace("hr", low, 1) if "hr" in k else k for k in GROUP_KEYS if k != "log_hr")
+
+
+def measure_dict(r: GroupResult, measure: str) -> dict:
+    """A pooled group keyed as :func:`keys_for` (differences on their own scale)."""
+    d = group_dict(r)
+    if measure not in RATIO_MEASURES:
+        d.update(hr=r.log_est, hr_ci_low=r.log_ci_low, hr_ci_high=r.log_ci_high, hr_pi_low=r.log_pi_low,
+                 hr_pi_high=r.log_pi_high)
+        del d["log_hr"]
+    low = measure.lower()
+    return {k.replace("hr", low, 1) if "hr" in k else k: v for k, v in d.items()}
+
+
 def pool_table(frame: pd.DataFrame, by: str | None = None, settings: PoolSettings | None = None,
-               name: str = "table") -> dict:
-    """Pool a table of study log HRs, overall and by subgroup.
+               name: str = "table", measure: str = "HR", method: str = "iv") -> dict:
+    """Pool a table of studies, overall and by subgroup.
 
     Parameters
     ----------
     frame : pandas.DataFrame
-        From :func:`read_effects_table` (columns ``study``, ``log_hr``, ``se``, optional ``line``).
+        From :func:`read_effects_table` (or any frame with ``study``, ``log_hr``, ``se``).
     by : str, optional
         Grouping column; subgroups appear in order of first appearance.
     settings : PoolSettings, optional
-    name : str
-        File name for located problems.
+        Inverse-variance settings; only the level is used by ``method`` mh / peto.
+    measure : str
+    method : {"iv", "mh", "peto"}
+        Mantel-Haenszel and Peto need counts.
 
     Returns
     -------
     dict
-        ``{"groups": [GROUP, ...], "subgroup_test": {"q_between", "df_between", "p_between"} | None}``:
-        one GROUP per subgroup then ``"overall"`` (only ``"overall"`` without ``by``), each with
-        the keys :data:`GROUP_KEYS` and ``"notes"`` (what to know when reading it). The
-        subgroup test is :func:`trialmeta.stats.pooling.subgroup_test` (Wald SEs, separate tau^2),
-        present with two or more subgroups.
+        ``{"measure", "method", "described_as", "groups": [GROUP, ...], "subgroup_test": {...} | None}``: one GROUP per subgroup then ``"overall"``, each with the keys
+        :func:`keys_for` and ``"notes"``; the subgroup test is Q-between (Wald SEs, separate tau²);
+        ``described_as`` the statistical choices in words.
 
     Raises
     ------
     trialmeta.errors.InputError
         Unknown grouping column, empty or reserved (``"overall"``) subgroup labels, no rows.
     """
-    s = settings or PoolSettings()
-    lines = list(frame["line"]) if "line" in frame.columns else [None] * len(frame)
     if frame.empty:
         raise InputError([Problem(name, None, "", "no studies to pool")])
-    analyses, names = [], []
-    if by is not None:
-        if by not in frame.columns:
-            raise InputError([Problem(name, 1, by, f"grouping column {by!r} not found; columns are "
-                                      f"{', '.join(map(str, frame.columns))}")])
-        labels = ["" if pd.isna(g) else str(g).strip() for g in frame[by]]
-        problems = [Problem(name, ln, by, "empty subgroup label") for ln, g in zip(lines, labels) if not g]
-        problems += [Problem(name, ln, by, f"subgroup label {OVERALL!r} is reserved for the overall pool")
-                     for ln, g in zip(lines, labels) if g == OVERALL]
-        if problems:
-            raise InputError(problems)
-        for g in dict.fromkeys(labels):
-            mask = [x == g for x in labels]
-            analyses.append((frame["log_hr"][mask].to_numpy(float), frame["se"][mask].to_numpy(float)))
-            names.append(g)
-    analyses.append((frame["log_hr"].to_numpy(float), frame["se"].to_numpy(float)))
-    results = pool_many(analyses, s, names + [OVERALL])
+    frame = frame.copy()
+    if "yi" not in frame.columns:
+        frame["yi"] = frame["log_hr"]
+    for col, default in (("se_from", "se"), ("corrected", False)):
+        if col not in frame.columns:
+            frame[col] = default
+    if "line" not in frame.columns:
+        frame["line"] = None
+    a = pool_studies(frame, measure, method, settings, by, name)
     test = None
-    if len(names) >= 2:
-        t = subgroup_test(results[:-1])
+    if a.subgroup_test is not None:
+        t = a.subgroup_test
         test = {"q_between": t.q_between, "df_between": t.df_between, "p_between": t.p_between}
-    return {"groups": [{**group_dict(r), "notes": [str(n) for n in r.notes]} for r in results], "subgroup_test": test}
+    return {"measure": measure, "method": a.method, "described_as": a.describe(),
+            "groups": [{**measure_dict(r, measure), "notes": [str(n) for n in r.notes]}
+                       for r in (*a.groups, a.overall)],
+            "subgroup_test": test}
 
 
 def format_groups(result: dict, fmt: str = "table", settings: PoolSettings | None = None) -> str:
@@ -212,31 +177,35 @@ def format_groups(result: dict, fmt: str = "table", settings: PoolSettings | Non
     """
     s = settings or PoolSettings()
     groups = result["groups"]
+    measure = result.get("measure", "HR")
+    keys = keys_for(measure)
+    m = measure.lower()
     if fmt == "csv":
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
-        w.writerow(GROUP_KEYS)
+        w.writerow(keys)
         w.writerows([["" if g[k] is None else repr(g[k]) if isinstance(g[k], float) else spreadsheet_safe(g[k])
-                      for k in GROUP_KEYS] for g in groups])
+                      for k in keys] for g in groups])
         return buf.getvalue()
     if fmt not in ("table", "md"):
         raise ValueError(f"fmt must be 'table', 'csv' or 'md', got {fmt!r}")
     lv = f"{s.level * 100:g}%"
-    head = ["group", "k", f"HR [{lv} CI]", "p", f"tau² [{lv} CI]", "I²", "Q (df; p)", f"{lv} PI"]
+    head = ["group", "k", f"{measure} [{lv} CI]", "p", f"tau² [{lv} CI]", "I²", "Q (df; p)", f"{lv} PI"]
     body = [[str(g["group"]), str(g["k"]),
-             f"{fixed(g['hr'], 2)} [{fixed(g['hr_ci_low'], 2)}, {fixed(g['hr_ci_high'], 2)}]", p_column(g["p"]),
+             f"{fixed(g[m], 2)} [{fixed(g[f'{m}_ci_low'], 2)}, {fixed(g[f'{m}_ci_high'], 2)}]", p_column(g["p"]),
              "" if g["tau2"] is None else f"{g['tau2']:.4f} [{fixed(g['tau2_ci_low'], 4)}, {fixed(g['tau2_ci_high'], 4)}]",
              "" if g["i2"] is None else f"{g['i2']:.1f}%",
              "" if g["q"] is None else f"{g['q']:.2f} ({g['df']}; {p_column(g['q_p'])})",
-             "" if g["hr_pi_low"] is None else f"{g['hr_pi_low']:.2f} to {g['hr_pi_high']:.2f}"]
+             "" if g[f"{m}_pi_low"] is None else f"{g[f'{m}_pi_low']:.2f} to {g[f'{m}_pi_high']:.2f}"]
             for g in groups]
     foot = []
     if result.get("subgroup_test"):
         t = result["subgroup_test"]
         foot.append(f"Test for subgroup differences: Chi² = {t['q_between']:.2f}, "
                     f"df = {t['df_between']} (P = {p_column(t['p_between'])})")
-    foot.append(f"Method: {s.describe()}")
+    foot.append(f"Method: {result.get('described_as') or s.describe()}")
     foot += [f"Note ({g['group']}): {n}" for g in groups for n in g.get("notes", ())]
+    foot += [f"Note: {n}" for n in result.get("notes", ())]
     if fmt == "md":
         lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         lines += ["| " + " | ".join(row) + " |" for row in body]

@@ -9,6 +9,8 @@ nor PyMARE.
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 
 import pandas as pd
@@ -58,6 +60,7 @@ class Prepared:
     overall: GroupInput | None
     pairs: list[tuple[Study, Study]]
     notes: list[str]
+    pooling: str = "iv"  # "mh": risk ratios pooled by Mantel-Haenszel from the responder counts
 
 
 def _prepare(a: Analysis, s: Settings, frame: pd.DataFrame, registry: Registry, records: StudyRows) -> Prepared:
@@ -73,7 +76,23 @@ def _prepare(a: Analysis, s: Settings, frame: pd.DataFrame, registry: Registry, 
         ga, gb = (next(g for g in groups if g.key == k) for k in a.interaction)
         pairs, pair_notes = _interaction_pairs(ga, gb, a, s, records, registry)
         notes += pair_notes
-    return Prepared(a, s, groups, overall, pairs, notes)
+    pooling = "iv"
+    if a.measure == "RR" and s.binary_pooling == "mh" and a.pooled:
+        lacking = [st for g in groups for st in g.studies if st.usable and counts(st) is None]
+        if lacking:
+            notes.append("Pooled by inverse variance, not Mantel-Haenszel: no responder counts for "
+                         + ", ".join(sorted({st.label for st in lacking})) + ".")
+        else:
+            pooling = "mh"
+    return Prepared(a, s, groups, overall, pairs, notes, pooling)
+
+
+def counts(study: Study) -> tuple[float, float, float, float] | None:
+    """(responders_exp, n_exp, responders_ctrl, n_ctrl) of a study row, or None when one is missing."""
+    values = [study.row.get(k) for k in ("responders_exp", "n_exp", "responders_ctrl", "n_ctrl")]
+    if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in values):
+        return None
+    return tuple(float(v) for v in values)
 
 
 def _interaction_pairs(ga: GroupInput, gb: GroupInput, a: Analysis, s: Settings, records: StudyRows, registry):

@@ -14,13 +14,18 @@ import pandas as pd
 
 from trialmeta.registry.analyses import Analysis, AnalysesFile, Settings
 from trialmeta.stats.pooling import GroupResult, PoolSettings, pool_many
-from trialmeta.synthesis.resolve import Prepared, resolve_analyses
+from trialmeta.synthesis.resolve import Prepared, counts, resolve_analyses
 from trialmeta.synthesis.selection import Study, related
 from trialmeta.registry.load import Registry
 
 ACROSS_TRIAL_CAVEAT = ("Across-trial subgroup comparisons are observational (they compare different trials' "
                        "patients); the within-trial interaction (ratio of HRs, deft approach, Fisher et al. "
                        "BMJ 2017) is the comparison to trust.")
+
+
+MH_DESCRIPTION = ("Mantel-Haenszel risk ratio from the responder counts (common effect, Greenland-Robins variance; "
+                  "as metafor rma.mh); Wald z CI; {level} level; Q and I² from the studies' log risk ratios around "
+                  "the MH estimate")
 
 
 @dataclass(frozen=True)
@@ -50,10 +55,17 @@ class AnalysisResult:
     leave_one_out: dict = field(default_factory=dict)  # group key -> list[GroupResult]
     notes: tuple[str, ...] = ()
     as_of: str | None = None
+    pooling: str = "iv"  # "mh": risk ratios pooled by Mantel-Haenszel from the responder counts
 
     @property
     def name(self) -> str:
         return self.spec.name
+
+    def describe_pooling(self) -> str:
+        """The pooling method in one line (the forest's and tables' "Method:" note)."""
+        if self.pooling == "mh":
+            return MH_DESCRIPTION.format(level=f"{self.settings.level:.0%}")
+        return self.settings.describe()
 
     def frame(self) -> pd.DataFrame:
         """One row per study and per pooled estimate (``row_type`` = study / pooled / overall)."""
@@ -93,18 +105,28 @@ def run_analyses(registry: Registry, spec: AnalysesFile, *, as_of: str | None = 
     return [_finish(p, pooled, registry, as_of, as_of_notes) for p in prepared]
 
 
+def _mh(key, studies, level: float) -> GroupResult:
+    from trialmeta.stats.binary import mantel_haenszel
+    from trialmeta.synthesis.own import _fixed_group
+
+    cols = list(zip(*(counts(st) for st in studies)))
+    return _fixed_group(mantel_haenszel("RR", *cols, level=level, where=str(key)), key, level)
+
+
 def _pool_all(prepared: list[Prepared]) -> dict:
     """Pool every group of every analysis: one engine call per distinct settings."""
     jobs: dict[PoolSettings, list[tuple]] = {}
+    out = {}
     for p in prepared:
         if not p.spec.pooled:
             continue
         for g in [*p.groups, *([p.overall] if p.overall else [])]:
             usable = [st for st in g.studies if st.usable]
-            if usable:
+            if usable and p.pooling == "mh":
+                out[(p.spec.name, g.key)] = _mh(g.key, usable, p.settings.level)
+            elif usable:
                 jobs.setdefault(p.settings, []).append(
                     ((p.spec.name, g.key), [st.log_est for st in usable], [st.se for st in usable]))
-    out = {}
     for settings, items in jobs.items():
         results = pool_many([(y, se) for _, y, se in items], settings, [key[1] for key, _, _ in items])
         out.update({key: r for (key, _, _), r in zip(items, results)})
@@ -141,15 +163,20 @@ def _finish(p: Prepared, pooled: dict, registry, as_of, as_of_notes) -> Analysis
     if p.pairs:
         inter = interaction([(a.log_est, a.se, b.log_est, b.se, registry.by_id(a.trial).acronym)
                              for a, b in p.pairs], ps)
-    loo = {g.key: leave_one_out([s.log_est for s in g.usable], [s.se for s in g.usable], ps,
-                                [registry.by_id(s.trial).acronym for s in g.usable])
-           for g in groups if len(g.usable) >= 3}
+    if p.pooling == "mh":
+        loo = {g.key: [_mh(f"omitting {registry.by_id(s.trial).acronym}", [t for t in g.usable if t is not s],
+                           p.settings.level) for s in g.usable]
+               for g in groups if len(g.usable) >= 3}
+    else:
+        loo = {g.key: leave_one_out([s.log_est for s in g.usable], [s.se for s in g.usable], ps,
+                                    [registry.by_id(s.trial).acronym for s in g.usable])
+               for g in groups if len(g.usable) >= 3}
     for g in groups:
         notes += [f"{g.label}: {n}" for n in g.notes]
     trials = {t for sub in p.spec.subgroups for t in (*sub.trials, *(st.trial for st in sub.studies))}
     relevant = [note for trial, endpoint, note in as_of_notes if trial in trials and endpoint == p.spec.endpoint]
     return AnalysisResult(p.spec, p.settings, groups, overall, test, inter, tuple(p.pairs), loo,
-                          tuple(notes + relevant), as_of)
+                          tuple(notes + relevant), as_of, p.pooling)
 
 
 def _shared_patients(groups, registry) -> str | None:

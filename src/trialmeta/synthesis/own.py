@@ -1,0 +1,183 @@
+"""Pool one's own studies (checked by :mod:`trialmeta.synthesis.owndata`), overall and by subgroup.
+
+Like R meta's ``metagen``/``metabin``/``metacont``: inverse variance through the engine
+(:func:`trialmeta.stats.pooling.pool_many`), or for counts Mantel-Haenszel / Peto
+(:mod:`trialmeta.stats.binary`, common-effect models as metafor ``rma.mh``/``rma.peto``).
+Every pooled group is a :class:`~trialmeta.stats.pooling.GroupResult` (a MH or Peto pool is
+one with ``method = "fe"`` and a Wald CI), so the subgroup test, the RevMan text lines and the
+forest read them as they read registry pools. GroupResult keeps ``est = exp(log_est)``; for the
+differences (RD, MD, SMD) ``log_est`` *is* the difference and the frames here report it as is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from trialmeta.errors import InputError, Problem
+from trialmeta.stats.binary import MEASURE_NAMES, RATIO_MEASURES, FixedPool, mantel_haenszel, peto
+from trialmeta.errors import PoolingError
+from trialmeta.stats.pooling import GroupResult, PoolSettings, _pct, pool_many
+from trialmeta.stats.settings import METHOD_LABELS
+from trialmeta.stats.subgroups import SubgroupTest, subgroup_test
+
+OVERALL = "overall"
+METHODS = ("iv", "mh", "peto")
+METHOD_NAMES = {"mh": "Mantel-Haenszel (common effect; Q and I² from the study estimates around it, as "
+                      "metafor rma.mh)",
+                "peto": "Peto one-step odds ratio (common effect; as metafor rma.peto)"}
+
+
+@dataclass(frozen=True)
+class OwnAnalysis:
+    """Studies (tidy frame, input order) and their pools: one per subgroup then ``overall``."""
+
+    measure: str
+    method: str  # "iv", "mh" or "peto"
+    settings: PoolSettings
+    studies: pd.DataFrame  # line, study, yi, se, ... , group (None without subgroups), weight
+    groups: tuple[GroupResult, ...]  # subgroups in order of first appearance (empty without)
+    overall: GroupResult
+    subgroup_test: SubgroupTest | None
+    by: str | None
+
+    @property
+    def ratio(self) -> bool:
+        return self.measure in RATIO_MEASURES
+
+    def describe(self) -> str:
+        """The statistical choices, printed with every result."""
+        if self.method == "iv":
+            return f"{MEASURE_NAMES[self.measure]}, inverse variance, {self.settings.describe()}"
+        return f"{MEASURE_NAMES[self.measure]}, {METHOD_NAMES[self.method]}; Wald z CI; {_pct(self.settings.level)} level"
+
+
+def _fixed_group(r: FixedPool, group: str | None, level: float) -> GroupResult:
+    ex = lambda v: None if v is None else float(np.exp(v))  # noqa: E731
+    df = r.k_q - 1 if r.k_q > 1 else None
+    return GroupResult(group=group, k=r.k, method="fe", ci_method="wald", level=level, log_est=r.est, se=r.se,
+                       se_wald=r.se, log_ci_low=r.ci_low, log_ci_high=r.ci_high, est=ex(r.est), ci_low=ex(r.ci_low),
+                       ci_high=ex(r.ci_high), stat=r.z, stat_name="z", df_test=None, p=r.p, tau2=None,
+                       tau2_ci_low=None, tau2_ci_high=None, q=r.q if df else None, df=df, q_p=r.q_p if df else None,
+                       i2=r.i2 if df else None, h2=r.h2 if df else None, log_pi_low=None, log_pi_high=None,
+                       pi_low=None, pi_high=None, weights=r.weights, notes=())
+
+
+def pool_studies(studies: pd.DataFrame, measure: str, method: str = "iv", settings: PoolSettings | None = None,
+                 by: str | None = None, name: str = "table") -> OwnAnalysis:
+    """Pool ``studies`` (from :func:`trialmeta.synthesis.owndata.check_rows`) overall and by ``by``.
+
+    Raises
+    ------
+    trialmeta.errors.InputError
+        Unknown grouping column, empty or reserved subgroup labels, MH/Peto without counts.
+    """
+    s = settings or PoolSettings()
+    method = method.lower()
+    if method not in METHODS:
+        raise InputError([Problem(name, None, "method", f"unknown method {method!r}; choose one of iv, mh, peto")])
+    if method != "iv" and studies["se_from"].iloc[0] != "counts":
+        raise InputError([Problem(name, None, "method", f"{method.upper()} pooling needs counts (events_exp, n_exp, "
+                                  "events_ctrl, n_ctrl)")])
+    if method == "peto" and measure != "OR":
+        raise InputError([Problem(name, None, "measure", f"Peto's method pools odds ratios; got measure {measure}")])
+    lines = list(studies["line"])
+    frame = studies.copy()
+    labels, masks = [], []
+    if by is not None:
+        if by not in frame.columns:
+            raise InputError([Problem(name, None, by, f"grouping column {by!r} not found; columns are "
+                                      f"{', '.join(map(str, studies.columns))}")])
+        labels = ["" if pd.isna(g) else str(g).strip() for g in frame[by]]
+        problems = [Problem(name, ln, by, "empty subgroup label") for ln, g in zip(lines, labels) if not g]
+        problems += [Problem(name, ln, by, f"subgroup label {OVERALL!r} is reserved for the overall pool")
+                     for ln, g in zip(lines, labels) if g == OVERALL]
+        if problems:
+            raise InputError(problems)
+        names = list(dict.fromkeys(labels))
+        masks = [np.array([x == g for x in labels]) for g in names]
+        frame["group"] = labels
+    else:
+        names = []
+        frame["group"] = None
+    masks.append(np.ones(len(frame), dtype=bool))
+    try:
+        results = _pool(frame, masks, names + [OVERALL], measure, method, s)
+    except PoolingError as exc:
+        raise InputError([Problem(name, None, "", str(exc))]) from None
+    weights = np.full(len(frame), np.nan)
+    for mask, r in zip(masks[:-1] if names else masks, results[:-1] if names else results):
+        weights[mask] = r.weights
+    frame["weight"] = weights
+    test = subgroup_test(results[:-1]) if len(names) >= 2 else None
+    return OwnAnalysis(measure, method, s, frame, tuple(results[:-1]), results[-1], test, by)
+
+
+def _pool(frame, masks, groups, measure, method, s) -> list[GroupResult]:
+    if method == "iv":
+        return pool_many([(frame["yi"][m].to_numpy(float), frame["se"][m].to_numpy(float)) for m in masks], s, groups)
+    counts = [frame[c].to_numpy(float) for c in ("events_exp", "n_exp", "events_ctrl", "n_ctrl")]
+    out = []
+    for m, g in zip(masks, groups):
+        args = [c[m] for c in counts]
+        r = mantel_haenszel(measure, *args, level=s.level) if method == "mh" else peto(*args, level=s.level)
+        if r.est is None:
+            raise PoolingError(f"{g}: the {method.upper()} estimate is not defined (no events in one arm of every "
+                               "study)")
+        out.append(_fixed_group(r, g, s.level))
+    return out
+
+
+# ----------------------------------------------------------------------------- frames
+
+def _names(measure: str) -> tuple[str, str]:
+    """(column stem of the estimate, its label): lifelines style 'exp(coef)' for ratios, 'coef' otherwise."""
+    return ("exp(coef)", measure) if measure in RATIO_MEASURES else ("coef", measure)
+
+
+def summary_frame(a: OwnAnalysis) -> pd.DataFrame:
+    """One row per pooled group (subgroups, then overall); lifelines-style names with the level."""
+    lv = _pct(a.settings.level)
+    rows = []
+    for r in (*a.groups, a.overall):
+        row = {"group": r.group, "k": r.k, "measure": a.measure,
+               "model": a.method.upper() if a.method != "iv" else f"IV, {METHOD_LABELS[r.method]}",
+               "coef": r.log_est, "se(coef)": r.se, f"coef lower {lv}": r.log_ci_low, f"coef upper {lv}": r.log_ci_high}
+        if a.ratio:
+            row.update({"exp(coef)": r.est, f"exp(coef) lower {lv}": r.ci_low, f"exp(coef) upper {lv}": r.ci_high})
+        row.update({r.stat_name if r.stat_name == "t" else "z": r.stat, "df(t)": r.df_test, "p": r.p, "tau2": r.tau2,
+                    f"tau2 lower {lv}": r.tau2_ci_low, f"tau2 upper {lv}": r.tau2_ci_high, "Q": r.q, "df(Q)": r.df,
+                    "p(Q)": r.q_p, "I2 (%)": r.i2})
+        stem = "exp(coef)" if a.ratio else "coef"
+        lo, hi = (r.pi_low, r.pi_high) if a.ratio else (r.log_pi_low, r.log_pi_high)
+        row.update({f"{stem} PI lower {lv}": lo, f"{stem} PI upper {lv}": hi})
+        rows.append(row)
+    cols = list(dict.fromkeys(k for row in rows for k in row))
+    return pd.DataFrame(rows, columns=cols)
+
+
+def studies_frame(a: OwnAnalysis) -> pd.DataFrame:
+    """One row per study: inputs, the derived effect and CI at the output level, weight within its group."""
+    from scipy.stats import norm
+
+    lv = _pct(a.settings.level)
+    z = float(norm.ppf(0.5 + a.settings.level / 2))
+    f = a.studies
+    out = pd.DataFrame({"study": f["study"]})
+    if a.by is not None:
+        out["group"] = f["group"]
+    for c in ("events_exp", "n_exp", "events_ctrl", "n_ctrl", "mean_exp", "sd_exp", "mean_ctrl", "sd_ctrl"):
+        if c in f.columns and c not in out.columns:
+            out[c] = f[c]
+    out["coef"], out["se(coef)"] = f["yi"], f["se"]
+    out[f"coef lower {lv}"], out[f"coef upper {lv}"] = f["yi"] - z * f["se"], f["yi"] + z * f["se"]
+    if a.ratio:
+        out["exp(coef)"] = np.exp(f["yi"])
+        out[f"exp(coef) lower {lv}"], out[f"exp(coef) upper {lv}"] = (np.exp(out[f"coef lower {lv}"]),
+                                                                      np.exp(out[f"coef upper {lv}"]))
+    out["weight (%)"] = f["weight"]
+    if f["corrected"].any():
+        out["zero-cell corrected"] = f["corrected"]
+    return out.reset_index(drop=True)

@@ -1,0 +1,114 @@
+"""Reading the tables people have: CSV with ``,`` ``;`` or tab, decimal commas, and .xlsx sheets.
+
+Pure: the CLI reads the file (:func:`trialmeta.io.read_text` / :func:`trialmeta.io.read_bytes`)
+and passes the content here. Every row keeps the line it starts on (CSV, header = line 1) or
+its spreadsheet row number, so every problem can be located.
+
+* Delimiter: the one of ``,``, ``;`` and tab found most often, outside quotes, in the header
+  line (ties: the comma), unless given.
+* Decimal comma: with ``;`` or tab as delimiter, fields like ``0,85`` or ``-1,2`` are read as
+  0.85 and -1.2 (never with ``,`` as delimiter, where they would be two fields).
+* .xlsx (pandas + openpyxl): the first sheet unless one is named; the first non-empty row is
+  the header; cells keep their types (numbers stay numbers).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from trialmeta.errors import InputError, Problem
+
+DELIMITERS = (",", ";", "\t")
+DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+\s*$")
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter of the header line: the most frequent of ``,``, ``;``, tab outside quotes."""
+    first = next((ln for ln in text.removeprefix("\ufeff").splitlines() if ln.strip()), "")
+    outside, quoted = [], False
+    for ch in first:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted:
+            outside.append(ch)
+    counts = {d: outside.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: (counts[d], d == ","))
+    return best if counts[best] else ","
+
+
+def csv_rows(text: str, name: str, delimiter: str | None = None):
+    """(header line, header, [(line, fields)], decimal_comma) of a delimited text; blank lines skipped."""
+    delim = delimiter or sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), delimiter=delim)
+    header, rows, end = None, [], 0
+    try:
+        for fields in reader:
+            start, end = end + 1, reader.line_num
+            if not any(f.strip() for f in fields):
+                continue
+            if header is None:
+                header = (start, [f.strip() for f in fields])
+            else:
+                rows.append((start, fields))
+    except csv.Error as exc:
+        raise InputError([Problem(name, reader.line_num, "", f"not valid CSV: {exc}")]) from None
+    comma = delim != "," and any(DECIMAL_COMMA.match(f) for _, fields in rows for f in fields)
+    if comma:
+        rows = [(ln, [f.replace(",", ".") if DECIMAL_COMMA.match(f) else f for f in fields]) for ln, fields in rows]
+    return header, rows, comma
+
+
+def xlsx_rows(data: bytes, name: str, sheet: str | None = None):
+    """(header row, header, [(row, cells)]) of a sheet of an .xlsx workbook (row numbers as Excel shows them)."""
+    import pandas as pd
+
+    try:
+        frame = pd.read_excel(io.BytesIO(data), sheet_name=sheet if sheet is not None else 0, header=None,
+                              dtype=object, engine="openpyxl")
+    except ValueError as exc:  # unknown sheet
+        raise InputError([Problem(name, None, "", f"cannot read sheet: {exc}")]) from None
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a file that is not a workbook
+        raise InputError([Problem(name, None, "", f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})")]) \
+            from None
+    header, rows = None, []
+    for i, values in enumerate(frame.itertuples(index=False, name=None)):
+        cells = ["" if pd.isna(v) else v for v in values]
+        if not any(str(c).strip() for c in cells):
+            continue
+        if header is None:
+            header = (i + 1, [str(c).strip() for c in cells])
+        else:
+            rows.append((i + 1, cells))
+    if header is not None:  # drop trailing unnamed columns (empty header cells with empty data)
+        keep = [j for j, h in enumerate(header[1]) if h or any(str(r[1][j]).strip() for r in rows)]
+        header = (header[0], [header[1][j] for j in keep])
+        rows = [(ln, [cells[j] for j in keep]) for ln, cells in rows]
+    return header, rows
+
+
+def records(header, rows, name: str, mapping: dict | None = None, canonical=None):
+    """``[(line, {canonical column: value})]`` from a header and rows, checking field counts and names.
+
+    ``canonical(columns, mapping)`` maps the file's column names (see
+    :func:`trialmeta.synthesis.owndata.canonical`).
+    """
+    hline, cols = header
+    problems = [Problem(name, hline, c, "duplicate column name") for i, c in enumerate(cols) if c and c in cols[:i]]
+    for canon, original in (mapping or {}).items():
+        if original not in cols:
+            problems.append(Problem(name, hline, original, f"--col {canon}={original}: no such column; columns are "
+                                    f"{', '.join(cols)}"))
+    if problems:
+        raise InputError(problems)
+    names = canonical(cols, mapping)
+    out = []
+    for line, fields in rows:
+        if len(fields) != len(cols):
+            problems.append(Problem(name, line, "", f"expected {len(cols)} fields, found {len(fields)}"))
+            continue
+        out.append((line, {names[c]: (f.strip() if isinstance(f, str) else f) for c, f in zip(cols, fields)}))
+    if problems:
+        raise InputError(problems)
+    return out
