@@ -26,7 +26,7 @@ def test_rr_analyses_default_to_mantel_haenszel(setup):
     assert r.pooling == "mh"
     g = r.groups[0].pooled
     assert (g.method, g.ci_method, g.tau2, g.stat_name) == ("fe", "wald", None, "z")
-    assert describe_method(r) == "Risk ratio, M-H, fixed, 95% CI"
+    assert str(describe_method(r)) == "Risk ratio, M-H, fixed, 95% CI"
     assert "Mantel-Haenszel" in r.describe_pooling()
     assert analysis_dict(r)["pooling"] == "mh"
     assert all(r.spec.measure == "HR" for r2 in run_analyses(registry, spec) if r2.pooling == "iv"
@@ -39,6 +39,6 @@ def test_inverse_variance_selectable(setup):
     r = _rr(run_analyses(registry, iv))
     assert r.pooling == "iv"
     assert r.groups[0].pooled.method == spec.defaults.method
-    assert describe_method(r).startswith("Risk ratio, IV, ")
+    assert str(describe_method(r)).startswith("Risk ratio, IV, ")
     mh = _rr(run_analyses(registry, spec)).groups[0].pooled
     assert r.groups[0].pooled.log_est != pytest.approx(mh.log_est, abs=1e-9)
