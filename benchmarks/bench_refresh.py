@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -38,13 +39,21 @@ EDITS = [("    hr: 0.58\n    ci: [0.39, 0.84]\n", "    hr: 0.57\n    ci: [0.38, 
 TARGETS = {"no-change": 1.5, "one-changed": 3.0, "cold": 6.0, "validate": 1.5}
 
 
-def timed(cmd: list[str], cwd: Path) -> float:
+CPU: dict[str, list[float]] = {}
+
+
+def timed(cmd: list[str], cwd: Path, name: str | None = None) -> float:
+    """Wall-clock seconds of ``cmd``; its CPU seconds (user + system, workers included) go to CPU[name]."""
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         sys.exit(f"{' '.join(cmd)} failed:\n{proc.stderr}")
+    if name is not None:
+        CPU.setdefault(name, []).append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     return elapsed
 
 
@@ -74,31 +83,41 @@ def main() -> int:
         timed([py, "-c", "import pandas, matplotlib.pyplot, pymare"], work)  # warm the OS file cache
         for r in range(args.repeat):
             shutil.rmtree(work / "outputs", ignore_errors=True)
-            times["floor"].append(timed([py, "-c", "import pandas, matplotlib.pyplot, pymare"], work))
-            times["cold"].append(timed([*tm, "refresh", "--quiet", "--no-cache", *jobs], work))
-            times["no-change"].append(timed([*tm, "refresh", "--quiet", *jobs], work))
+            times["floor"].append(timed([py, "-c", "import pandas, matplotlib.pyplot, pymare"], work, "floor"))
+            times["cold"].append(timed([*tm, "refresh", "--quiet", "--no-cache", *jobs], work, "cold"))
+            times["no-change"].append(timed([*tm, "refresh", "--quiet", *jobs], work, "no-change"))
             edit(work / "trials", forward=r % 2 == 0)  # alternate: each round changes one result
-            times["one-changed"].append(timed([*tm, "refresh", "--quiet", *jobs], work))
-            times["floor-validate"].append(timed([py, "-c", "import pandas, pydantic, yaml"], work))
-            times["validate"].append(timed([*tm, "validate", "trials", "--quiet"], work))
+            times["one-changed"].append(timed([*tm, "refresh", "--quiet", *jobs], work, "one-changed"))
+            times["floor-validate"].append(timed([py, "-c", "import pandas, pydantic, yaml"], work,
+                                                 "floor-validate"))
+            times["validate"].append(timed([*tm, "validate", "trials", "--quiet"], work, "validate"))
             print(f"round {r + 1}/{args.repeat}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()),
                   file=sys.stderr, flush=True)
     med = {k: statistics.median(v) for k, v in times.items()}
     ratios = {k: med[k] / med["floor"] for k in ("cold", "no-change", "one-changed")}
     ratios["validate"] = med["validate"] / med["floor-validate"]
+    cpu = {k: statistics.median(v) for k, v in CPU.items()}
+    cpu_ratios = {k: cpu[k] / cpu["floor"] for k in ("cold", "no-change", "one-changed")}
+    cpu_ratios["validate"] = cpu["validate"] / cpu["floor-validate"]
     print(f"\nrefresh benchmark: {len(list(TRIALS.glob('*.yaml'))) - 1} trials, {args.repeat} rounds, "
           f"{os.cpu_count()} cores, jobs={args.jobs or 'all'}; medians (wall clock, fresh processes)")
-    print(f"  floor  import pandas, matplotlib.pyplot, pymare   {med['floor']:6.2f} s")
+    print("  (CPU: user + system seconds of the process and its workers; unlike wall clock it hardly depends on "
+          "what else the machine runs, but it adds up the workers of a parallel refresh)")
+    print(f"  floor  import pandas, matplotlib.pyplot, pymare   {med['floor']:6.2f} s          "
+          f"CPU {cpu['floor']:6.2f} s")
     for k in ("cold", "no-change", "one-changed"):
-        print(f"  refresh {k:<12} {med[k]:6.2f} s   {ratios[k]:5.2f}x floor   (target <= {TARGETS[k]:g}x)")
-    print(f"  floor  import pandas, pydantic, yaml             {med['floor-validate']:6.2f} s")
+        print(f"  refresh {k:<12} {med[k]:6.2f} s   {ratios[k]:5.2f}x floor   (target <= {TARGETS[k]:g}x)   "
+              f"CPU {cpu[k]:6.2f} s  {cpu_ratios[k]:5.2f}x")
+    print(f"  floor  import pandas, pydantic, yaml             {med['floor-validate']:6.2f} s          "
+          f"CPU {cpu['floor-validate']:6.2f} s")
     print(f"  validate             {med['validate']:6.2f} s   {ratios['validate']:5.2f}x floor   "
-          f"(target <= {TARGETS['validate']:g}x)")
+          f"(target <= {TARGETS['validate']:g}x)   CPU {cpu['validate']:6.2f} s  {cpu_ratios['validate']:5.2f}x")
     out = ROOT / "benchmarks" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "bench_refresh.json").write_text(json.dumps(
         {"python": platform.python_version(), "cores": os.cpu_count(), "jobs": args.jobs, "seconds": times,
-         "medians": med, "ratios": ratios, "targets": TARGETS}, indent=2) + "\n")
+         "medians": med, "ratios": ratios, "targets": TARGETS, "cpu_seconds": CPU, "cpu_medians": cpu,
+         "cpu_ratios": cpu_ratios}, indent=2) + "\n")
     return 0
 
 
