@@ -21,10 +21,10 @@ from typing import Sequence
 import numpy as np
 from scipy import stats
 
+from trialmeta.stats.settings import CI_METHODS, METHODS
+
 from trialmeta.stats import tau2 as _tau2
 
-METHODS = ("fe", "dl", "reml", "pm")
-CI_METHODS = ("wald", "hksj", "hksj-adhoc")
 #: trialmeta CI name -> PyMARE ``small_sample_correction`` (metafor ``test=``).
 PYMARE_CORRECTION = {"wald": "wald",  # test="z"
                      "hksj": "knapp-hartung",  # test="knha"

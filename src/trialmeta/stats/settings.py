@@ -12,7 +12,10 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from trialmeta.errors import InputError, Problem
-from trialmeta.stats import engine
+
+#: tau^2 estimators (and "fe", common effect) and CI types the engine implements.
+METHODS = ("fe", "dl", "reml", "pm")
+CI_METHODS = ("wald", "hksj", "hksj-adhoc")
 
 METHOD_LABELS = {"fe": "common effect (inverse variance)", "dl": "DerSimonian-Laird",
                  "reml": "REML", "pm": "Paule-Mandel"}
@@ -51,7 +54,7 @@ class PoolSettings(BaseModel):
         """Positional or keyword, e.g. ``PoolSettings("reml", "wald")``; an unknown value raises
         :class:`~trialmeta.errors.InputError` naming the setting (validated files go through
         ``model_validate`` instead, which locates the problem in the file)."""
-        allowed = {"method": engine.METHODS, "ci": engine.CI_METHODS, "tau2_ci": ("qprofile",)}
+        allowed = {"method": METHODS, "ci": CI_METHODS, "tau2_ci": ("qprofile",)}
         given = {"method": method, "ci": ci, "tau2_ci": tau2_ci}
         problems = [Problem("pool settings", None, name, f"unknown {name} {given[name]!r}; "
                             f"choose one of {', '.join(values)}")
