@@ -129,6 +129,11 @@ def read_effects_table(text: str, name: str, ci_level: float = 0.95) -> pd.DataF
             if len(problems) > found:
                 continue
             log_hr, se = math.log(hr), (math.log(hi) - math.log(lo)) / (2.0 * z)
+        if not 0 < se * se < math.inf:  # the variance must be a float: SE within ~1e-154 .. 1e154
+            problems.append(Problem(name, line, "se" if mode == "se" else "ci_low",
+                                    f"SE {se:g} is too {'small' if se < 1 else 'large'} to pool (its square, "
+                                    f"the variance, is {se * se:g} as a float)"))
+            continue
         records.append({**raw, "line": line, "study": raw["study"], "log_hr": log_hr, "se": se, "se_from": mode})
     if problems:
         raise InputError(problems)
