@@ -92,8 +92,8 @@ def _foreign(root: Path, listed: set[str]) -> list[str]:
 def write_manifest(folder: Path, files=None) -> None:
     """Record ``files`` (default: every file under ``folder``) as trialmeta's, atomically."""
     if files is None:
-        files = (str(Path(dp, f).relative_to(folder).as_posix())
-                 for dp, _, fs in os.walk(folder) for f in fs if f not in (MANIFEST, OWNER))
+        files = [str(Path(dp, f).relative_to(folder).as_posix())
+                 for dp, _, fs in os.walk(folder) for f in fs if f not in (MANIFEST, OWNER)]
     tmp = Path(folder) / f"{MANIFEST}.tmp-{os.getpid()}"
     with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
         fh.write(HEADER + "".join(f + "\n" for f in sorted(files)))
