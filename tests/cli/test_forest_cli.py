@@ -17,7 +17,7 @@ ANALYSES = ["pi3k-akt-pfs", "pi3k-akt-pfs-confirmed-negative", "pi3k-akt-os", "a
 def test_forest_writes_every_analysis_and_trial(run_cli, tmp_path):
     code, out, err = run_cli("forest", "--format", "svg", "--out", tmp_path)
     assert code == 0, err
-    names = {p.name for p in tmp_path.iterdir()}
+    names = {p.name for p in tmp_path.iterdir() if p.name != ".trialmeta-outputs"}  # the manifest of what it wrote
     assert {f"{a}.svg" for a in ANALYSES} <= names
     assert {"trial-aspire-pfs.svg", "trial-pearl-pfs.svg", "trial-faktion-os.svg"} <= names
     assert all(n.endswith(".svg") for n in names)
@@ -28,7 +28,8 @@ def test_forest_writes_every_analysis_and_trial(run_cli, tmp_path):
 def test_one_analysis_in_several_formats(run_cli, tmp_path):
     code, out, _ = run_cli("forest", "--analysis", "pearl-pfs-ccne1", "--format", "png,pdf", "--out", tmp_path)
     assert code == 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["pearl-pfs-ccne1.pdf", "pearl-pfs-ccne1.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".trialmeta-outputs", "pearl-pfs-ccne1.pdf",
+                                                          "pearl-pfs-ccne1.png"]
     assert (tmp_path / "pearl-pfs-ccne1.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (tmp_path / "pearl-pfs-ccne1.pdf").read_bytes()[:5] == b"%PDF-"
     assert "pearl-pfs-ccne1.{png,pdf}" in out

@@ -278,7 +278,11 @@ def test_refresh_on_a_hostile_registry_keeps_every_promise(seed, hostile_base, t
     (work / "mine" / "keep.txt").write_text("mine\n")
     before = snapshot(work)
     out_before = snapshot(work / "outputs")
-    code, out, err = run_cli("refresh", "--quiet", cwd=work)
+    target = rng.choice(["outputs"] * 4 + ["mine", "trials", ".", "mine/keep.txt"])
+    code, out, err = run_cli("refresh", "--quiet", "--out", target, cwd=work)
+    if target != "outputs":  # a folder or file that is not trialmeta's: refused, nothing anywhere changes
+        assert code == 1 and f"--out {target}: " in err and snapshot(work) == before, err
+        return
     check(code, out, err, "trials/")
     after = snapshot(work)
     outside = lambda snap: {k: v for k, v in snap.items()  # noqa: E731

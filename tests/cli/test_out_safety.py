@@ -168,3 +168,42 @@ def test_an_interrupted_content_swap_is_rolled_forward(work, run_cli, monkeypatc
     code, _, err = run_cli("refresh", "--quiet", "--as-of", "2021-06", cwd=work)
     assert code == 0, err
     assert complete(work / "outputs") and "2021-06" in (work / "outputs" / "evidence.json").read_text()
+
+
+def test_forest_never_overwrites_a_file_it_did_not_write(work, run_cli):
+    """`forest --out` adds figures to a folder: a same-named file of the user's is refused, the
+    figures it wrote are recorded, so drawing again into that folder (or into outputs/forest
+    after a refresh) works."""
+    (work / "mydocs" / "minimal-pfs.svg").write_text("my own drawing\n")
+    before = snapshot(work)
+    code, _, err = run_cli("forest", "trials", "--format", "svg", "--out", "mydocs", cwd=work)
+    assert code == 1 and "would overwrite files trialmeta did not write: minimal-pfs.svg" in err, err
+    assert snapshot(work) == before
+    for _ in range(2):
+        code, _, err = run_cli("forest", "trials", "--format", "svg", "--out", "figures", cwd=work)
+        assert code == 0, err
+    assert (work / "figures" / ".trialmeta-outputs").read_text().endswith("\nminimal-pfs.svg\n")
+    assert run_cli("refresh", "--quiet", cwd=work)[0] == 0
+    code, _, err = run_cli("forest", "trials", "--format", "png", "--out", "outputs/forest", cwd=work)
+    assert code == 0, err
+    assert run_cli("refresh", "--quiet", cwd=work)[0] == 0  # outputs/ still holds only files trialmeta wrote
+
+
+def test_a_read_only_parent_gets_the_contents_swapped(work, run_cli, monkeypatch):
+    """When no staging folder can be made beside --out (its parent is read-only), refresh
+    stages inside the folder and swaps its contents."""
+    import trialmeta.outdir.swap as outdir
+
+    assert run_cli("refresh", "--quiet", "--as-of", "2020-06", cwd=work)[0] == 0
+    real = outdir._owned_dir
+
+    def read_only_parent(path):
+        if path.parent == work:
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+        return real(path)
+
+    monkeypatch.setattr(outdir, "_owned_dir", read_only_parent)
+    code, _, err = run_cli("refresh", "--quiet", "--as-of", "2021-06", cwd=work)
+    assert code == 0, err
+    assert complete(work / "outputs") and "2021-06" in (work / "outputs" / "evidence.json").read_text()
+    assert not [p for p in (work / "outputs").iterdir() if p.name.startswith(".trialmeta-") and p.is_dir()]

@@ -73,3 +73,11 @@ def test_ratio_scale_values_saturate_instead_of_raising():
     est, lo, hi = ci_from_log(800.0, 1.0)
     assert est == hi == math.inf and lo == math.inf
     assert ci_from_log(-800.0, 1.0) == (0.0, 0.0, 0.0)
+
+
+@pytest.mark.parametrize("se, word", [("1e-300", "small"), ("1e200", "large")])
+def test_an_se_whose_variance_is_no_float_is_a_located_error(tmp_path, run_cli, se, word):
+    table = tmp_path / "effects.csv"
+    table.write_text(f"study,log_hr,se\nA,0.1,{se}\nB,0.2,0.1\n")
+    code, _, err = run_cli("pool-table", table)
+    assert code == 1 and f"effects.csv:2: se: SE {float(se):g} is too {word} to pool" in err, err

@@ -289,11 +289,20 @@ def cmd_forest(args) -> int:
                              f"defined in {spec_file}: {', '.join(names)}")
     results = run_analyses(registry, spec, as_of=_as_of(args.as_of), only=args.analysis, spec_file=spec_file,
                            lines=lines)
+    import shutil
+    import tempfile
+
+    from trialmeta import outdir
     from trialmeta.cli.outputs import Figures
 
-    paths = write_forests(results, registry, args.out, formats, trials=args.analysis is None,
-                          figures=(batch := Figures(jobs=args.jobs)))
-    batch.write()
+    with tempfile.TemporaryDirectory(prefix="trialmeta-forest-") as tmp:  # draw first: no half-written folder
+        staged = write_forests(results, registry, Path(tmp), formats, trials=args.analysis is None,
+                               figures=(batch := Figures(jobs=args.jobs)))
+        batch.write()
+        root, prefix = outdir.claim(args.out, [p.name for p in staged])  # never overwrite a user's file
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+        paths = [Path(shutil.move(p, Path(args.out) / p.name)) for p in staged]
+    outdir.record(root, [prefix + p.name for p in paths])
     stems = list(dict.fromkeys(p.with_suffix("") for p in paths))
     suffix = f"{{{','.join(formats)}}}" if len(formats) > 1 else formats[0]
     for stem in stems:

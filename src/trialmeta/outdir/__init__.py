@@ -15,13 +15,15 @@ Rules (README "Where refresh writes"):
    out and in, with a phase file so that an interrupted swap is rolled forward next time.
 4. **Leftovers** of an interrupted run are removed only when their name is ours, they
    carry an owner file or a manifest, and their owning process is gone.
-5. **Lock.** :func:`refresh_lock` serialises refreshes of one folder (filelock).
+5. **Figures added to a folder** (``forest --out``) never overwrite a file no manifest lists
+   (:func:`claim`), and are recorded in the folder's manifest afterwards (:func:`record`).
+6. **Lock.** :func:`refresh_lock` serialises refreshes of one folder (filelock).
 """
 
 from trialmeta.outdir.lock import refresh_lock
-from trialmeta.outdir.owned import (HEADER, MANIFEST, OWNER, OutputRefused, check_target, has_leftovers,
-                                    read_manifest, write_manifest)
+from trialmeta.outdir.owned import (HEADER, MANIFEST, OWNER, OutputRefused, check_target, claim, has_leftovers,
+                                    read_manifest, record, write_manifest)
 from trialmeta.outdir.swap import fsync_dir, recover, staging_dir
 
-__all__ = ["HEADER", "MANIFEST", "OWNER", "OutputRefused", "check_target", "fsync_dir", "has_leftovers",
-           "read_manifest", "recover", "refresh_lock", "staging_dir", "write_manifest"]
+__all__ = ["HEADER", "MANIFEST", "OWNER", "OutputRefused", "check_target", "claim", "fsync_dir", "has_leftovers",
+           "read_manifest", "record", "recover", "refresh_lock", "staging_dir", "write_manifest"]

@@ -89,11 +89,46 @@ def _foreign(root: Path, listed: set[str]) -> list[str]:
     return sorted(out)
 
 
-def write_manifest(folder: Path) -> None:
-    files = sorted(str(Path(dp, f).relative_to(folder).as_posix())
-                   for dp, _, fs in os.walk(folder) for f in fs if f not in (MANIFEST, OWNER))
-    with open(Path(folder) / MANIFEST, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write(HEADER + "".join(f + "\n" for f in files))
+def write_manifest(folder: Path, files=None) -> None:
+    """Record ``files`` (default: every file under ``folder``) as trialmeta's, atomically."""
+    if files is None:
+        files = [str(Path(dp, f).relative_to(folder).as_posix())
+                 for dp, _, fs in os.walk(folder) for f in fs if f not in (MANIFEST, OWNER)]
+    tmp = Path(folder) / f"{MANIFEST}.tmp-{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(HEADER + "".join(f + "\n" for f in sorted(files)))
+    os.replace(tmp, Path(folder) / MANIFEST)
+
+
+def claim(folder: Path, names: list[str]) -> tuple[Path, str]:
+    """Check that a command adding files ``names`` to ``folder`` (``forest --out``) overwrites
+    no file trialmeta did not write; return the folder whose manifest records them (``folder``,
+    or its parent when that is refresh's output folder, as for ``outputs/forest``) and the
+    prefix of the names in it. Pass both to :func:`record` once the files are written.
+
+    Raises
+    ------
+    OutputRefused
+        ``folder`` is a file, or a file to be written exists and no manifest lists it.
+    """
+    p = Path(os.path.abspath(folder))
+    if p.exists() and not p.is_dir():
+        raise _refuse(folder, "is a file, not a folder")
+    root, prefix = p, ""
+    if read_manifest(p) is None and read_manifest(p.parent) is not None:
+        root, prefix = p.parent, p.name + "/"
+    listed = read_manifest(root) or set()
+    clash = sorted(n for n in names if os.path.lexists(p / n) and prefix + n not in listed)
+    if clash:
+        more = f" (and {len(clash) - 5} more)" if len(clash) > 5 else ""
+        raise _refuse(folder, f"would overwrite files trialmeta did not write: {', '.join(clash[:5])}{more}; "
+                              "move them or choose another folder")
+    return root, prefix
+
+
+def record(root: Path, entries: list[str]) -> None:
+    """Add ``entries`` (paths relative to ``root``) to ``root``'s manifest."""
+    write_manifest(root, (read_manifest(root) or set()) | set(entries))
 
 
 # ----------------------------------------------------------------------------- owners

@@ -178,6 +178,13 @@ def check_rows(records, measure: str, name: str, input_level: float = 0.95) -> p
         raise InputError(problems)
     frame = pd.DataFrame(rows)
     frame["yi"], frame["se"], frame["corrected"] = _effects(kind, frame, measure, ratio, name)
+    field = {"se": "se", "ci": "ci_low"}.get(kind, "n_exp")
+    for line, se in zip(frame["line"].tolist(), frame["se"].tolist()):  # the variance must be a float: SE within ~1e-154 .. 1e154
+        if not 0 < se * se < math.inf:
+            problems.append(Problem(name, int(line), field, f"SE {se:g} is too {'small' if se < 1 else 'large'} to "
+                                    f"pool (its square, the variance, is {se * se:g} as a float)"))
+    if problems:
+        raise InputError(problems)
     frame["se_from"] = kind
     frame = frame.drop(columns="_level")
     first = list(dict.fromkeys(["line", "study", "yi", "se", "se_from", "corrected", *numeric]))
