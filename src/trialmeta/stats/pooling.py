@@ -42,8 +42,11 @@ class GroupResult:
     ``se`` is the SE the CI uses (HKSJ-scaled under HKSJ); ``se_wald = 1/sqrt(sum w)`` is
     the inverse-variance SE (used by the prediction interval and the subgroup test).
     ``stat``/``stat_name`` is z or t, ``df_test`` its degrees of freedom (None for z).
-    ``q`` is Cochran's Q with ``df = k - 1``; ``i2`` (percent) is **Q-based**,
-    ``100 max(0, (Q - df)/Q)``, and ``h2 = Q/df``. ``weights`` are percentages in input
+    ``q`` is Cochran's Q with ``df = k - 1``. ``i2`` (percent) and ``h2`` are computed as
+    metafor and RevMan 2025 do: from tau^2 under random effects, ``100 tau2/(tau2 + s2)``
+    and ``(tau2 + s2)/s2`` with ``s2`` the typical within-study variance (Higgins &
+    Thompson 2002), from Q under the common-effect model; ``i2_q = 100 max(0, (Q - df)/Q)``
+    and ``h2_q = Q/df`` are the Q-based values for every model. ``weights`` are percentages in input
     order. ``None`` where undefined: heterogeneity for k = 1, the prediction interval for
     k < 3 or a common-effect model, tau^2 and its CI for a common-effect model.
     """
@@ -73,6 +76,8 @@ class GroupResult:
     q_p: float | None
     i2: float | None
     h2: float | None
+    i2_q: float | None
+    h2_q: float | None
     log_pi_low: float | None
     log_pi_high: float | None
     pi_low: float | None
@@ -91,6 +96,7 @@ class GroupResult:
                self.stat_name: self.stat, "df(test)": self.df_test, "p": self.p, "tau2": self.tau2,
                f"tau2 lower {lv}": self.tau2_ci_low, f"tau2 upper {lv}": self.tau2_ci_high,
                "Q": self.q, "df(Q)": self.df, "p(Q)": self.q_p, "I2 (%)": self.i2, "H2": self.h2,
+               "I2 Q-based (%)": self.i2_q, "H2 Q-based": self.h2_q,
                f"est PI lower {lv}": self.log_pi_low, f"est PI upper {lv}": self.log_pi_high,
                f"exp(est) PI lower {lv}": self.pi_low, f"exp(est) PI upper {lv}": self.pi_high}
         return pd.DataFrame([row])
@@ -111,6 +117,7 @@ def _result(b: engine.Batch, i: int, s: PoolSettings, group: str | None) -> Grou
         df_test=None if v["df_test"] is None else int(v["df_test"]), p=v["p"], tau2=None if fe else v["tau2"],
         tau2_ci_low=v["tau2_ci_low"], tau2_ci_high=v["tau2_ci_high"], q=v["q"],
         df=None if k == 1 else k - 1, q_p=v["q_p"], i2=v["i2"], h2=v["h2"],
+        i2_q=v["i2_q"], h2_q=v["h2_q"],
         log_pi_low=v["pi_low"], log_pi_high=v["pi_high"], pi_low=_exp(v["pi_low"]),
         pi_high=_exp(v["pi_high"]), weights=tuple(float(x) for x in b.study_weights(i)),
         notes=pool_notes(b, i, s))

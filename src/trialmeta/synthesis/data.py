@@ -82,7 +82,7 @@ def _pooled_record(result, group, kind: str) -> dict:
         rec.update(est=r.est, ci_low=r.ci_low, ci_high=r.ci_high, log_est=r.log_est, se=r.se, weight=None,
                    method=r.method, ci_method=r.ci_method, level=r.level, stat_name=r.stat_name, stat=r.stat,
                    df_test=r.df_test, p=r.p, tau2=r.tau2, tau2_ci_low=r.tau2_ci_low,
-                   tau2_ci_high=r.tau2_ci_high, q=r.q, df=r.df, q_p=r.q_p, i2=r.i2, h2=r.h2,
+                   tau2_ci_high=r.tau2_ci_high, q=r.q, df=r.df, q_p=r.q_p, i2=r.i2, h2=r.h2, i2_q=r.i2_q, h2_q=r.h2_q,
                    pi_low=r.pi_low, pi_high=r.pi_high, notes=" | ".join(r.notes) or None)
     return rec
 

@@ -22,7 +22,7 @@ from trialmeta.stats.subgroups import subgroup_test
 
 GROUP_KEYS = ("group", "k", "method", "ci_method", "log_hr", "se", "hr", "hr_ci_low", "hr_ci_high",
               "p", "tau2", "tau2_ci_low", "tau2_ci_high", "q", "df", "q_p", "i2", "h2",
-              "hr_pi_low", "hr_pi_high")
+              "i2_q", "h2_q", "hr_pi_low", "hr_pi_high")
 OVERALL = "overall"
 
 
@@ -142,7 +142,7 @@ def group_dict(r: GroupResult) -> dict:
             "log_hr": r.log_est, "se": r.se, "hr": r.est, "hr_ci_low": r.ci_low, "hr_ci_high": r.ci_high,
             "p": r.p, "tau2": r.tau2, "tau2_ci_low": r.tau2_ci_low, "tau2_ci_high": r.tau2_ci_high,
             "q": r.q, "df": r.df, "q_p": r.q_p, "i2": r.i2, "h2": r.h2,
-            "hr_pi_low": r.pi_low, "hr_pi_high": r.pi_high}
+            "i2_q": r.i2_q, "h2_q": r.h2_q, "hr_pi_low": r.pi_low, "hr_pi_high": r.pi_high}
 
 
 def pool_table(frame: pd.DataFrame, by: str | None = None, settings: PoolSettings | None = None,
