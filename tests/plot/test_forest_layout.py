@@ -77,8 +77,9 @@ def test_revman_statistics_lines(results):
     placed = forest_layout(r)
     assert span_text(placed, "heterogeneity") == [fmt.heterogeneity(g.pooled) for g in r.groups]
     assert span_text(placed, "overall-effect") == [fmt.overall_effect(g.pooled) for g in r.groups]
+    # I² from tau² as RevMan 2025: metafor fit$I2 = 30.333 (analyses_reference.json); Q-based 27%
     assert span_text(placed, "heterogeneity")[0] == \
-        "Heterogeneity: Tau\u00b2 = 0.01; Chi\u00b2 = 2.74, df = 2 (P = 0.25); I\u00b2 = 27%"
+        "Heterogeneity: Tau\u00b2 = 0.01; Chi\u00b2 = 2.74, df = 2 (P = 0.25); I\u00b2 = 30%"
     assert span_text(placed, "overall-effect")[0] == "Test for overall effect: t = 5.55, df = 2 (P = 0.03)"
     (diff,) = span_text(placed, "subgroup-differences")
     assert diff.startswith("Test for subgroup differences: Chi\u00b2 = 3.87, df = 1 (P = 0.05)")
