@@ -49,7 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
     pt.add_argument("file", type=Path, metavar="FILE.csv",
                     help="columns: study + (log_hr, se) or (hr, ci_low, ci_high); more columns allowed")
     pt.add_argument("--by", default=None, metavar="COLUMN", help="subgroup column")
-    pt.add_argument("--method", choices=["fe", "dl", "reml", "pm"], default="reml")
+    pt.add_argument("--method", choices=["fe", "dl", "reml", "pm", "bayes"], default="reml",
+                    help="tau² estimator, fe (common effect) or bayes (Bayesian random effects; default reml)")
+    pt.add_argument("--prior", choices=["half-normal", "half-cauchy", "uniform"], default="half-normal",
+                    help="prior on tau of the Bayesian model (default half-normal)")
+    pt.add_argument("--prior-scale", dest="prior_scale", type=float, default=0.5, metavar="S",
+                    help="its scale on the log scale (uniform: upper bound; default 0.5)")
     pt.add_argument("--ci", choices=["wald", "hksj", "hksj-adhoc"], default="hksj")
     pt.add_argument("--level", type=float, default=0.95, help="CI level (default 0.95)")
     pt.add_argument("--no-prediction", dest="prediction", action="store_false",

@@ -7,6 +7,7 @@ Exit codes: 0 success, 1 invalid input or failed analysis (located messages on s
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -173,7 +174,10 @@ def cmd_pool_table(args) -> int:
         raise io.UsageError(f"{io.display(args.file)}: no such file")
     name = io.display(args.file)
     frame = read_effects_table(io.read_text(args.file), name, ci_level=args.level)
-    settings = PoolSettings(method=args.method, ci=args.ci, level=args.level, prediction=args.prediction)
+    if not (args.prior_scale > 0 and math.isfinite(args.prior_scale)):
+        raise io.UsageError(f"--prior-scale must be a number > 0 (e.g. 0.5), got {args.prior_scale:g}")
+    settings = PoolSettings(method=args.method, ci=args.ci, level=args.level, prediction=args.prediction,
+                            prior=args.prior, prior_scale=args.prior_scale)
     result = pool_table(frame, by=args.by, settings=settings, name=name)
     if args.format == "json":
         sys.stdout.write(json.dumps(tables.jsonable(result), indent=2, ensure_ascii=False) + "\n")

@@ -21,11 +21,16 @@ from trialmeta.registry.schema import Biomarker, Endpoint, Key, Model, PartialDa
 class Settings(Model):
     """Statistical choices of an analysis. Every one is printed with its results."""
 
-    method: Literal["fe", "dl", "reml", "pm"] = "reml"
+    method: Literal["fe", "dl", "reml", "pm", "bayes"] = "reml"
     ci: Literal["wald", "hksj", "hksj-adhoc"] = "hksj"
     level: float = Field(0.95, gt=0.5, lt=1)
     prediction: bool = True
     tau2_ci: Literal["qprofile"] = "qprofile"
+    prior: Literal["half-normal", "half-cauchy", "uniform"] = Field(
+        "half-normal", description="Prior on tau of the Bayesian random-effects model.")
+    prior_scale: float = Field(0.5, gt=0, description="Its scale on the log scale (uniform: upper bound).")
+    bayes_max_k: int = Field(4, ge=0, description="Groups with 2 <= k <= this also show the Bayesian result "
+                                                  "as a labelled sensitivity line (0: never).")
     subgroup_test: Literal["q-between", "moderator"] = "q-between"
     allow_approximate: bool = Field(False, description="Let HRs derived from medians or assumed "
                                                        "p-value sidedness enter the pool.")
@@ -38,8 +43,11 @@ class Settings(Model):
 
 
 class Overrides(Model):
-    method: Literal["fe", "dl", "reml", "pm"] | None = None
+    method: Literal["fe", "dl", "reml", "pm", "bayes"] | None = None
     ci: Literal["wald", "hksj", "hksj-adhoc"] | None = None
+    prior: Literal["half-normal", "half-cauchy", "uniform"] | None = None
+    prior_scale: float | None = Field(None, gt=0)
+    bayes_max_k: int | None = Field(None, ge=0)
     level: float | None = Field(None, gt=0.5, lt=1)
     prediction: bool | None = None
     subgroup_test: Literal["q-between", "moderator"] | None = None

@@ -72,3 +72,16 @@ def pool_notes(b: engine.Batch, i: int, s: PoolSettings) -> tuple:
     elif s.prediction and k < 3:
         notes.append("no prediction interval: it needs k >= 3 (t with k - 2 df)")
     return tuple(notes)
+
+
+def bayes_notes(by, k: int, s: PoolSettings) -> tuple:
+    """Notes for a group pooled with ``method="bayes"`` (``by``: its ``BayesSummary``)."""
+    notes = [f"Bayesian random effects: {by.prior} prior on \u03c4 (log scale), flat prior on \u03bc; posterior "
+             f"median with {s.level:.0%} equal-tailed credible interval, computed by numerical integration; "
+             f"posterior probability that the ratio is below 1: {by.p_below_1:.3f}"]
+    if k == 1:
+        notes.append("k = 1: the result is the single study's estimate widened by the prior on \u03c4")
+    elif k <= 4:
+        notes.append(f"k = {k}: \u03c4 is barely informed by the data, so the interval depends on the prior on "
+                     "\u03c4; the JSON also holds the REML Wald and HKSJ intervals")
+    return tuple(notes)

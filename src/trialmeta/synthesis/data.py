@@ -16,7 +16,7 @@ import pandas as pd
 from trialmeta.stats.effects import ci_from_log
 from trialmeta.synthesis.pooltable import group_dict
 
-SHORT_METHODS = {"fe": "fixed", "dl": "DL", "reml": "REML", "pm": "PM"}
+SHORT_METHODS = {"fe": "fixed", "dl": "DL", "reml": "REML", "pm": "PM", "bayes": "Bayesian"}
 CI_LABELS = {"wald": "Wald (z)", "hksj": "Hartung-Knapp-Sidik-Jonkman (t, k-1 df)",
              "hksj-adhoc": "ad-hoc HKSJ (t, k-1 df, never narrower than Wald)"}
 
@@ -27,6 +27,8 @@ def describe_method(result) -> str:
     measure = {"HR": "Hazard ratio", "RR": "Risk ratio"}[result.spec.measure]
     ci = {"wald": "Wald", "hksj": "HKSJ", "hksj-adhoc": "ad hoc HKSJ"}[s.ci]
     model = "fixed" if s.method == "fe" else f"random ({SHORT_METHODS[s.method]}, {ci})"
+    if s.method == "bayes":
+        return f"{measure}, IV, random (Bayesian, {s.prior}({s.prior_scale:g}) prior on \u03c4), {s.level:.0%} CrI"
     if s.method == "fe" and s.ci != "wald":
         model = f"fixed ({ci})"
     return f"{measure}, IV, {model}, {s.level:.0%} CI"
@@ -157,7 +159,8 @@ def analysis_dict(result) -> dict:
     return {
         "name": spec.name, "title": spec.title, "question": spec.question, "endpoint": spec.endpoint,
         "measure": spec.measure, "method": s.method, "ci_method": s.ci, "level": s.level,
-        "prediction": s.prediction, "tau2_ci": s.tau2_ci, "described_as": describe_method(result),
+        "prediction": s.prediction, "tau2_ci": s.tau2_ci, "prior": s.prior, "prior_scale": s.prior_scale,
+        "bayes_max_k": s.bayes_max_k, "described_as": describe_method(result),
         "experimental": spec.experimental, "control": spec.control, "pooled": spec.pooled,
         "as_of": result.as_of, "sensitivity_of": spec.sensitivity_of,
         "override_reason": spec.settings.reason if spec.settings else None,

@@ -22,7 +22,10 @@ from trialmeta.stats.subgroups import subgroup_test
 
 GROUP_KEYS = ("group", "k", "method", "ci_method", "log_hr", "se", "hr", "hr_ci_low", "hr_ci_high",
               "p", "tau2", "tau2_ci_low", "tau2_ci_high", "q", "df", "q_p", "i2", "h2",
-              "i2_q", "h2_q", "hr_pi_low", "hr_pi_high")
+              "i2_q", "h2_q", "hr_pi_low", "hr_pi_high", "hr_wald_ci_low", "hr_wald_ci_high")
+#: The Bayesian result of a group (JSON ``bayes``; CSV columns ``bayes_<key>``), measure-neutral names.
+BAYES_KEYS = ("prior", "level", "log_est", "est", "ci_low", "ci_high", "tau", "tau_ci_low", "tau_ci_high",
+              "pi_low", "pi_high", "p_below_1")
 OVERALL = "overall"
 
 
@@ -137,12 +140,15 @@ def read_effects_table(text: str, name: str, ci_level: float = 0.95) -> pd.DataF
 
 
 def group_dict(r: GroupResult) -> dict:
-    """The JSON-ready dict of one pooled group (keys :data:`GROUP_KEYS`, ``None`` if undefined)."""
+    """The JSON-ready dict of one pooled group (keys :data:`GROUP_KEYS` and ``bayes``, a dict of
+    :data:`BAYES_KEYS`; ``None`` if undefined). ``hr_wald_ci_*``: the Wald (z) CI with the same tau^2."""
     return {"group": r.group, "k": r.k, "method": r.method, "ci_method": r.ci_method,
             "log_hr": r.log_est, "se": r.se, "hr": r.est, "hr_ci_low": r.ci_low, "hr_ci_high": r.ci_high,
             "p": r.p, "tau2": r.tau2, "tau2_ci_low": r.tau2_ci_low, "tau2_ci_high": r.tau2_ci_high,
             "q": r.q, "df": r.df, "q_p": r.q_p, "i2": r.i2, "h2": r.h2,
-            "i2_q": r.i2_q, "h2_q": r.h2_q, "hr_pi_low": r.pi_low, "hr_pi_high": r.pi_high}
+            "i2_q": r.i2_q, "h2_q": r.h2_q, "hr_pi_low": r.pi_low, "hr_pi_high": r.pi_high,
+            "hr_wald_ci_low": r.wald_ci_low, "hr_wald_ci_high": r.wald_ci_high,
+            "bayes": None if r.bayes is None else {key: getattr(r.bayes, key) for key in BAYES_KEYS}}
 
 
 def pool_table(frame: pd.DataFrame, by: str | None = None, settings: PoolSettings | None = None,
@@ -221,9 +227,10 @@ def format_groups(result: dict, fmt: str = "table", settings: PoolSettings | Non
     if fmt == "csv":
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
-        w.writerow(GROUP_KEYS)
-        w.writerows([["" if g[k] is None else repr(g[k]) if isinstance(g[k], float) else g[k]
-                      for k in GROUP_KEYS] for g in groups])
+        w.writerow([*GROUP_KEYS, *(f"bayes_{k}" for k in BAYES_KEYS)])
+        cell = lambda x: "" if x is None else repr(x) if isinstance(x, float) else x  # noqa: E731
+        w.writerows([[cell(g[k]) for k in GROUP_KEYS] + [cell((g["bayes"] or {}).get(k)) for k in BAYES_KEYS]
+                     for g in groups])
         return buf.getvalue()
     if fmt not in ("table", "md"):
         raise ValueError(f"fmt must be 'table', 'csv' or 'md', got {fmt!r}")
@@ -242,6 +249,10 @@ def format_groups(result: dict, fmt: str = "table", settings: PoolSettings | Non
         foot.append(f"Test for subgroup differences: Chi² = {t['q_between']:.2f}, "
                     f"df = {t['df_between']} (P = {_p(t['p_between'])})")
     foot.append(f"Method: {s.describe()}")
+    if s.method != "bayes":  # the policy for few studies: the Bayesian result beside the default
+        foot += [f"Sensitivity ({g['group']}, k = {g['k']}): {s.describe_bayes()}: {_f(b['est'], 2)} "
+                 f"[{_f(b['ci_low'], 2)}, {_f(b['ci_high'], 2)}] ({lv} credible interval); P(HR < 1) = "
+                 f"{b['p_below_1']:.3f}" for g in groups if (b := g["bayes"]) and 2 <= g["k"] <= s.bayes_max_k]
     foot += [f"Note ({g['group']}): {n}" for g in groups for n in g.get("notes", ())]
     if fmt == "md":
         lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]

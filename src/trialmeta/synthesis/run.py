@@ -82,7 +82,8 @@ class AnalysisResult:
 
 
 def to_pool_settings(s: Settings) -> PoolSettings:
-    return PoolSettings(method=s.method, ci=s.ci, level=s.level, prediction=s.prediction, tau2_ci=s.tau2_ci)
+    return PoolSettings(method=s.method, ci=s.ci, level=s.level, prediction=s.prediction, tau2_ci=s.tau2_ci,
+                        prior=s.prior, prior_scale=s.prior_scale, bayes_max_k=s.bayes_max_k)
 
 
 def run_analyses(registry: Registry, spec: AnalysesFile, *, as_of: str | None = None,
