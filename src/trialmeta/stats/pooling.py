@@ -25,13 +25,9 @@ from scipy import stats
 from trialmeta.stats import bayes as _bayes
 from trialmeta.stats import engine
 from trialmeta.stats.notes import bayes_notes, pool_notes
-from trialmeta.errors import InputError, Problem
-from trialmeta.stats.settings import CI_LABELS, METHOD_LABELS, PoolingError, PoolSettings, _pct  # noqa: F401 (re-exported)
-
-def _num(x) -> float | None:
-    x = float(x)
-    return None if math.isnan(x) else x
-
+from trialmeta.fmt import finite_or_none
+from trialmeta.errors import PoolingError
+from trialmeta.stats.settings import PoolSettings, _pct
 
 def _exp(x: float | None) -> float | None:
     return None if x is None else math.exp(x)
@@ -119,7 +115,7 @@ class GroupResult:
     pi_low: float | None
     pi_high: float | None
     weights: tuple
-    notes: tuple
+    notes: tuple  # of trialmeta.stats.notes.Note
     wald_ci_low: float | None = None
     wald_ci_high: float | None = None
     bayes: BayesSummary | None = None
@@ -162,7 +158,7 @@ def _result(b: engine.Batch, i: int, s: PoolSettings, group: str | None,
     k = int(b.k[i])
     if b.reason[i] is not None:
         raise PoolingError(f"cannot pool {group or f'analysis {i}'}: {b.reason[i]}")
-    v = {name: _num(getattr(b, name)[i]) for name in engine.FIELDS if name not in ("k", "converged", "tau2_ci_null")}
+    v = {name: finite_or_none(getattr(b, name)[i]) for name in engine.FIELDS if name not in ("k", "converged", "tau2_ci_null")}
     fe = s.method == "fe"
     t_test = s.ci != "wald" and k > 1
     half = float(stats.norm.isf((1 - s.level) / 2)) * v["se_wald"]
@@ -181,7 +177,7 @@ def _result(b: engine.Batch, i: int, s: PoolSettings, group: str | None,
         notes=pool_notes(b, i, s), wald_ci_low=_exp(v["est"] - half), wald_ci_high=_exp(v["est"] + half),
         bayes=by)
     if s.method != "bayes" or by is None:
-        return r
+        return replace(r, notes=r.notes + bayes_notes(r, s)) if by is not None else r
     tau2 = by.tau ** 2
     s2 = v["s2"]
     i2 = None if s2 is None else 100.0 * tau2 / (tau2 + s2)
@@ -190,7 +186,7 @@ def _result(b: engine.Batch, i: int, s: PoolSettings, group: str | None,
                    stat_name="z", df_test=None, p=None, tau2=tau2, tau2_ci_low=by.tau_ci_low ** 2,
                    tau2_ci_high=by.tau_ci_high ** 2, i2=i2, h2=None if s2 is None else (tau2 + s2) / s2,
                    log_pi_low=math.log(by.pi_low), log_pi_high=math.log(by.pi_high), pi_low=by.pi_low,
-                   pi_high=by.pi_high, notes=bayes_notes(by, k, s))
+                   pi_high=by.pi_high, notes=bayes_notes(r, s))
 
 
 def as_effects(yi, sei, where: str) -> tuple[np.ndarray, np.ndarray]:

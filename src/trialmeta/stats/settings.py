@@ -1,14 +1,17 @@
 """How to pool: the statistical choices of a meta-analysis, validated, with their labels.
 
 Kept apart from :mod:`trialmeta.stats.pooling` so the notes (:mod:`trialmeta.stats.notes`) and the
-pooling can both read the settings without importing each other.
+pooling can both read the settings without importing each other. :class:`PoolSettings` is the one
+settings type: an analysis's settings in ``analyses.yaml``
+(:class:`trialmeta.registry.analyses.Settings`) extend it with how studies are chosen, so an
+analysis's settings are passed to the engine as they are.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from pydantic import BaseModel, ConfigDict
 
-from trialmeta.errors import InputError, Problem, TrialmetaError
+from trialmeta.errors import InputError, Problem
 from trialmeta.stats import bayes, engine
 
 METHODS = (*engine.METHODS, "bayes")
@@ -18,12 +21,7 @@ METHOD_LABELS = {"fe": "common effect (inverse variance)", "dl": "DerSimonian-La
 CI_LABELS = {"wald": "Wald z", "hksj": "HKSJ t(k-1)", "hksj-adhoc": "ad-hoc HKSJ t(k-1), never narrower than Wald"}
 
 
-class PoolingError(TrialmetaError, ValueError):
-    """Inputs that cannot be pooled (empty, non-finite, SE <= 0, mismatched lengths)."""
-
-
-@dataclass(frozen=True)
-class PoolSettings:
+class PoolSettings(BaseModel):
     """How to pool; the defaults are Cochrane's 2025 RevMan random-effects defaults.
 
     Parameters
@@ -52,6 +50,8 @@ class PoolSettings:
         line in figures and tables (0: never). Default 4.
     """
 
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
     method: str = "reml"
     ci: str = "hksj"
     level: float = 0.95
@@ -61,23 +61,30 @@ class PoolSettings:
     prior_scale: float = 0.5
     bayes_max_k: int = 4
 
-    def __post_init__(self):
-        allowed = {"method": METHODS, "ci": engine.CI_METHODS, "tau2_ci": ("qprofile",),
-                   "prior": bayes.PRIORS}
-        problems = [Problem("pool settings", None, name, f"unknown {name} {getattr(self, name)!r}; "
+    def __init__(self, method: str = "reml", ci: str = "hksj", level: float = 0.95, prediction: bool = True,
+                 tau2_ci: str = "qprofile", **more):
+        """Positional or keyword, e.g. ``PoolSettings("reml", "wald")``; an unknown value raises
+        :class:`~trialmeta.errors.InputError` naming the setting (validated files go through
+        ``model_validate`` instead, which locates the problem in the file)."""
+        allowed = {"method": METHODS, "ci": engine.CI_METHODS, "tau2_ci": ("qprofile",), "prior": bayes.PRIORS}
+        given = {"method": method, "ci": ci, "tau2_ci": tau2_ci, "prior": more.get("prior", "half-normal")}
+        problems = [Problem("pool settings", None, name, f"unknown {name} {given[name]!r}; "
                             f"choose one of {', '.join(values)}")
-                    for name, values in allowed.items() if getattr(self, name) not in values]
-        if not (isinstance(self.level, (int, float)) and 0.5 <= float(self.level) < 1.0):
+                    for name, values in allowed.items() if given[name] not in values]
+        if not (isinstance(level, (int, float)) and not isinstance(level, bool) and 0.5 <= float(level) < 1.0):
             problems.append(Problem("pool settings", None, "level",
-                                    f"level must be in [0.5, 1), e.g. 0.95; got {self.level!r}"))
-        if not (isinstance(self.prior_scale, (int, float)) and 0 < float(self.prior_scale) < float("inf")):
+                                    f"level must be in [0.5, 1), e.g. 0.95; got {level!r}"))
+        scale = more.get("prior_scale", 0.5)
+        if not (isinstance(scale, (int, float)) and not isinstance(scale, bool) and 0 < float(scale) < float("inf")):
             problems.append(Problem("pool settings", None, "prior_scale",
-                                    f"prior_scale must be a number > 0, e.g. 0.5; got {self.prior_scale!r}"))
-        if not (isinstance(self.bayes_max_k, int) and self.bayes_max_k >= 0):
+                                    f"prior_scale must be a number > 0, e.g. 0.5; got {scale!r}"))
+        max_k = more.get("bayes_max_k", 4)
+        if not (isinstance(max_k, int) and not isinstance(max_k, bool) and max_k >= 0):
             problems.append(Problem("pool settings", None, "bayes_max_k",
-                                    f"bayes_max_k must be an integer >= 0; got {self.bayes_max_k!r}"))
+                                    f"bayes_max_k must be an integer >= 0; got {max_k!r}"))
         if problems:
             raise InputError(problems)
+        super().__init__(method=method, ci=ci, level=level, prediction=prediction, tau2_ci=tau2_ci, **more)
 
     @property
     def tau_prior(self) -> bayes.TauPrior:
