@@ -355,10 +355,12 @@ def test_few_studies_show_the_bayesian_row_with_its_prior(results):
                 assert rows == [], (name, g.key)
                 continue
             (row,) = rows
-            assert row.cells["study"] == "Bayesian RE, half-normal(0.5) prior on \u03c4"
+            assert row.cells["study"] == "Bayesian, \u03c4 ~ HN(0.5)"  # HN = half-normal, in the legend note
             assert (row.est, row.lo, row.hi) == (p.bayes.est, p.bayes.ci_low, p.bayes.ci_high)
     orr = results["carfilzomib-orr"].groups[0].pooled
     assert fmt.ratio(orr.ci_low) == "0.86" and orr.k == 2
     (row,) = [row for row in forest_layout(results["carfilzomib-orr"]).spec.rows if row.kind == "bayes"]
     assert row.cells["est"].startswith(f"{fmt.ratio(orr.bayes.est)} [{fmt.ratio(orr.bayes.ci_low)}, ")
+    assert any("half-normal(0.5) prior on the between-study SD" in text for _, text in
+               forest_layout(results["carfilzomib-orr"]).spec.footnotes)
     assert any("which interval to read" in str(n) for n in orr.notes)

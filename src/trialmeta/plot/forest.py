@@ -92,9 +92,9 @@ def _bayes_row(ns, settings, measure: str, key: str) -> list[Row]:
         return []
     if not (positive(getattr(ns, "bayes_est", None)) and positive(ns.bayes_ci_low) and positive(ns.bayes_ci_high)):
         return []
-    label = f"Bayesian RE, {ns.bayes_prior} prior on \u03c4"
-    text = (f"{estimate_text(ns.bayes_est, ns.bayes_ci_low, ns.bayes_ci_high)}; "
-            f"P({measure} < 1) = {ns.bayes_p_below_1:.2f}")
+    # kept as narrow as the other rows (the prior in short form, spelled out in the legend note)
+    label = f"Bayesian, \u03c4 ~ {settings.tau_prior.short()}"
+    text = estimate_text(ns.bayes_est, ns.bayes_ci_low, ns.bayes_ci_high)
     return [Row("bayes", {"study": label, "est": text}, est=ns.bayes_est, lo=ns.bayes_ci_low,
                 hi=ns.bayes_ci_high, soft=True, key=key)]
 
@@ -183,11 +183,12 @@ def analysis_spec(result, *, pooled_line: bool = True, width: float | None = Non
         rows.append(Row("stat", text=fmt.interaction_line(result.interaction, labels, measure), role="interaction"))
     _general_notes(result, notes, counts, len(refs), any(r.kind == "pi" for r in rows), caveat_shown)
     if any(r.kind == "bayes" for r in rows):
-        notes.note(f"Bayesian RE rows (open diamond on a line): sensitivity analysis for groups of 2 to "
-                   f"{result.settings.bayes_max_k} studies, where \u03c4 cannot be estimated from the data: "
-                   f"posterior median and {level:.0%} equal-tailed credible interval of the normal-normal model, "
-                   f"{result.settings.tau_prior.describe()} prior on \u03c4 (log scale), flat prior on the mean, "
-                   f"computed by numerical integration; P({measure} < 1) is its posterior probability.")
+        prior = result.settings.tau_prior
+        notes.note(f"Bayesian, \u03c4 ~ {prior.short()} (open diamond on a line): sensitivity analysis for groups of 2 "
+                   f"to {result.settings.bayes_max_k} studies, where \u03c4 cannot be estimated from the data: "
+                   f"posterior median and {level:.0%} equal-tailed credible interval of the Bayesian normal-normal "
+                   f"random-effects model with a {prior.describe()} prior on the between-study SD \u03c4 (log "
+                   f"scale) and a flat prior on the mean, computed by numerical integration.")
     left, right = favours(spec.experimental, spec.control, spec.endpoint, measure)
     method = describe_method(result).how if pooled else f"{level:.0%} CI (not pooled)"
     endpoint = ENDPOINTS.get(spec.endpoint, ("", spec.endpoint))[1]

@@ -78,6 +78,12 @@ class TauPrior:
                 return math.log(2.0 / (math.pi * s)) - np.log1p((tau / s) ** 2)
             return np.where(tau <= s, -math.log(s), -np.inf)
 
+    def short(self) -> str:
+        """For a narrow figure column: ``HN(0.5)``, ``HC(0.5)`` or ``U(0, 2)``."""
+        if self.family == "uniform":
+            return f"U(0, {self.scale:g})"
+        return f"{'HN' if self.family == 'half-normal' else 'HC'}({self.scale:g})"
+
     def describe(self) -> str:
         """e.g. ``half-normal(0.5)`` or ``uniform(0, 2)``."""
         return f"uniform(0, {self.scale:g})" if self.family == "uniform" else f"{self.family}({self.scale:g})"
