@@ -78,8 +78,9 @@ def test_revman_statistics_lines(results):
     placed = forest_layout(r)
     assert span_text(placed, "heterogeneity") == [fmt.heterogeneity(g.pooled) for g in r.groups]
     assert span_text(placed, "overall-effect") == [fmt.overall_effect(g.pooled) for g in r.groups]
+    # I² from tau² as RevMan 2025: metafor fit$I2 = 30.333 (analyses_reference.json); Q-based 27%
     assert span_text(placed, "heterogeneity")[0] == \
-        "Heterogeneity: Tau\u00b2 = 0.01; Chi\u00b2 = 2.74, df = 2 (P = 0.25); I\u00b2 = 27%"
+        "Heterogeneity: Tau\u00b2 = 0.01; Chi\u00b2 = 2.74, df = 2 (P = 0.25); I\u00b2 = 30%"
     assert span_text(placed, "overall-effect")[0] == "Test for overall effect: t = 5.55, df = 2 (P = 0.03)"
     (diff,) = span_text(placed, "subgroup-differences")
     assert diff.startswith("Test for subgroup differences: Chi\u00b2 = 3.87, df = 1 (P = 0.05)")
@@ -345,3 +346,26 @@ def test_footnote_marks_are_in_letter_order():
     assert notes.marks(["first"]) == "\u1d43"
     notes.mark("second")
     assert notes.marks(["fourth", "second", "first", "third"]) == "\u1d43\u1d47\u1d9c\u1d48"
+
+
+def test_few_studies_show_the_bayesian_row_with_its_prior(results):
+    """Issue 14: every pooled group with 2 <= k <= 4 gets a labelled Bayesian row (prior on tau
+    named) beside the HKSJ diamond; carfilzomib ORR (k = 2) is no longer only [0.86, 1.87]."""
+    for name, r in results.items():
+        spec = forest_layout(r).spec
+        for g in r.groups:
+            p = g.pooled
+            rows = [row for row in spec.rows if row.kind == "bayes" and row.key == g.key]
+            if p is None or not 2 <= p.k <= 4:
+                assert rows == [], (name, g.key)
+                continue
+            (row,) = rows
+            assert row.cells["study"] == "Bayesian, \u03c4 ~ HN(0.5)"  # HN = half-normal, in the legend note
+            assert (row.est, row.lo, row.hi) == (p.bayes.est, p.bayes.ci_low, p.bayes.ci_high)
+    orr = results["carfilzomib-orr"].groups[0].pooled
+    assert fmt.ratio(orr.ci_low) == "0.86" and orr.k == 2
+    (row,) = [row for row in forest_layout(results["carfilzomib-orr"]).spec.rows if row.kind == "bayes"]
+    assert row.cells["est"].startswith(f"{fmt.ratio(orr.bayes.est)} [{fmt.ratio(orr.bayes.ci_low)}, ")
+    assert any("half-normal(0.5) prior on the between-study SD" in text for _, text in
+               forest_layout(results["carfilzomib-orr"]).spec.footnotes)
+    assert any("which interval to read" in str(n) for n in orr.notes)

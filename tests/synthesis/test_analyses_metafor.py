@@ -70,3 +70,34 @@ def test_pooled_group_equals_metafor(ref, pooled):
     if ref["k"] >= 3:
         assert math.log(r.pi_low) == pytest.approx(ref["pi_lb_hts"], abs=1e-6)
         assert math.log(r.pi_high) == pytest.approx(ref["pi_ub_hts"], abs=1e-6)
+    if ref["k"] >= 2:  # fit$I2, fit$H2: tau²-based (metafor, RevMan 2025)
+        assert r.i2 == pytest.approx(ref["I2"], abs=1e-6)
+        assert r.h2 == pytest.approx(ref["H2"], rel=1e-6)
+
+
+@pytest.mark.parametrize("ref", [r for r in REF["groups"] if r["k"] >= 2],
+                         ids=lambda r: f"{r['analysis']}/{r['group']}")
+def test_i2_h2_under_reml_dl_pm_equal_metafor(ref):
+    """``by_method``: rma(yi, sei, method = M, test = <test>)$I2 / $H2 for M = REML, DL, PM
+    (analyses.R), on the same inputs; I² to 1e-6 (percent), H² to 1e-6 relative."""
+    from trialmeta.stats.pooling import PoolSettings, pool
+
+    g = next(g for g in INPUT if (g["analysis"], g["group"]) == (ref["analysis"], ref["group"]))
+    ci = {"z": "wald", "knha": "hksj", "adhoc": "hksj-adhoc"}[g["test"]]
+    for method, want in ref["by_method"].items():
+        r = pool(g["yi"], g["sei"], PoolSettings(method.lower(), ci))
+        assert r.tau2 == pytest.approx(want["tau2"], rel=1e-5, abs=1e-8), method
+        assert r.i2 == pytest.approx(want["I2"], abs=1e-6), method
+        assert r.h2 == pytest.approx(want["H2"], rel=1e-6), method
+
+
+@pytest.mark.parametrize("ref", [r for r in REF["groups"] if r["k"] >= 3],
+                         ids=lambda r: f"{r['analysis']}/{r['group']}")
+def test_prediction_interval_is_metafor_riley_on_the_z_fit(ref, pooled):
+    """The README's PI, exp(mu +- t(k-2) sqrt(tau² + SE_wald²)), is metafor 3.8.1's
+    ``predict(rma(..., test = "z"), pi.type = "riley")`` (analyses.R), not its default
+    ``predict()`` of the HKSJ fit (t(k-1) with the HKSJ-scaled SE), which differs here."""
+    r = pooled[(ref["analysis"], ref["group"])]
+    assert math.log(r.pi_low) == pytest.approx(ref["pi_lb_riley_z"], abs=1e-6)
+    assert math.log(r.pi_high) == pytest.approx(ref["pi_ub_riley_z"], abs=1e-6)
+    assert abs(math.log(r.pi_low) - ref["pi_lb_predict_default"]) > 1e-3

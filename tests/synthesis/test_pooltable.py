@@ -9,7 +9,7 @@ import pytest
 from conftest import DATA as _DATA
 
 from trialmeta.stats.pooling import PoolSettings
-from trialmeta.synthesis.pooltable import GROUP_KEYS, format_groups, pool_table, read_effects_table
+from trialmeta.synthesis.pooltable import BAYES_KEYS, GROUP_KEYS, format_groups, pool_table, read_effects_table
 from trialmeta.errors import InputError
 
 DATA = _DATA / "pooltable"
@@ -76,7 +76,7 @@ def test_steurer_from_log_hr_and_se_defaults():
     out = pool_table(read("steurer-lnhr.csv"))
     assert out["subgroup_test"] is None
     (g,) = out["groups"]
-    assert list(g) == [*GROUP_KEYS, "notes"]
+    assert list(g) == [*GROUP_KEYS, "bayes", "notes"]
     assert (g["group"], g["k"], g["method"], g["ci_method"], g["tau2"]) == ("overall", 4, "reml", "hksj", 0.0)
     assert (g["hr_ci_low"], g["hr_ci_high"], g["p"]) == pytest.approx((0.7033, 1.1175, 0.1964), abs=5e-5)
     assert (g["tau2_ci_low"], g["tau2_ci_high"]) == pytest.approx((0.0, 1.2885), abs=5e-5)
@@ -96,7 +96,8 @@ def test_grouped_table_and_its_renderings():
     md = format_groups(out, "md", PoolSettings("fe", "wald"))
     assert md.splitlines()[0].startswith("| group | k | HR [95% CI]") and md == format_groups(out, "md", PoolSettings("fe", "wald"))
     csv_text = format_groups(out, "csv")
-    assert csv_text.splitlines()[0] == ",".join(GROUP_KEYS) and len(csv_text.splitlines()) == 5
+    header = ",".join([*GROUP_KEYS, *(f"bayes_{k}" for k in BAYES_KEYS)])
+    assert csv_text.splitlines()[0] == header and len(csv_text.splitlines()) == 5
     assert repr(out["groups"][-1]["log_hr"]) in csv_text
 
 

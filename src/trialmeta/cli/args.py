@@ -51,9 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
     pt.add_argument("--by", default=None, metavar="COLUMN", help="subgroup column")
     pt.add_argument("--measure", type=str.upper, choices=["HR", "RR", "OR", "RD", "MD", "SMD"], default="HR",
                     help="effect measure (default HR)")
-    pt.add_argument("--method", choices=["fe", "dl", "reml", "pm", "mh", "peto"], default=None,
-                    help="tau² estimator (reml, dl, pm) or fe for inverse variance; mh (Mantel-Haenszel) or peto for "
-                    "counts (default: mh for counts, reml otherwise)")
+    pt.add_argument("--method", choices=["fe", "dl", "reml", "pm", "bayes", "mh", "peto"], default=None,
+                    help="tau² estimator (reml, dl, pm), fe for inverse variance, bayes (Bayesian random effects); "
+                    "mh (Mantel-Haenszel) or peto for counts (default: mh for counts, reml otherwise)")
+    pt.add_argument("--prior", choices=["half-normal", "half-cauchy", "uniform"], default="half-normal",
+                    help="prior on tau of the Bayesian model (default half-normal)")
+    pt.add_argument("--prior-scale", dest="prior_scale", type=float, default=0.5, metavar="S",
+                    help="its scale on the log scale (uniform: upper bound; default 0.5)")
     pt.add_argument("--ci", choices=["wald", "hksj", "hksj-adhoc"], default="hksj")
     pt.add_argument("--level", type=float, default=0.95, help="level of the output intervals (default 0.95)")
     pt.add_argument("--input-level", dest="input_level", type=float, default=0.95,

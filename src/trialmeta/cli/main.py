@@ -7,6 +7,7 @@ Exit codes: 0 success, 1 invalid input or failed analysis (located messages on s
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -196,11 +197,14 @@ def cmd_pool_table(args) -> int:
     content = io.read_input_bytes(args.file) if xlsx else io.read_input_text(args.file)
     frame = read_effects_table(content, name, ci_level=args.input_level, measure=args.measure, mapping=mapping,
                                xlsx=xlsx, sheet=args.sheet)
+    if not (args.prior_scale > 0 and math.isfinite(args.prior_scale)):
+        raise UsageError(f"--prior-scale must be a number > 0 (e.g. 0.5), got {args.prior_scale:g}")
     counts = frame["se_from"].iloc[0] == "counts"
     method = args.method or ("mh" if counts else "reml")
     pool_method = method if method in ("mh", "peto") else "iv"
     settings = PoolSettings(method="fe" if pool_method != "iv" else method, ci="wald" if pool_method != "iv"
-                            else args.ci, level=args.level, prediction=args.prediction)
+                            else args.ci, level=args.level, prediction=args.prediction, prior=args.prior,
+                            prior_scale=args.prior_scale)
     result = pool_table(frame, by=args.by, settings=settings, name=name, measure=args.measure, method=pool_method)
     if frame.attrs.get("decimal_comma"):
         result["notes"] = [f"{name}: decimal commas read as decimal points"]

@@ -150,6 +150,10 @@ def _plot_items(p: Placed) -> list:
             items += _diamond(axis, r.est, r.lo, r.hi, y, DIAMOND * pr.height / 2)
         elif r.kind == "pi" and positive(r.lo) and positive(r.hi):
             _interval(items, axis, r.lo, r.hi, y, "prediction-interval", width=1.6)
+        elif r.kind == "bayes" and positive(r.est) and positive(r.lo) and positive(r.hi):
+            _interval(items, axis, r.lo, r.hi, y, "bayes-interval", width=0.8)
+            if axis.lim[0] <= r.est <= axis.lim[1]:
+                items.append(Markers((r.est,), (y,), "D", (30.0,), filled=False, role="bayes-estimate"))
     return items
 
 

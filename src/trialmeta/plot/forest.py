@@ -85,7 +85,22 @@ def _study_row(rec: dict, study, measure: str, pooled: bool, notes: Footnotes) -
                key=f"{rec['trial']}/{rec['population']}")
 
 
-def _pooled_rows(rec: dict, label: str, studies: list[dict], measure: str, notes: Footnotes) -> list[Row]:
+def _bayes_row(ns, settings, measure: str, key: str) -> list[Row]:
+    """The few-studies policy: for 2 <= k <= ``bayes_max_k`` (random effects, not already Bayesian)
+    the Bayesian result, its prior on tau named, as a labelled sensitivity row."""
+    if settings.method in ("bayes", "fe") or not 2 <= ns.k <= settings.bayes_max_k:
+        return []
+    if not (positive(getattr(ns, "bayes_est", None)) and positive(ns.bayes_ci_low) and positive(ns.bayes_ci_high)):
+        return []
+    # kept as narrow as the other rows (the prior in short form, spelled out in the legend note)
+    label = f"Bayesian, \u03c4 ~ {settings.tau_prior.short()}"
+    text = estimate_text(ns.bayes_est, ns.bayes_ci_low, ns.bayes_ci_high)
+    return [Row("bayes", {"study": label, "est": text}, est=ns.bayes_est, lo=ns.bayes_ci_low,
+                hi=ns.bayes_ci_high, soft=True, key=key)]
+
+
+def _pooled_rows(rec: dict, label: str, studies: list[dict], measure: str, notes: Footnotes,
+                 settings=None) -> list[Row]:
     ns = _pooled_ns(rec)
     kind = "responders" if measure == "RR" else "events"
     usable = [s for s in studies if s["usable"]]
@@ -102,6 +117,8 @@ def _pooled_rows(rec: dict, label: str, studies: list[dict], measure: str, notes
         rows.append(Row("pi", {"study": "Prediction interval", "est": f"[{fmt.ratio(ns.pi_low)}, "
                                                                       f"{fmt.ratio(ns.pi_high)}]"},
                         lo=ns.pi_low, hi=ns.pi_high, key=rec["subgroup"]))
+    if settings is not None:
+        rows += _bayes_row(ns, settings, measure, rec["subgroup"])
     rows += [Row("stat", text=text, role=role, key=rec["subgroup"]) for role, text in statistics_lines(ns)]
     return rows
 
@@ -145,14 +162,14 @@ def analysis_spec(result, *, pooled_line: bool = True, width: float | None = Non
         if prec is not None:
             label = "Subtotal" if several else "Total"
             diamond = len(rows)
-            rows += _pooled_rows(prec, f"{label} ({level:.0%} CI)", recs, measure, notes)
+            rows += _pooled_rows(prec, f"{label} ({level:.0%} CI)", recs, measure, notes, result.settings)
             if pooled_line and positive(prec.get("est")):
                 refs.append(RefLine(prec["est"], first + (1 if several else 0), diamond))
     over = next((r for r in records if r["row_type"] == "overall"), None)
     if over is not None:
         rows.append(Row("gap"))
         total = len(rows)
-        rows += _pooled_rows(over, f"Total ({level:.0%} CI)", studies, measure, notes)
+        rows += _pooled_rows(over, f"Total ({level:.0%} CI)", studies, measure, notes, result.settings)
         if pooled_line and positive(over.get("est")):
             refs = [RefLine(over["est"], 0, total)]
     caveat_shown = False
@@ -165,6 +182,13 @@ def analysis_spec(result, *, pooled_line: bool = True, width: float | None = Non
         labels = tuple(next(g.label for g in result.groups if g.key == k) for k in spec.interaction)
         rows.append(Row("stat", text=fmt.interaction_line(result.interaction, labels, measure), role="interaction"))
     _general_notes(result, notes, counts, len(refs), any(r.kind == "pi" for r in rows), caveat_shown)
+    if any(r.kind == "bayes" for r in rows):
+        prior = result.settings.tau_prior
+        notes.note(f"Bayesian, \u03c4 ~ {prior.short()} (open diamond on a line): sensitivity analysis for groups of 2 "
+                   f"to {result.settings.bayes_max_k} studies, where \u03c4 cannot be estimated from the data: "
+                   f"posterior median and {level:.0%} equal-tailed credible interval of the Bayesian normal-normal "
+                   f"random-effects model with a {prior.describe()} prior on the between-study SD \u03c4 (log "
+                   f"scale) and a flat prior on the mean, computed by numerical integration.")
     left, right = favours(spec.experimental, spec.control, spec.endpoint, measure)
     method = describe_method(result).how if pooled else f"{level:.0%} CI (not pooled)"
     endpoint = ENDPOINTS.get(spec.endpoint, ("", spec.endpoint))[1]

@@ -40,10 +40,11 @@ class Column:
 @dataclass(frozen=True)
 class Row:
     """One line of the table. ``kind``: group (header), study, pooled (diamond), pi (prediction
-    interval bar), stat (a text line across the left columns, running into the plot column up to
+    interval bar), bayes (the Bayesian sensitivity result: an open diamond marker on its credible
+    interval), stat (a text line across the left columns, running into the plot column up to
     the first vertical line it would cross), gap (spacer)."""
 
-    kind: Literal["group", "study", "pooled", "pi", "stat", "gap"]
+    kind: Literal["group", "study", "pooled", "pi", "bayes", "stat", "gap"]
     cells: dict = field(default_factory=dict)  # column key -> text
     text: str = ""  # group header or statistics line
     role: str = ""  # role of ``text``

@@ -46,11 +46,16 @@ class Settings(PoolSettings):
 
     model_config = Model.model_config
 
-    method: Literal["fe", "dl", "reml", "pm"] = "reml"
+    method: Literal["fe", "dl", "reml", "pm", "bayes"] = "reml"
     ci: Literal["wald", "hksj", "hksj-adhoc"] = "hksj"
     level: Number = Field(0.95, gt=0.5, lt=1)
     prediction: bool = True
     tau2_ci: Literal["qprofile"] = "qprofile"
+    prior: Literal["half-normal", "half-cauchy", "uniform"] = Field(
+        "half-normal", description="Prior on tau of the Bayesian random-effects model.")
+    prior_scale: float = Field(0.5, gt=0, description="Its scale on the log scale (uniform: upper bound).")
+    bayes_max_k: int = Field(4, ge=0, description="Groups with 2 <= k <= this also show the Bayesian result "
+                                                  "as a labelled sensitivity line (0: never).")
     subgroup_test: Literal["q-between", "moderator"] = "q-between"
     binary_pooling: Literal["mh", "iv"] = Field("mh", description="Risk ratios from responder counts: "
                                                 "Mantel-Haenszel (RevMan's default for dichotomous data; a "
@@ -66,8 +71,11 @@ class Settings(PoolSettings):
 
 
 class Overrides(Model):
-    method: Literal["fe", "dl", "reml", "pm"] | None = None
+    method: Literal["fe", "dl", "reml", "pm", "bayes"] | None = None
     ci: Literal["wald", "hksj", "hksj-adhoc"] | None = None
+    prior: Literal["half-normal", "half-cauchy", "uniform"] | None = None
+    prior_scale: Number | None = Field(None, gt=0)
+    bayes_max_k: int | None = Field(None, ge=0)
     level: Number | None = Field(None, gt=0.5, lt=1)
     prediction: bool | None = None
     subgroup_test: Literal["q-between", "moderator"] | None = None

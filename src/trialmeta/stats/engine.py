@@ -21,7 +21,8 @@ from typing import Sequence
 import numpy as np
 from scipy import stats
 
-from trialmeta.stats.settings import CI_METHODS, METHODS
+from trialmeta.stats.settings import CI_METHODS
+from trialmeta.stats.settings import ENGINE_METHODS as METHODS
 
 from trialmeta.stats import tau2 as _tau2
 
@@ -37,7 +38,7 @@ KNHA_ZERO_RSS = np.finfo(float).eps
 
 FIELDS = ("k", "est", "se", "se_wald", "stat", "df_test", "p", "ci_low", "ci_high", "tau2",
           "tau2_ci_low", "tau2_ci_high", "tau2_ci_null", "q", "df", "q_p", "i2", "h2",
-          "pi_low", "pi_high", "hk_scale", "converged")
+          "i2_q", "h2_q", "s2", "pi_low", "pi_high", "hk_scale", "converged")
 
 
 @dataclass(frozen=True)
@@ -47,9 +48,12 @@ class Batch:
     ``k`` studies; ``est``, ``se`` (the SE the CI uses: Wald or HKSJ), ``se_wald``
     (``1/sqrt(sum w)``), ``stat`` (z or t), ``df_test`` (NaN for z), ``p``, ``ci_low``,
     ``ci_high``; ``tau2`` with its Q-profile bounds (``tau2_ci_null`` where the interval is
-    {0}); ``q`` (Cochran's Q with weights ``1/v``), ``df = k - 1``, ``q_p``, ``i2``
-    (percent, **Q-based**: ``100 max(0, (Q - df)/Q)``, not metafor's tau^2-based I^2) and
-    ``h2 = Q/df``; ``pi_low``, ``pi_high``; ``hk_scale`` (the HKSJ variance factor before
+    {0}); ``q`` (Cochran's Q with weights ``1/v``), ``df = k - 1``, ``q_p``; ``s2``, the
+    typical within-study variance ``(k - 1) sum(w) / ((sum w)^2 - sum(w^2))``, ``w = 1/v``
+    (Higgins & Thompson 2002, eq. 9); ``i2`` (percent) and ``h2`` as metafor's ``rma.uni``
+    and RevMan 2025: from tau^2 under random effects, ``100 tau2/(tau2 + s2)`` and
+    ``(tau2 + s2)/s2``, and from Q under the common-effect model; ``i2_q = 100 max(0,
+    (Q - df)/Q)`` and ``h2_q = Q/df`` (Q-based whatever the model); ``pi_low``, ``pi_high``; ``hk_scale`` (the HKSJ variance factor before
     any ad-hoc floor; NaN under Wald) and ``converged``. NaN where undefined.
     ``weights`` holds every study's percentage weight, analyses concatenated in input
     order (analysis ``i`` owns ``weights[offsets[i]:offsets[i] + k[i]]``, see
@@ -75,6 +79,9 @@ class Batch:
     q_p: np.ndarray
     i2: np.ndarray
     h2: np.ndarray
+    i2_q: np.ndarray
+    h2_q: np.ndarray
+    s2: np.ndarray
     pi_low: np.ndarray
     pi_high: np.ndarray
     hk_scale: np.ndarray
@@ -139,6 +146,8 @@ def fit_same_k(y: np.ndarray, v: np.ndarray, *, method: str, ci: str, level: flo
     ``s2 = sum(w r^2)/(k - 1)`` and uses t(k - 1), = metafor ``test="knha"``;
     ``"hksj-adhoc"`` floors ``s2`` at 1 (never narrower than Wald), = ``test="adhoc"``.
     As in metafor, ``s2`` is 0 when the weighted residuals vanish (identical studies).
+    I^2 and H^2 are computed from tau^2 under random effects (metafor ``rma.uni``; RevMan
+    2025) and from Q under the common-effect model; ``i2_q``/``h2_q`` are Q-based always.
     Prediction interval (Higgins, Thompson & Spiegelhalter 2009):
     ``est +- t(k - 2) sqrt(tau2 + se_wald^2)`` with the Wald SE even under HKSJ.
     """
@@ -166,9 +175,14 @@ def fit_same_k(y: np.ndarray, v: np.ndarray, *, method: str, ci: str, level: flo
     out.update(stat=stat, ci_low=est - crit * se, ci_high=est + crit * se)
     q = _tau2.q_gen(y, v, 0.0)
     df = k - 1.0
-    out.update(q=q, df=np.full(d, df), q_p=stats.chi2.sf(q, df), h2=q / df)
+    out.update(q=q, df=np.full(d, df), q_p=stats.chi2.sf(q, df), h2_q=q / df)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        out["i2"] = np.where(q > 0, 100.0 * np.maximum(0.0, (q - df) / q), 0.0)
+        out["i2_q"] = np.where(q > 0, 100.0 * np.maximum(0.0, (q - df) / q), 0.0)
+    out["s2"] = typical_variance(v)
+    if method == "fe":
+        out.update(i2=out["i2_q"], h2=out["h2_q"])
+    else:
+        out.update(i2=100.0 * tau2 / (tau2 + out["s2"]), h2=(tau2 + out["s2"]) / out["s2"])
     nan = np.full(d, np.nan)
     if method == "fe":
         out.update(tau2_ci_low=nan, tau2_ci_high=nan, tau2_ci_null=np.zeros(d, dtype=bool))
@@ -182,6 +196,19 @@ def fit_same_k(y: np.ndarray, v: np.ndarray, *, method: str, ci: str, level: flo
         out.update(pi_low=nan, pi_high=nan.copy())
     out["weights"] = 100.0 * w / sw
     return out
+
+
+def typical_variance(v: np.ndarray) -> np.ndarray:
+    """Typical within-study variance of each column of ``v`` (shape (k, d), k >= 2).
+
+    ``s2 = (k - 1) sum(w) / ((sum w)^2 - sum(w^2))`` with ``w = 1/v`` (Higgins & Thompson,
+    Stat Med 2002;21:1539-58, eq. 9), = metafor's ``vt`` for an intercept-only model
+    (``(k - p) / tr(P)``, ``tr(P) = sum(w) - sum(w^2)/sum(w)``). Written as
+    ``(k - 1) / (sum(w) - sum(w^2)/sum(w))``, the form metafor evaluates.
+    """
+    w = 1.0 / v
+    sw = w.sum(axis=0)
+    return (v.shape[0] - 1.0) / (sw - (w ** 2).sum(axis=0) / sw)
 
 
 def _single_study(y, v, level):

@@ -41,6 +41,11 @@ class NoteKind(enum.Enum):
     REML_NOT_CONVERGED = "reml-not-converged"
     NO_PI_COMMON_EFFECT = "no-pi-common-effect"
     NO_PI_FEW_STUDIES = "no-pi-few-studies"
+    RATIO_OVERFLOW = "ratio-overflow"
+    BAYES_SENSITIVITY = "bayes-sensitivity"
+    K2_READ = "k2-which-interval"
+    BAYES_PRIMARY = "bayes-primary"
+    BAYES_PRIOR_MATTERS = "bayes-prior-matters"
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,26 @@ _TEXT = {
     NoteKind.REML_NOT_CONVERGED: lambda v: "REML did not converge: τ² may be inaccurate",
     NoteKind.NO_PI_COMMON_EFFECT: lambda v: "no prediction interval for a common-effect model",
     NoteKind.NO_PI_FEW_STUDIES: lambda v: "no prediction interval: it needs k >= 3 (t with k - 2 df)",
+    NoteKind.RATIO_OVERFLOW: lambda v: ("a ratio-scale value is beyond the float range (log scale above 709.78) and "
+                                        "is given as infinity (null in JSON); the log-scale values are exact"),
+    NoteKind.BAYES_SENSITIVITY: lambda v: (
+        f"sensitivity, {v['label']}: {fmt.ratio(v['est'])} [{fmt.ratio(v['low'])}, {fmt.ratio(v['high'])}] "
+        f"({v['level']:.0%} credible interval; posterior P(ratio < 1) = {v['p_below_1']:.3f})"),
+    NoteKind.K2_READ: lambda v: (
+        f"k = 2, which interval to read: the Bayesian one, {fmt.ratio(v['est'])} [{fmt.ratio(v['low'])}, "
+        f"{fmt.ratio(v['high'])}], because its one assumption about the between-study SD \u03c4 is stated "
+        f"({v['prior']} prior). Two studies cannot estimate \u03c4: the HKSJ interval "
+        f"[{fmt.ratio(v['hksj_low'])}, {fmt.ratio(v['hksj_high'])}] uses t with 1 df and its width depends on "
+        f"how closely the two results happen to agree; the Wald interval [{fmt.ratio(v['wald_low'])}, "
+        f"{fmt.ratio(v['wald_high'])}] treats the estimated \u03c4\u00b2 as known and is too narrow if the trials "
+        "differ (Friede et al. 2017; Bender et al. 2018)"),
+    NoteKind.BAYES_PRIMARY: lambda v: (
+        f"Bayesian random effects: {v['prior']} prior on \u03c4 (log scale), flat prior on \u03bc; posterior "
+        f"median with {v['level']:.0%} equal-tailed credible interval by numerical integration; posterior "
+        f"P(ratio < 1) = {v['p_below_1']:.3f}"),
+    NoteKind.BAYES_PRIOR_MATTERS: lambda v: (
+        f"k = {v['k']}: \u03c4 is barely informed by the data, so the interval depends on the prior on \u03c4; "
+        "the JSON also holds the REML Wald and HKSJ intervals"),
 }
 
 
@@ -132,6 +157,35 @@ def pool_notes(b: engine.Batch, i: int, s: PoolSettings) -> tuple[Note, ...]:
         notes.append(Note(NoteKind.NO_PI_COMMON_EFFECT))
     elif s.prediction and k < 3:
         notes.append(Note(NoteKind.NO_PI_FEW_STUDIES))
+    return tuple(notes)
+
+
+def bayes_notes(r, s: PoolSettings) -> tuple[Note, ...]:
+    """Notes on the Bayesian result ``r.bayes`` of pooled group ``r`` (a ``GroupResult``).
+
+    Under ``method="bayes"``: what was computed and, for k <= 4, that the prior matters.
+    Otherwise, for 2 <= k <= ``s.bayes_max_k``: the Bayesian result as a labelled sensitivity
+    line and, for k = 2 under HKSJ, which interval to read and why.
+    """
+    by = r.bayes
+    if by is None:
+        return ()
+    if s.method == "bayes":
+        notes = [Note(NoteKind.BAYES_PRIMARY, (("prior", by.prior), ("level", by.level),
+                                               ("p_below_1", by.p_below_1)))]
+        if 1 < r.k <= 4:
+            notes.append(Note(NoteKind.BAYES_PRIOR_MATTERS, (("k", r.k),)))
+        return tuple(notes)
+    if not 2 <= r.k <= s.bayes_max_k:
+        return ()
+    notes = [Note(NoteKind.BAYES_SENSITIVITY, (
+        ("label", s.describe_bayes()), ("est", by.est), ("low", by.ci_low), ("high", by.ci_high),
+        ("level", by.level), ("p_below_1", by.p_below_1)))]
+    if r.k == 2 and s.ci != "wald" and s.method != "fe":
+        notes.append(Note(NoteKind.K2_READ, (
+            ("est", by.est), ("low", by.ci_low), ("high", by.ci_high), ("prior", by.prior),
+            ("hksj_low", r.ci_low), ("hksj_high", r.ci_high), ("wald_low", r.wald_ci_low),
+            ("wald_high", r.wald_ci_high))))
     return tuple(notes)
 
 

@@ -16,26 +16,54 @@ Higgins JPT, Thompson SG, Spiegelhalter DJ. JRSS A 2009;172:137-59 (prediction i
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import stats
+from trialmeta.stats import bayes as _bayes
 from trialmeta.stats import engine
-from trialmeta.stats.notes import pool_notes
+from trialmeta.stats.notes import Note, NoteKind, bayes_notes, pool_notes
 from trialmeta.fmt import finite_or_none
 from trialmeta.errors import PoolingError
 from trialmeta.stats.settings import PoolSettings, _pct
 
 #: exp() of anything above this overflows a float (~1.8e308).
 LOG_MAX = math.log(np.finfo(float).max)
-NOTE_OVERFLOW = ("a ratio-scale value is beyond the float range (log scale above 709.78) and is given as "
-                 "infinity (null in JSON); the log-scale values are exact")
 
 
 def _exp(x: float | None) -> float | None:
     """exp that returns +inf (0.0 below) instead of raising OverflowError."""
     return None if x is None else math.exp(x) if x <= LOG_MAX else math.inf
+
+
+@dataclass(frozen=True)
+class BayesSummary:
+    """The Bayesian random-effects result of one group (:mod:`trialmeta.stats.bayes`).
+
+    ``prior`` names the prior on tau (e.g. ``half-normal(0.5)``); the prior on mu is flat.
+    ``log_est`` is the posterior median of mu, ``log_ci_*`` the equal-tailed ``level``
+    credible interval; ``est``/``ci_*`` their exponentials (medians and quantiles carry over);
+    ``tau``, ``tau_ci_*`` the posterior median and interval of tau; ``pi_*`` the posterior
+    predictive interval of a new study's true effect (ratio scale); ``p_below_1`` the
+    posterior probability that the ratio is below 1 (e.g. P(HR < 1)).
+    """
+
+    prior: str
+    level: float
+    log_est: float
+    log_ci_low: float
+    log_ci_high: float
+    est: float
+    ci_low: float
+    ci_high: float
+    tau: float
+    tau_ci_low: float
+    tau_ci_high: float
+    pi_low: float
+    pi_high: float
+    p_below_1: float
 
 
 @dataclass(frozen=True)
@@ -45,10 +73,19 @@ class GroupResult:
     ``se`` is the SE the CI uses (HKSJ-scaled under HKSJ); ``se_wald = 1/sqrt(sum w)`` is
     the inverse-variance SE (used by the prediction interval and the subgroup test).
     ``stat``/``stat_name`` is z or t, ``df_test`` its degrees of freedom (None for z).
-    ``q`` is Cochran's Q with ``df = k - 1``; ``i2`` (percent) is **Q-based**,
-    ``100 max(0, (Q - df)/Q)``, and ``h2 = Q/df``. ``weights`` are percentages in input
+    ``q`` is Cochran's Q with ``df = k - 1``. ``i2`` (percent) and ``h2`` are computed as
+    metafor and RevMan 2025 do: from tau^2 under random effects, ``100 tau2/(tau2 + s2)``
+    and ``(tau2 + s2)/s2`` with ``s2`` the typical within-study variance (Higgins &
+    Thompson 2002), from Q under the common-effect model; ``i2_q = 100 max(0, (Q - df)/Q)``
+    and ``h2_q = Q/df`` are the Q-based values for every model. ``weights`` are percentages in input
     order. ``None`` where undefined: heterogeneity for k = 1, the prediction interval for
     k < 3 or a common-effect model, tau^2 and its CI for a common-effect model.
+    ``wald_ci_*`` is the Wald (z) interval with the same tau^2 (``exp(log_est +- z se_wald)``),
+    beside the HKSJ one; ``bayes`` the Bayesian result with the settings' prior on tau (every
+    group, whatever the method). Under ``method="bayes"`` the estimate, CI, PI and tau^2 (its
+    posterior median, with the credible interval as ``tau2_ci_*``) are the Bayesian ones,
+    ``ci_method`` is ``"credible"``, ``stat`` and ``p`` are undefined and the Wald interval
+    uses the REML tau^2.
     """
 
     group: str | None
@@ -76,12 +113,17 @@ class GroupResult:
     q_p: float | None
     i2: float | None
     h2: float | None
+    i2_q: float | None
+    h2_q: float | None
     log_pi_low: float | None
     log_pi_high: float | None
     pi_low: float | None
     pi_high: float | None
     weights: tuple
     notes: tuple  # of trialmeta.stats.notes.Note
+    wald_ci_low: float | None = None
+    wald_ci_high: float | None = None
+    bayes: BayesSummary | None = None
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -94,19 +136,39 @@ class GroupResult:
                self.stat_name: self.stat, "df(test)": self.df_test, "p": self.p, "tau2": self.tau2,
                f"tau2 lower {lv}": self.tau2_ci_low, f"tau2 upper {lv}": self.tau2_ci_high,
                "Q": self.q, "df(Q)": self.df, "p(Q)": self.q_p, "I2 (%)": self.i2, "H2": self.h2,
+               "I2 Q-based (%)": self.i2_q, "H2 Q-based": self.h2_q,
                f"est PI lower {lv}": self.log_pi_low, f"est PI upper {lv}": self.log_pi_high,
-               f"exp(est) PI lower {lv}": self.pi_low, f"exp(est) PI upper {lv}": self.pi_high}
+               f"exp(est) PI lower {lv}": self.pi_low, f"exp(est) PI upper {lv}": self.pi_high,
+               f"exp(est) Wald lower {lv}": self.wald_ci_low, f"exp(est) Wald upper {lv}": self.wald_ci_high}
+        b = self.bayes
+        row.update({f"Bayes {part}": None if b is None else getattr(b, attr) for part, attr in (
+            ("prior", "prior"), ("exp(median)", "est"), (f"exp(median) lower {lv}", "ci_low"),
+            (f"exp(median) upper {lv}", "ci_high"), ("P(exp(est) < 1)", "p_below_1"))})
         return pd.DataFrame([row])
 
 
-def _result(b: engine.Batch, i: int, s: PoolSettings, group: str | None) -> GroupResult:
+def _bayes_summary(bb: _bayes.BayesBatch, i: int, s: PoolSettings) -> BayesSummary | None:
+    if math.isnan(bb.mu_median[i]):
+        return None
+    f = {name: float(getattr(bb, name)[i]) for name in _bayes.FIELDS}
+    return BayesSummary(prior=s.tau_prior.describe(), level=s.level, log_est=f["mu_median"],
+                        log_ci_low=f["mu_low"], log_ci_high=f["mu_high"], est=math.exp(f["mu_median"]),
+                        ci_low=math.exp(f["mu_low"]), ci_high=math.exp(f["mu_high"]), tau=f["tau_median"],
+                        tau_ci_low=f["tau_low"], tau_ci_high=f["tau_high"], pi_low=math.exp(f["pred_low"]),
+                        pi_high=math.exp(f["pred_high"]), p_below_1=f["p_below_zero"])
+
+
+def _result(b: engine.Batch, i: int, s: PoolSettings, group: str | None,
+            bb: _bayes.BayesBatch | None = None) -> GroupResult:
     k = int(b.k[i])
     if b.reason[i] is not None:
         raise PoolingError(f"cannot pool {group or f'analysis {i}'}: {b.reason[i]}")
     v = {name: finite_or_none(getattr(b, name)[i]) for name in engine.FIELDS if name not in ("k", "converged", "tau2_ci_null")}
     fe = s.method == "fe"
     t_test = s.ci != "wald" and k > 1
-    return GroupResult(
+    half = float(stats.norm.isf((1 - s.level) / 2)) * v["se_wald"]
+    by = _bayes_summary(bb, i, s) if bb is not None else None
+    r = GroupResult(
         group=group, k=k, method=s.method, ci_method=s.ci if k > 1 else "wald", level=s.level,
         log_est=v["est"], se=v["se"], se_wald=v["se_wald"], log_ci_low=v["ci_low"],
         log_ci_high=v["ci_high"], est=_exp(v["est"]), ci_low=_exp(v["ci_low"]),
@@ -114,10 +176,23 @@ def _result(b: engine.Batch, i: int, s: PoolSettings, group: str | None) -> Grou
         df_test=None if v["df_test"] is None else int(v["df_test"]), p=v["p"], tau2=None if fe else v["tau2"],
         tau2_ci_low=v["tau2_ci_low"], tau2_ci_high=v["tau2_ci_high"], q=v["q"],
         df=None if k == 1 else k - 1, q_p=v["q_p"], i2=v["i2"], h2=v["h2"],
+        i2_q=v["i2_q"], h2_q=v["h2_q"],
         log_pi_low=v["pi_low"], log_pi_high=v["pi_high"], pi_low=_exp(v["pi_low"]),
         pi_high=_exp(v["pi_high"]), weights=tuple(float(x) for x in b.study_weights(i)),
-        notes=pool_notes(b, i, s) + ((NOTE_OVERFLOW,) if any(
-            x is not None and x > LOG_MAX for x in (v["est"], v["ci_high"], v["pi_high"])) else ()))
+        notes=pool_notes(b, i, s) + ((Note(NoteKind.RATIO_OVERFLOW),) if any(
+            x is not None and x > LOG_MAX for x in (v["est"], v["ci_high"], v["pi_high"])) else ()),
+        wald_ci_low=_exp(v["est"] - half), wald_ci_high=_exp(v["est"] + half), bayes=by)
+    if s.method != "bayes" or by is None:
+        return replace(r, notes=r.notes + bayes_notes(r, s)) if by is not None else r
+    tau2 = by.tau ** 2
+    s2 = v["s2"]
+    i2 = None if s2 is None else 100.0 * tau2 / (tau2 + s2)
+    return replace(r, ci_method="credible", log_est=by.log_est, se=float(bb.mu_sd[i]), log_ci_low=by.log_ci_low,
+                   log_ci_high=by.log_ci_high, est=by.est, ci_low=by.ci_low, ci_high=by.ci_high, stat=None,
+                   stat_name="z", df_test=None, p=None, tau2=tau2, tau2_ci_low=by.tau_ci_low ** 2,
+                   tau2_ci_high=by.tau_ci_high ** 2, i2=i2, h2=None if s2 is None else (tau2 + s2) / s2,
+                   log_pi_low=math.log(by.pi_low), log_pi_high=math.log(by.pi_high), pi_low=by.pi_low,
+                   pi_high=by.pi_high, notes=bayes_notes(r, s))
 
 
 def as_effects(yi, sei, where: str) -> tuple[np.ndarray, np.ndarray]:
@@ -205,9 +280,12 @@ def pool_many(analyses: Sequence[tuple], settings: PoolSettings | None = None,
             errors.append(str(exc))
     if errors:
         raise PoolingError("; ".join(errors))
-    b = engine.fit_batch([p[0] for p in pairs], [p[1] ** 2 for p in pairs], method=s.method,
-                         ci=s.ci, level=s.level, prediction=s.prediction)
-    return [_result(b, i, s, g) for i, g in enumerate(groups)]
+    ys, vs = [p[0] for p in pairs], [p[1] ** 2 for p in pairs]
+    # method "bayes": the frequentist columns (Q, the Wald and HKSJ comparison) come from REML
+    b = engine.fit_batch(ys, vs, method="reml" if s.method == "bayes" else s.method, ci=s.ci,
+                         level=s.level, prediction=s.prediction)
+    bb = _bayes.fit_bayes(ys, vs, prior=s.tau_prior, level=s.level)
+    return [_result(b, i, s, g, bb) for i, g in enumerate(groups)]
 
 
 def summary_frame(results: Sequence[GroupResult]) -> pd.DataFrame:

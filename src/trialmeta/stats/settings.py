@@ -13,12 +13,18 @@ from pydantic import BaseModel, ConfigDict
 
 from trialmeta.errors import InputError, Problem
 
-#: tau^2 estimators (and "fe", common effect) and CI types the engine implements.
-METHODS = ("fe", "dl", "reml", "pm")
-CI_METHODS = ("wald", "hksj", "hksj-adhoc")
 
+#: tau^2 estimators (and "fe", common effect) and CI types the engine implements; "bayes" is
+#: the Bayesian model of :mod:`trialmeta.stats.bayes`, with its priors on tau. (Names only: this
+#: module stays importable without NumPy/SciPy, so `trialmeta validate` starts fast.)
+ENGINE_METHODS = ("fe", "dl", "reml", "pm")
+CI_METHODS = ("wald", "hksj", "hksj-adhoc")
+PRIORS = ("half-normal", "half-cauchy", "uniform")
+
+METHODS = (*ENGINE_METHODS, "bayes")
 METHOD_LABELS = {"fe": "common effect (inverse variance)", "dl": "DerSimonian-Laird",
-                 "reml": "REML", "pm": "Paule-Mandel"}
+                 "reml": "REML", "pm": "Paule-Mandel",
+                 "bayes": "Bayesian normal-normal random effects (numerical integration)"}
 CI_LABELS = {"wald": "Wald z", "hksj": "HKSJ t(k-1)", "hksj-adhoc": "ad-hoc HKSJ t(k-1), never narrower than Wald"}
 
 
@@ -27,9 +33,12 @@ class PoolSettings(BaseModel):
 
     Parameters
     ----------
-    method : {"reml", "dl", "pm", "fe"}
-        tau^2 estimator (REML, DerSimonian-Laird, Paule-Mandel) or ``"fe"`` for the
-        common-effect (inverse-variance) model.
+    method : {"reml", "dl", "pm", "fe", "bayes"}
+        tau^2 estimator (REML, DerSimonian-Laird, Paule-Mandel), ``"fe"`` for the
+        common-effect (inverse-variance) model, or ``"bayes"``: the Bayesian normal-normal
+        model (:mod:`trialmeta.stats.bayes`) with ``prior`` on tau and a flat prior on mu;
+        its posterior median and equal-tailed credible interval are then the estimate and
+        CI, and ``ci`` applies only to the frequentist (REML) comparison in the JSON.
     ci : {"hksj", "wald", "hksj-adhoc"}
         CI for the pooled effect: HKSJ t(k-1) (= metafor ``test="knha"``), Wald z
         (``test="z"``) or ad-hoc HKSJ, never narrower than Wald (``test="adhoc"``).
@@ -39,6 +48,13 @@ class PoolSettings(BaseModel):
         Report a prediction interval (random-effects methods, k >= 3).
     tau2_ci : {"qprofile"}
         CI for tau^2: Q-profile (Viechtbauer 2007), the only one implemented.
+    prior, prior_scale
+        Prior on tau of the Bayesian model: ``"half-normal"`` (default, scale 0.5 on the log
+        scale, weakly informative for log HR/OR/RR), ``"half-cauchy"`` or ``"uniform"``
+        (on [0, scale]). The Bayesian result is computed for every group (JSON ``bayes``).
+    bayes_max_k : int
+        Groups with 2 <= k <= this also show the Bayesian result as a labelled sensitivity
+        line in figures and tables (0: never). Default 4.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -48,26 +64,49 @@ class PoolSettings(BaseModel):
     level: float = 0.95
     prediction: bool = True
     tau2_ci: str = "qprofile"
+    prior: str = "half-normal"
+    prior_scale: float = 0.5
+    bayes_max_k: int = 4
 
     def __init__(self, method: str = "reml", ci: str = "hksj", level: float = 0.95, prediction: bool = True,
                  tau2_ci: str = "qprofile", **more):
         """Positional or keyword, e.g. ``PoolSettings("reml", "wald")``; an unknown value raises
         :class:`~trialmeta.errors.InputError` naming the setting (validated files go through
         ``model_validate`` instead, which locates the problem in the file)."""
-        allowed = {"method": METHODS, "ci": CI_METHODS, "tau2_ci": ("qprofile",)}
-        given = {"method": method, "ci": ci, "tau2_ci": tau2_ci}
+        allowed = {"method": METHODS, "ci": CI_METHODS, "tau2_ci": ("qprofile",), "prior": PRIORS}
+        given = {"method": method, "ci": ci, "tau2_ci": tau2_ci, "prior": more.get("prior", "half-normal")}
         problems = [Problem("pool settings", None, name, f"unknown {name} {given[name]!r}; "
                             f"choose one of {', '.join(values)}")
                     for name, values in allowed.items() if given[name] not in values]
         if not (isinstance(level, (int, float)) and not isinstance(level, bool) and 0.5 <= float(level) < 1.0):
             problems.append(Problem("pool settings", None, "level",
                                     f"level must be in [0.5, 1), e.g. 0.95; got {level!r}"))
+        scale = more.get("prior_scale", 0.5)
+        if not (isinstance(scale, (int, float)) and not isinstance(scale, bool) and 0 < float(scale) < float("inf")):
+            problems.append(Problem("pool settings", None, "prior_scale",
+                                    f"prior_scale must be a number > 0, e.g. 0.5; got {scale!r}"))
+        max_k = more.get("bayes_max_k", 4)
+        if not (isinstance(max_k, int) and not isinstance(max_k, bool) and max_k >= 0):
+            problems.append(Problem("pool settings", None, "bayes_max_k",
+                                    f"bayes_max_k must be an integer >= 0; got {max_k!r}"))
         if problems:
             raise InputError(problems)
         super().__init__(method=method, ci=ci, level=level, prediction=prediction, tau2_ci=tau2_ci, **more)
 
+    @property
+    def tau_prior(self) -> bayes.TauPrior:
+        """The prior on tau of the Bayesian model."""
+        return bayes.TauPrior(self.prior, float(self.prior_scale))
+
+    def describe_bayes(self) -> str:
+        """e.g. ``Bayesian RE, half-normal(0.5) prior on τ, flat prior on μ``."""
+        return f"Bayesian RE, {self.tau_prior.describe()} prior on \u03c4, flat prior on \u03bc"
+
     def describe(self) -> str:
         """One line for an output footer, e.g. ``REML tau² (Q-profile CI); HKSJ t(k-1) CI; ...``."""
+        if self.method == "bayes":
+            return (f"{self.describe_bayes()}: posterior median, {_pct(self.level)} equal-tailed credible "
+                    f"interval and posterior predictive interval (exact numerical integration)")
         pi = "; prediction interval t(k-2) (Higgins 2009)" if self.prediction and self.method != "fe" else ""
         tau = "" if self.method == "fe" else " τ² (Q-profile CI)"
         return f"{METHOD_LABELS[self.method]}{tau}; {CI_LABELS[self.ci]} CI; {_pct(self.level)} level{pi}"

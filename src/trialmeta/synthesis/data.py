@@ -18,7 +18,7 @@ from trialmeta.fmt import missing
 from trialmeta.stats.effects import ci_from_log
 from trialmeta.synthesis.pooltable import group_dict
 
-SHORT_METHODS = {"fe": "fixed", "dl": "DL", "reml": "REML", "pm": "PM"}
+SHORT_METHODS = {"fe": "fixed", "dl": "DL", "reml": "REML", "pm": "PM", "bayes": "Bayesian"}
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,9 @@ def describe_method(result) -> MethodDescription:
         return MethodDescription(measure, f"M-H, fixed, {s.level:.0%} CI")
     ci = {"wald": "Wald", "hksj": "HKSJ", "hksj-adhoc": "ad hoc HKSJ"}[s.ci]
     model = "fixed" if s.method == "fe" else f"random ({SHORT_METHODS[s.method]}, {ci})"
+    if s.method == "bayes":
+        return MethodDescription(measure, f"IV, random (Bayesian, {s.tau_prior.describe()} prior on \u03c4), "
+                                          f"{s.level:.0%} CrI")
     if s.method == "fe" and s.ci != "wald":
         model = f"fixed ({ci})"
     return MethodDescription(measure, f"IV, {model}, {s.level:.0%} CI")
@@ -119,8 +122,13 @@ def _pooled_record(result, group, kind: str) -> dict:
         rec.update(est=r.est, ci_low=r.ci_low, ci_high=r.ci_high, log_est=r.log_est, se=r.se, weight=None,
                    method=r.method, ci_method=r.ci_method, level=r.level, stat_name=r.stat_name, stat=r.stat,
                    df_test=r.df_test, p=r.p, tau2=r.tau2, tau2_ci_low=r.tau2_ci_low,
-                   tau2_ci_high=r.tau2_ci_high, q=r.q, df=r.df, q_p=r.q_p, i2=r.i2, h2=r.h2,
-                   pi_low=r.pi_low, pi_high=r.pi_high, notes=tuple(r.notes) or None)
+                   tau2_ci_high=r.tau2_ci_high, q=r.q, df=r.df, q_p=r.q_p, i2=r.i2, h2=r.h2, i2_q=r.i2_q, h2_q=r.h2_q,
+                   pi_low=r.pi_low, pi_high=r.pi_high, wald_ci_low=r.wald_ci_low, wald_ci_high=r.wald_ci_high,
+                   notes=tuple(r.notes) or None)
+        if r.bayes is not None:  # the Bayesian result (prior on tau named), for the few-studies policy
+            b = r.bayes
+            rec.update(bayes_prior=b.prior, bayes_est=b.est, bayes_ci_low=b.ci_low, bayes_ci_high=b.ci_high,
+                       bayes_pi_low=b.pi_low, bayes_pi_high=b.pi_high, bayes_p_below_1=b.p_below_1)
     return rec
 
 
@@ -194,7 +202,8 @@ def analysis_dict(result) -> dict:
     return {
         "name": spec.name, "title": spec.title, "question": spec.question, "endpoint": spec.endpoint,
         "measure": spec.measure, "method": s.method, "ci_method": s.ci, "level": s.level,
-        "prediction": s.prediction, "tau2_ci": s.tau2_ci, "described_as": str(describe_method(result)),
+        "prediction": s.prediction, "tau2_ci": s.tau2_ci, "prior": s.prior, "prior_scale": s.prior_scale,
+        "bayes_max_k": s.bayes_max_k, "described_as": str(describe_method(result)),
         "pooling": getattr(result, "pooling", "iv"),
         "experimental": spec.experimental, "control": spec.control, "pooled": spec.pooled,
         "as_of": result.as_of, "sensitivity_of": spec.sensitivity_of,

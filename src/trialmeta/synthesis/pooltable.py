@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 
 import pandas as pd
 
@@ -34,7 +35,10 @@ from trialmeta.synthesis.tablefile import csv_rows, records, xlsx_rows
 
 GROUP_KEYS = ("group", "k", "method", "ci_method", "log_hr", "se", "hr", "hr_ci_low", "hr_ci_high",
               "p", "tau2", "tau2_ci_low", "tau2_ci_high", "q", "df", "q_p", "i2", "h2",
-              "hr_pi_low", "hr_pi_high")
+              "i2_q", "h2_q", "hr_pi_low", "hr_pi_high", "hr_wald_ci_low", "hr_wald_ci_high")
+#: The Bayesian result of a group (JSON ``bayes``; CSV columns ``bayes_<key>``), measure-neutral names.
+BAYES_KEYS = ("prior", "level", "log_est", "est", "ci_low", "ci_high", "tau", "tau_ci_low", "tau_ci_high",
+              "pi_low", "pi_high", "p_below_1")
 
 
 def read_effects_table(content, name: str, ci_level: float = 0.95, measure: str = "HR", mapping: dict | None = None,
@@ -91,12 +95,15 @@ def read_effects_table(content, name: str, ci_level: float = 0.95, measure: str 
 
 
 def group_dict(r: GroupResult) -> dict:
-    """The JSON-ready dict of one pooled group (keys :data:`GROUP_KEYS`, ``None`` if undefined)."""
+    """The JSON-ready dict of one pooled group (keys :data:`GROUP_KEYS` and ``bayes``, a dict of
+    :data:`BAYES_KEYS`; ``None`` if undefined). ``hr_wald_ci_*``: the Wald (z) CI with the same tau^2."""
     return {"group": r.group, "k": r.k, "method": r.method, "ci_method": r.ci_method,
             "log_hr": r.log_est, "se": r.se, "hr": r.est, "hr_ci_low": r.ci_low, "hr_ci_high": r.ci_high,
             "p": r.p, "tau2": r.tau2, "tau2_ci_low": r.tau2_ci_low, "tau2_ci_high": r.tau2_ci_high,
             "q": r.q, "df": r.df, "q_p": r.q_p, "i2": r.i2, "h2": r.h2,
-            "hr_pi_low": r.pi_low, "hr_pi_high": r.pi_high}
+            "i2_q": r.i2_q, "h2_q": r.h2_q, "hr_pi_low": r.pi_low, "hr_pi_high": r.pi_high,
+            "hr_wald_ci_low": r.wald_ci_low, "hr_wald_ci_high": r.wald_ci_high,
+            "bayes": None if r.bayes is None else {key: getattr(r.bayes, key) for key in BAYES_KEYS}}
 
 
 def keys_for(measure: str) -> tuple[str, ...]:
@@ -112,8 +119,9 @@ def measure_dict(r: GroupResult, measure: str) -> dict:
     """A pooled group keyed as :func:`keys_for` (differences on their own scale)."""
     d = group_dict(r)
     if measure not in RATIO_MEASURES:
+        log = lambda x: None if x is None else math.log(x)  # noqa: E731  (the Wald CI is kept as exp)
         d.update(hr=r.log_est, hr_ci_low=r.log_ci_low, hr_ci_high=r.log_ci_high, hr_pi_low=r.log_pi_low,
-                 hr_pi_high=r.log_pi_high)
+                 hr_pi_high=r.log_pi_high, hr_wald_ci_low=log(r.wald_ci_low), hr_wald_ci_high=log(r.wald_ci_high))
         del d["log_hr"]
     low = measure.lower()
     return {k.replace("hr", low, 1) if "hr" in k else k: v for k, v in d.items()}
@@ -183,9 +191,10 @@ def format_groups(result: dict, fmt: str = "table", settings: PoolSettings | Non
     if fmt == "csv":
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
-        w.writerow(keys)
-        w.writerows([["" if g[k] is None else repr(g[k]) if isinstance(g[k], float) else spreadsheet_safe(g[k])
-                      for k in keys] for g in groups])
+        w.writerow([*keys, *(f"bayes_{k}" for k in BAYES_KEYS)])
+        cell = lambda x: "" if x is None else repr(x) if isinstance(x, float) else spreadsheet_safe(x)  # noqa: E731
+        w.writerows([[cell(g[k]) for k in keys] + [cell((g.get("bayes") or {}).get(k)) for k in BAYES_KEYS]
+                     for g in groups])
         return buf.getvalue()
     if fmt not in ("table", "md"):
         raise ValueError(f"fmt must be 'table', 'csv' or 'md', got {fmt!r}")
