@@ -41,7 +41,7 @@ from typing import Sequence
 import numpy as np
 from scipy import special
 
-from trialmeta.stats.settings import PRIORS
+from trialmeta.stats.settings import PRIORS, TauPrior  # noqa: F401 (TauPrior: part of this module's API)
 
 #: Trapezoid nodes on t in [0, t_max]: the posterior quantiles move by < 1e-7 from 2049 to 8193.
 GRID = 2049
@@ -51,43 +51,6 @@ FIELDS = ("k", "mu_median", "mu_low", "mu_high", "mu_mean", "mu_sd", "tau_median
           "tau_high", "tau_mean", "pred_median", "pred_low", "pred_high", "p_below_zero")
 
 
-@dataclass(frozen=True)
-class TauPrior:
-    """Prior on the between-study SD ``tau`` (on the log scale of the effect).
-
-    ``family`` half-normal (``scale`` = the normal's SD; 0.5 is the weakly informative choice
-    for log HR/OR/RR of Friede et al. 2017 and Röver 2021), half-Cauchy (``scale`` = its
-    scale) or uniform on [0, ``scale``].
-    """
-
-    family: str = "half-normal"
-    scale: float = 0.5
-
-    def __post_init__(self):
-        if self.family not in PRIORS:
-            raise ValueError(f"unknown tau prior {self.family!r}; choose one of {', '.join(PRIORS)}")
-        if not (isinstance(self.scale, (int, float)) and math.isfinite(self.scale) and self.scale > 0):
-            raise ValueError(f"tau prior scale must be a finite number > 0, got {self.scale!r}")
-
-    def log_density(self, tau: np.ndarray) -> np.ndarray:
-        """Log prior density of ``tau >= 0`` (-inf outside the support)."""
-        s = float(self.scale)
-        with np.errstate(divide="ignore"):
-            if self.family == "half-normal":
-                return math.log(2.0 / (s * math.sqrt(2.0 * math.pi))) - 0.5 * (tau / s) ** 2
-            if self.family == "half-cauchy":
-                return math.log(2.0 / (math.pi * s)) - np.log1p((tau / s) ** 2)
-            return np.where(tau <= s, -math.log(s), -np.inf)
-
-    def short(self) -> str:
-        """For a narrow figure column: ``HN(0.5)``, ``HC(0.5)`` or ``U(0, 2)``."""
-        if self.family == "uniform":
-            return f"U(0, {self.scale:g})"
-        return f"{'HN' if self.family == 'half-normal' else 'HC'}({self.scale:g})"
-
-    def describe(self) -> str:
-        """e.g. ``half-normal(0.5)`` or ``uniform(0, 2)``."""
-        return f"uniform(0, {self.scale:g})" if self.family == "uniform" else f"{self.family}({self.scale:g})"
 
 
 @dataclass(frozen=True)

@@ -203,12 +203,11 @@ def typical_variance(v: np.ndarray) -> np.ndarray:
 
     ``s2 = (k - 1) sum(w) / ((sum w)^2 - sum(w^2))`` with ``w = 1/v`` (Higgins & Thompson,
     Stat Med 2002;21:1539-58, eq. 9), = metafor's ``vt`` for an intercept-only model
-    (``(k - p) / tr(P)``, ``tr(P) = sum(w) - sum(w^2)/sum(w)``). Written as
-    ``(k - 1) / (sum(w) - sum(w^2)/sum(w))``, the form metafor evaluates.
+    (``(k - p) / tr(P)``, ``tr(P) = sum(w) - sum(w^2)/sum(w)``), with ``tr(P)`` computed
+    without cancellation (:func:`trialmeta.stats.tau2.trace_p`).
     """
-    w = 1.0 / v
-    sw = w.sum(axis=0)
-    return (v.shape[0] - 1.0) / (sw - (w ** 2).sum(axis=0) / sw)
+    with np.errstate(divide="ignore"):
+        return (v.shape[0] - 1.0) / _tau2.trace_p(1.0 / v)
 
 
 def _single_study(y, v, level):

@@ -9,9 +9,13 @@ analysis's settings are passed to the engine as they are.
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 from pydantic import BaseModel, ConfigDict
 
 from trialmeta.errors import InputError, Problem
+
 
 
 #: tau^2 estimators (and "fe", common effect) and CI types the engine implements; "bayes" is
@@ -26,6 +30,46 @@ METHOD_LABELS = {"fe": "common effect (inverse variance)", "dl": "DerSimonian-La
                  "reml": "REML", "pm": "Paule-Mandel",
                  "bayes": "Bayesian normal-normal random effects (numerical integration)"}
 CI_LABELS = {"wald": "Wald z", "hksj": "HKSJ t(k-1)", "hksj-adhoc": "ad-hoc HKSJ t(k-1), never narrower than Wald"}
+
+@dataclass(frozen=True)
+class TauPrior:
+    """Prior on the between-study SD ``tau`` (on the log scale of the effect).
+
+    ``family`` half-normal (``scale`` = the normal's SD; 0.5 is the weakly informative choice
+    for log HR/OR/RR of Friede et al. 2017 and Röver 2021), half-Cauchy (``scale`` = its
+    scale) or uniform on [0, ``scale``].
+    """
+
+    family: str = "half-normal"
+    scale: float = 0.5
+
+    def __post_init__(self):
+        if self.family not in PRIORS:
+            raise ValueError(f"unknown tau prior {self.family!r}; choose one of {', '.join(PRIORS)}")
+        if not (isinstance(self.scale, (int, float)) and math.isfinite(self.scale) and self.scale > 0):
+            raise ValueError(f"tau prior scale must be a finite number > 0, got {self.scale!r}")
+
+    def log_density(self, tau):
+        """Log prior density of ``tau >= 0`` (a NumPy array; -inf outside the support)."""
+        import numpy as np  # (only when a Bayesian model is fitted: validate stays NumPy-free)
+
+        s = float(self.scale)
+        with np.errstate(divide="ignore"):
+            if self.family == "half-normal":
+                return math.log(2.0 / (s * math.sqrt(2.0 * math.pi))) - 0.5 * (tau / s) ** 2
+            if self.family == "half-cauchy":
+                return math.log(2.0 / (math.pi * s)) - np.log1p((tau / s) ** 2)
+            return np.where(tau <= s, -math.log(s), -np.inf)
+
+    def short(self) -> str:
+        """For a narrow figure column: ``HN(0.5)``, ``HC(0.5)`` or ``U(0, 2)``."""
+        if self.family == "uniform":
+            return f"U(0, {self.scale:g})"
+        return f"{'HN' if self.family == 'half-normal' else 'HC'}({self.scale:g})"
+
+    def describe(self) -> str:
+        """e.g. ``half-normal(0.5)`` or ``uniform(0, 2)``."""
+        return f"uniform(0, {self.scale:g})" if self.family == "uniform" else f"{self.family}({self.scale:g})"
 
 
 class PoolSettings(BaseModel):
@@ -94,9 +138,9 @@ class PoolSettings(BaseModel):
         super().__init__(method=method, ci=ci, level=level, prediction=prediction, tau2_ci=tau2_ci, **more)
 
     @property
-    def tau_prior(self) -> bayes.TauPrior:
+    def tau_prior(self) -> TauPrior:
         """The prior on tau of the Bayesian model."""
-        return bayes.TauPrior(self.prior, float(self.prior_scale))
+        return TauPrior(self.prior, float(self.prior_scale))
 
     def describe_bayes(self) -> str:
         """e.g. ``Bayesian RE, half-normal(0.5) prior on τ, flat prior on μ``."""

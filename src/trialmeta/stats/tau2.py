@@ -57,6 +57,13 @@ def q_gen(y, v, tau2, X=None):
     return (w * r * r).sum(axis=0)
 
 
+def trace_p(w: np.ndarray) -> np.ndarray:
+    """``sum(w) - sum(w^2)/sum(w)`` per column of ``w`` (shape (k, d)), computed without
+    cancellation as ``sum_i w_i * (sum_{j != i} w_j) / sum(w)`` (see :func:`dl`)."""
+    others = np.einsum("ij,jd->id", 1.0 - np.eye(w.shape[0]), w)  # sum of the other studies' weights
+    return (w * others).sum(axis=0) / w.sum(axis=0)
+
+
 def dl(y, v, X=None):
     """DerSimonian-Laird tau^2, ``max(0, (Q - (k - p)) / tr P)`` at ``tau2 = 0``, per column.
 
@@ -73,8 +80,7 @@ def dl(y, v, X=None):
     w = 1.0 / v
     q = q_gen(y, v, 0.0, X)
     if X is None:
-        others = np.einsum("ij,jd->id", 1.0 - np.eye(k), w)  # sum of the other studies' weights
-        tr_p = (w * others).sum(axis=0) / w.sum(axis=0)
+        tr_p = trace_p(w)
         df = k - 1
     else:
         a_inv = np.linalg.inv(np.einsum("kp,kd,kq->dpq", X, w, X))

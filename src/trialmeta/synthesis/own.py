@@ -61,8 +61,10 @@ def _fixed_group(r: FixedPool, group: str | None, level: float) -> GroupResult:
                        se_wald=r.se, log_ci_low=r.ci_low, log_ci_high=r.ci_high, est=ex(r.est), ci_low=ex(r.ci_low),
                        ci_high=ex(r.ci_high), stat=r.z, stat_name="z", df_test=None, p=r.p, tau2=None,
                        tau2_ci_low=None, tau2_ci_high=None, q=r.q if df else None, df=df, q_p=r.q_p if df else None,
-                       i2=r.i2 if df else None, h2=r.h2 if df else None, log_pi_low=None, log_pi_high=None,
-                       pi_low=None, pi_high=None, weights=r.weights, notes=())
+                       i2=r.i2 if df else None, h2=r.h2 if df else None,  # common effect: Q-based
+                       i2_q=r.i2 if df else None, h2_q=r.h2 if df else None, log_pi_low=None, log_pi_high=None,
+                       pi_low=None, pi_high=None, weights=r.weights, notes=(), wald_ci_low=ex(r.ci_low),
+                       wald_ci_high=ex(r.ci_high))
 
 
 def pool_studies(studies: pd.DataFrame, measure: str, method: str = "iv", settings: PoolSettings | None = None,

@@ -9,9 +9,9 @@ recs <- lapply(groups, function(g) {
   yi <- unlist(g$yi); sei <- unlist(g$sei); k <- length(yi)
   if (identical(g$pooling, "mh")) {  # Mantel-Haenszel risk ratio on the responder counts
     fit <- rma.mh(measure = "RR", ai = unlist(g$ai), n1i = unlist(g$n1i), ci = unlist(g$ci), n2i = unlist(g$n2i), level = 95)
-    return(sprintf('{"analysis": "%s", "group": "%s", "k": %d, "pooling": "mh", "call": "rma.mh(measure = \\"RR\\", ai, n1i, ci, n2i, level = 95)", "beta": %s, "se": %s, "ci_lb": %s, "ci_ub": %s, "pval": %s, "tau2": null, "tau2_ci_lb": null, "tau2_ci_ub": null, "QE": %s, "QEp": %s, "pi_lb_hts": null, "pi_ub_hts": null}',
+    return(sprintf('{"analysis": "%s", "group": "%s", "k": %d, "pooling": "mh", "call": "rma.mh(measure = \\"RR\\", ai, n1i, ci, n2i, level = 95)", "beta": %s, "se": %s, "ci_lb": %s, "ci_ub": %s, "pval": %s, "tau2": null, "tau2_ci_lb": null, "tau2_ci_ub": null, "QE": %s, "QEp": %s, "I2": %s, "H2": %s, "pi_lb_hts": null, "pi_ub_hts": null}',
                    g$analysis, g$group, k, num(fit$beta), num(fit$se), num(fit$ci.lb), num(fit$ci.ub), num(fit$pval),
-                   num(fit$QE), num(fit$QEp)))
+                   num(fit$QE), num(fit$QEp), num(fit$I2), num(fit$H2)))
   }
   fit <- suppressWarnings(rma(yi = yi, sei = sei, method = g$method, test = g$test, level = 95, control = CTRL))
   ci <- if (k >= 2) tryCatch(confint(fit, control = list(tol = 1e-12, maxiter = 1000, tau2.max = 1e6))$random["tau^2", c("ci.lb", "ci.ub")],
