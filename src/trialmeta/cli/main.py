@@ -185,7 +185,7 @@ def cmd_pool_table(args) -> int:
 def cmd_refresh(args) -> int:
     from trialmeta.cli.refresh import refresh
 
-    summary = refresh(args.trials, args.out, as_of=args.as_of, quiet=args.quiet)
+    summary = refresh(args.trials, args.out, as_of=args.as_of, quiet=args.quiet, style=cli_style(args))
     if not args.quiet:
         print(summary)
     return 0
@@ -248,12 +248,61 @@ def cmd_forest(args) -> int:
                              f"defined in {spec_file}: {', '.join(names)}")
     results = run_analyses(registry, spec, as_of=_as_of(args.as_of), only=args.analysis, spec_file=spec_file,
                            lines=lines)
-    paths = write_forests(results, registry, args.out, formats, trials=args.analysis is None)
+    paths = write_forests(results, registry, args.out, formats, trials=args.analysis is None,
+                          style=cli_style(args))
     stems = list(dict.fromkeys(p.with_suffix("") for p in paths))
     suffix = f"{{{','.join(formats)}}}" if len(formats) > 1 else formats[0]
     for stem in stems:
         print(f"{io.display(stem)}.{suffix}")
     print(f"{len(stems)} forest plots, {len(paths)} files in {io.display(args.out)}", file=sys.stderr)
+    return 0
+
+
+def cli_style(args):
+    """The figure style given on the command line (None when no option was used)."""
+    from pydantic import ValidationError
+
+    from trialmeta.io import UsageError
+    from trialmeta.registry.figstyle import StyleSpec
+
+    given = {"preset": args.style, "footnotes": args.footnotes, "font_family": args.font,
+             "font_size": args.font_size, "width": args.fig_width}
+    given = {k: v for k, v in given.items() if v is not None}
+    if not given:
+        return None
+    try:
+        return StyleSpec(**given)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        flag = {"preset": "--style", "font_family": "--font", "font_size": "--font-size",
+                "width": "--width"}.get(str(err["loc"][0]), "--" + str(err["loc"][0]))
+        raise UsageError(f"{flag}: {err['msg']} (got {err.get('input')!r})") from None
+
+
+def cmd_export(args) -> int:
+    from trialmeta import io
+    from trialmeta.cli.export import check_export_formats, write_exports
+    from trialmeta.registry.frame import results_frame
+    from trialmeta.synthesis.run import run_analyses
+    from trialmeta.synthesis.selection import filter_as_of
+    from trialmeta import __version__
+
+    formats = check_export_formats(args.format)
+    style = cli_style(args)
+    registry, spec, lines, spec_file = _load_all(args.path)
+    names = [a.name for a in spec.analyses]
+    if args.analysis is not None and args.analysis not in names:
+        from trialmeta.errors import suggest
+
+        raise TrialmetaError(f"unknown analysis {args.analysis!r}{suggest(args.analysis, names)}; "
+                             f"defined in {spec_file}: {', '.join(names)}")
+    as_of = _as_of(args.as_of)
+    results = run_analyses(registry, spec, as_of=as_of, only=args.analysis, spec_file=spec_file, lines=lines)
+    frame, _ = filter_as_of(results_frame(registry), as_of)
+    files = [t.file for t in registry.trials] + [spec_file]
+    doc = {"trialmeta_version": __version__, "as_of": as_of, "inputs": io.fingerprint(files)}
+    for path in write_exports(args.out, formats, results, registry, frame, doc, as_of, style):
+        print(io.display(path))
     return 0
 
 

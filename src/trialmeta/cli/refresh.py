@@ -55,8 +55,10 @@ def build_evidence(registry, spec, results, indirect, frame, fingerprint: dict, 
     })
 
 
-def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = False, today: str | None = None) -> str:
-    """Rebuild ``out`` from the registry at ``trials``; return a one-line summary.
+def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = False, today: str | None = None,
+            style=None) -> str:
+    """Rebuild ``out`` from the registry at ``trials``; return a one-line summary. ``style``: the
+    command line's figure style (:class:`trialmeta.registry.figstyle.StyleSpec`), if any.
 
     Raises
     ------
@@ -86,8 +88,11 @@ def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = Fal
         io.write_text(stage / "results.json",
                       json.dumps({"results": tables.records(frame)}, indent=2, ensure_ascii=False) + "\n")
         _write_tables(stage, results, history)
+        from trialmeta.report import sof
+
+        io.write_text(stage / "sof.md", sof.document(results, registry))
         progress.step("wrote evidence.json, results and evidence tables")
-        figures = _write_figures(stage, results, registry, history)
+        figures = _write_figures(stage, results, registry, history, style)
         progress.step(f"drew {figures} figures")
         km = _write_km(stage, registry)
         progress.step(f"reconstructed {km} Kaplan-Meier curves")
@@ -96,7 +101,10 @@ def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = Fal
         from trialmeta.report.html import report_html
 
         io.write_text(stage / "report.html", report_html(registry, results, indirect, history, log, as_of, stage))
-        progress.step("wrote report.html and CHANGELOG.md")
+        from trialmeta.cli.export import EXPORT_FORMATS, write_exports
+
+        write_exports(stage, EXPORT_FORMATS, results, registry, frame, evidence_doc, as_of, style)
+        progress.step("wrote report.html, report.docx, evidence.xlsx and CHANGELOG.md")
     progress.step(f"swapped in {io.display(out)}")
     changed = "no change in the evidence" if entry is None else "changelog entry written"
     return (f"refreshed {io.display(out)}: {len(registry.trials)} trials, {len(frame)} results, "
@@ -134,10 +142,10 @@ def _write_tables(stage: Path, results, history) -> None:
     io.write_text(stage / "evidence.md", "\n".join(combined))
 
 
-def _write_figures(stage: Path, results, registry, history) -> int:
+def _write_figures(stage: Path, results, registry, history, style=None) -> int:
     from trialmeta.cli.outputs import write_forests, write_history_plots
 
-    paths = write_forests(results, registry, stage / "forest", ("png", "svg", "pdf"))
+    paths = write_forests(results, registry, stage / "forest", ("png", "svg", "pdf"), style=style)
     paths += write_history_plots(history, stage / "history", ("png", "svg"))
     return len(paths)
 

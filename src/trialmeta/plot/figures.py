@@ -29,7 +29,8 @@ def forest_plot(result, ax=None, **options):
         column; height growing with the rows).
     **options
         ``pooled_line`` (bool, default True): dashed line at each pooled estimate;
-        ``width`` (inches).
+        ``width`` (inches); ``style``: a preset name ('revman', 'journal', 'slide') or a
+        :class:`trialmeta.plot.style.FigureStyle`.
 
     Returns
     -------
@@ -43,7 +44,15 @@ def forest_plot(result, ax=None, **options):
     from trialmeta.plot.forest import forest_scene
     from trialmeta.plot.render import render
 
-    return render(forest_scene(result, **_checked(options, {"pooled_line", "width"})), ax=ax)
+    options = _checked(options, {"pooled_line", "width", "style"})
+    style = options.pop("style", None)
+    if isinstance(style, str):
+        from trialmeta.plot.style import PRESETS
+
+        if style not in PRESETS:
+            raise ValueError(f"unknown style {style!r}; presets: {', '.join(PRESETS)}")
+        style = PRESETS[style]
+    return render(forest_scene(result, style, **options), ax=ax)
 
 
 def trial_forest_plot(registry, trial: str, endpoint: str, ax=None, **options):

@@ -44,7 +44,7 @@ def render(scene: Scene, ax=None):
     mpl = _mpl()
     from matplotlib.figure import Figure
 
-    with mpl.rc_context(RC):
+    with _context(mpl, scene):
         if ax is None:
             fig = Figure(figsize=(scene.width, scene.height))
             host = None
@@ -53,13 +53,29 @@ def render(scene: Scene, ax=None):
             host.set_axis_off()
         for panel in scene.panels:
             sub = fig.add_axes(panel.rect) if host is None else host.inset_axes(panel.rect)
-            _draw_panel(sub, panel)
+            _draw_panel(sub, panel, scene.metadata.get("scale", 1.0))
         if scene.title:
             fig.suptitle(scene.title)
     return fig
 
 
-def _draw_panel(ax, panel: Panel) -> None:
+def _context(mpl, scene: Scene):
+    """The scene's style sheet (its colours and background) under the rcParams the layout needs
+    (font family, SVG/PDF determinism): sizes always come from the scene."""
+    import contextlib
+
+    stack = contextlib.ExitStack()
+    sheet = scene.metadata.get("stylesheet")
+    if sheet:
+        import matplotlib.style
+
+        stack.enter_context(matplotlib.style.context(sheet))
+    family = scene.metadata.get("font_family")
+    stack.enter_context(mpl.rc_context({**RC, **({"font.family": [family, "DejaVu Sans"]} if family else {})}))
+    return stack
+
+
+def _draw_panel(ax, panel: Panel, scale: float = 1.0) -> None:
     ax.set_xscale(panel.x.scale)
     ax.set_yscale(panel.y.scale)
     ax.set_xlim(*panel.x.lim)
@@ -72,7 +88,7 @@ def _draw_panel(ax, panel: Panel) -> None:
     _axis(ax.xaxis, panel.x, panel.fontsize, "bottom" in panel.spines)
     _axis(ax.yaxis, panel.y, panel.fontsize, "left" in panel.spines)
     for item in panel.items:
-        _draw_item(ax, item)
+        _draw_item(ax, item, scale)  # scale: of a styled scene (arrow heads grow with its text)
 
 
 def _axis(axis, spec, fontsize: float, shown: bool) -> None:
@@ -89,7 +105,7 @@ def _axis(axis, spec, fontsize: float, shown: bool) -> None:
         axis.set_label_text(spec.label, fontsize=fontsize)
 
 
-def _draw_item(ax, item) -> None:
+def _draw_item(ax, item, scale: float = 1.0) -> None:
     if isinstance(item, Text):
         ax.text(item.x, item.y, item.text, ha=item.ha, va=item.va, fontsize=item.size,
                 fontweight=item.weight, fontstyle=item.style, color=item.color, clip_on=False,
@@ -101,7 +117,7 @@ def _draw_item(ax, item) -> None:
     elif isinstance(item, Arrow):
         ax.annotate("", xy=(item.x1, item.y), xytext=(item.x0, item.y), annotation_clip=False,
                     arrowprops={"arrowstyle": "-|>", "color": item.color, "linewidth": item.width,
-                                "shrinkA": 0, "shrinkB": 0, "mutation_scale": 7})
+                                "shrinkA": 0, "shrinkB": 0, "mutation_scale": 7 * scale})
     elif isinstance(item, Markers):
         areas = list(item.areas) if item.areas else 16.0
         ax.scatter(item.xs, item.ys, s=areas, marker=item.marker, clip_on=False, zorder=3,

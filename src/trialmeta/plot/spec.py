@@ -35,6 +35,7 @@ class Column:
     wrap: float | None = None  # wrap cells wider than this (inches)
     role: str = ""
     overflow: bool = False  # a cell may run into the next column where that is empty (not wrapped)
+    hyphens: bool = False  # an over-long word may break after a hyphen or slash (compact styles)
 
 
 @dataclass(frozen=True)
@@ -78,3 +79,4 @@ class ForestSpec:
     ref_lines: tuple[RefLine, ...] = ()
     spans: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (header, column keys) over several columns
     width: float = WIDTH
+    min_plot: float = MIN_PLOT  # the plot column's least width (the figure widens rather than go below)
