@@ -53,7 +53,7 @@ def render(scene: Scene, ax=None):
             host.set_axis_off()
         for panel in scene.panels:
             sub = fig.add_axes(panel.rect) if host is None else host.inset_axes(panel.rect)
-            _draw_panel(sub, panel, scene.metadata.get("scale", 1.0))
+            _draw_panel(sub, panel, scene.metadata.get("scale", 1.0), _ink(mpl, scene))
         if scene.title:
             fig.suptitle(scene.title)
     return fig
@@ -75,7 +75,12 @@ def _context(mpl, scene: Scene):
     return stack
 
 
-def _draw_panel(ax, panel: Panel, scale: float = 1.0) -> None:
+def _ink(mpl, scene: Scene) -> str:
+    """Black items take a style sheet's text colour (white on 'dark_background'), else stay black."""
+    return mpl.rcParams["text.color"] if scene.metadata.get("stylesheet") else "black"
+
+
+def _draw_panel(ax, panel: Panel, scale: float = 1.0, ink: str = "black") -> None:
     ax.set_xscale(panel.x.scale)
     ax.set_yscale(panel.y.scale)
     ax.set_xlim(*panel.x.lim)
@@ -88,7 +93,17 @@ def _draw_panel(ax, panel: Panel, scale: float = 1.0) -> None:
     _axis(ax.xaxis, panel.x, panel.fontsize, "bottom" in panel.spines)
     _axis(ax.yaxis, panel.y, panel.fontsize, "left" in panel.spines)
     for item in panel.items:
+        if ink != "black":
+            item = _inked(item, ink)
         _draw_item(ax, item, scale)  # scale: of a styled scene (arrow heads grow with its text)
+
+
+def _inked(item, ink: str):
+    from dataclasses import fields, replace
+
+    changes = {f.name: ink for f in fields(item) if f.name in ("color", "facecolor", "edgecolor")
+               and getattr(item, f.name) == "black"}
+    return replace(item, **changes) if changes else item
 
 
 def _axis(axis, spec, fontsize: float, shown: bool) -> None:

@@ -49,8 +49,8 @@ PRESETS = {
     "revman": FigureStyle(),
     # 8.5 cm: a single journal column (BMJ, Lancet, NEJM: 8.4-8.9 cm); 7 pt, the smallest most journals accept
     "journal": FigureStyle("journal", width=8.5 * CM, footnotes="short", compact=True, min_plot=0.9),
-    # a 16:9 slide's text area at 14 pt; no footnotes (they go in the speaker notes)
-    "slide": FigureStyle("slide", width=25.0 * CM, font_size=14.0, footnotes="none", min_plot=3.0,
+    # a 16:9 slide's text area at 14 pt, compact columns; no footnotes (they go in the speaker notes)
+    "slide": FigureStyle("slide", width=25.0 * CM, font_size=14.0, footnotes="none", compact=True, min_plot=3.0,
                          marker="#1f4e79", diamond="#1f4e79"),
 }
 

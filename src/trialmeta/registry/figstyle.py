@@ -23,7 +23,7 @@ class StyleSpec(Model):
 
     preset: Literal["revman", "journal", "slide"] | None = Field(
         None, description="revman (default: 17.4 cm, 7 pt, every footnote), journal (8.5 cm single column, "
-                          "compact columns, short footnotes), slide (25 cm, 14 pt, no footnotes).")
+                          "compact columns, short footnotes), slide (25 cm, 14 pt, compact, no footnotes).")
     font_family: str | None = Field(None, min_length=1, description="e.g. 'Arial' (falls back to DejaVu Sans "
                                                                     "when the font is not installed).")
     font_size: float | None = Field(None, ge=5, le=24, description="Table text, points (the title is 1.2x).")
