@@ -64,3 +64,15 @@ def test_bad_style_options_are_usage_errors(tmp_path, run_cli):
     assert code == 2 and "--style" in err
     code, _, err = run_cli("forest", "--width", "-3", "--out", tmp_path)
     assert code == 2 and "--width" in err
+
+
+def test_unknown_style_sheets_are_caught_before_drawing(tmp_path, run_cli):
+    trials = _with_style(tmp_path, {"stylesheet": "seaborn-papr"})
+    code, _, err = run_cli("forest", trials, "--format", "svg", "--out", tmp_path / "f")
+    assert code == 1 and "style.stylesheet: unknown matplotlib style sheet 'seaborn-papr'" in err
+    assert not (tmp_path / "f").exists()
+    code, _, err = run_cli("export", "--stylesheet", "nope", "--out", tmp_path / "g")
+    assert code == 2 and "--stylesheet: unknown matplotlib style sheet 'nope'" in err
+    code, _, err = run_cli("forest", "--analysis", "carfilzomib-os", "--stylesheet", "grayscale", "--format", "svg",
+                           "--out", tmp_path / "h")
+    assert code == 0, err

@@ -123,3 +123,5 @@ def _style_options(p) -> None:
                    help="figure text size in points (5-24)")
     p.add_argument("--width", dest="fig_width", type=float, default=None, metavar="CM",
                    help="figure width in cm")
+    p.add_argument("--stylesheet", default=None, metavar="SHEET",
+                   help="a matplotlib style sheet (name or .mplstyle path): its colours apply, never its sizes")

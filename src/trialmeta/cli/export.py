@@ -24,6 +24,55 @@ def check_export_formats(text: str) -> tuple[str, ...]:
     return out
 
 
+def cli_style(args):
+    """The figure style given on the command line (None when no option was used)."""
+    from pydantic import ValidationError
+
+    from trialmeta.io import UsageError
+    from trialmeta.registry.figstyle import StyleSpec
+
+    given = {"preset": args.style, "footnotes": args.footnotes, "font_family": args.font,
+             "font_size": args.font_size, "width": args.fig_width, "stylesheet": args.stylesheet}
+    given = {k: v for k, v in given.items() if v is not None}
+    if not given:
+        return None
+    try:
+        return StyleSpec(**given)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        flag = {"preset": "--style", "font_family": "--font", "font_size": "--font-size",
+                "width": "--width", "stylesheet": "--stylesheet"}.get(str(err["loc"][0]), "--" + str(err["loc"][0]))
+        raise UsageError(f"{flag}: {err['msg']} (got {err.get('input')!r})") from None
+
+
+def check_styles(spec, lines: dict, spec_file: str, command_line=None) -> None:
+    """Style sheets named in analyses.yaml or on the command line exist (before anything is drawn).
+
+    Raises
+    ------
+    InputError
+        A located problem per unknown sheet of analyses.yaml.
+    UsageError
+        An unknown sheet on the command line.
+    """
+    from trialmeta.errors import InputError, Problem
+    from trialmeta.plot.render import stylesheet_problem
+
+    if command_line is not None and command_line.stylesheet:
+        why = stylesheet_problem(command_line.stylesheet)
+        if why:
+            raise io.UsageError(f"--stylesheet: {why}")
+    problems = []
+    for i, a in enumerate(spec.analyses):
+        if a.style is not None and a.style.stylesheet:
+            why = stylesheet_problem(a.style.stylesheet)
+            if why:
+                problems.append(Problem(spec_file, lines.get(("analyses", i, "style", "stylesheet")),
+                                        f"analyses[{i}].style.stylesheet", why))
+    if problems:
+        raise InputError(problems)
+
+
 def forest_figures(results, style=None) -> dict:
     """Analysis name -> :class:`trialmeta.report.docx.Figure` (forest plot, 300 dpi PNG)."""
     from trialmeta.plot import render

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from trialmeta.cli.args import Usage, build_parser
+from trialmeta.cli.export import cli_style
 from trialmeta.errors import InputError, TrialmetaError
 
 
@@ -246,37 +247,19 @@ def cmd_forest(args) -> int:
 
         raise TrialmetaError(f"unknown analysis {args.analysis!r}{suggest(args.analysis, names)}; "
                              f"defined in {spec_file}: {', '.join(names)}")
+    from trialmeta.cli.export import check_styles
+
+    style = cli_style(args)
+    check_styles(spec, lines, spec_file, style)
     results = run_analyses(registry, spec, as_of=_as_of(args.as_of), only=args.analysis, spec_file=spec_file,
                            lines=lines)
-    paths = write_forests(results, registry, args.out, formats, trials=args.analysis is None,
-                          style=cli_style(args))
+    paths = write_forests(results, registry, args.out, formats, trials=args.analysis is None, style=style)
     stems = list(dict.fromkeys(p.with_suffix("") for p in paths))
     suffix = f"{{{','.join(formats)}}}" if len(formats) > 1 else formats[0]
     for stem in stems:
         print(f"{io.display(stem)}.{suffix}")
     print(f"{len(stems)} forest plots, {len(paths)} files in {io.display(args.out)}", file=sys.stderr)
     return 0
-
-
-def cli_style(args):
-    """The figure style given on the command line (None when no option was used)."""
-    from pydantic import ValidationError
-
-    from trialmeta.io import UsageError
-    from trialmeta.registry.figstyle import StyleSpec
-
-    given = {"preset": args.style, "footnotes": args.footnotes, "font_family": args.font,
-             "font_size": args.font_size, "width": args.fig_width}
-    given = {k: v for k, v in given.items() if v is not None}
-    if not given:
-        return None
-    try:
-        return StyleSpec(**given)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        flag = {"preset": "--style", "font_family": "--font", "font_size": "--font-size",
-                "width": "--width"}.get(str(err["loc"][0]), "--" + str(err["loc"][0]))
-        raise UsageError(f"{flag}: {err['msg']} (got {err.get('input')!r})") from None
 
 
 def cmd_export(args) -> int:
@@ -296,6 +279,9 @@ def cmd_export(args) -> int:
 
         raise TrialmetaError(f"unknown analysis {args.analysis!r}{suggest(args.analysis, names)}; "
                              f"defined in {spec_file}: {', '.join(names)}")
+    from trialmeta.cli.export import check_styles
+
+    check_styles(spec, lines, spec_file, style)
     as_of = _as_of(args.as_of)
     results = run_analyses(registry, spec, as_of=as_of, only=args.analysis, spec_file=spec_file, lines=lines)
     frame, _ = filter_as_of(results_frame(registry), as_of)

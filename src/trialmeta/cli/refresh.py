@@ -71,6 +71,9 @@ def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = Fal
     if spec_path is None:
         raise TrialmetaError(f"no {io.ANALYSES_FILE} beside the trial files in {io.display(trials)}")
     spec, lines = load_analyses(spec_path)
+    from trialmeta.cli.export import check_styles
+
+    check_styles(spec, lines, io.display(spec_path), style)
     progress.step(f"validated {len(registry.trials)} trials and {len(spec.analyses)} analyses")
     spec_file = io.display(spec_path)
     results = run_analyses(registry, spec, as_of=as_of, spec_file=spec_file, lines=lines)

@@ -80,6 +80,19 @@ def _ink(mpl, scene: Scene) -> str:
     return mpl.rcParams["text.color"] if scene.metadata.get("stylesheet") else "black"
 
 
+def stylesheet_problem(sheet: str) -> str | None:
+    """Why matplotlib cannot use style sheet ``sheet`` (a name or a .mplstyle path), or None."""
+    import os
+
+    _mpl()
+    import matplotlib.style
+
+    if sheet in matplotlib.style.available or os.path.isfile(sheet):
+        return None
+    return (f"unknown matplotlib style sheet {sheet!r}; give a path to a .mplstyle file or one of: "
+            f"{', '.join(sorted(matplotlib.style.available))}")
+
+
 def _draw_panel(ax, panel: Panel, scale: float = 1.0, ink: str = "black") -> None:
     ax.set_xscale(panel.x.scale)
     ax.set_yscale(panel.y.scale)

@@ -122,8 +122,7 @@ def add_table(doc, header: list[str], rows: list[list[str]], width_cm: float, si
 
 
 def _section(doc, landscape: bool):
-    from docx.enum.section import WD_ORIENT, WD_SECTION
-    from docx.shared import Cm
+    from docx.enum.section import WD_SECTION
 
     section = doc.add_section(WD_SECTION.NEW_PAGE)
     _page(section, landscape)
