@@ -188,12 +188,21 @@ def test_tables_fit_the_text_width(exported):
         assert shape.width / 360000 <= 17.0 + 1e-6
 
 
+def test_figures_are_at_least_300_dpi_as_placed(exported):
+    out, _, _ = exported
+    doc = Document(out / "report.docx")
+    for shape in doc.inline_shapes:
+        rid = shape._inline.graphic.graphicData.pic.blipFill.blip.embed
+        image = doc.part.related_parts[rid].image
+        assert image.px_width / (shape.width / 914400) >= 300 - 1e-6
+
+
 def test_column_widths_never_cut_a_word_when_there_is_room():
     header = ["HR [95% CI]", "Population"]
     rows = [["0.65 [0.50, 0.85]", "a fairly long description of the population that should wrap"]]
     w = column_widths(header, rows, 10.0, 8)
     assert sum(w) == pytest.approx(10.0)
-    assert w[0] >= len("0.65 [0.50, 0.85]") * 0.55 / 72 * 2.54 * 8  # the interval is one word
+    assert w[0] >= len("0.65 [0.50, 0.85]") * 0.6 / 72 * 2.54 * 8  # the interval is one word
 
 
 def _tool(name):

@@ -88,8 +88,24 @@ def forest_figures(results, style=None) -> dict:
             png = render.to_bytes(fig, "png", dpi=DPI)
         finally:
             render.close(fig)
-        figures[r.name] = Figure(png, scene.width, scene.height, f"Forest plot: {r.spec.title}.")
+        figures[r.name] = Figure(palette_png(png), scene.width, scene.height, f"Forest plot: {r.spec.title}.")
     return figures
+
+
+def palette_png(png: bytes) -> bytes:
+    """The PNG flattened on white and stored with a 256-colour palette: a 300 dpi forest plot
+    (black text, greys of antialiasing, a few style colours) loses nothing visible and a third
+    of its size, which keeps report.docx small enough to mail."""
+    import io as _io
+
+    from PIL import Image
+
+    with Image.open(_io.BytesIO(png)) as im:
+        flat = Image.new("RGB", im.size, "white")
+        flat.paste(im, mask=im.getchannel("A") if im.mode == "RGBA" else None)
+        out = _io.BytesIO()
+        flat.quantize(256, dither=Image.Dither.NONE).save(out, "png", optimize=True)
+    return out.getvalue()
 
 
 def write_exports(out: Path, formats, results, registry, frame, evidence_doc: dict, as_of=None,

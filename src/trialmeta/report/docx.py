@@ -40,10 +40,12 @@ def _keep_intervals(text: str) -> str:
     return evidence._INTERVAL.sub(lambda m: m.group(0).replace(" ", NBSP), text)
 
 
-#: Cell padding (left + right, cm) and the width of an average character at 1 pt (cm): Arial's
-#: mean advance is about 0.5 em, and digits (most of a table) are 0.556 em.
+#: Cell padding (left + right, cm) and the width of a character at 1 pt (cm): Arial's digits are
+#: 0.556 em, capitals up to 0.72 em; 0.6 em keeps short words such as '27%' whole. Bold header
+#: words are counted 15% wider.
 PADDING = 0.38
-CHAR_CM = 0.55 / 72 * 2.54
+CHAR_CM = 0.6 / 72 * 2.54
+BOLD = 1.15
 
 
 def column_widths(header: list[str], rows: list[list[str]], total: float, size: float) -> list[float]:
@@ -54,10 +56,11 @@ def column_widths(header: list[str], rows: list[list[str]], total: float, size: 
     least, wish = [], []
     for j, h in enumerate(header):
         texts = [str(h)] + [str(r[j]) for r in rows]
-        word = max((len(w) for t in texts for w in _keep_intervals(t).split(" ")), default=1)
+        word = max([len(w) for t in texts[1:] for w in _keep_intervals(t).split(" ")]
+                   + [len(w) * BOLD for w in str(h).split(" ")])
         longest = max(len(t) for t in texts)
-        least.append(max(word, 3) * char + PADDING)
-        wish.append(max(min(longest, 40), word, 3) * char + PADDING)
+        least.append(max(word, 4) * char + PADDING)
+        wish.append(max(min(longest, 40), word, 4) * char + PADDING)
     if sum(least) >= total:  # cannot fit every word: shrink in proportion (words will break)
         return [w * total / sum(least) for w in least]
     if sum(wish) <= total:
