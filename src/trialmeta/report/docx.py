@@ -223,7 +223,7 @@ def report_docx(results, registry, sof_rows: dict, figures: dict, as_of: str | N
         doc.add_heading("Summary of findings", level=2)
         rows = [sof.cells(x) for x in sof_rows[r.name]]
         add_table(doc, sof.header(r.settings.level), rows, text_width(False), TABLE_PT)
-        note = doc.add_paragraph(sof.FOOTNOTE.replace("`", ""))
+        note = doc.add_paragraph(sof.FOOTNOTE)
         note.runs[0].font.size = Pt(TABLE_PT)
 
         _section(doc, landscape=True)

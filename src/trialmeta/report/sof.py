@@ -226,7 +226,7 @@ def header(level: float) -> list[str]:
     return [h.format(l=f"{level:.0%}") for h in HEADER]
 
 
-FOOTNOTE = ("Certainty (GRADE) is the reviewers' rating from `certainty:` in analyses.yaml; a blank cell has not "
+FOOTNOTE = ("Certainty (GRADE) is the reviewers' rating from certainty: in analyses.yaml; a blank cell has not "
             "been rated. Absolute effects: the median control-arm risk of the studies (landmark survival for "
             "time-to-event outcomes, responders/N for response), with the experimental risk under the "
             "pooled relative effect; rows without such data say so.")

@@ -47,8 +47,8 @@ SOF_COLUMNS = [
 
 
 def cell_value(value):
-    """A Python/pandas value as (value, is_text): NaN/None -> None; numpy scalars -> Python."""
-    if value is None:
+    """A Python/pandas value as (value, is_text): NaN/None/'' -> None; numpy scalars -> Python."""
+    if value is None or (isinstance(value, str) and value == ""):
         return None, False
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
         value = value.item()
