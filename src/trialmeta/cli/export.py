@@ -104,7 +104,7 @@ def palette_png(png: bytes) -> bytes:
         flat = Image.new("RGB", im.size, "white")
         flat.paste(im, mask=im.getchannel("A") if im.mode == "RGBA" else None)
         out = _io.BytesIO()
-        flat.quantize(256, dither=Image.Dither.NONE).save(out, "png", optimize=True)
+        flat.quantize(256, dither=Image.Dither.NONE).save(out, "png")  # (optimize=True: 3x slower, 5% smaller)
     return out.getvalue()
 
 
