@@ -1,4 +1,4 @@
-"""Located problems and the exceptions that carry them.
+"""Every error class of trialmeta, and the located problems they carry.
 
 Every check in trialmeta reports a :class:`Problem` naming the file, the line, the field
 path and the value received, so a user can go straight to the mistake. Problems are
@@ -31,6 +31,14 @@ class Problem:
 
 class TrialmetaError(Exception):
     """An error a user can act on; the CLI prints it without a traceback and exits 1."""
+
+
+class UsageError(TrialmetaError):
+    """Bad command-line usage (unknown option, missing path, bad option value): exit code 2."""
+
+
+class PoolingError(TrialmetaError, ValueError):
+    """Inputs that cannot be pooled (empty, non-finite, SE <= 0, mismatched lengths)."""
 
 
 class InputError(TrialmetaError):

@@ -2,7 +2,8 @@
 
 Used by the evidence tables, the terminal output and the forest plots, so a number reads
 the same everywhere. Conventions (RevMan 5 / R meta ``settings.meta("RevMan5")``, checked
-against the Steurer et al. 2006 strings in oracles.md O11): ratios and their CIs with two
+against the strings of Steurer et al. 2006, Cochrane review CD004270, Analysis 1.1, pinned in
+tests/stats/test_engine_oracles.py): ratios and their CIs with two
 decimals, "0.89 [0.78, 1.01]"; Chi², Z and t with two decimals; Tau² with two decimals
 (one significant digit below 0.005, so a small positive value never prints as 0.00);
 I² as a whole percentage; P with two decimals from 0.01, three from 0.001, one significant
@@ -18,7 +19,45 @@ MINUS = "\u2212"
 
 
 def missing(x) -> bool:
+    """None or NaN (pandas fills missing numbers with NaN)."""
     return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def nan_to_none(x):
+    """``x`` itself, or None where it is missing (None or NaN)."""
+    return None if missing(x) else x
+
+
+def finite_or_none(x) -> float | None:
+    """``x`` as a float, or None where it is None, NaN or infinite (so JSON never gets NaN/Infinity)."""
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def positive(x) -> bool:
+    """A usable positive finite number (not None, NaN, a bool or a text placeholder)."""
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x > 0
+
+
+def fixed(x, digits: int) -> str:
+    """``x`` with ``digits`` decimals; empty where missing (columns of ``trialmeta pool-table``)."""
+    return "" if missing(x) else f"{x:.{digits}f}"
+
+
+def p_column(p) -> str:
+    """A P value in a table column: four decimals, '<0.0001' below; empty where missing."""
+    return "" if missing(p) else ("<0.0001" if p < 1e-4 else f"{p:.4f}")
+
+
+def pair(a, b, sep: str = " / ") -> str:
+    """Two per-arm values ('12 / 15', numbers with :g, texts as given, '?' for one missing);
+    empty when both are missing."""
+    if missing(a) and missing(b):
+        return ""
+    show = lambda x: "?" if missing(x) else (x if isinstance(x, str) else f"{x:g}")  # noqa: E731
+    return f"{show(a)}{sep}{show(b)}"
 
 
 def ratio(x, digits: int = 2) -> str:
@@ -68,7 +107,7 @@ def percent(x, digits: int = 0) -> str:
 
 
 def tau2(x) -> str:
-    """Tau² with two decimals, as RevMan ('0.00605' -> '0.01', oracles.md O11); one significant
+    """Tau² with two decimals, as RevMan ('0.00605' -> '0.01', Steurer et al. 2006 Analysis 1.1); one significant
     digit where two decimals would print a positive value as zero ('0.004', '0.00008');
     exactly 0 prints '0.00'."""
     if missing(x):
@@ -91,12 +130,17 @@ def heterogeneity(r) -> str:
 
 
 def overall_effect(r) -> str:
-    """'Test for overall effect: Z = 1.82 (P = 0.07)' or 't = 2.10, df = 2 (P = 0.17)'."""
+    """'Test for overall effect: Z = 1.82 (P = 0.07)' or '... t = 2.10, df = 2 (P = 0.17)'."""
+    return f"Test for overall effect: {overall_effect_stats(r)}"
+
+
+def overall_effect_stats(r) -> str:
+    """The statistic of :func:`overall_effect` alone: 'Z = 1.82 (P = 0.07)', 'Not applicable'."""
     if r is None or missing(r.stat):
-        return "Test for overall effect: Not applicable"
+        return "Not applicable"
     if r.stat_name == "t":
-        return f"Test for overall effect: t = {number(abs(r.stat))}, df = {int(r.df_test)} ({p_value(r.p)})"
-    return f"Test for overall effect: Z = {number(abs(r.stat))} ({p_value(r.p)})"
+        return f"t = {number(abs(r.stat))}, df = {int(r.df_test)} ({p_value(r.p)})"
+    return f"Z = {number(abs(r.stat))} ({p_value(r.p)})"
 
 
 def subgroup_differences(t) -> str:
@@ -121,16 +165,16 @@ def interaction_line(it, labels: tuple[str, str], measure: str = "HR") -> str:
             f"{ratio_ci(it.ratio, it.ci_low, it.ci_high)}, {p_value(it.p)}; {trials} ({', '.join(it.trials)})")
 
 
-def interaction_detail(it, method: str) -> str:
-    """Each trial's own ratio and how they were pooled: the numbers behind ``interaction_line``."""
+def interaction_detail(it, how: str, notes=()) -> str:
+    """Each trial's own ratio and how they were pooled (``how``: the pooling method without the
+    measure, since what is pooled is a log ratio of ratios): the numbers behind ``interaction_line``,
+    then ``notes``."""
     if it is None or it.k < 2:
         return ""
     per = "; ".join(f"{t.trial} {ratio_ci(t.ratio, t.ci_low, t.ci_high)} ({p_value(t.p)})" for t in it.per_trial)
-    how = method.split(", ", 1)[-1]  # drop the measure: what is pooled here is a log ratio of ratios
     het = heterogeneity(it.pooled)
     return (f"Within-trial interaction by trial (Wald CI): {per}. Pooled on the log scale: {how}; "
-            f"across the trials' interactions, {het[0].lower()}{het[1:]}."
-            + "".join(f" {n}." for n in it.pooled.notes if n.startswith(("k = 2", "Wald (z)"))))
+            f"across the trials' interactions, {het[0].lower()}{het[1:]}." + "".join(f" {n}." for n in notes))
 
 
 def prediction(r) -> str:

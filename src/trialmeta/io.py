@@ -11,14 +11,10 @@ from typing import Any
 
 import yaml
 
-from trialmeta.errors import InputError, Problem, TrialmetaError, format_path
+from trialmeta.errors import InputError, Problem, UsageError, format_path
 
 ANALYSES_FILE = "analyses.yaml"
 TRIAL_SUFFIXES = (".yaml", ".yml")
-
-
-class UsageError(TrialmetaError):
-    """Bad command-line usage (missing path, unknown option value): exit code 2."""
 
 
 def display(path: Path) -> str:

@@ -7,6 +7,8 @@ import math
 
 import pandas as pd
 
+from trialmeta import fmt
+
 
 def _clean(value):
     if value is None:
@@ -37,18 +39,19 @@ def records(frame: pd.DataFrame) -> list[dict]:
     return [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
 
 
+def _cell(value):
+    """A CSV cell: a sequence (notes, skipped data cuts) is written as its items joined by " | "."""
+    if isinstance(value, (tuple, list)):
+        return " | ".join(str(v) for v in value)
+    return value
+
+
 def frame_csv(frame: pd.DataFrame) -> str:
-    """CSV with Unix newlines and full float precision (repr), identical on every run."""
+    """CSV with Unix newlines and full float precision (repr), identical on every run. Cells holding
+    a sequence are written as its items joined by " | "; other objects by ``str()``."""
     buf = io.StringIO()
-    frame.to_csv(buf, index=False, lineterminator="\n")
+    frame.map(_cell).to_csv(buf, index=False, lineterminator="\n")
     return buf.getvalue()
-
-
-def _ratio_ci(est, lo, hi) -> str:
-    est, lo, hi = _clean(est), _clean(lo), _clean(hi)
-    if est is None:
-        return ""
-    return f"{est:.2f}" + (f" ({lo:.2f}-{hi:.2f})" if lo is not None and hi is not None else "")
 
 
 def results_text(frame: pd.DataFrame) -> str:
@@ -59,29 +62,15 @@ def results_text(frame: pd.DataFrame) -> str:
         "endpoint": frame["endpoint"],
         "cut": frame["data_cut"],
         "effect (95% CI)": [
-            _ratio_ci(r.hr, r.ci_low, r.ci_high) if _clean(r.hr) is not None
-            else (("RR " + _ratio_ci(r.rr, r.rr_ci_low, r.rr_ci_high)) if _clean(r.rr) is not None else "")
+            fmt.ratio_ci(r.hr, r.ci_low, r.ci_high) if _clean(r.hr) is not None
+            else (("RR " + fmt.ratio_ci(r.rr, r.rr_ci_low, r.rr_ci_high)) if _clean(r.rr) is not None else "")
             for r in frame.itertuples()
         ],
-        "se": [f"{s:.4f}" if _clean(s) is not None else "" for s in frame["se"].where(frame["se"].notna(),
-                                                                                        frame["se_log_rr"])],
+        "se": [fmt.fixed(s, 4) for s in frame["se"].where(frame["se"].notna(), frame["se_log_rr"])],
         "derivation": frame["derivation"],
-        "median exp/ctrl": [_medians(a, b) for a, b in zip(frame["median_exp"], frame["median_ctrl"])],
-        "n exp/ctrl": [_pair(a, b) for a, b in zip(frame["n_exp"], frame["n_ctrl"])],
+        "median exp/ctrl": [fmt.pair(a, b, " vs ") for a, b in zip(frame["median_exp"], frame["median_ctrl"])],
+        "n exp/ctrl": [fmt.pair(a, b, "/") for a, b in zip(frame["n_exp"], frame["n_ctrl"])],
     })
     return view.to_string(index=False) + "\n"
 
 
-def _pair(a, b) -> str:
-    a, b = _clean(a), _clean(b)
-    if a is None and b is None:
-        return ""
-    return f"{'?' if a is None else int(a)}/{'?' if b is None else int(b)}"
-
-
-def _medians(a, b) -> str:
-    a, b = _clean(a), _clean(b)
-    if a is None and b is None:
-        return ""
-    fmt = lambda x: "?" if x is None else (x if isinstance(x, str) else f"{x:g}")  # noqa: E731
-    return f"{fmt(a)} vs {fmt(b)}"

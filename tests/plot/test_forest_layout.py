@@ -23,6 +23,7 @@ from trialmeta.plot.forest import analysis_spec, forest_layout, forest_scene
 from trialmeta.plot.axis import log_axis
 from trialmeta.plot.text import favours, study_flags
 from trialmeta.plot.scene import Arrow, Markers, Polygon
+from trialmeta.synthesis.data import CISource
 from trialmeta.synthesis.run import ACROSS_TRIAL_CAVEAT, run_analyses
 from trialmeta.plot.trial_forest import forest_endpoints, trial_spec
 from trialmeta.registry.load import load_registry
@@ -256,8 +257,8 @@ def test_tau2_never_prints_a_positive_value_as_zero(results):
 
 
 def test_study_flags():
-    row = {"immature": True, "adjusted": True, "ci_source": "computed from SE (oe-v)", "usable": True,
-           "skipped": "update-2022 (irc) not used: no CI", "data_cut": "primary"}
+    row = {"immature": True, "adjusted": True, "ci_source": CISource("computed", derivation="oe-v"), "usable": True,
+           "skipped": ("update-2022 (irc) not used: no CI",), "data_cut": "primary"}
     notes = study_flags(row, "HR")
     assert notes[0].startswith("Immature") and notes[1].startswith("Covariate-adjusted HR")
     assert "CI computed from SE (oe-v), not published." in notes

@@ -1,6 +1,6 @@
 """The curated registry: the trial files are valid and say what the fact sheet says.
 
-Numbers are checked against ../shared/reference/trials-facts.md (section and source in each
+Numbers are checked against the publications named in the trial files (section and source in each
 comment). The tidy results table keeps its column contract.
 """
 

@@ -1,4 +1,4 @@
-"""Effect derivations: HR/CI <-> log HR/SE and the other published routes (methods.md section 1)."""
+"""Effect derivations: HR/CI <-> log HR/SE and the other published routes (Parmar et al. 1998; Tierney et al. 2007)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def test_hr_ci_round_trip(log_hr, se, level):
 
 
 def test_flaura_worked_example():
-    """methods.md: FLAURA HR 0.46 (0.37-0.57) -> ln HR = -0.7765, SE = 0.1102."""
+    """FLAURA (Soria et al., NEJM 2018) PFS HR 0.46 (0.37-0.57), Parmar eq. 7 by hand -> ln HR = -0.7765, SE = 0.1102."""
     d = effects.from_hr_ci(0.46, 0.37, 0.57)
     assert d.log_estimate == pytest.approx(-0.7765, abs=5e-5)
     assert d.se == pytest.approx(0.1102, abs=5e-5)
@@ -44,7 +44,7 @@ def test_p_value_route_conv_wald():
 
 
 def test_p_and_events_worked_example():
-    """methods.md: O_R=100, O_C=130, two-sided p=0.03 favouring R -> V=56.52, O-E=-16.31,
+    """Tierney et al. 2007 p-value + events route (V = O_R O_C / O_tot), by hand: O_R=100, O_C=130, two-sided p=0.03 favouring R -> V=56.52, O-E=-16.31,
     HR=0.749, SE=0.133."""
     d = effects.from_p_events(0.03, "two", 100, 130, favours_exp=True)
     v = 1 / d.se**2
@@ -61,7 +61,7 @@ def test_oe_v():
 
 
 def test_medians_exponential_is_flagged_approximate():
-    """FLAURA medians 18.9 vs 10.2 give 10.2/18.9 = 0.54 (methods.md)."""
+    """FLAURA medians 18.9 vs 10.2 give 10.2/18.9 = 0.54 (exponential assumption: HR = median_ctrl / median_exp)."""
     d = effects.from_medians(18.9, 10.2, 100, 130)
     assert math.exp(d.log_estimate) == pytest.approx(10.2 / 18.9)
     assert d.approximate and d.method == "medians-exp"

@@ -8,8 +8,9 @@ import pytest
 from scipy import stats
 
 from trialmeta.stats import engine, pooling as meta, sensitivity, tau2 as solvers
-from trialmeta.stats.pooling import PoolingError, PoolSettings, pool, pool_many, summary_frame
-from trialmeta.stats.notes import NOTE_TAU2_ZERO
+from trialmeta.errors import PoolingError
+from trialmeta.stats.pooling import PoolSettings, pool, pool_many, summary_frame
+from trialmeta.stats.notes import NoteKind, has
 from trialmeta.errors import InputError
 from trialmeta.stats.subgroups import subgroup_test
 
@@ -20,7 +21,7 @@ def test_two_studies_pool_without_prediction_interval():
     for method in ("dl", "reml", "pm"):
         r = pool(y, se, PoolSettings(method, "hksj"))
         assert (r.k, r.df, r.df_test) == (2, 1, 1.0)
-        assert r.pi_low is None and any("needs k >= 3" in n for n in r.notes)
+        assert r.pi_low is None and has(r.notes, NoteKind.NO_PI_FEW_STUDIES)
         crit = stats.t.isf(0.025, 1)
         assert r.log_ci_high - r.log_est == pytest.approx(crit * r.se, rel=1e-12)
         assert r.tau2_ci_high > r.tau2_ci_low >= 0.0
@@ -33,15 +34,16 @@ def test_small_k_notes_name_the_wald_interval_and_the_wald_risk():
     y, se = [-0.4, 0.1], [0.2, 0.3]
     wald = pool(y, se, PoolSettings("reml", "wald"))
     hksj = pool(y, se, PoolSettings("reml", "hksj"))
-    (note,) = [n for n in hksj.notes if n.startswith("k = 2")]
+    (note,) = [str(n) for n in hksj.notes if n.kind is NoteKind.K2_HKSJ]
+    assert note.startswith("k = 2: the HKSJ CI uses t with 1 df")
     times = (hksj.log_ci_high - hksj.log_ci_low) / (wald.log_ci_high - wald.log_ci_low)
     assert f"(here {times:.2f} times the Wald width)" in note
     assert f"critical value {stats.t.isf(0.025, 1):.2f}" in note
     assert note.endswith(f"[{wald.ci_low:.2f}, {wald.ci_high:.2f}]")
-    assert any(n.startswith("Wald (z) CI with k = 2") for n in wald.notes)
-    assert not any("Wald (z) CI with" in n for n in pool(y, se, PoolSettings("fe", "wald")).notes)
+    assert [str(n) for n in wald.notes if n.kind is NoteKind.WALD_FEW_STUDIES][0].startswith("Wald (z) CI with k = 2")
+    assert not has(pool(y, se, PoolSettings("fe", "wald")).notes, NoteKind.WALD_FEW_STUDIES)
     five = pool([-0.4, 0.1, 0.0, -0.2, 0.3], [0.2] * 5, PoolSettings("reml", "wald"))
-    assert not any("Wald (z) CI with" in n or n.startswith("k = 2") for n in five.notes)
+    assert not has(five.notes, NoteKind.WALD_FEW_STUDIES) and not has(five.notes, NoteKind.K2_HKSJ)
 
 
 def test_identical_studies():
@@ -52,10 +54,10 @@ def test_identical_studies():
         wald = pool(y, se, PoolSettings(method, "wald"))
         assert (wald.tau2, wald.i2, wald.tau2_ci_low, wald.tau2_ci_high) == (0.0, 0.0, 0.0, 0.0)
         assert wald.q == pytest.approx(0.0, abs=1e-25)  # rounding residue of the pooled mean
-        assert NOTE_TAU2_ZERO in wald.notes and any("single point 0" in n for n in wald.notes)
+        assert has(wald.notes, NoteKind.TAU2_ZERO) and has(wald.notes, NoteKind.TAU2_CI_POINT)
         hk = pool(y, se, PoolSettings(method, "hksj"))
         assert hk.se == 0.0 and hk.log_ci_low == hk.log_ci_high
-        assert any("zero width" in n for n in hk.notes)
+        assert any("zero width" in str(n) for n in hk.notes if n.kind is NoteKind.HKSJ_ZERO_SCALE)
         adhoc = pool(y, se, PoolSettings(method, "hksj-adhoc"))
         assert adhoc.se == pytest.approx(wald.se, rel=1e-15)
 
@@ -67,7 +69,7 @@ def test_variance_ratio_ten_thousand():
         r = pool(y, se, PoolSettings(method))
         assert all(math.isfinite(x) for x in (r.log_est, r.se, r.ci_low, r.ci_high, r.p))
         assert sum(r.weights) == pytest.approx(100.0, rel=1e-12)
-        assert not any("did not converge" in n for n in r.notes)
+        assert not has(r.notes, NoteKind.REML_NOT_CONVERGED)
 
 
 @pytest.mark.parametrize("yi, sei, message", [

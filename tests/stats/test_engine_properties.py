@@ -9,6 +9,7 @@ from hypothesis import given, settings, strategies as st
 from scipy import stats
 
 from trialmeta.stats import tau2 as tau2_solvers
+from trialmeta.stats.notes import NoteKind
 from trialmeta.stats.pooling import PoolSettings, pool, pool_many
 from trialmeta.synthesis.pooltable import read_effects_table
 
@@ -58,7 +59,7 @@ def test_one_study_returns_the_study(y, se, method, ci):
     assert (r.log_ci_low, r.log_ci_high) == pytest.approx((y - z * se, y + z * se), rel=1e-14, abs=1e-14)
     assert r.est == pytest.approx(math.exp(y), rel=1e-15)
     assert r.tau2 is None and r.q is None and r.i2 is None and r.pi_low is None and r.df is None
-    assert r.weights == (100.0,) and r.notes[0].startswith("k = 1")
+    assert r.weights == (100.0,) and r.notes[0].kind is NoteKind.SINGLE_STUDY
 
 
 @FAST

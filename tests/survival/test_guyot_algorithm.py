@@ -1,6 +1,6 @@
 """The Guyot (2012) reconstruction on small curves worked by hand, and its invariants.
 
-Hand calculations follow reference/methods.md section 3: first guess of censoring
+Hand calculations follow Guyot et al. 2012 (BMC Med Res Methodol 12:9): first guess of censoring
 ``round(n_i S(t_{i+1}) / S(t_i) - n_{i+1})``, censorings spread uniformly over the interval,
 events ``round(n_k (1 - S_k / S_hat))``, censored count adjusted by the at-risk error.
 """

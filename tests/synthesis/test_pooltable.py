@@ -3,7 +3,6 @@
 Invalid inputs live in tests/data/pooltable/invalid, one defect per file, named after it.
 """
 
-from pathlib import Path
 
 import pandas as pd
 import pytest

@@ -207,11 +207,13 @@ def test_hksj_narrower_than_wald_is_flagged_and_wider_is_not():
     (Jackson et al. 2017); the PI3K/AKT altered subgroup (t(2) = 4.30) is wider and not flagged."""
     import numpy as np
 
+    from trialmeta.stats.notes import NoteKind, has
     from trialmeta.stats.pooling import PoolSettings, pool_many
 
     y, se = np.array([0.0, 0.01, 0.02, -0.01, 0.0]), np.full(5, 0.2)
     r = pool_many([(y, se)], PoolSettings(method="reml", ci="hksj"), ["tight"])[0]
-    assert r.se < r.se_wald and any("HKSJ CI is narrower than the Wald CI" in n for n in r.notes)
+    assert r.se < r.se_wald and has(r.notes, NoteKind.HKSJ_NARROWER)
+    assert str(next(n for n in r.notes if n.kind is NoteKind.HKSJ_NARROWER)).startswith("the HKSJ CI is narrower than the Wald CI")
     wide = pool_many([(np.log([0.65, 0.50, 0.44]), np.array([0.1356, 0.1339, 0.2570]))],
                      PoolSettings(method="reml", ci="hksj"), ["altered"])[0]
-    assert wide.se < wide.se_wald and not any("narrower than the Wald" in n for n in wide.notes)
+    assert wide.se < wide.se_wald and not has(wide.notes, NoteKind.HKSJ_NARROWER)

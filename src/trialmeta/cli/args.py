@@ -9,6 +9,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from trialmeta.errors import UsageError
+
 DEFAULT_TRIALS = Path("trials")
 DEFAULT_OUT = Path("outputs")
 
@@ -16,11 +18,7 @@ DEFAULT_OUT = Path("outputs")
 class Parser(argparse.ArgumentParser):
     def error(self, message: str):  # argparse exits 2 itself; keep its message short
         self.print_usage(sys.stderr)
-        raise Usage(f"{self.prog}: error: {message}")
-
-
-class Usage(Exception):
-    pass
+        raise UsageError(f"{self.prog}: error: {message}")
 
 
 def build_parser() -> argparse.ArgumentParser:

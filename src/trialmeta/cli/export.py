@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from trialmeta import io
+from trialmeta.errors import UsageError
 
 EXPORT_FORMATS = ("docx", "xlsx")
 FILES = {"docx": "report.docx", "xlsx": "evidence.xlsx"}
@@ -19,7 +20,7 @@ def check_export_formats(text: str) -> tuple[str, ...]:
     out = tuple(dict.fromkeys(f.strip().lower() for f in text.split(",") if f.strip()))
     bad = [f for f in out if f not in EXPORT_FORMATS]
     if bad or not out:
-        raise io.UsageError(f"--format: unknown export format(s) {', '.join(bad) or '(none given)'}; "
+        raise UsageError(f"--format: unknown export format(s) {', '.join(bad) or '(none given)'}; "
                             f"choose from {', '.join(EXPORT_FORMATS)}")
     return out
 
@@ -28,7 +29,6 @@ def cli_style(args):
     """The figure style given on the command line (None when no option was used)."""
     from pydantic import ValidationError
 
-    from trialmeta.io import UsageError
     from trialmeta.registry.figstyle import StyleSpec
 
     given = {"preset": args.style, "footnotes": args.footnotes, "font_family": args.font,
@@ -61,7 +61,7 @@ def check_styles(spec, lines: dict, spec_file: str, command_line=None) -> None:
     if command_line is not None and command_line.stylesheet:
         why = stylesheet_problem(command_line.stylesheet)
         if why:
-            raise io.UsageError(f"--stylesheet: {why}")
+            raise UsageError(f"--stylesheet: {why}")
     problems = []
     for i, a in enumerate(spec.analyses):
         if a.style is not None and a.style.stylesheet:

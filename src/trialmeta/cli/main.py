@@ -11,9 +11,9 @@ import os
 import sys
 from pathlib import Path
 
-from trialmeta.cli.args import Usage, build_parser
+from trialmeta.cli.args import build_parser
 from trialmeta.cli.export import cli_style
-from trialmeta.errors import InputError, TrialmetaError
+from trialmeta.errors import InputError, TrialmetaError, UsageError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-    except Usage as exc:
+    except UsageError as exc:
         print(exc, file=sys.stderr)
         return 2
     except SystemExit as exc:  # --help
@@ -37,8 +37,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{n} error{'s' if n != 1 else ''} found{kept}.", file=sys.stderr)
         return 1
     except TrialmetaError as exc:
-        from trialmeta.io import UsageError
-
         print(f"trialmeta: error: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, UsageError) else 1
     except KeyboardInterrupt:
@@ -154,7 +152,6 @@ def cmd_pool(args) -> int:
 def _as_of(value: str | None) -> str | None:
     if value is None:
         return None
-    from trialmeta.io import UsageError
     from trialmeta.registry.schema import _partial_date
 
     try:
@@ -169,9 +166,9 @@ def cmd_pool_table(args) -> int:
     from trialmeta.synthesis.pooltable import format_groups, pool_table, read_effects_table
 
     if not 0.5 < args.level < 1:
-        raise io.UsageError(f"--level must be a fraction between 0.5 and 1 (e.g. 0.95), got {args.level:g}")
+        raise UsageError(f"--level must be a fraction between 0.5 and 1 (e.g. 0.95), got {args.level:g}")
     if not Path(args.file).is_file():
-        raise io.UsageError(f"{io.display(args.file)}: no such file")
+        raise UsageError(f"{io.display(args.file)}: no such file")
     name = io.display(args.file)
     frame = read_effects_table(io.read_text(args.file), name, ci_level=args.level)
     settings = PoolSettings(method=args.method, ci=args.ci, level=args.level, prediction=args.prediction)
@@ -198,11 +195,11 @@ def cmd_reconstruct(args) -> int:
     from trialmeta.survival.reconstruct import format_table, ipd_csv, reconstruct
 
     if args.figure is not None and args.figure.suffix not in (".png", ".svg", ".pdf"):
-        raise io.UsageError(f"--figure {args.figure}: the file must end in .png, .svg or .pdf")
+        raise UsageError(f"--figure {args.figure}: the file must end in .png, .svg or .pdf")
     texts, problems = [], []
     for path in (args.curves, args.at_risk):
         if not path.is_file():
-            raise io.UsageError(f"{io.display(path)}: no such file")
+            raise UsageError(f"{io.display(path)}: no such file")
         try:
             texts.append(io.read_text(path))
         except (OSError, UnicodeDecodeError) as exc:
@@ -239,7 +236,7 @@ def cmd_forest(args) -> int:
     try:
         formats = check_formats(args.format.split(","))
     except ValueError as exc:
-        raise io.UsageError(f"--format: {exc}") from None
+        raise UsageError(f"--format: {exc}") from None
     registry, spec, lines, spec_file = _load_all(args.path)
     names = [a.name for a in spec.analyses]
     if args.analysis is not None and args.analysis not in names:

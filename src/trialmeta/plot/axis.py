@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from trialmeta.fmt import positive
 from trialmeta.plot.scene import text_width
 
 #: Symmetric axis half-ranges (upper limit; the lower is its inverse) and their ticks.
@@ -48,13 +49,9 @@ def tick_label(t: float) -> str:
     return f"{t:g}"
 
 
-def _positive(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0
-
-
 def scale_index(values) -> int:
     """Index in :data:`SCALES` of the smallest scale holding every positive value."""
-    spread = max((abs(math.log(v)) for v in values if _positive(v)), default=0.0)
+    spread = max((abs(math.log(v)) for v in values if positive(v)), default=0.0)
     return next((i for i, (u, _) in enumerate(SCALES) if math.log(u) >= spread - 1e-9), len(SCALES) - 1)
 
 

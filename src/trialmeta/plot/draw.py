@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import math
 
+from trialmeta.fmt import positive
 from trialmeta.plot.axis import LogAxis
 from trialmeta.plot.grid import Placed, header_lines
 from trialmeta.plot.spec import DIAMOND, LINE, MARGIN, TITLE
-from trialmeta.plot.text import FONT, ok
+from trialmeta.plot.text import FONT
 from trialmeta.plot.scene import Arrow, Axis, Line, Markers, Panel, Polygon, Scene, Text
 
 def _text_lines(items: list, lines: list, x: float, yc: float, ha: str, role: str, bold=False, size=FONT):
@@ -136,8 +137,8 @@ def _plot_items(p: Placed) -> list:
                           role=ref.role))
     for pr in rows:
         r, y = pr.row, pr.y
-        if r.kind == "study" and ok(r.est):
-            if ok(r.lo) and ok(r.hi):
+        if r.kind == "study" and positive(r.est):
+            if positive(r.lo) and positive(r.hi):
                 _interval(items, axis, r.lo, r.hi, y, "ci")
             if axis.lim[0] <= r.est <= axis.lim[1] and r.side > 0:
                 items.append(Markers((r.est,), (y,), "s", (r.side ** 2,), filled=r.filled, role="study-square"))
@@ -145,9 +146,9 @@ def _plot_items(p: Placed) -> list:
                 edge = axis.clamp(r.est)
                 inward = edge * ((axis.lim[1] / axis.lim[0]) ** (0.06 if r.est < 1 else -0.06))
                 items.append(Arrow(inward, edge, y, role="estimate-arrow"))
-        elif r.kind == "pooled" and ok(r.est) and ok(r.lo) and ok(r.hi):
+        elif r.kind == "pooled" and positive(r.est) and positive(r.lo) and positive(r.hi):
             items += _diamond(axis, r.est, r.lo, r.hi, y, DIAMOND * pr.height / 2)
-        elif r.kind == "pi" and ok(r.lo) and ok(r.hi):
+        elif r.kind == "pi" and positive(r.lo) and positive(r.hi):
             _interval(items, axis, r.lo, r.hi, y, "prediction-interval", width=1.6)
     return items
 

@@ -21,11 +21,12 @@ import math
 from types import SimpleNamespace
 
 from trialmeta import fmt
+from trialmeta.fmt import nan_to_none, positive
 from trialmeta.plot.grid import Placed, place
 from trialmeta.plot.draw import to_scene
 from trialmeta.plot.style import apply, fit_spec
 from trialmeta.plot.spec import FIXED_SIDE, MAX_SIDE, MIN_SIDE, Column, ForestSpec, RefLine, Row
-from trialmeta.plot.text import (Footnotes, estimate_text, events_n, favours, ok, statistics_lines,
+from trialmeta.plot.text import (Footnotes, estimate_text, events_n, favours, statistics_lines,
                                    study_flags, weight_text, year)
 from trialmeta.synthesis.data import describe_method
 from trialmeta.plot.scene import Scene
@@ -35,14 +36,9 @@ from trialmeta.registry.vocab import ENDPOINTS
 MEASURE_NAMES = {"HR": "Hazard ratio", "RR": "Risk ratio"}
 
 
-def _clean(value):
-    """NaN -> None (pandas fills missing numbers with NaN)."""
-    return None if isinstance(value, float) and math.isnan(value) else value
-
-
 def _pooled_ns(rec: dict) -> SimpleNamespace:
     """A pooled frame row with the attributes :mod:`trialmeta.fmt` reads (integers as ints)."""
-    ns = SimpleNamespace(**{k: _clean(v) for k, v in rec.items()})
+    ns = SimpleNamespace(**{k: nan_to_none(v) for k, v in rec.items()})
     for key in ("k", "df"):
         if getattr(ns, key, None) is not None:
             setattr(ns, key, int(getattr(ns, key)))
@@ -51,13 +47,13 @@ def _pooled_ns(rec: dict) -> SimpleNamespace:
 
 def square_side(weight) -> float:
     """Side in points of a study square: area proportional to weight (100% = MAX_SIDE²)."""
-    if not ok(weight):
+    if not positive(weight):
         return MIN_SIDE
     return max(MIN_SIDE, MAX_SIDE * math.sqrt(weight / 100.0))
 
 
 def _sum(values):
-    values = [_clean(v) for v in values]
+    values = [nan_to_none(v) for v in values]
     if not values or any(v is None for v in values):
         return None
     return sum(int(v) for v in values)
@@ -81,12 +77,12 @@ def _study_row(rec: dict, study, measure: str, pooled: bool, notes: Footnotes) -
     kind = "responders" if measure == "RR" else "events"
     usable = bool(rec["usable"])
     weighted = pooled and usable
-    est, lo, hi = (_clean(rec[k]) for k in ("est", "ci_low", "ci_high"))
+    est, lo, hi = (nan_to_none(rec[k]) for k in ("est", "ci_low", "ci_high"))
     cells = {"study": label, "population": rec["population_label"],
              "exp": events_n(rec[f"{kind}_exp"], rec["n_exp"]), "ctrl": events_n(rec[f"{kind}_ctrl"], rec["n_ctrl"]),
              "weight": weight_text(rec["weight"]) if weighted else "", "est": estimate_text(est, lo, hi)}
     side = square_side(rec["weight"]) if weighted else FIXED_SIDE
-    return Row("study", cells, est=est, lo=lo, hi=hi, side=side if ok(est) else 0.0, filled=usable,
+    return Row("study", cells, est=est, lo=lo, hi=hi, side=side if positive(est) else 0.0, filled=usable,
                key=f"{rec['trial']}/{rec['population']}")
 
 
@@ -94,7 +90,7 @@ def _pooled_rows(rec: dict, label: str, studies: list[dict], measure: str, notes
     ns = _pooled_ns(rec)
     kind = "responders" if measure == "RR" else "events"
     usable = [s for s in studies if s["usable"]]
-    group_notes = [n for n in (getattr(ns, "notes", None) or "").split(" | ") if n]
+    group_notes = [str(n) for n in (getattr(ns, "notes", None) or ())]
     cells = {"study": label + notes.marks(group_notes),
              "exp": events_n(_sum(s[f"{kind}_exp"] for s in usable), _sum(s["n_exp"] for s in usable)),
              "ctrl": events_n(_sum(s[f"{kind}_ctrl"] for s in usable), _sum(s["n_ctrl"] for s in usable))}
@@ -103,7 +99,7 @@ def _pooled_rows(rec: dict, label: str, studies: list[dict], measure: str, notes
         return [Row("pooled", cells, bold=True, key=rec["subgroup"])]
     cells.update(weight="100.0%", est=estimate_text(ns.est, ns.ci_low, ns.ci_high))
     rows = [Row("pooled", cells, est=ns.est, lo=ns.ci_low, hi=ns.ci_high, bold=True, key=rec["subgroup"])]
-    if ok(ns.pi_low) and ok(ns.pi_high):
+    if positive(ns.pi_low) and positive(ns.pi_high):
         rows.append(Row("pi", {"study": "Prediction interval", "est": f"[{fmt.ratio(ns.pi_low)}, "
                                                                       f"{fmt.ratio(ns.pi_high)}]"},
                         lo=ns.pi_low, hi=ns.pi_high, key=rec["subgroup"]))
@@ -124,7 +120,7 @@ def analysis_spec(result, *, pooled_line: bool = True, width: float | None = Non
     """
     spec, frame = result.spec, result.frame()
     measure, level, pooled = spec.measure, result.settings.level, spec.pooled
-    records = [{k: _clean(v) for k, v in r.items()} for r in frame.to_dict(orient="records")]
+    records = [{k: nan_to_none(v) for k, v in r.items()} for r in frame.to_dict(orient="records")]
     studies = [r for r in records if r["row_type"] == "study"]
     counts = any(events_n(r[f"{c}_{arm}"], r[f"n_{arm}"]) for r in studies for arm in ("exp", "ctrl")
                  for c in ("events", "responders"))
@@ -151,14 +147,14 @@ def analysis_spec(result, *, pooled_line: bool = True, width: float | None = Non
             label = "Subtotal" if several else "Total"
             diamond = len(rows)
             rows += _pooled_rows(prec, f"{label} ({level:.0%} CI)", recs, measure, notes)
-            if pooled_line and ok(prec.get("est")):
+            if pooled_line and positive(prec.get("est")):
                 refs.append(RefLine(prec["est"], first + (1 if several else 0), diamond))
     over = next((r for r in records if r["row_type"] == "overall"), None)
     if over is not None:
         rows.append(Row("gap"))
         total = len(rows)
         rows += _pooled_rows(over, f"Total ({level:.0%} CI)", studies, measure, notes)
-        if pooled_line and ok(over.get("est")):
+        if pooled_line and positive(over.get("est")):
             refs = [RefLine(over["est"], 0, total)]
     caveat_shown = False
     if result.subgroup_test is not None:
@@ -171,7 +167,7 @@ def analysis_spec(result, *, pooled_line: bool = True, width: float | None = Non
         rows.append(Row("stat", text=fmt.interaction_line(result.interaction, labels, measure), role="interaction"))
     _general_notes(result, notes, counts, len(refs), any(r.kind == "pi" for r in rows), caveat_shown)
     left, right = favours(spec.experimental, spec.control, spec.endpoint, measure)
-    method = describe_method(result).split(", ", 1)[1] if pooled else f"{level:.0%} CI (not pooled)"
+    method = describe_method(result).how if pooled else f"{level:.0%} CI (not pooled)"
     endpoint = ENDPOINTS.get(spec.endpoint, ("", spec.endpoint))[1]
     subtitle = (f"{endpoint} ({spec.endpoint}). Experimental: {spec.experimental}; control: {spec.control}."
                 + (f" Data published up to {result.as_of}." if result.as_of else ""))
@@ -198,7 +194,7 @@ def _general_notes(result, notes: Footnotes, counts: bool, dashed: int, pi: bool
         legend += "; bars: prediction interval" if pi else ""
         legend += {0: "", 1: "; dashed line: pooled estimate"}.get(dashed, "; dashed lines: pooled estimates")
         notes.note(legend + ".")
-        notes.note(f"Method: {result.pool_settings().describe()}.")
+        notes.note(f"Method: {result.settings.describe()}.")
     else:
         notes.note("Not pooled (pooled: false in analyses.yaml): studies are shown side by side with equal squares.")
     for line in [*spec.notes, *result.notes]:

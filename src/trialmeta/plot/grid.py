@@ -20,11 +20,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from trialmeta.fmt import positive
 from trialmeta.plot.columns import (_tw, _wrap, balanced, cell_lines, column_widths,
                                       fixed_width, narrow, runs_on, widen, wrap_clauses_padded)
 from trialmeta.plot.axis import LogAxis, log_axis
 from trialmeta.plot.spec import GAP, LINE, MARGIN, ROW, TITLE, Column, ForestSpec, Row
-from trialmeta.plot.text import FONT, ok
+from trialmeta.plot.text import FONT
 
 
 @dataclass(frozen=True)
@@ -96,9 +97,9 @@ def place(spec: ForestSpec) -> Placed:
     top = y
     # studies' CIs set the scale; pooled CIs may widen it by one step (wider diamonds are cut)
     values = [v for r in spec.rows if r.kind == "study" for v in (r.est, *((r.lo, r.hi) if not r.soft else ()))
-              if ok(v)]
-    values += [r.est for r in spec.rows if r.kind == "pooled" and ok(r.est)] + [ln.x for ln in spec.ref_lines]
-    soft = [v for r in spec.rows if r.kind == "pooled" or r.soft for v in (r.lo, r.hi) if ok(v)]
+              if positive(v)]
+    values += [r.est for r in spec.rows if r.kind == "pooled" and positive(r.est)] + [ln.x for ln in spec.ref_lines]
+    soft = [v for r in spec.rows if r.kind == "pooled" or r.soft for v in (r.lo, r.hi) if positive(v)]
     axis = log_axis(values, plot_w, soft=soft)
     x_of = lambda v: px0 + axis.frac(axis.clamp(v)) * plot_w  # noqa: E731
     last = len(spec.rows) - 1

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from trialmeta.fmt import positive
 from trialmeta.plot.grid import place
 from trialmeta.plot.draw import to_scene
 from trialmeta.plot.spec import FIXED_SIDE, Column, ForestSpec, Row
-from trialmeta.plot.text import Footnotes, estimate_text, favours, measure_label, ok
-from trialmeta.stats.notes import NARROW_HKSJ
+from trialmeta.plot.text import Footnotes, estimate_text, favours, measure_label
+from trialmeta.stats.notes import NoteKind, has
 from trialmeta.synthesis.data import describe_method, study_display
 from trialmeta.plot.scene import Scene
 from trialmeta.registry.vocab import ENDPOINTS
@@ -56,15 +57,15 @@ NARROW_NOTE = ("HKSJ CI narrower than the Wald CI: when few studies agree closel
 
 def _step_row(key: str, date: str, g, pooled: bool, latest: bool, level: float, notes: Footnotes) -> Row:
     used = ", ".join(f"{s.row['acronym']} {s.row['data_cut']}" for s in g.usable) or "No usable study"
-    narrow = g.pooled is not None and any(n.startswith(NARROW_HKSJ) for n in g.pooled.notes)
+    narrow = g.pooled is not None and has(g.pooled.notes, NoteKind.HKSJ_NARROWER)
     mark = notes.mark(NARROW_NOTE) if narrow else ""
     p = g.pooled
     est, lo, hi = (p.est, p.ci_low, p.ci_high) if p is not None else (None, None, None)
     if not pooled and len(g.usable) == 1:  # not pooled: a lone study's own estimate
         est, lo, hi, _ = study_display(g.usable[0], level)
-    text = estimate_text(est, lo, hi) if pooled or ok(est) else "Not pooled"
+    text = estimate_text(est, lo, hi) if pooled or positive(est) else "Not pooled"
     return Row("study", {"date": date + mark, "studies": used, "est": text}, est=est, lo=lo, hi=hi,
-               side=FIXED_SIDE if ok(est) else 0.0, key=f"{key}/{date}", soft=not latest)
+               side=FIXED_SIDE if positive(est) else 0.0, key=f"{key}/{date}", soft=not latest)
 
 
 def history_spec(name: str, steps, measure: str | None = None) -> ForestSpec:
@@ -90,11 +91,11 @@ def history_spec(name: str, steps, measure: str | None = None) -> ForestSpec:
     notes.note("Squares: the estimate; lines: its CI. The axis is set by the latest estimates: an earlier, wider CI "
                "may run past it (arrow).")
     if spec.pooled:
-        notes.note(f"Method: {last.pool_settings().describe()}.")
+        notes.note(f"Method: {last.settings.describe()}.")
     else:
         notes.note("Not pooled (pooled: false in analyses.yaml): a subgroup of one study shows that study's "
                    "estimate; a subgroup of several shows none.")
-    method = describe_method(last).split(", ", 1)[1] if spec.pooled else f"{level:.0%} CI (not pooled)"
+    method = describe_method(last).how if spec.pooled else f"{level:.0%} CI (not pooled)"
     endpoint = ENDPOINTS.get(spec.endpoint, ("", spec.endpoint))[1]
     columns = (Column("date", ("Published", "by"), "left", role="date"),
                Column("studies", ("Studies (data cut)",), "left", wrap=2.4, role="studies"),

@@ -4,7 +4,7 @@ Pure helpers shared by :mod:`trialmeta.plot.forest` (pooled analyses) and
 :mod:`trialmeta.plot.trial_forest` (single-trial subgroup forests). Every number goes through
 :mod:`trialmeta.fmt`, the formats the evidence tables use, so a figure and a table print
 the same strings. RevMan 5 conventions (Cochrane Handbook 5.1 §11.3.2.1; R meta
-``settings.meta("RevMan5")``; oracles.md O11):
+``settings.meta("RevMan5")``; the strings of Steurer et al. 2006, Cochrane CD004270, Analysis 1.1):
 
 * ratio and CI ``0.55 [0.28, 1.09]`` (two decimals), weight ``42.3%`` (one decimal);
 * ``Heterogeneity: Tau² = 0.01; Chi² = 2.74, df = 2 (P = 0.25); I² = 27%`` (I² whole percent;
@@ -16,7 +16,6 @@ the same strings. RevMan 5 conventions (Cochrane Handbook 5.1 §11.3.2.1; R meta
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 from trialmeta import fmt
@@ -28,13 +27,8 @@ EM_DASH = "\u2014"
 _SUPERSCRIPTS = dict(zip("abcdefghijklmnoprstuvwxyz", "ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻ"))
 
 
-def ok(x) -> bool:
-    """A usable positive finite number (not None, NaN or a placeholder)."""
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x > 0
-
-
 def count(x) -> str:
-    return str(int(x)) if ok(x) or x == 0 else ""
+    return str(int(x)) if fmt.positive(x) or x == 0 else ""
 
 
 def events_n(events, n) -> str:
@@ -46,14 +40,14 @@ def events_n(events, n) -> str:
 
 
 def weight_text(w) -> str:
-    return fmt.percent(w, 1) if ok(w) or w == 0 else ""
+    return fmt.percent(w, 1) if fmt.positive(w) or w == 0 else ""
 
 
 def estimate_text(est, lo, hi) -> str:
     """RevMan cell: '0.55 [0.28, 1.09]', '1.11 [no CI]' or 'Not estimable'."""
-    if not ok(est):
+    if not fmt.positive(est):
         return "Not estimable"
-    if not (ok(lo) and ok(hi)):
+    if not (fmt.positive(lo) and fmt.positive(hi)):
         return f"{fmt.ratio(est)} [no CI]"
     return fmt.ratio_ci(est, lo, hi)
 
@@ -232,21 +226,20 @@ def study_flags(row: dict, measure: str) -> list[str]:
         notes.append(f"Covariate-adjusted {measure} (beyond stratification).")
     if row.get("approximate") is True:
         notes.append(f"Approximate SE: {row.get('derivation')} ({row.get('derivation_detail')}).")
-    source = row.get("ci_source") or "published"
-    if source.startswith("computed") and measure == "RR":
+    source = row.get("ci_source")
+    kind = getattr(source, "kind", "published")
+    if kind == "computed" and measure == "RR":
         notes.append("RR and 95% CI computed from responders/N (not published).")
-    elif source.startswith("computed"):
+    elif kind == "computed":
         notes.append(f"CI {source}, not published.")
-    elif source.startswith("recomputed"):
+    elif kind == "recomputed":
         notes.append(f"CI {source}.")
     if row.get("responders_derived") is True:
         notes.append("Responders derived from published percentages x N.")
     skipped = row.get("skipped")
-    if isinstance(skipped, str) and skipped:
-        notes.append(f"Data cut used: {row.get('data_cut')}; newer: {skipped.replace(' | ', '; ')}.")
-    elif isinstance(skipped, (list, tuple)) and skipped:
+    if isinstance(skipped, (list, tuple)) and skipped:
         notes.append(f"Data cut used: {row.get('data_cut')}; newer: {'; '.join(skipped)}.")
     if row.get("usable") is False:
         why = row.get("reason") or "no standard error"
-        notes.append(f"Shown, not pooled: {why}." if ok(row.get("est")) else f"Not estimable: {why}.")
+        notes.append(f"Shown, not pooled: {why}." if fmt.positive(row.get("est")) else f"Not estimable: {why}.")
     return notes

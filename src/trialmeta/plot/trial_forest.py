@@ -18,10 +18,11 @@ import math
 
 from trialmeta import fmt
 from trialmeta.registry.analyses import Settings
+from trialmeta.fmt import nan_to_none, positive
 from trialmeta.plot.grid import place
 from trialmeta.plot.draw import to_scene
 from trialmeta.plot.spec import FIXED_SIDE, MAX_SIDE, MIN_SIDE, Column, ForestSpec, RefLine, Row
-from trialmeta.plot.text import (EM_DASH, Footnotes, estimate_text, events_n, favours, in_sentence, ok, short_arm,
+from trialmeta.plot.text import (EM_DASH, Footnotes, estimate_text, events_n, favours, in_sentence, short_arm,
                                    study_flags, year)
 from trialmeta.registry.frame import results_frame
 from trialmeta.synthesis.data import study_display
@@ -50,24 +51,20 @@ def trial_studies(registry, trial_id: str, endpoint: str, frame=None) -> list[St
     return out
 
 
-def _num(x):
-    return None if x is None or (isinstance(x, float) and math.isnan(x)) else x
-
-
 def _size_basis(studies: list[Study]) -> tuple[str, list]:
     """('events' | 'patients' | 'equal', values): what marker areas are proportional to."""
     def events(s):
         r = s.row
-        e, c, t = _num(r.get("events_exp")), _num(r.get("events_ctrl")), _num(r.get("events_total"))
+        e, c, t = nan_to_none(r.get("events_exp")), nan_to_none(r.get("events_ctrl")), nan_to_none(r.get("events_total"))
         return e + c if e is not None and c is not None else t
 
     def patients(s):
-        e, c = _num(s.row.get("n_exp")), _num(s.row.get("n_ctrl"))
+        e, c = nan_to_none(s.row.get("n_exp")), nan_to_none(s.row.get("n_ctrl"))
         return e + c if e is not None and c is not None else None
 
     for name, fn in (("events", events), ("patients", patients)):
         values = [fn(s) for s in studies]
-        if all(ok(v) for v in values):
+        if all(positive(v) for v in values):
             return name, values
     return "equal", [None] * len(studies)
 
@@ -123,26 +120,26 @@ def trial_spec(registry, trial_id: str, endpoint: str, *, results=None, width: f
                          "a subgroup forest needs at least 2")
     notes, rows = Footnotes(), []
     basis, values = _size_basis(studies)
-    biggest = max((v for v in values if ok(v)), default=1.0)
+    biggest = max((v for v in values if positive(v)), default=1.0)
     itt = None
     for s, v in zip(studies, values):
         est, lo, hi, source = study_display(s, 0.95)
         # nothing is pooled here: a row without a usable SE is simply shown without its CI
         rec = {**s.row, "ci_source": source, "usable": True, "skipped": s.skipped, "est": est,
-               "approximate": bool(s.row.get("approximate")) and ok(lo)}
+               "approximate": bool(s.row.get("approximate")) and positive(lo)}
         flags = [f"Data cut: {s.row['data_cut_label']} ({s.row['data_cut']})."] + study_flags(rec, "HR")
-        if not ok(lo):
+        if not positive(lo):
             p = s.row.get("p")
             flags.append("No CI published" + (f" ({_p_reported(p)} reported)." if p else "."))
-        side = max(MIN_SIDE, MAX_SIDE * math.sqrt(v / biggest)) if ok(v) else FIXED_SIDE
+        side = max(MIN_SIDE, MAX_SIDE * math.sqrt(v / biggest)) if positive(v) else FIXED_SIDE
         cells = {"population": s.row["population_label"], "cut": (year(s.row) or EM_DASH) + notes.marks(flags),
                  "exp": events_n(s.row.get("events_exp"), s.row.get("n_exp")),
                  "ctrl": events_n(s.row.get("events_ctrl"), s.row.get("n_ctrl")),
                  "est": estimate_text(est, lo, hi)}
-        rows.append(Row("study", cells, est=est, lo=lo, hi=hi, side=side if ok(est) else 0.0, filled=s.usable,
+        rows.append(Row("study", cells, est=est, lo=lo, hi=hi, side=side if positive(est) else 0.0, filled=s.usable,
                         key=f"{s.trial}/{s.population}"))
         pop = next(p for p in trial.populations if p.key == s.population)
-        if itt is None and pop.biomarker == "all-patients" and ok(est):
+        if itt is None and pop.biomarker == "all-patients" and positive(est):
             itt = (est, s.row["population_label"])
     counts = any(r.cells["exp"] or r.cells["ctrl"] for r in rows if r.kind == "study")
     interactions = _interactions(results, trial.acronym, endpoint, studies, notes)

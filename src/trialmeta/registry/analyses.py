@@ -17,10 +17,15 @@ from trialmeta.io import display, read_yaml
 from trialmeta.errors import InputError, Problem
 from trialmeta.registry.figstyle import StyleSpec
 from trialmeta.registry.schema import Biomarker, Endpoint, Key, Model, PartialDate
+from trialmeta.stats.settings import PoolSettings
 
 
-class Settings(Model):
-    """Statistical choices of an analysis. Every one is printed with its results."""
+class Settings(PoolSettings):
+    """Statistical choices of an analysis: how to pool (:class:`~trialmeta.stats.settings.PoolSettings`,
+    with the values allowed here spelled out for the schema) and which studies may enter. Every one
+    is printed with its results."""
+
+    model_config = Model.model_config
 
     method: Literal["fe", "dl", "reml", "pm"] = "reml"
     ci: Literal["wald", "hksj", "hksj-adhoc"] = "hksj"
@@ -33,8 +38,8 @@ class Settings(Model):
     allow_reconstructed: bool = Field(False, description="Let HRs from patient data reconstructed "
                                                          "from a digitised KM figure enter the pool "
                                                          "when no better estimate was published.")
-    assessment_preference: list[Literal["irc", "bicr", "investigator", "unspecified", "not-applicable"]] = Field(
-        default_factory=lambda: ["irc", "bicr", "investigator", "unspecified", "not-applicable"],
+    assessment_preference: tuple[Literal["irc", "bicr", "investigator", "unspecified", "not-applicable"], ...] = Field(
+        ("irc", "bicr", "investigator", "unspecified", "not-applicable"),
         description="Which assessment to use when a data cut reports several.")
 
 

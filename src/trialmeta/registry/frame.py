@@ -89,7 +89,7 @@ def result_row(trial: Trial, r: Result, recon=None) -> dict:
     if endpoint_kind(r.endpoint) == "time-to-event":
         d = derive_hr(r)
         if recon is not None and (d is None or d.method == "medians-exp"):
-            d = recon.as_derivation()  # below p + events, above medians (methods.md section 1)
+            d = recon.as_derivation()  # below p + events, above medians (stats.effects hierarchy)
         if d is not None:
             row.update(log_hr=d.log_estimate, se=d.se, derivation=d.method, derivation_detail=d.detail,
                        approximate=d.approximate)

@@ -10,7 +10,7 @@ located (the CSV's own line, or the trial file's ``km`` field).
 The reconstruction feeds the evidence in two ways: its RMST difference is a column of the
 tidy results table and of the evidence tables, and its Cox HR is a derivation
 (``reconstructed-ipd``) that an analysis uses only when it sets ``allow_reconstructed`` and
-the publication reports no better estimate (methods.md section 1: reported HR + CI, O-E/V,
+the publication reports no better estimate (the hierarchy of :mod:`trialmeta.stats.effects`: reported HR + CI, O-E/V,
 HR + p and p + events all come first).
 """
 

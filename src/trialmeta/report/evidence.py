@@ -13,19 +13,13 @@ import re
 import pandas as pd
 
 from trialmeta import fmt, tables
+from trialmeta.stats.notes import NoteKind
 from trialmeta.synthesis.data import describe_method
 
 EVIDENCE_HEADER = ["Subgroup", "Trial", "Population", "Data cut", "Source", "{m} [{l} CI]", "Weight",
                    "Median exp vs ctrl (mo)", "N exp/ctrl", "Events exp/ctrl", "SE from"]
 COMPARISON_HEADER = ["Subgroup", "k", "Trials", "{m} [{l} CI]", "Prediction interval", "Tau\u00b2 [Q-profile CI]",
                      "I\u00b2", "Test for overall effect"]
-
-
-def _pair(a, b) -> str:
-    if fmt.missing(a) and fmt.missing(b):
-        return ""
-    show = lambda x: "?" if fmt.missing(x) else (x if isinstance(x, str) else f"{x:g}")  # noqa: E731
-    return f"{show(a)} / {show(b)}"
 
 
 def _cut(r) -> str:
@@ -37,7 +31,7 @@ def _cut(r) -> str:
 def _study_cells(r, result) -> list[str]:
     counts = "responders_exp" if result.spec.measure == "RR" else "events_exp"
     est = fmt.ratio_ci(r["est"], r["ci_low"], r["ci_high"])
-    if r["ci_source"] not in ("published", "none"):
+    if not r["ci_source"].as_published:
         est += " *"
     if not r["usable"]:
         est = (est + " " if est else "") + f"(not pooled: {r['reason']})"
@@ -45,8 +39,8 @@ def _study_cells(r, result) -> list[str]:
                              ("approximate", r["approximate"])) if on]
     return [r["subgroup_label"], r["acronym"], r["population_label"] + (f" ({', '.join(flags)})" if flags else ""),
             _cut(r), r["source"], est, fmt.percent(r["weight"], 1),
-            _pair(r["median_exp"], r["median_ctrl"]), _pair(r["n_exp"], r["n_ctrl"]),
-            _pair(r[counts], r[counts.replace("_exp", "_ctrl")]), r["derivation"]]
+            fmt.pair(r["median_exp"], r["median_ctrl"]), fmt.pair(r["n_exp"], r["n_ctrl"]),
+            fmt.pair(r[counts], r[counts.replace("_exp", "_ctrl")]), r["derivation"]]
 
 
 def _pooled_cells(r, result, label: str) -> list[str]:
@@ -104,7 +98,7 @@ def comparison_rows(result) -> tuple[list[str], list[list[str]]]:
         tau = "" if r.k < 2 else f"{fmt.number(r.tau2, 3)} [{fmt.number(r.tau2_ci_low, 3)}, {fmt.number(r.tau2_ci_high, 3)}]"
         rows.append([g.label, str(r.k), trials, fmt.ratio_ci(r.est, r.ci_low, r.ci_high),
                      fmt.ratio_ci(None, None, None) if fmt.missing(r.pi_low) else f"[{fmt.ratio(r.pi_low)}, {fmt.ratio(r.pi_high)}]",
-                     tau, "" if r.k < 2 else fmt.percent(r.i2), fmt.overall_effect(r).split(": ", 1)[1]])
+                     tau, "" if r.k < 2 else fmt.percent(r.i2), fmt.overall_effect_stats(r)])
     return header, rows
 
 
@@ -139,7 +133,9 @@ def footers(result) -> list[str]:
     if result.interaction is not None:
         labels = tuple(next(g.label for g in result.groups if g.key == k) for k in result.spec.interaction)
         lines.append(fmt.interaction_line(result.interaction, labels, result.spec.measure))
-        detail = fmt.interaction_detail(result.interaction, describe_method(result))
+        shown = (NoteKind.K2_HKSJ, NoteKind.WALD_FEW_STUDIES)  # what decides how to read a small-k interval
+        detail = fmt.interaction_detail(result.interaction, describe_method(result).how,
+                                        [n for n in result.interaction.pooled.notes if n.kind in shown])
         lines += [detail] if detail else []
     lines += list(result.spec.notes) + list(result.notes)
     return list(dict.fromkeys(lines))
@@ -195,7 +191,7 @@ def to_html(result) -> str:
     return (f'<section class="analysis" id="{esc(result.name)}"><h2>{esc(result.spec.title)}</h2>'
             f'<p class="question">{esc(result.spec.question)}</p>'
             f"<p>Analysis <code>{esc(result.name)}</code>: {esc(result.spec.endpoint)}, "
-            f"{esc(describe_method(result))}.</p>"
+            f"{esc(str(describe_method(result)))}.</p>"
             f"<h3>Evidence table</h3>{_html_table(header, rows, bold)}"
             f"<h3>{'Subgroup comparison' if len(result.groups) > 1 else 'Pooled estimate'}</h3>"
             f"{_html_table(ch, crows, cls='comparison')}<ul class='notes'>{notes}</ul></section>")

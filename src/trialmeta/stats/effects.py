@@ -3,7 +3,7 @@
 Pure functions, no I/O. Every derived value carries a :class:`Derivation` naming the rule,
 so a reader can trace each standard error back to the numbers it came from.
 
-Hierarchy for hazard ratios (Tierney et al., Trials 2007;8:16; methods.md section 1):
+Hierarchy for hazard ratios (Parmar, Torri & Stewart, Stat Med 1998;17:2815-34; Tierney et al., Trials 2007;8:16):
 HR + CI  >  O-E and V  >  HR + p-value  >  p-value + events  >  medians (approximate).
 
 References

@@ -23,13 +23,9 @@ import numpy as np
 import pandas as pd
 from trialmeta.stats import engine
 from trialmeta.stats.notes import pool_notes
-from trialmeta.errors import InputError, Problem
-from trialmeta.stats.settings import CI_LABELS, METHOD_LABELS, PoolingError, PoolSettings, _pct  # noqa: F401 (re-exported)
-
-def _num(x) -> float | None:
-    x = float(x)
-    return None if math.isnan(x) else x
-
+from trialmeta.fmt import finite_or_none
+from trialmeta.errors import PoolingError
+from trialmeta.stats.settings import PoolSettings, _pct
 
 def _exp(x: float | None) -> float | None:
     return None if x is None else math.exp(x)
@@ -78,7 +74,7 @@ class GroupResult:
     pi_low: float | None
     pi_high: float | None
     weights: tuple
-    notes: tuple
+    notes: tuple  # of trialmeta.stats.notes.Note
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -100,7 +96,7 @@ def _result(b: engine.Batch, i: int, s: PoolSettings, group: str | None) -> Grou
     k = int(b.k[i])
     if b.reason[i] is not None:
         raise PoolingError(f"cannot pool {group or f'analysis {i}'}: {b.reason[i]}")
-    v = {name: _num(getattr(b, name)[i]) for name in engine.FIELDS if name not in ("k", "converged", "tau2_ci_null")}
+    v = {name: finite_or_none(getattr(b, name)[i]) for name in engine.FIELDS if name not in ("k", "converged", "tau2_ci_null")}
     fe = s.method == "fe"
     t_test = s.ci != "wald" and k > 1
     return GroupResult(

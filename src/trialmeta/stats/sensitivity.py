@@ -15,7 +15,8 @@ from typing import Sequence
 import numpy as np
 from scipy import stats
 
-from trialmeta.stats.pooling import GroupResult, PoolingError, PoolSettings, as_effects, pool_many
+from trialmeta.errors import PoolingError
+from trialmeta.stats.pooling import GroupResult, PoolSettings, as_effects, pool_many
 
 
 def _labels(labels: Sequence[str] | None, k: int) -> list[str]:
@@ -169,7 +170,7 @@ def bucher(log_ab: float, se_ab: float, log_cb: float, se_cb: float, level: floa
     Notes
     -----
     Valid only under transitivity: effect modifiers balanced across the A-B and C-B
-    evidence (methods.md section 5).
+    evidence (Bucher et al. 1997; Song et al., BMJ 2003;326:472).
 
     Examples
     --------

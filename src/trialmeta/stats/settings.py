@@ -1,14 +1,17 @@
 """How to pool: the statistical choices of a meta-analysis, validated, with their labels.
 
 Kept apart from :mod:`trialmeta.stats.pooling` so the notes (:mod:`trialmeta.stats.notes`) and the
-pooling can both read the settings without importing each other.
+pooling can both read the settings without importing each other. :class:`PoolSettings` is the one
+settings type: an analysis's settings in ``analyses.yaml``
+(:class:`trialmeta.registry.analyses.Settings`) extend it with how studies are chosen, so an
+analysis's settings are passed to the engine as they are.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from pydantic import BaseModel, ConfigDict
 
-from trialmeta.errors import InputError, Problem, TrialmetaError
+from trialmeta.errors import InputError, Problem
 from trialmeta.stats import engine
 
 METHOD_LABELS = {"fe": "common effect (inverse variance)", "dl": "DerSimonian-Laird",
@@ -16,12 +19,7 @@ METHOD_LABELS = {"fe": "common effect (inverse variance)", "dl": "DerSimonian-La
 CI_LABELS = {"wald": "Wald z", "hksj": "HKSJ t(k-1)", "hksj-adhoc": "ad-hoc HKSJ t(k-1), never narrower than Wald"}
 
 
-class PoolingError(TrialmetaError, ValueError):
-    """Inputs that cannot be pooled (empty, non-finite, SE <= 0, mismatched lengths)."""
-
-
-@dataclass(frozen=True)
-class PoolSettings:
+class PoolSettings(BaseModel):
     """How to pool; the defaults are Cochrane's 2025 RevMan random-effects defaults.
 
     Parameters
@@ -40,22 +38,30 @@ class PoolSettings:
         CI for tau^2: Q-profile (Viechtbauer 2007), the only one implemented.
     """
 
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
     method: str = "reml"
     ci: str = "hksj"
     level: float = 0.95
     prediction: bool = True
     tau2_ci: str = "qprofile"
 
-    def __post_init__(self):
+    def __init__(self, method: str = "reml", ci: str = "hksj", level: float = 0.95, prediction: bool = True,
+                 tau2_ci: str = "qprofile", **more):
+        """Positional or keyword, e.g. ``PoolSettings("reml", "wald")``; an unknown value raises
+        :class:`~trialmeta.errors.InputError` naming the setting (validated files go through
+        ``model_validate`` instead, which locates the problem in the file)."""
         allowed = {"method": engine.METHODS, "ci": engine.CI_METHODS, "tau2_ci": ("qprofile",)}
-        problems = [Problem("pool settings", None, name, f"unknown {name} {getattr(self, name)!r}; "
+        given = {"method": method, "ci": ci, "tau2_ci": tau2_ci}
+        problems = [Problem("pool settings", None, name, f"unknown {name} {given[name]!r}; "
                             f"choose one of {', '.join(values)}")
-                    for name, values in allowed.items() if getattr(self, name) not in values]
-        if not (isinstance(self.level, (int, float)) and 0.5 <= float(self.level) < 1.0):
+                    for name, values in allowed.items() if given[name] not in values]
+        if not (isinstance(level, (int, float)) and not isinstance(level, bool) and 0.5 <= float(level) < 1.0):
             problems.append(Problem("pool settings", None, "level",
-                                    f"level must be in [0.5, 1), e.g. 0.95; got {self.level!r}"))
+                                    f"level must be in [0.5, 1), e.g. 0.95; got {level!r}"))
         if problems:
             raise InputError(problems)
+        super().__init__(method=method, ci=ci, level=level, prediction=prediction, tau2_ci=tau2_ci, **more)
 
     def describe(self) -> str:
         """One line for an output footer, e.g. ``REML tau² (Q-profile CI); HKSJ t(k-1) CI; ...``."""

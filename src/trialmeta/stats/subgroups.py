@@ -1,7 +1,7 @@
 """Tests for subgroup differences: Q-between on separately pooled subgroups, or a moderator.
 
 Two different questions, reported under different names so they cannot be confused
-(oracles.md O3, BCG by allocation): Q-between on subgroup estimates pooled with separate
+(BCG vaccine trials by allocation, metafor ``dat.bcg`` as in the ``rma.uni`` documentation): Q-between on subgroup estimates pooled with separate
 tau^2 (RevMan, meta ``test.subgroup``) gives 19.87 (FE within), 1.54 (DL), 1.86 (REML);
 the common-tau^2 moderator model (metafor ``mods = ~ factor(g)``) gives QM = 1.77.
 """
@@ -15,8 +15,9 @@ import numpy as np
 from scipy import stats
 
 from trialmeta.stats import engine
-from trialmeta.stats.pooling import (CI_LABELS, METHOD_LABELS, GroupResult, PoolingError, PoolSettings,
-                            as_effects)
+from trialmeta.errors import PoolingError
+from trialmeta.stats.pooling import GroupResult, as_effects
+from trialmeta.stats.settings import CI_LABELS, METHOD_LABELS, PoolSettings
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ import numpy as np
 from scipy.stats import norm
 
 from trialmeta.errors import TrialmetaError
+from trialmeta.fmt import finite_or_none
 
 
 @dataclass(frozen=True)
@@ -141,15 +142,10 @@ def _arm(name, time, event, tau, level, z) -> ArmSurvival:
     steps = km.survival_function_.iloc[:, 0]
     cens = np.sort(time[event == 0])
     return ArmSurvival(
-        name, len(time), int(event.sum()), _finite(km.median_survival_time_), _finite(ci.iloc[0]),
-        _finite(ci.iloc[1]), rmst, se, rmst - z * se, rmst + z * se,
+        name, len(time), int(event.sum()), finite_or_none(km.median_survival_time_), finite_or_none(ci.iloc[0]),
+        finite_or_none(ci.iloc[1]), rmst, se, rmst - z * se, rmst + z * se,
         tuple(float(x) for x in steps.index), tuple(float(x) for x in steps.to_numpy()),
         tuple(cens.tolist()), tuple(float(x) for x in km.survival_function_at_times(cens).to_numpy()))
-
-
-def _finite(x) -> float | None:
-    x = float(x)
-    return x if math.isfinite(x) else None
 
 
 def rmst_se(event_table, tau: float) -> float:

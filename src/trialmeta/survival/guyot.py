@@ -1,7 +1,7 @@
 """Patient-level data from a digitised Kaplan-Meier curve and its numbers at risk.
 
 The algorithm of Guyot, Ades, Ouwens & Welton, *BMC Med Res Methodol* 2012;12:9
-(doi:10.1186/1471-2288-12-9), written from its description (reference/methods.md section 3):
+(doi:10.1186/1471-2288-12-9), written from the paper's description:
 
 1. In each interval between published at-risk times, guess the number censored from the
    at-risk counts and the survival ratio, ``round(n_i * S(t_{i+1}) / S(t_i) - n_{i+1})``.

@@ -6,7 +6,7 @@ which gives the ``trialmeta reconstruct`` JSON (:meth:`Reconstruction.to_dict`),
 table (:func:`format_table`) and the reconstructed data as CSV (:func:`ipd_csv`).
 
 A reconstructed HR is a derived number: an analysis uses it only when it asks for the
-derivation "reconstructed IPD" (reference/methods.md section 2, hierarchy).
+derivation "reconstructed IPD", the last but one rung of the hierarchy in :mod:`trialmeta.stats.effects`.
 """
 
 from __future__ import annotations

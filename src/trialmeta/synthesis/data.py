@@ -10,18 +10,30 @@ found in its source) and otherwise the CI computed from the derived SE, flagged 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import pandas as pd
 
+from trialmeta.fmt import missing
 from trialmeta.stats.effects import ci_from_log
 from trialmeta.synthesis.pooltable import group_dict
 
 SHORT_METHODS = {"fe": "fixed", "dl": "DL", "reml": "REML", "pm": "PM"}
-CI_LABELS = {"wald": "Wald (z)", "hksj": "Hartung-Knapp-Sidik-Jonkman (t, k-1 df)",
-             "hksj-adhoc": "ad-hoc HKSJ (t, k-1 df, never narrower than Wald)"}
 
 
-def describe_method(result) -> str:
+@dataclass(frozen=True)
+class MethodDescription:
+    """How an analysis pooled, RevMan style: ``measure`` ('Hazard ratio') and ``how``
+    ('IV, random (REML, HKSJ), 95% CI'); ``str()`` joins them."""
+
+    measure: str
+    how: str
+
+    def __str__(self) -> str:
+        return f"{self.measure}, {self.how}"
+
+
+def describe_method(result) -> MethodDescription:
     """e.g. 'Hazard ratio, IV, random (REML, HKSJ), 95% CI'."""
     s = result.settings
     measure = {"HR": "Hazard ratio", "RR": "Risk ratio"}[result.spec.measure]
@@ -29,27 +41,50 @@ def describe_method(result) -> str:
     model = "fixed" if s.method == "fe" else f"random ({SHORT_METHODS[s.method]}, {ci})"
     if s.method == "fe" and s.ci != "wald":
         model = f"fixed ({ci})"
-    return f"{measure}, IV, {model}, {s.level:.0%} CI"
+    return MethodDescription(measure, f"IV, {model}, {s.level:.0%} CI")
 
 
-def study_display(study, level: float) -> tuple[float | None, float | None, float | None, str]:
+@dataclass(frozen=True)
+class CISource:
+    """Where a study row's CI comes from. ``kind``: ``published`` (as printed in the source),
+    ``none`` (no CI), ``reconstructed`` (Cox model on reconstructed patient data), ``recomputed``
+    (the published CI at another level, recomputed at the analysis level) or ``computed`` (from
+    the derived SE); ``str()`` is the phrase the tables and JSON print."""
+
+    kind: str
+    level: float | None = None
+    published_level: float | None = None
+    derivation: str | None = None
+
+    @property
+    def as_published(self) -> bool:
+        """True when the row shows the source's own numbers (or no CI at all)."""
+        return self.kind in ("published", "none")
+
+    def __str__(self) -> str:
+        if self.kind == "reconstructed":
+            return "Cox model on reconstructed patient data"
+        if self.kind == "recomputed":
+            return f"recomputed at {self.level:.0%} from the published {self.published_level:.0%} CI"
+        if self.kind == "computed":
+            return f"computed from SE ({self.derivation})"
+        return self.kind
+
+
+def study_display(study, level: float) -> tuple[float | None, float | None, float | None, CISource]:
     """(estimate, lower, upper, ci_source) for a study row on the ratio scale."""
     row = study.row
     if study.log_est is None:
         hr = row.get("hr")
-        return (hr if _ok(hr) else None), None, None, "none"
+        return (hr if not missing(hr) else None), None, None, CISource("none")
     if row.get("derivation") == "hr-ci" and math.isclose(row.get("ci_level") or 0, level):
-        return row["hr"], row["ci_low"], row["ci_high"], "published"
+        return row["hr"], row["ci_low"], row["ci_high"], CISource("published")
     est, lo, hi = ci_from_log(study.log_est, study.se, level)
     if row.get("derivation") == "reconstructed-ipd":  # the Cox HR, not a published point estimate
-        return est, lo, hi, "Cox model on reconstructed patient data"
+        return est, lo, hi, CISource("reconstructed")
     if row.get("derivation") == "hr-ci":
-        return row["hr"], lo, hi, f"recomputed at {level:.0%} from the published {row['ci_level']:.0%} CI"
-    return (row["hr"] if _ok(row.get("hr")) else est), lo, hi, f"computed from SE ({row['derivation']})"
-
-
-def _ok(x) -> bool:
-    return x is not None and not (isinstance(x, float) and math.isnan(x))
+        return row["hr"], lo, hi, CISource("recomputed", level=level, published_level=row["ci_level"])
+    return (row["hr"] if not missing(row.get("hr")) else est), lo, hi, CISource("computed", derivation=row["derivation"])
 
 
 def _study_record(result, group, study, weight) -> dict:
@@ -63,7 +98,7 @@ def _study_record(result, group, study, weight) -> dict:
         "publication_date": row["publication_date"], "source": row["source"], "measure": result.spec.measure,
         "est": est, "ci_low": lo, "ci_high": hi, "ci_source": ci_source, "log_est": study.log_est, "se": study.se,
         "weight": weight, "derivation": row["derivation"], "derivation_detail": row["derivation_detail"],
-        "usable": study.usable, "reason": study.reason, "skipped": " | ".join(study.skipped) or None,
+        "usable": study.usable, "reason": study.reason, "skipped": tuple(study.skipped) or None,
         "n_exp": row["n_exp"], "n_ctrl": row["n_ctrl"], "events_exp": row["events_exp"],
         "events_ctrl": row["events_ctrl"], "responders_exp": row["responders_exp"],
         "responders_ctrl": row["responders_ctrl"], "median_exp": row["median_exp"],
@@ -83,7 +118,7 @@ def _pooled_record(result, group, kind: str) -> dict:
                    method=r.method, ci_method=r.ci_method, level=r.level, stat_name=r.stat_name, stat=r.stat,
                    df_test=r.df_test, p=r.p, tau2=r.tau2, tau2_ci_low=r.tau2_ci_low,
                    tau2_ci_high=r.tau2_ci_high, q=r.q, df=r.df, q_p=r.q_p, i2=r.i2, h2=r.h2,
-                   pi_low=r.pi_low, pi_high=r.pi_high, notes=" | ".join(r.notes) or None)
+                   pi_low=r.pi_low, pi_high=r.pi_high, notes=tuple(r.notes) or None)
     return rec
 
 
@@ -119,7 +154,7 @@ def _group_json(result, group) -> dict:
     else:
         d = {"group": group.key, "k": 0}
     d["label"] = group.label
-    d["notes"] = list(group.pooled.notes if group.pooled else ()) + list(group.notes)
+    d["notes"] = [str(n) for n in (group.pooled.notes if group.pooled else ())] + list(group.notes)
     d["studies"] = []
     for s, w in zip(group.studies, _weights(group)):
         rec = _study_record(result, group, s, w)
@@ -127,7 +162,7 @@ def _group_json(result, group) -> dict:
             "trial": s.trial, "population": s.population, "data_cut": rec["data_cut"],
             "data_cutoff": rec["data_cutoff"], "publication": rec["publication"],
             "publication_date": rec["publication_date"], "log_hr": s.log_est, "se": s.se, "weight": w,
-            "hr": rec["est"], "ci_low": rec["ci_low"], "ci_high": rec["ci_high"], "ci_source": rec["ci_source"],
+            "hr": rec["est"], "ci_low": rec["ci_low"], "ci_high": rec["ci_high"], "ci_source": str(rec["ci_source"]),
             "derivation": rec["derivation"], "usable": s.usable, "reason": s.reason, "skipped": list(s.skipped),
             "source": rec["source"]})
         d["studies"][-1] = _rename(d["studies"][-1], measure)
@@ -157,7 +192,7 @@ def analysis_dict(result) -> dict:
     return {
         "name": spec.name, "title": spec.title, "question": spec.question, "endpoint": spec.endpoint,
         "measure": spec.measure, "method": s.method, "ci_method": s.ci, "level": s.level,
-        "prediction": s.prediction, "tau2_ci": s.tau2_ci, "described_as": describe_method(result),
+        "prediction": s.prediction, "tau2_ci": s.tau2_ci, "described_as": str(describe_method(result)),
         "experimental": spec.experimental, "control": spec.control, "pooled": spec.pooled,
         "as_of": result.as_of, "sensitivity_of": spec.sensitivity_of,
         "override_reason": spec.settings.reason if spec.settings else None,

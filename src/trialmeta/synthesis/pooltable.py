@@ -15,6 +15,7 @@ import math
 
 import pandas as pd
 
+from trialmeta.fmt import fixed, p_column
 from trialmeta.stats.effects import z_for_level
 from trialmeta.stats.pooling import GroupResult, PoolSettings, pool_many
 from trialmeta.errors import InputError, Problem
@@ -198,15 +199,7 @@ def pool_table(frame: pd.DataFrame, by: str | None = None, settings: PoolSetting
     if len(names) >= 2:
         t = subgroup_test(results[:-1])
         test = {"q_between": t.q_between, "df_between": t.df_between, "p_between": t.p_between}
-    return {"groups": [{**group_dict(r), "notes": list(r.notes)} for r in results], "subgroup_test": test}
-
-
-def _f(x, digits: int) -> str:
-    return "" if x is None else f"{x:.{digits}f}"
-
-
-def _p(p) -> str:
-    return "" if p is None else ("<0.0001" if p < 1e-4 else f"{p:.4f}")
+    return {"groups": [{**group_dict(r), "notes": [str(n) for n in r.notes]} for r in results], "subgroup_test": test}
 
 
 def format_groups(result: dict, fmt: str = "table", settings: PoolSettings | None = None) -> str:
@@ -230,17 +223,17 @@ def format_groups(result: dict, fmt: str = "table", settings: PoolSettings | Non
     lv = f"{s.level * 100:g}%"
     head = ["group", "k", f"HR [{lv} CI]", "p", f"tau² [{lv} CI]", "I²", "Q (df; p)", f"{lv} PI"]
     body = [[str(g["group"]), str(g["k"]),
-             f"{_f(g['hr'], 2)} [{_f(g['hr_ci_low'], 2)}, {_f(g['hr_ci_high'], 2)}]", _p(g["p"]),
-             "" if g["tau2"] is None else f"{g['tau2']:.4f} [{_f(g['tau2_ci_low'], 4)}, {_f(g['tau2_ci_high'], 4)}]",
+             f"{fixed(g['hr'], 2)} [{fixed(g['hr_ci_low'], 2)}, {fixed(g['hr_ci_high'], 2)}]", p_column(g["p"]),
+             "" if g["tau2"] is None else f"{g['tau2']:.4f} [{fixed(g['tau2_ci_low'], 4)}, {fixed(g['tau2_ci_high'], 4)}]",
              "" if g["i2"] is None else f"{g['i2']:.1f}%",
-             "" if g["q"] is None else f"{g['q']:.2f} ({g['df']}; {_p(g['q_p'])})",
+             "" if g["q"] is None else f"{g['q']:.2f} ({g['df']}; {p_column(g['q_p'])})",
              "" if g["hr_pi_low"] is None else f"{g['hr_pi_low']:.2f} to {g['hr_pi_high']:.2f}"]
             for g in groups]
     foot = []
     if result.get("subgroup_test"):
         t = result["subgroup_test"]
         foot.append(f"Test for subgroup differences: Chi² = {t['q_between']:.2f}, "
-                    f"df = {t['df_between']} (P = {_p(t['p_between'])})")
+                    f"df = {t['df_between']} (P = {p_column(t['p_between'])})")
     foot.append(f"Method: {s.describe()}")
     foot += [f"Note ({g['group']}): {n}" for g in groups for n in g.get("notes", ())]
     if fmt == "md":

@@ -57,9 +57,6 @@ class AnalysisResult:
     def name(self) -> str:
         return self.spec.name
 
-    def pool_settings(self) -> PoolSettings:
-        return to_pool_settings(self.settings)
-
     def frame(self) -> pd.DataFrame:
         """One row per study and per pooled estimate (``row_type`` = study / pooled / overall)."""
         from trialmeta.synthesis.data import analysis_frame
@@ -79,10 +76,6 @@ class AnalysisResult:
             return pd.DataFrame()
         # (records, not pd.concat: all-NA columns such as the PI for k = 2 keep their float dtype)
         return pd.DataFrame([rec for f in frames for rec in f.to_dict(orient="records")], columns=frames[0].columns)
-
-
-def to_pool_settings(s: Settings) -> PoolSettings:
-    return PoolSettings(method=s.method, ci=s.ci, level=s.level, prediction=s.prediction, tau2_ci=s.tau2_ci)
 
 
 def run_analyses(registry: Registry, spec: AnalysesFile, *, as_of: str | None = None,
@@ -177,7 +170,7 @@ def _pool_all(prepared: list[_Prepared]) -> dict:
         for g in [*p.groups, *([p.overall] if p.overall else [])]:
             usable = [st for st in g.studies if st.usable]
             if usable:
-                jobs.setdefault(to_pool_settings(p.settings), []).append(
+                jobs.setdefault(p.settings, []).append(
                     ((p.spec.name, g.key), [st.log_est for st in usable], [st.se for st in usable]))
     out = {}
     for settings, items in jobs.items():
@@ -190,7 +183,7 @@ def _finish(p: _Prepared, pooled: dict, registry, as_of, as_of_notes) -> Analysi
     from trialmeta.stats.sensitivity import interaction, leave_one_out
     from trialmeta.stats.subgroups import moderator_test, subgroup_test
 
-    ps = to_pool_settings(p.settings)
+    ps = p.settings
     groups = tuple(GroupOutcome(g.key, g.label, g.studies, pooled.get((p.spec.name, g.key)),
                                 g.notes)
                    for g in p.groups)

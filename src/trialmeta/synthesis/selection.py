@@ -93,16 +93,21 @@ def choose(rows: list[dict], measure: str, settings: Settings, pinned: str | Non
     rows = sorted(rows, key=lambda r: (cut_order(r), -prefs.index(r["assessment"])), reverse=True)
     if pinned is not None:
         rows = [r for r in rows if r["data_cut"] == pinned] or rows[:0]
-    skipped = []
+    skipped = []  # (row, reason) of each newer cut passed over
     for row in rows:
         reason = _usable(row, measure, settings)
         if reason is None:
             log_key, se_key = ("log_rr", "se_log_rr") if measure == "RR" else ("log_hr", "se")
-            return Study(row["trial"], row["population"], row, row[log_key], row[se_key], True, None, tuple(skipped))
-        skipped.append(f"{row['data_cut']} ({row['assessment']}) not used: {reason}")
+            return Study(row["trial"], row["population"], row, row[log_key], row[se_key], True, None,
+                         _skipped_texts(skipped))
+        skipped.append((row, reason))
     latest = rows[0]
     return Study(latest["trial"], latest["population"], latest, None, None, False,
-                 "; ".join(s.split(" not used: ")[1] for s in skipped[:1]) or "no result", tuple(skipped[1:]))
+                 skipped[0][1] if skipped else "no result", _skipped_texts(skipped[1:]))
+
+
+def _skipped_texts(skipped: list[tuple[dict, str]]) -> tuple[str, ...]:
+    return tuple(f"{row['data_cut']} ({row['assessment']}) not used: {reason}" for row, reason in skipped)
 
 
 def resolve_group(sub: Subgroup, analysis: Analysis, settings: Settings, frame: pd.DataFrame,
