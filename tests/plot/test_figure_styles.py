@@ -118,3 +118,15 @@ def test_invalid_style_blocks_are_rejected():
                 {"colour": "red"}):
         with pytest.raises(ValidationError):
             StyleSpec(**bad)
+
+
+def test_forest_plot_api_takes_a_preset_name(results):
+    from trialmeta import forest_plot
+
+    fig = forest_plot(results[0], style="journal")
+    try:
+        assert fig.get_size_inches()[0] <= SINGLE_COLUMN_IN + 1e-9
+    finally:
+        render.close(fig)
+    with pytest.raises(ValueError, match="unknown style 'poster'"):
+        forest_plot(results[0], style="poster")
