@@ -81,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--wait", type=float, default=600.0, metavar="SECONDS",
                    help="how long to wait for another refresh of the same folder to finish (default 600; "
                    "0: do not wait)")
+    _style_options(f)
     k = sub.add_parser("reconstruct", help="patient-level data from a digitised Kaplan-Meier figure "
                        "(Guyot 2012): HR, PH test, medians, RMST")
     k.add_argument("curves", type=Path, help="CSV of digitised points: arm,time,survival "
@@ -121,6 +122,17 @@ def build_parser() -> argparse.ArgumentParser:
                     help="use only data cuts published on or before DATE")
     fo.add_argument("--jobs", type=_jobs, default=None, metavar="N",
                     help="draw figures on N processes (default: every core)")
+    _style_options(fo)
+    ex = sub.add_parser("export", help="the report as Word (report.docx) and the tables as Excel (evidence.xlsx)")
+    ex.add_argument("path", nargs="?", type=Path, default=DEFAULT_TRIALS, help="trial directory")
+    ex.add_argument("--format", default="docx,xlsx", metavar="LIST",
+                    help="comma-separated: docx, xlsx (default: both)")
+    ex.add_argument("--analysis", default=None, metavar="NAME", help="export only this analysis")
+    ex.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
+                    help="output directory (default: outputs/)")
+    ex.add_argument("--as-of", dest="as_of", default=None, metavar="DATE",
+                    help="use only data cuts published on or before DATE")
+    _style_options(ex)
     return p
 
 
@@ -132,3 +144,19 @@ def _jobs(value: str) -> int:
     if n < 1:
         raise argparse.ArgumentTypeError(f"expected at least 1 process, got {n}")
     return n
+
+
+def _style_options(p) -> None:
+    """Figure style options shared by forest, refresh and export (they override analyses.yaml's `style:`)."""
+    p.add_argument("--style", default=None, choices=["revman", "journal", "slide"],
+                   help="figure preset: revman (17.4 cm, 7 pt, default), journal (8.5 cm single column), "
+                        "slide (25 cm, 14 pt, no footnotes)")
+    p.add_argument("--footnotes", default=None, choices=["full", "short", "none"],
+                   help="figure footnotes: every note (full), the lettered ones only (short) or none")
+    p.add_argument("--font", default=None, metavar="FAMILY", help="figure font family, e.g. Arial")
+    p.add_argument("--font-size", dest="font_size", type=float, default=None, metavar="PT",
+                   help="figure text size in points (5-24)")
+    p.add_argument("--width", dest="fig_width", type=float, default=None, metavar="CM",
+                   help="figure width in cm")
+    p.add_argument("--stylesheet", default=None, metavar="SHEET",
+                   help="a matplotlib style sheet (name or .mplstyle path): its colours apply, never its sizes")

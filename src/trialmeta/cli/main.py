@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from trialmeta.cli.args import build_parser
+from trialmeta.cli.export import cli_style
 from trialmeta.errors import InputError, TrialmetaError, UsageError
 
 
@@ -229,7 +230,8 @@ def cmd_refresh(args) -> int:
     with outdir.refresh_lock(args.out, args.wait):
         outdir.recover(args.out)
         outdir.check_target(args.out)
-        summary = refresh(args.trials, args.out, as_of=as_of, quiet=args.quiet, jobs=args.jobs, cache=args.cache)
+        summary = refresh(args.trials, args.out, as_of=as_of, quiet=args.quiet, jobs=args.jobs, cache=args.cache,
+                          style=cli_style(args))
     if not args.quiet:
         print(summary)
     return 0
@@ -291,6 +293,10 @@ def cmd_forest(args) -> int:
 
         raise TrialmetaError(f"unknown analysis {args.analysis!r}{suggest(args.analysis, names)}; "
                              f"defined in {spec_file}: {', '.join(names)}")
+    from trialmeta.cli.export import check_styles
+
+    style = cli_style(args)
+    check_styles(spec, lines, spec_file, style)
     results = run_analyses(registry, spec, as_of=_as_of(args.as_of), only=args.analysis, spec_file=spec_file,
                            lines=lines)
     import shutil
@@ -301,7 +307,7 @@ def cmd_forest(args) -> int:
 
     with tempfile.TemporaryDirectory(prefix="trialmeta-forest-") as tmp:  # draw first: no half-written folder
         staged = write_forests(results, registry, Path(tmp), formats, trials=args.analysis is None,
-                               figures=(batch := Figures(jobs=args.jobs)))
+                               figures=(batch := Figures(jobs=args.jobs)), style=style)
         batch.write()
         root, prefix = outdir.claim(args.out, [p.name for p in staged])  # never overwrite a user's file
         Path(args.out).mkdir(parents=True, exist_ok=True)
@@ -312,6 +318,36 @@ def cmd_forest(args) -> int:
     for stem in stems:
         print(f"{io.display(stem)}.{suffix}")
     print(f"{len(stems)} forest plots, {len(paths)} files in {io.display(args.out)}", file=sys.stderr)
+    return 0
+
+
+def cmd_export(args) -> int:
+    from trialmeta import io
+    from trialmeta.cli.export import check_export_formats, write_exports
+    from trialmeta.registry.frame import results_frame
+    from trialmeta.synthesis.run import run_analyses
+    from trialmeta.synthesis.selection import filter_as_of
+    from trialmeta import __version__
+
+    formats = check_export_formats(args.format)
+    style = cli_style(args)
+    registry, spec, lines, spec_file = _load_all(args.path)
+    names = [a.name for a in spec.analyses]
+    if args.analysis is not None and args.analysis not in names:
+        from trialmeta.errors import suggest
+
+        raise TrialmetaError(f"unknown analysis {args.analysis!r}{suggest(args.analysis, names)}; "
+                             f"defined in {spec_file}: {', '.join(names)}")
+    from trialmeta.cli.export import check_styles
+
+    check_styles(spec, lines, spec_file, style)
+    as_of = _as_of(args.as_of)
+    results = run_analyses(registry, spec, as_of=as_of, only=args.analysis, spec_file=spec_file, lines=lines)
+    frame, _ = filter_as_of(results_frame(registry), as_of)
+    files = [t.file for t in registry.trials] + [spec_file]
+    doc = {"trialmeta_version": __version__, "as_of": as_of, "inputs": io.fingerprint(files)}
+    for path in write_exports(args.out, formats, results, registry, frame, doc, as_of, style):
+        print(io.display(path))
     return 0
 
 

@@ -115,7 +115,7 @@ def write_scene(scene, stem: Path, formats: Iterable[str], figures: Figures | No
 
 
 def write_forests(results: Sequence, registry, out_dir: Path, formats: Iterable[str] = FORMATS, *,
-                  trials: bool = True, figures: Figures | None = None) -> list[Path]:
+                  trials: bool = True, figures: Figures | None = None, style=None) -> list[Path]:
     """Write the forest of every analysis in ``results`` and, with ``trials``, the subgroup
     forest of every trial and endpoint with two or more populations.
 
@@ -130,6 +130,9 @@ def write_forests(results: Sequence, registry, out_dir: Path, formats: Iterable[
         Also write the single-trial forests.
     figures : Figures, optional
         Queue the figures in this batch instead of drawing them now (on every core).
+    style : trialmeta.registry.figstyle.StyleSpec, optional
+        The command line's figure style, over each analysis' ``style:`` (single-trial forests
+        keep the default style).
 
     Returns
     -------
@@ -137,10 +140,11 @@ def write_forests(results: Sequence, registry, out_dir: Path, formats: Iterable[
         Every file written, in order.
     """
     from trialmeta.plot.forest import forest_scene
+    from trialmeta.plot.style import resolve
     from trialmeta.plot.trial_forest import trial_forests
 
     formats = check_formats(formats)
-    scenes = [(r.name, forest_scene(r)) for r in results]
+    scenes = [(r.name, forest_scene(r, resolve(r.spec.style, style))) for r in results]
     if trials:
         scenes += [(f"trial-{t}-{e.lower()}", s) for t, e, s in trial_forests(registry, results)]
     batch = figures if figures is not None else Figures()

@@ -56,8 +56,9 @@ def build_evidence(registry, spec, results, indirect, frame, fingerprint: dict, 
 
 
 def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = False, today: str | None = None,
-            jobs: int | None = None, cache: bool = True) -> str:
-    """Rebuild ``out`` from the registry at ``trials``; return a one-line summary.
+            jobs: int | None = None, cache: bool = True, style=None) -> str:
+    """Rebuild ``out`` from the registry at ``trials``; return a one-line summary. ``style``: the
+    command line's figure style (:class:`trialmeta.registry.figstyle.StyleSpec`), if any.
 
     Figures are drawn on ``jobs`` processes (default: every core); with ``cache``, those whose
     key is unchanged since the previous refresh are copied from ``out`` (see :mod:`trialmeta.cli.cache`).
@@ -73,6 +74,9 @@ def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = Fal
     if spec_path is None:
         raise TrialmetaError(f"no {io.ANALYSES_FILE} beside the trial files in {io.display(trials)}")
     spec, lines = load_analyses(spec_path)
+    from trialmeta.cli.export import check_styles
+
+    check_styles(spec, lines, io.display(spec_path), style)
     progress.step(f"validated {len(registry.trials)} trials and {len(spec.analyses)} analyses")
     spec_file = io.display(spec_path)
     results = run_analyses(registry, spec, as_of=as_of, spec_file=spec_file, lines=lines)
@@ -90,9 +94,12 @@ def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = Fal
         io.write_text(stage / "results.json",
                       json.dumps({"results": tables.records(frame)}, indent=2, ensure_ascii=False) + "\n")
         _write_tables(stage, results, history)
+        from trialmeta.report import sof
+
+        io.write_text(stage / "sof.md", sof.document(results, registry))
         progress.step("wrote evidence.json, results and evidence tables")
         batch = _figure_batch(stage, out, jobs, cache, quiet)
-        figures = _write_figures(stage, results, registry, history, batch)
+        figures = _write_figures(stage, results, registry, history, batch, style)
         km = _write_km(stage, registry, batch)
         batch.write()
         batch.cache.write(stage)
@@ -103,7 +110,10 @@ def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = Fal
         from trialmeta.report.html import report_html
 
         io.write_text(stage / "report.html", report_html(registry, results, indirect, history, log, as_of, stage))
-        progress.step("wrote report.html and CHANGELOG.md")
+        from trialmeta.cli.export import EXPORT_FORMATS, write_exports
+
+        write_exports(stage, EXPORT_FORMATS, results, registry, frame, evidence_doc, as_of, style)
+        progress.step("wrote report.html, report.docx, evidence.xlsx and CHANGELOG.md")
     progress.step(f"swapped in {io.display(out)}")
     changed = "no change in the evidence" if entry is None else "changelog entry written"
     return (f"refreshed {io.display(out)}: {len(registry.trials)} trials, {len(frame)} results, "
@@ -148,11 +158,11 @@ def _figure_batch(stage: Path, out: Path, jobs: int | None, cache: bool, quiet: 
     return Figures(stage, FigureCache(out if cache else None), jobs, quiet)
 
 
-def _write_figures(stage: Path, results, registry, history, batch) -> int:
+def _write_figures(stage: Path, results, registry, history, batch, style=None) -> int:
     """Queue every forest and history figure in ``batch``; return how many files they make."""
     from trialmeta.cli.outputs import write_forests, write_history_plots
 
-    paths = write_forests(results, registry, stage / "forest", ("png", "svg", "pdf"), figures=batch)
+    paths = write_forests(results, registry, stage / "forest", ("png", "svg", "pdf"), figures=batch, style=style)
     paths += write_history_plots(history, stage / "history", ("png", "svg"), figures=batch)
     return len(paths)
 

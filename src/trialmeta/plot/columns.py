@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from trialmeta.plot.spec import GAP, MARGIN, MAX_PLOT, MIN_PLOT, MIN_WRAP, Column, ForestSpec, Row
+from trialmeta.plot.spec import GAP, MARGIN, MAX_PLOT, MIN_WRAP, Column, ForestSpec, Row
 from trialmeta.plot.text import FONT, wrap_clauses
 from trialmeta.plot.scene import text_width, wrap
 
@@ -24,8 +24,8 @@ def _tw(text: str, weight: str = "normal", size: float = FONT) -> float:
     return text_width(text, size, weight) * SAFETY
 
 
-def _wrap(text: str, width: float, size: float = FONT, weight: str = "normal") -> list[str]:
-    return wrap(text, width / SAFETY, size, weight)
+def _wrap(text: str, width: float, size: float = FONT, weight: str = "normal", hyphens: bool = False) -> list[str]:
+    return wrap(text, width / SAFETY, size, weight, hyphens)
 
 
 def balanced(text: str, width: float, size: float = FONT, weight: str = "normal") -> list[str]:
@@ -57,7 +57,7 @@ def cell_lines(text: str, col: Column, bold: bool, run_on: bool = False) -> list
     """The lines of one cell: wrapped at the column's ``wrap`` unless it runs on."""
     weight = "bold" if bold else "normal"
     if col.wrap and not run_on and _tw(text, weight) > col.wrap:
-        return _wrap(text, col.wrap, FONT, weight)
+        return _wrap(text, col.wrap, FONT, weight, col.hyphens)
     return [text] if text else []
 
 
@@ -118,7 +118,7 @@ def narrow(spec: ForestSpec) -> ForestSpec:
     for col in order:
         while True:
             widths = column_widths(spec)
-            need = fixed_width(spec, widths) + MIN_PLOT - spec.width
+            need = fixed_width(spec, widths) + spec.min_plot - spec.width
             current = widths[col.key]
             if need <= 1e-9 or current <= MIN_WRAP + 1e-6:
                 break

@@ -29,7 +29,8 @@ def forest_plot(result, ax=None, **options):
         column; height growing with the rows).
     **options
         ``pooled_line`` (bool, default True): dashed line at each pooled estimate;
-        ``width`` (inches).
+        ``width`` (inches); ``style``: a preset name ('revman', 'journal', 'slide') or a
+        :class:`trialmeta.plot.style.FigureStyle`.
 
     Returns
     -------
@@ -49,7 +50,15 @@ def forest_plot(result, ax=None, **options):
         raise TypeError(f"forest_plot draws an analysis (trialmeta.analyse) or a result of trialmeta.meta, "
                         f"meta_binary or meta_continuous; got {type(result).__name__} (to plot pooled arrays, "
                         "pass them to trialmeta.meta in a DataFrame)")
-    return render(forest_scene(result, **_checked(options, {"pooled_line", "width"})), ax=ax)
+    options = _checked(options, {"pooled_line", "width", "style"})
+    style = options.pop("style", None)
+    if isinstance(style, str):
+        from trialmeta.plot.style import PRESETS
+
+        if style not in PRESETS:
+            raise ValueError(f"unknown style {style!r}; presets: {', '.join(PRESETS)}")
+        style = PRESETS[style]
+    return render(forest_scene(result, style, **options), ax=ax)
 
 
 def trial_forest_plot(registry, trial: str, endpoint: str, ax=None, **options):

@@ -24,7 +24,7 @@ from trialmeta.fmt import positive
 from trialmeta.plot.columns import (_tw, _wrap, balanced, cell_lines, column_widths,
                                       fixed_width, narrow, runs_on, widen, wrap_clauses_padded)
 from trialmeta.plot.axis import LogAxis, linear_axis, log_axis
-from trialmeta.plot.spec import GAP, LINE, MARGIN, MIN_PLOT, ROW, TITLE, Column, ForestSpec, Row
+from trialmeta.plot.spec import GAP, LINE, MARGIN, ROW, TITLE, Column, ForestSpec, Row
 from trialmeta.plot.text import FONT
 
 
@@ -69,7 +69,7 @@ def place(spec: ForestSpec) -> Placed:
     left = [c for c in spec.columns if c.side == "left"]
     right = [c for c in spec.columns if c.side == "right"]
     fixed = fixed_width(spec, widths)
-    width = max(spec.width, fixed + MIN_PLOT)
+    width = max(spec.width, fixed + spec.min_plot)
     plot_w = width - fixed
     x, columns = MARGIN, {}
     for c in left:

@@ -48,7 +48,7 @@ def render(scene: Scene, ax=None):
     mpl = _mpl()
     from matplotlib.figure import Figure
 
-    with mpl.rc_context(RC):
+    with _context(mpl, scene):
         if ax is None:
             fig = Figure(figsize=(scene.width, scene.height))
             host, k = None, 1.0
@@ -58,7 +58,7 @@ def render(scene: Scene, ax=None):
             k = fit_factor(scene, ax)
         for panel in scene.panels:
             sub = fig.add_axes(panel.rect) if host is None else host.inset_axes(panel.rect)
-            _draw_panel(sub, panel, k)
+            _draw_panel(sub, panel, k, scene.metadata.get("scale", 1.0), _ink(mpl, scene))
         if scene.title:
             fig.suptitle(scene.title)
     return fig
@@ -71,7 +71,42 @@ def fit_factor(scene: Scene, ax) -> float:
     return min(1.0, pos.width * w_in / scene.width, pos.height * h_in / scene.height)
 
 
-def _draw_panel(ax, panel: Panel, k: float = 1.0) -> None:
+def _context(mpl, scene: Scene):
+    """The scene's style sheet (its colours and background) under the rcParams the layout needs
+    (font family, SVG/PDF determinism): sizes always come from the scene."""
+    import contextlib
+
+    stack = contextlib.ExitStack()
+    sheet = scene.metadata.get("stylesheet")
+    if sheet:
+        import matplotlib.style
+
+        stack.enter_context(matplotlib.style.context(sheet))
+    family = scene.metadata.get("font_family")
+    stack.enter_context(mpl.rc_context({**RC, **({"font.family": [family, "DejaVu Sans"]} if family else {})}))
+    return stack
+
+
+def _ink(mpl, scene: Scene) -> str:
+    """Black items take a style sheet's text colour (white on 'dark_background'), else stay black."""
+    return mpl.rcParams["text.color"] if scene.metadata.get("stylesheet") else "black"
+
+
+def stylesheet_problem(sheet: str) -> str | None:
+    """Why matplotlib cannot use style sheet ``sheet`` (a name or a .mplstyle path), or None."""
+    import os
+
+    _mpl()
+    import matplotlib.style
+
+    if sheet in matplotlib.style.available or os.path.isfile(sheet):
+        return None
+    return (f"unknown matplotlib style sheet {sheet!r}; give a path to a .mplstyle file or one of: "
+            f"{', '.join(sorted(matplotlib.style.available))}")
+
+
+def _draw_panel(ax, panel: Panel, k: float = 1.0, scale: float = 1.0, ink: str = "black") -> None:
+    """``k``: the shrink into a user's Axes (:func:`fit_factor`); ``scale``: a styled scene's text scale."""
     ax.set_xscale(panel.x.scale)
     ax.set_yscale(panel.y.scale)
     ax.set_xlim(*panel.x.lim)
@@ -88,7 +123,17 @@ def _draw_panel(ax, panel: Panel, k: float = 1.0) -> None:
         for spine in ax.spines.values():
             spine.set_linewidth(0.8 * k)
     for item in panel.items:
-        _draw_item(ax, item, k)
+        if ink != "black":
+            item = _inked(item, ink)
+        _draw_item(ax, item, k, scale)  # scale: of a styled scene (arrow heads grow with its text)
+
+
+def _inked(item, ink: str):
+    from dataclasses import fields, replace
+
+    changes = {f.name: ink for f in fields(item) if f.name in ("color", "facecolor", "edgecolor")
+               and getattr(item, f.name) == "black"}
+    return replace(item, **changes) if changes else item
 
 
 def _axis(axis, spec, fontsize: float, shown: bool) -> None:
@@ -105,7 +150,7 @@ def _axis(axis, spec, fontsize: float, shown: bool) -> None:
         axis.set_label_text(spec.label, fontsize=fontsize)
 
 
-def _draw_item(ax, item, k: float = 1.0) -> None:
+def _draw_item(ax, item, k: float = 1.0, scale: float = 1.0) -> None:
     if isinstance(item, Text):
         ax.text(item.x, item.y, item.text, ha=item.ha, va=item.va, fontsize=item.size * k,
                 fontweight=item.weight, fontstyle=item.style, color=item.color, clip_on=False,
@@ -117,7 +162,7 @@ def _draw_item(ax, item, k: float = 1.0) -> None:
     elif isinstance(item, Arrow):
         ax.annotate("", xy=(item.x1, item.y), xytext=(item.x0, item.y), annotation_clip=False,
                     arrowprops={"arrowstyle": "-|>", "color": item.color, "linewidth": item.width * k,
-                                "shrinkA": 0, "shrinkB": 0, "mutation_scale": 7 * k})
+                                "shrinkA": 0, "shrinkB": 0, "mutation_scale": 7 * k * scale})
     elif isinstance(item, Markers):
         areas = [a * k * k for a in item.areas] if item.areas else 16.0 * k * k
         ax.scatter(item.xs, item.ys, s=areas, marker=item.marker, clip_on=False, zorder=3,

@@ -10,6 +10,7 @@ Coordinates: each item lives in its panel's data coordinates unless ``coords="ax
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -148,14 +149,21 @@ def text_width(text: str, size: float, weight: str = "normal") -> float:
     return ems * size / 72.0
 
 
-def wrap(text: str, max_width: float, size: float, weight: str = "normal") -> list[str]:
-    """Greedy word wrap to ``max_width`` inches; a single over-long word is kept whole."""
-    words, lines, current = text.split(), [], ""
-    for word in words:
-        trial = f"{current} {word}".strip()
+def wrap(text: str, max_width: float, size: float, weight: str = "normal", hyphens: bool = False) -> list[str]:
+    """Greedy word wrap to ``max_width`` inches; a single over-long word is kept whole, or with
+    ``hyphens`` broken after its hyphens and slashes ('AKT-pathway-' / 'altered')."""
+    tokens = []  # (piece, glue before it)
+    for word in text.split():
+        parts = [word]
+        if hyphens and text_width(word, size, weight) > max_width:
+            parts = re.findall(r"[^-/]+[-/]*|[-/]+", word)
+        tokens += [(p, " " if i == 0 else "") for i, p in enumerate(parts)]
+    lines, current = [], ""
+    for piece, glue in tokens:
+        trial = f"{current}{glue}{piece}" if current else piece
         if current and text_width(trial, size, weight) > max_width:
             lines.append(current)
-            current = word
+            current = piece
         else:
             current = trial
     if current:

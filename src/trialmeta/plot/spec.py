@@ -35,6 +35,7 @@ class Column:
     wrap: float | None = None  # wrap cells wider than this (inches)
     role: str = ""
     overflow: bool = False  # a cell may run into the next column where that is empty (not wrapped)
+    hyphens: bool = False  # an over-long word may break after a hyphen or slash (compact styles)
 
 
 @dataclass(frozen=True)
@@ -80,3 +81,4 @@ class ForestSpec:
     spans: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (header, column keys) over several columns
     width: float = WIDTH
     scale: Literal["log", "linear"] = "log"  # linear: rows carry exp(difference) (see axis.linear_axis)
+    min_plot: float = MIN_PLOT  # the plot column's least width (the figure widens rather than go below)

@@ -16,6 +16,7 @@ from pydantic import AfterValidator, Field, ValidationError, model_validator
 
 from trialmeta.io import display, read_yaml
 from trialmeta.errors import InputError, Problem
+from trialmeta.registry.figstyle import StyleSpec
 from trialmeta.registry.schema import Biomarker, Endpoint, Key, Model, Number, PartialDate
 from trialmeta.stats.settings import PoolSettings
 
@@ -107,6 +108,17 @@ class Subgroup(Model):
         return self
 
 
+class Certainty(Model):
+    """A GRADE certainty rating made by a reviewer (an input: trialmeta never rates certainty)."""
+
+    subgroup: Key | None = Field(None, description="Subgroup key (or 'overall') this rating is for; "
+                                                    "omitted: every row of the analysis.")
+    rating: Literal["high", "moderate", "low", "very-low"]
+    reasons: list[str] = Field(default_factory=list, description="Why it was rated down or up, e.g. "
+                                                                 "'imprecision: CI crosses 0.8 and 1.0'.")
+    assessed_by: str | None = Field(None, description="Who rated it, and when.")
+
+
 class Analysis(Model):
     name: AnalysisName
     title: str
@@ -123,6 +135,9 @@ class Analysis(Model):
     sensitivity_of: Key | None = None
     settings: Overrides | None = None
     notes: list[str] = Field(default_factory=list)
+    certainty: list[Certainty] = Field(default_factory=list, description="GRADE certainty of the evidence "
+                                       "per subgroup, for the summary-of-findings table; blank when absent.")
+    style: StyleSpec | None = Field(None, description="Figure style of this analysis' forest plot (see README).")
 
 
 class IndirectArm(Model):
@@ -189,6 +204,17 @@ def load_analyses(path: Path) -> tuple[AnalysesFile, dict]:
                     problems.append(Problem(name, lines.get(("analyses", i, "interaction")),
                                             f"analyses[{i}].interaction[{j}]",
                                             f"unknown subgroup {k!r}; subgroups: {', '.join(keys)}"))
+        seen_rating: set = set()
+        for j, c in enumerate(a.certainty):
+            where = lines.get(("analyses", i, "certainty", j, "subgroup")) or lines.get(("analyses", i, "certainty"))
+            allowed = keys + (["overall"] if a.overall else [])
+            if c.subgroup is not None and c.subgroup not in allowed:
+                problems.append(Problem(name, where, f"analyses[{i}].certainty[{j}].subgroup",
+                                        f"unknown subgroup {c.subgroup!r}; subgroups: {', '.join(allowed)}"))
+            if c.subgroup in seen_rating:
+                problems.append(Problem(name, where, f"analyses[{i}].certainty[{j}].subgroup",
+                                        f"a second rating for {c.subgroup or 'every subgroup'!r}"))
+            seen_rating.add(c.subgroup)
     if problems:
         raise InputError(problems)
     return spec, lines

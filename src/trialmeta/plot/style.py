@@ -1,0 +1,135 @@
+"""Figure styles: presets (revman, journal, slide) and what a style does to a forest plot.
+
+A :class:`FigureStyle` is resolved from the analysis' ``style:`` block in ``analyses.yaml``
+with the command line's options on top (:func:`style_for`). It acts in three places, none of
+which touches the measuring code:
+
+* :func:`fit_spec` before layout: footnotes full / short (the lettered notes the figure's
+  marks point to) / none; the compact columns of a single journal column (population joined to
+  the study label, per-arm counts and weights left out: the squares' areas still show the
+  weights); the width the layout works in;
+* the layout itself runs at the 7 pt the geometry is measured in, in a width of
+  ``width x 7 / font_size``, and :func:`apply` scales the finished scene by ``font_size / 7``
+  (text sizes, line widths, marker areas), so every spacing rule holds at any size;
+* :func:`apply` also sets the colours, and hands the font family and the matplotlib style sheet
+  to :mod:`trialmeta.plot.render` through the scene's metadata.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from trialmeta.plot.scene import Arrow, Line, Markers, Polygon, Scene, Text
+from trialmeta.plot.spec import MIN_PLOT, WIDTH, ForestSpec
+from trialmeta.plot.text import FONT
+
+CM = 1 / 2.54
+
+
+@dataclass(frozen=True)
+class FigureStyle:
+    name: str = "revman"
+    font_family: str = "DejaVu Sans"
+    font_size: float = FONT  # table text, points
+    width: float = WIDTH  # inches
+    footnotes: str = "full"  # full / short / none
+    compact: bool = False  # single-column layout: study + population in one column, no counts or weights
+    min_plot: float = MIN_PLOT  # inches (at the final size) the plot column keeps at least
+    ink: str = "black"
+    marker: str = "black"
+    diamond: str = "black"
+    stylesheet: str | None = None
+
+    @property
+    def scale(self) -> float:
+        return self.font_size / FONT
+
+
+PRESETS = {
+    "revman": FigureStyle(),
+    # 8.5 cm: a single journal column (BMJ, Lancet, NEJM: 8.4-8.9 cm); 7 pt, the smallest most journals accept
+    "journal": FigureStyle("journal", width=8.5 * CM, footnotes="short", compact=True, min_plot=0.9),
+    # a 16:9 slide's text area at 14 pt, compact columns; no footnotes (they go in the speaker notes)
+    "slide": FigureStyle("slide", width=25.0 * CM, font_size=14.0, footnotes="none", compact=True, min_plot=3.0,
+                         marker="#1f4e79", diamond="#1f4e79"),
+}
+
+
+def style_for(*blocks) -> FigureStyle:
+    """The style of a figure from style blocks (:class:`~trialmeta.registry.figstyle.StyleSpec`
+    or None), later blocks overriding earlier ones: ``style_for(analysis.style, command_line)``."""
+    given = [b for b in blocks if b is not None]
+    merged = {}
+    for b in given:
+        merged.update(b.model_dump(exclude_none=True))
+    base = PRESETS[merged.pop("preset", "revman")]
+    if "width" in merged:
+        merged["width"] = merged["width"] * CM
+    return replace(base, **merged)
+
+
+def resolve(analysis_block, command_line) -> FigureStyle | None:
+    """The style of one analysis' figure, or None when neither analyses.yaml nor the command
+    line asks for one (the figure is then drawn exactly as without styles)."""
+    if analysis_block is None and command_line is None:
+        return None
+    return style_for(analysis_block, command_line)
+
+
+def fit_spec(spec: ForestSpec, style: FigureStyle) -> ForestSpec:
+    """The spec as the style lays it out (at 7 pt; see the module notes)."""
+    keep = {"full": ("footnote", "note"), "short": ("footnote",), "none": ()}[style.footnotes]
+    spec = replace(spec, footnotes=tuple((role, t) for role, t in spec.footnotes if role in keep),
+                   width=style.width / style.scale, min_plot=style.min_plot / style.scale)
+    if style.compact:
+        spec = _compact(spec)
+    return spec
+
+
+def _compact(spec: ForestSpec) -> ForestSpec:
+    """Population joined to the study label (wrapped), counts and weights left out."""
+    roles = {c.key: c.role for c in spec.columns}
+    drop = {k for k, role in roles.items() if role in ("counts", "weight", "population")}
+    pop = next((k for k, role in roles.items() if role == "population"), None)
+    label = next((k for k, role in roles.items() if role == "label"), None)
+    columns = tuple(replace(c, role="population", wrap=1.0, overflow=False, hyphens=True) if c.key == label else c
+                    for c in spec.columns if c.key not in drop)
+    rows = []
+    for r in spec.rows:
+        cells = {k: v for k, v in r.cells.items() if k not in drop}
+        if label in cells and pop and r.cells.get(pop):
+            cells[label] = f"{cells[label]}, {r.cells[pop]}"
+        rows.append(replace(r, cells=cells))
+    return replace(spec, columns=columns, rows=tuple(rows), spans=())
+
+
+def apply(scene: Scene, style: FigureStyle) -> Scene:
+    """The laid-out scene at the style's size, in its colours and font."""
+    s = style.scale
+    panels = tuple(replace(p, items=tuple(_item(i, s, style) for i in p.items), fontsize=p.fontsize * s)
+                   for p in scene.panels)
+    meta = {**scene.metadata, "font_family": style.font_family, "stylesheet": style.stylesheet,
+            "style": style.name, "scale": s}
+    return replace(scene, width=scene.width * s, height=scene.height * s, panels=panels, metadata=meta)
+
+
+def _colour(current: str, new: str) -> str:
+    return new if current == "black" else current  # greys (reference lines) keep their shade
+
+
+def _item(item, s: float, style: FigureStyle):
+    if isinstance(item, Text):
+        return replace(item, size=item.size * s, color=_colour(item.color, style.ink))
+    if isinstance(item, Line):
+        colour = style.marker if item.role in ("ci", "prediction-interval") else style.ink
+        return replace(item, width=item.width * s, color=_colour(item.color, colour))
+    if isinstance(item, Arrow):
+        colour = style.diamond if item.role.startswith("diamond") else style.marker
+        return replace(item, width=item.width * s, color=_colour(item.color, colour))
+    if isinstance(item, Markers):
+        return replace(item, areas=tuple(a * s * s for a in item.areas), color=_colour(item.color, style.marker))
+    if isinstance(item, Polygon):
+        return replace(item, width=item.width * s, facecolor=_colour(item.facecolor, style.diamond),
+                       edgecolor=_colour(item.edgecolor, style.diamond))
+    return item
+

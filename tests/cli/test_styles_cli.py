@@ -1,0 +1,78 @@
+"""Figure styles from the command line and from analyses.yaml (forest, refresh and export share them)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import struct
+
+import yaml
+
+from conftest import TRIALS
+
+SINGLE_COLUMN_PT = 8.5 / 2.54 * 72  # 241 pt
+
+
+def _png_size(path):
+    data = path.read_bytes()
+    return struct.unpack(">II", data[16:24])
+
+
+def _svg_width_pt(path) -> float:
+    return float(re.search(r'<svg[^>]* width="([0-9.]+)pt"', path.read_text()).group(1))
+
+
+def test_journal_short_on_the_command_line(tmp_path, run_cli):
+    code, _, err = run_cli("forest", "--analysis", "pi3k-akt-pfs-confirmed-negative", "--style", "journal",
+                           "--footnotes", "short", "--format", "png,svg", "--out", tmp_path)
+    assert code == 0, err
+    w_px, _ = _png_size(tmp_path / "pi3k-akt-pfs-confirmed-negative.png")
+    assert w_px / 200 <= 8.5 / 2.54 + 0.01  # PNGs are written at 200 dpi
+    assert _svg_width_pt(tmp_path / "pi3k-akt-pfs-confirmed-negative.svg") <= SINGLE_COLUMN_PT + 0.1
+
+
+def _with_style(tmp_path, style):
+    trials = tmp_path / "trials"
+    shutil.copytree(TRIALS, trials)
+    data = yaml.safe_load((trials / "analyses.yaml").read_text())
+    next(a for a in data["analyses"] if a["name"] == "carfilzomib-os")["style"] = style
+    (trials / "analyses.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    return trials
+
+
+def test_style_block_in_analyses_yaml_and_the_command_line_over_it(tmp_path, run_cli):
+    trials = _with_style(tmp_path, {"preset": "journal", "width": 9.0})
+    code, _, err = run_cli("forest", trials, "--analysis", "carfilzomib-os", "--format", "svg", "--out", tmp_path / "a")
+    assert code == 0, err
+    assert abs(_svg_width_pt(tmp_path / "a" / "carfilzomib-os.svg") - 9.0 / 2.54 * 72) < 0.1
+    code, _, err = run_cli("forest", trials, "--analysis", "carfilzomib-os", "--format", "svg", "--width", "10",
+                           "--out", tmp_path / "b")
+    assert code == 0, err
+    assert abs(_svg_width_pt(tmp_path / "b" / "carfilzomib-os.svg") - 10.0 / 2.54 * 72) < 0.1
+
+
+def test_invalid_style_block_is_a_located_error(tmp_path, run_cli):
+    trials = _with_style(tmp_path, {"preset": "poster"})
+    code, _, err = run_cli("forest", trials, "--format", "svg", "--out", tmp_path / "f")
+    assert code == 1
+    assert re.search(r"analyses\.yaml:\d+: analyses\[\d+\]\.style\.preset", err), err
+    assert not (tmp_path / "f").exists()
+
+
+def test_bad_style_options_are_usage_errors(tmp_path, run_cli):
+    code, _, err = run_cli("forest", "--style", "poster", "--out", tmp_path)
+    assert code == 2 and "--style" in err
+    code, _, err = run_cli("forest", "--width", "-3", "--out", tmp_path)
+    assert code == 2 and "--width" in err
+
+
+def test_unknown_style_sheets_are_caught_before_drawing(tmp_path, run_cli):
+    trials = _with_style(tmp_path, {"stylesheet": "seaborn-papr"})
+    code, _, err = run_cli("forest", trials, "--format", "svg", "--out", tmp_path / "f")
+    assert code == 1 and "style.stylesheet: unknown matplotlib style sheet 'seaborn-papr'" in err
+    assert not (tmp_path / "f").exists()
+    code, _, err = run_cli("export", "--stylesheet", "nope", "--out", tmp_path / "g")
+    assert code == 2 and "--stylesheet: unknown matplotlib style sheet 'nope'" in err
+    code, _, err = run_cli("forest", "--analysis", "carfilzomib-os", "--stylesheet", "grayscale", "--format", "svg",
+                           "--out", tmp_path / "h")
+    assert code == 0, err

@@ -1,0 +1,128 @@
+"""Summary-of-findings tables (report/sof.py): absolute effects, certainty inputs, missing data."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import yaml
+
+from conftest import TRIALS
+from trialmeta.errors import InputError
+from trialmeta.registry.analyses import load_analyses
+from trialmeta.registry.load import load_registry
+from trialmeta.report import sof
+from trialmeta.synthesis.run import run_analyses
+
+
+def _run(trials):
+    registry = load_registry(trials)
+    spec, lines = load_analyses(trials / "analyses.yaml")
+    return registry, run_analyses(registry, spec, spec_file="analyses.yaml", lines=lines)
+
+
+@pytest.fixture(scope="module")
+def real():
+    return _run(TRIALS)
+
+
+def test_hazard_ratio_absolute_effect_closed_form():
+    """S_c(t) = 0.5 and HR 2: S_e = 0.5^2 = 0.25, so 750 vs 500 events per 1000 (250 more);
+    HR CI [1, 4]: 0 more to 1000 x (1 - 0.5^4) - 500 = 437.5 more (worked by hand)."""
+    base = sof.Baseline(12.0, 0.5, ("hypothetical",))
+    a = sof.absolute_effect("HR", base, 2.0, 1.0, 4.0)
+    assert (a.per_1000_control, a.per_1000_exp, a.diff) == pytest.approx((500.0, 750.0, 250.0))
+    assert (a.diff_low, a.diff_high) == pytest.approx((0.0, 437.5))
+
+
+def test_risk_ratio_absolute_effect_closed_form():
+    """Control risk 0.4, RR 1.5 [1.0, 2.0]: 600 vs 400 per 1000, 200 more [0 to 400 more] (by hand)."""
+    a = sof.absolute_effect("RR", sof.Baseline(None, 0.4, ()), 1.5, 1.0, 2.0)
+    assert (a.per_1000_exp, a.diff, a.diff_low, a.diff_high) == pytest.approx((600.0, 200.0, 0.0, 400.0))
+
+
+def test_landmark_from_the_registry_gives_the_absolute_effect(real):
+    """carfilzomib-os: ASPIRE reports 24-month OS 65.0% in the control arm (Stewart 2015, the
+    interim cut; trials/aspire.yaml); ENDEAVOR reports no landmark. The experimental risk is
+    1 - 0.65^HR with the pooled HR and its CI."""
+    registry, results = real
+    r = next(x for x in results if x.name == "carfilzomib-os")
+    (row,) = sof.sof_rows(r, registry)
+    pooled = r.groups[0].pooled
+    a = row.absolute
+    assert a.baseline.time == 24 and a.baseline.control_risk == pytest.approx(0.35)
+    assert len(a.baseline.sources) == 1 and a.baseline.sources[0].startswith("ASPIRE itt, interim-2014")
+    assert a.diff == pytest.approx(1000 * (1 - 0.65 ** pooled.est) - 350)
+    assert a.diff_low == pytest.approx(1000 * (1 - 0.65 ** pooled.ci_low) - 350)
+    assert a.diff_high == pytest.approx(1000 * (1 - 0.65 ** pooled.ci_high) - 350)
+    cells = sof.cells(row)
+    assert cells[3] == "350 per 1,000 by 24 months"
+    assert cells[4].startswith(f"{round(-a.diff)} fewer per 1,000 by 24 months [")
+    assert row.participants == sum(int(s.row["n_exp"]) + int(s.row["n_ctrl"]) for s in r.groups[0].usable)
+
+
+def test_every_hr_analysis_has_a_row_per_estimate_and_missing_landmarks_are_stated(real):
+    registry, results = real
+    for r in results:
+        rows = sof.sof_rows(r, registry)
+        assert [x.subgroup for x in rows] == [g.key for g in r.groups] + (["overall"] if r.overall else [])
+        for x in rows:
+            if x.absolute is None:
+                assert sof.cells(x)[4].startswith("not available: ") and x.absolute_missing
+            assert x.certainty is None and sof.cells(x)[5] == ""  # nothing rated in the registry: left blank
+    pi3k = next(x for x in results if x.name == "pi3k-akt-pfs")
+    assert "no control-arm landmark PFS survival" in sof.cells(sof.sof_rows(pi3k, registry)[0])[4]
+
+
+def test_risk_ratio_uses_control_responders(real):
+    registry, results = real
+    r = next(x for x in results if x.name == "carfilzomib-orr")
+    (row,) = sof.sof_rows(r, registry)
+    risks = sorted(s.row["responders_ctrl"] / s.row["n_ctrl"] for s in r.groups[0].usable)
+    assert row.absolute.baseline.control_risk == pytest.approx(sum(risks) / 2)  # median of two
+    assert row.absolute.per_1000_exp == pytest.approx(1000 * row.absolute.baseline.control_risk * row.est)
+
+
+def _with_certainty(tmp_path, certainty):
+    trials = tmp_path / "trials"
+    shutil.copytree(TRIALS, trials)
+    data = yaml.safe_load((trials / "analyses.yaml").read_text())
+    a = next(x for x in data["analyses"] if x["name"] == "pi3k-akt-pfs")
+    a["certainty"] = certainty
+    (trials / "analyses.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    return trials
+
+
+def test_certainty_comes_from_analyses_yaml(tmp_path):
+    trials = _with_certainty(tmp_path, [
+        {"subgroup": "altered", "rating": "moderate", "reasons": ["imprecision: wide prediction interval"]},
+        {"rating": "low", "reasons": ["inconsistency", "indirectness"]}])
+    registry, results = _run(trials)
+    r = next(x for x in results if x.name == "pi3k-akt-pfs")
+    rows = sof.sof_rows(r, registry)
+    assert [(x.subgroup, x.certainty) for x in rows] == [("altered", "moderate"), ("non-altered", "low")]
+    assert sof.cells(rows[0])[5] == "\u2295\u2295\u2295\u25ef Moderate (imprecision: wide prediction interval)"
+    assert sof.cells(rows[1])[5].startswith("\u2295\u2295\u25ef\u25ef Low")
+
+
+def test_certainty_for_an_unknown_subgroup_is_a_located_error(tmp_path):
+    trials = _with_certainty(tmp_path, [{"subgroup": "alterd", "rating": "high"}])
+    with pytest.raises(InputError) as err:
+        load_analyses(trials / "analyses.yaml")
+    (p,) = err.value.problems
+    assert "certainty[0].subgroup" in str(p) and "'alterd'" in str(p) and p.line is not None
+
+
+def test_an_invented_rating_is_refused(tmp_path):
+    trials = _with_certainty(tmp_path, [{"rating": "very high"}])
+    with pytest.raises(InputError) as err:
+        load_analyses(trials / "analyses.yaml")
+    assert "certainty" in str(err.value.problems[0])
+
+
+def test_markdown_and_html(real):
+    registry, results = real
+    md = sof.document(results, registry)
+    assert md.count("| Outcome |") == len(results)
+    html = sof.to_html(results[0], sof.sof_rows(results[0], registry))
+    assert "<table class=\"sof\">" in html and "Summary of findings" in html
