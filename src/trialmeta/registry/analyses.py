@@ -17,7 +17,7 @@ from pydantic import AfterValidator, Field, ValidationError, model_validator
 from trialmeta.io import display, read_yaml
 from trialmeta.errors import InputError, Problem
 from trialmeta.registry.figstyle import StyleSpec
-from trialmeta.registry.schema import Biomarker, Endpoint, Key, Model, Number, PartialDate
+from trialmeta.registry.schema import Biomarker, Count, Endpoint, Key, Model, Number, PartialDate
 from trialmeta.stats.settings import PoolSettings
 
 #: An analysis name becomes file names (tables/<name>.csv, forest/<name>.svg, ...) and a
@@ -54,8 +54,8 @@ class Settings(PoolSettings):
     tau2_ci: Literal["qprofile"] = "qprofile"
     prior: Literal["half-normal", "half-cauchy", "uniform"] = Field(
         "half-normal", description="Prior on tau of the Bayesian random-effects model.")
-    prior_scale: float = Field(0.5, gt=0, description="Its scale on the log scale (uniform: upper bound).")
-    bayes_max_k: int = Field(4, ge=0, description="Groups with 2 <= k <= this also show the Bayesian result "
+    prior_scale: Number = Field(0.5, gt=0, description="Its scale on the log scale (uniform: upper bound).")
+    bayes_max_k: Count = Field(4, ge=0, description="Groups with 2 <= k <= this also show the Bayesian result "
                                                   "as a labelled sensitivity line (0: never).")
     subgroup_test: Literal["q-between", "moderator"] = "q-between"
     binary_pooling: Literal["mh", "iv"] = Field("mh", description="Risk ratios from responder counts: "
@@ -76,7 +76,7 @@ class Overrides(Model):
     ci: Literal["wald", "hksj", "hksj-adhoc"] | None = None
     prior: Literal["half-normal", "half-cauchy", "uniform"] | None = None
     prior_scale: Number | None = Field(None, gt=0)
-    bayes_max_k: int | None = Field(None, ge=0)
+    bayes_max_k: Count | None = Field(None, ge=0)
     level: Number | None = Field(None, gt=0.5, lt=1)
     prediction: bool | None = None
     subgroup_test: Literal["q-between", "moderator"] | None = None

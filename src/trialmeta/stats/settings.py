@@ -115,8 +115,12 @@ class PoolSettings(BaseModel):
     def __init__(self, method: str = "reml", ci: str = "hksj", level: float = 0.95, prediction: bool = True,
                  tau2_ci: str = "qprofile", **more):
         """Positional or keyword, e.g. ``PoolSettings("reml", "wald")``; an unknown value raises
-        :class:`~trialmeta.errors.InputError` naming the setting (validated files go through
-        ``model_validate`` instead, which locates the problem in the file)."""
+        :class:`~trialmeta.errors.InputError` naming the setting. A schema subclass (the settings of
+        ``analyses.yaml``) declares the allowed values as typed fields instead, so pydantic's
+        errors, located in the file, are what a user of a file sees."""
+        if type(self) is not PoolSettings:
+            super().__init__(method=method, ci=ci, level=level, prediction=prediction, tau2_ci=tau2_ci, **more)
+            return
         allowed = {"method": METHODS, "ci": CI_METHODS, "tau2_ci": ("qprofile",), "prior": PRIORS}
         given = {"method": method, "ci": ci, "tau2_ci": tau2_ci, "prior": more.get("prior", "half-normal")}
         problems = [Problem("pool settings", None, name, f"unknown {name} {given[name]!r}; "
