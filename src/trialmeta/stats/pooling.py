@@ -22,6 +22,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 from trialmeta.stats import engine
+from trialmeta.stats.effects import LOG_MAX, safe_exp
 from trialmeta.stats.notes import pool_notes
 from trialmeta.errors import InputError, Problem
 from trialmeta.stats.settings import CI_LABELS, METHOD_LABELS, PoolingError, PoolSettings, _pct  # noqa: F401 (re-exported)
@@ -31,15 +32,12 @@ def _num(x) -> float | None:
     return None if math.isnan(x) else x
 
 
-#: exp() of anything above this overflows a float (~1.8e308).
-LOG_MAX = math.log(np.finfo(float).max)
 NOTE_OVERFLOW = ("a ratio-scale value is beyond the float range (log scale above 709.78) and is given as "
                  "infinity (null in JSON); the log-scale values are exact")
 
 
 def _exp(x: float | None) -> float | None:
-    """exp that returns +inf (0.0 below) instead of raising OverflowError."""
-    return None if x is None else math.exp(x) if x <= LOG_MAX else math.inf
+    return None if x is None else safe_exp(x)
 
 
 @dataclass(frozen=True)
