@@ -165,6 +165,13 @@ def log_odds_ratio(events_exp: float, n_exp: float, events_ctrl: float, n_ctrl: 
 def ci_from_log(log_estimate: float, se: float, level: float = 0.95) -> tuple[float, float, float]:
     """Back to the ratio scale: (estimate, lower, upper)."""
     z = z_for_level(level)
-    big = math.log(1.7976931348623157e308)
-    ex = lambda x: math.exp(x) if x <= big else math.inf  # noqa: E731  (no OverflowError)
-    return ex(log_estimate), ex(log_estimate - z * se), ex(log_estimate + z * se)
+    return safe_exp(log_estimate), safe_exp(log_estimate - z * se), safe_exp(log_estimate + z * se)
+
+
+#: exp() of anything above this overflows a float (~1.8e308).
+LOG_MAX = math.log(1.7976931348623157e308)
+
+
+def safe_exp(x: float) -> float:
+    """exp that gives +inf above :data:`LOG_MAX` instead of raising OverflowError."""
+    return math.exp(x) if x <= LOG_MAX else math.inf

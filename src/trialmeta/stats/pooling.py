@@ -24,18 +24,15 @@ import pandas as pd
 from scipy import stats
 from trialmeta.stats import bayes as _bayes
 from trialmeta.stats import engine
+from trialmeta.stats.effects import LOG_MAX, safe_exp
 from trialmeta.stats.notes import Note, NoteKind, bayes_notes, pool_notes
 from trialmeta.fmt import finite_or_none
 from trialmeta.errors import PoolingError
 from trialmeta.stats.settings import PoolSettings, _pct
 
-#: exp() of anything above this overflows a float (~1.8e308).
-LOG_MAX = math.log(np.finfo(float).max)
-
 
 def _exp(x: float | None) -> float | None:
-    """exp that returns +inf (0.0 below) instead of raising OverflowError."""
-    return None if x is None else math.exp(x) if x <= LOG_MAX else math.inf
+    return None if x is None else safe_exp(x)
 
 
 @dataclass(frozen=True)
