@@ -348,10 +348,19 @@ def test_footnote_marks_are_in_letter_order():
     assert notes.marks(["fourth", "second", "first", "third"]) == "\u1d43\u1d47\u1d9c\u1d48"
 
 
-def test_few_studies_show_the_bayesian_row_with_its_prior(results):
-    """Issue 14: every pooled group with 2 <= k <= 4 gets a labelled Bayesian row (prior on tau
-    named) beside the HKSJ diamond; carfilzomib ORR (k = 2) is no longer only [0.86, 1.87]."""
-    for name, r in results.items():
+def test_few_studies_show_the_bayesian_row_with_its_prior(results, registry):
+    """Issue 14: every random-effects group with 2 <= k <= 4 gets a labelled Bayesian row (prior on
+    tau named) beside the HKSJ diamond. Carfilzomib ORR is pooled by Mantel-Haenszel by default
+    (a common-effect model: RR 1.27 [1.19, 1.34], rma.mh), with no tau and so no Bayesian row; under
+    inverse variance (binary_pooling: iv) its HKSJ CI is [0.86, 1.87] and the Bayesian row is shown."""
+    spec_file = load_analyses(TRIALS / "analyses.yaml")[0]
+    iv = spec_file.model_copy(update={"defaults": spec_file.defaults.model_copy(update={"binary_pooling": "iv"})})
+    orr_iv = next(r for r in run_analyses(registry, iv) if r.name == "carfilzomib-orr")
+    mh = results["carfilzomib-orr"].groups[0].pooled
+    assert results["carfilzomib-orr"].pooling == "mh" and mh.bayes is None
+    assert (fmt.ratio(mh.ci_low), fmt.ratio(mh.ci_high)) == ("1.19", "1.34")
+    assert not [row for row in forest_layout(results["carfilzomib-orr"]).spec.rows if row.kind == "bayes"]
+    for name, r in {**results, "carfilzomib-orr": orr_iv}.items():
         spec = forest_layout(r).spec
         for g in r.groups:
             p = g.pooled
@@ -362,10 +371,10 @@ def test_few_studies_show_the_bayesian_row_with_its_prior(results):
             (row,) = rows
             assert row.cells["study"] == "Bayesian, \u03c4 ~ HN(0.5)"  # HN = half-normal, in the legend note
             assert (row.est, row.lo, row.hi) == (p.bayes.est, p.bayes.ci_low, p.bayes.ci_high)
-    orr = results["carfilzomib-orr"].groups[0].pooled
+    orr = orr_iv.groups[0].pooled
     assert fmt.ratio(orr.ci_low) == "0.86" and orr.k == 2
-    (row,) = [row for row in forest_layout(results["carfilzomib-orr"]).spec.rows if row.kind == "bayes"]
+    (row,) = [row for row in forest_layout(orr_iv).spec.rows if row.kind == "bayes"]
     assert row.cells["est"].startswith(f"{fmt.ratio(orr.bayes.est)} [{fmt.ratio(orr.bayes.ci_low)}, ")
     assert any("half-normal(0.5) prior on the between-study SD" in text for _, text in
-               forest_layout(results["carfilzomib-orr"]).spec.footnotes)
+               forest_layout(orr_iv).spec.footnotes)
     assert any("which interval to read" in str(n) for n in orr.notes)

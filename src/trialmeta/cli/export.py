@@ -6,10 +6,11 @@ Figures are rendered here (300 dpi PNG of each forest plot) and handed to
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 from trialmeta import io
-from trialmeta.errors import UsageError
+from trialmeta.errors import TrialmetaError, UsageError
 
 EXPORT_FORMATS = ("docx", "xlsx")
 FILES = {"docx": "report.docx", "xlsx": "evidence.xlsx"}
@@ -128,3 +129,35 @@ def write_exports(out: Path, formats, results, registry, frame, evidence_doc: di
         io.write_bytes(path, evidence_workbook(results, rows, frame, evidence_doc))
         written.append(path)
     return written
+
+
+def cmd_export(args) -> int:
+    from trialmeta.cli.inputs import as_of as _as_of
+    from trialmeta.cli.inputs import load_all as _load_all
+    from trialmeta.registry.frame import results_frame
+    from trialmeta.synthesis.run import run_analyses
+    from trialmeta.synthesis.selection import filter_as_of
+    from trialmeta import __version__
+
+    formats = check_export_formats(args.format)
+    style = cli_style(args)
+    registry, spec, lines, spec_file = _load_all(args.path)
+    names = [a.name for a in spec.analyses]
+    if args.analysis is not None and args.analysis not in names:
+        from trialmeta.errors import suggest
+
+        raise TrialmetaError(f"unknown analysis {args.analysis!r}{suggest(args.analysis, names)}; "
+                             f"defined in {spec_file}: {', '.join(names)}")
+    check_styles(spec, lines, spec_file, style)
+    as_of = _as_of(args.as_of)
+    results = run_analyses(registry, spec, as_of=as_of, only=args.analysis, spec_file=spec_file, lines=lines)
+    frame, _ = filter_as_of(results_frame(registry), as_of)
+    files = [t.file for t in registry.trials] + [spec_file]
+    doc = {"trialmeta_version": __version__, "as_of": as_of, "inputs": io.fingerprint(files)}
+    from trialmeta.cli.outputs import deliver
+
+    with tempfile.TemporaryDirectory(prefix="trialmeta-export-") as tmp:  # write first: no half-written folder
+        staged = write_exports(Path(tmp), formats, results, registry, frame, doc, as_of, style)
+        for path in deliver(staged, args.out):  # never overwrites a file trialmeta did not write
+            print(io.display(path))
+    return 0

@@ -7,13 +7,13 @@ Exit codes: 0 success, 1 invalid input or failed analysis (located messages on s
 from __future__ import annotations
 
 import json
-import math
 import os
 import sys
 from pathlib import Path
 
 from trialmeta.cli.args import build_parser
-from trialmeta.cli.export import cli_style
+from trialmeta.cli.inputs import as_of as _as_of
+from trialmeta.cli.inputs import load_all as _load_all
 from trialmeta.errors import InputError, TrialmetaError, UsageError
 
 
@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
-    handler = globals()[f"cmd_{args.command.replace('-', '_')}"]
+    handler = _handler(args.command)
     try:
         return handler(args)
     except InputError as exc:
@@ -62,6 +62,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"trialmeta: internal error: {type(exc).__name__}: {exc} "
               "(please report it; set TRIALMETA_DEBUG=1 to see the traceback)", file=sys.stderr)
         return 3
+
+
+def _handler(command: str):
+    """The function that runs ``command`` (imported on use: quick commands stay quick)."""
+    if command in ("pool-table", "reconstruct"):
+        from trialmeta.cli import owndata
+
+        return getattr(owndata, f"cmd_{command.replace('-', '_')}")
+    if command == "export":
+        from trialmeta.cli.export import cmd_export
+
+        return cmd_export
+    return globals()[f"cmd_{command.replace('-', '_')}"]
 
 
 def cmd_validate(args) -> int:
@@ -122,20 +135,6 @@ def cmd_schema(args) -> int:
     return 0
 
 
-def _load_all(path: Path):
-    """Registry and analyses beside it (``trials/analyses.yaml``)."""
-    from trialmeta import io
-    from trialmeta.registry.analyses import load_analyses
-    from trialmeta.registry.load import load_registry
-
-    registry = load_registry(path)
-    spec_path = io.analyses_file(path)
-    if spec_path is None:
-        raise TrialmetaError(f"no {io.ANALYSES_FILE} beside the trial files in {io.display(path)}")
-    spec, lines = load_analyses(spec_path)
-    return registry, spec, lines, io.display(spec_path)
-
-
 def cmd_pool(args) -> int:
     from trialmeta.report import evidence
     from trialmeta import tables
@@ -164,56 +163,10 @@ def cmd_pool(args) -> int:
     return 0
 
 
-def _as_of(value: str | None) -> str | None:
-    if value is None:
-        return None
-    from trialmeta.registry.schema import _partial_date
+def _style(args):
+    from trialmeta.cli.export import cli_style
 
-    try:
-        return _partial_date(value)
-    except ValueError as exc:
-        raise TrialmetaError(f"--as-of: {exc}") from None
-
-
-def cmd_pool_table(args) -> int:
-    from trialmeta import io, tables
-    from trialmeta.stats.pooling import PoolSettings
-    from trialmeta.synthesis.owndata import COLUMNS
-    from trialmeta.synthesis.pooltable import format_groups, pool_table, read_effects_table
-
-    for flag, value in (("--level", args.level), ("--input-level", args.input_level)):
-        if not 0.5 < value < 1:
-            raise UsageError(f"{flag} must be a fraction between 0.5 and 1 (e.g. 0.95), got {value:g}")
-    if not Path(args.file).is_file():
-        raise UsageError(f"{io.display(args.file)}: no such file")
-    known = sorted({c for cols in COLUMNS.values() for c in cols} | {"study", "ci_level"})
-    mapping = {}
-    for item in args.col:
-        canon, sep, header = item.partition("=")
-        if not sep or canon.strip() not in known or not header.strip():
-            raise UsageError(f"--col {item}: expected NAME=HEADER with NAME one of {', '.join(known)}")
-        mapping[canon.strip()] = header.strip()
-    name = io.display(args.file)
-    xlsx = Path(args.file).suffix.lower() in (".xlsx", ".xlsm")
-    content = io.read_input_bytes(args.file) if xlsx else io.read_input_text(args.file)
-    frame = read_effects_table(content, name, ci_level=args.input_level, measure=args.measure, mapping=mapping,
-                               xlsx=xlsx, sheet=args.sheet)
-    if not (args.prior_scale > 0 and math.isfinite(args.prior_scale)):
-        raise UsageError(f"--prior-scale must be a number > 0 (e.g. 0.5), got {args.prior_scale:g}")
-    counts = frame["se_from"].iloc[0] == "counts"
-    method = args.method or ("mh" if counts else "reml")
-    pool_method = method if method in ("mh", "peto") else "iv"
-    settings = PoolSettings(method="fe" if pool_method != "iv" else method, ci="wald" if pool_method != "iv"
-                            else args.ci, level=args.level, prediction=args.prediction, prior=args.prior,
-                            prior_scale=args.prior_scale)
-    result = pool_table(frame, by=args.by, settings=settings, name=name, measure=args.measure, method=pool_method)
-    if frame.attrs.get("decimal_comma"):
-        result["notes"] = [f"{name}: decimal commas read as decimal points"]
-    if args.format == "json":
-        sys.stdout.write(json.dumps(tables.jsonable(result), indent=2, ensure_ascii=False) + "\n")
-    else:
-        sys.stdout.write(format_groups(result, args.format, settings))
-    return 0
+    return cli_style(args)
 
 
 def cmd_refresh(args) -> int:
@@ -231,48 +184,9 @@ def cmd_refresh(args) -> int:
         outdir.recover(args.out)
         outdir.check_target(args.out)
         summary = refresh(args.trials, args.out, as_of=as_of, quiet=args.quiet, jobs=args.jobs, cache=args.cache,
-                          style=cli_style(args))
+                          style=_style(args))
     if not args.quiet:
         print(summary)
-    return 0
-
-
-def cmd_reconstruct(args) -> int:
-    from trialmeta import io, tables
-    from trialmeta.survival.reconstruct import format_table, ipd_csv, reconstruct
-
-    if args.figure is not None and args.figure.suffix not in (".png", ".svg", ".pdf"):
-        raise UsageError(f"--figure {args.figure}: the file must end in .png, .svg or .pdf")
-    texts, problems = [], []
-    for path in (args.curves, args.at_risk):
-        if not path.is_file():
-            raise UsageError(f"{io.display(path)}: no such file")
-        try:
-            texts.append(io.read_input_text(path))
-        except InputError as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise InputError(problems)
-    result = reconstruct(
-        *texts, curves_name=io.display(args.curves), at_risk_name=io.display(args.at_risk),
-        events={"experimental": args.events_exp, "control": args.events_ctrl},
-        randomised={"experimental": args.n_exp, "control": args.n_ctrl},
-        randomised_source="--n-exp/--n-ctrl", horizon=args.horizon,
-        survival_scale=args.survival_scale, event_times=args.event_times,
-        events_source={"experimental": "--events-exp", "control": "--events-ctrl"},
-        accept_event_mismatch=args.accept_event_mismatch, accept_source="pass --accept-event-mismatch")
-    for warning in result.warnings:
-        print(warning, file=sys.stderr)
-    if args.ipd is not None:
-        io.write_text(args.ipd, ipd_csv(result))
-    if args.figure is not None:
-        from trialmeta.cli.outputs import write_km_figure
-
-        write_km_figure(result, args.figure.with_suffix(""), formats=(args.figure.suffix[1:],), title=args.title)
-    if args.format == "json":
-        sys.stdout.write(json.dumps(tables.jsonable(result.to_dict()), indent=2, allow_nan=False) + "\n")
-    else:
-        sys.stdout.write(format_table(result))
     return 0
 
 
@@ -295,59 +209,24 @@ def cmd_forest(args) -> int:
                              f"defined in {spec_file}: {', '.join(names)}")
     from trialmeta.cli.export import check_styles
 
-    style = cli_style(args)
+    style = _style(args)
     check_styles(spec, lines, spec_file, style)
     results = run_analyses(registry, spec, as_of=_as_of(args.as_of), only=args.analysis, spec_file=spec_file,
                            lines=lines)
-    import shutil
     import tempfile
 
-    from trialmeta import outdir
-    from trialmeta.cli.outputs import Figures
+    from trialmeta.cli.outputs import Figures, deliver
 
     with tempfile.TemporaryDirectory(prefix="trialmeta-forest-") as tmp:  # draw first: no half-written folder
         staged = write_forests(results, registry, Path(tmp), formats, trials=args.analysis is None,
                                figures=(batch := Figures(jobs=args.jobs)), style=style)
         batch.write()
-        root, prefix = outdir.claim(args.out, [p.name for p in staged])  # never overwrite a user's file
-        Path(args.out).mkdir(parents=True, exist_ok=True)
-        paths = [Path(shutil.move(p, Path(args.out) / p.name)) for p in staged]
-    outdir.record(root, [prefix + p.name for p in paths])
+        paths = deliver(staged, args.out)  # never overwrites a file trialmeta did not write
     stems = list(dict.fromkeys(p.with_suffix("") for p in paths))
     suffix = f"{{{','.join(formats)}}}" if len(formats) > 1 else formats[0]
     for stem in stems:
         print(f"{io.display(stem)}.{suffix}")
     print(f"{len(stems)} forest plots, {len(paths)} files in {io.display(args.out)}", file=sys.stderr)
-    return 0
-
-
-def cmd_export(args) -> int:
-    from trialmeta import io
-    from trialmeta.cli.export import check_export_formats, write_exports
-    from trialmeta.registry.frame import results_frame
-    from trialmeta.synthesis.run import run_analyses
-    from trialmeta.synthesis.selection import filter_as_of
-    from trialmeta import __version__
-
-    formats = check_export_formats(args.format)
-    style = cli_style(args)
-    registry, spec, lines, spec_file = _load_all(args.path)
-    names = [a.name for a in spec.analyses]
-    if args.analysis is not None and args.analysis not in names:
-        from trialmeta.errors import suggest
-
-        raise TrialmetaError(f"unknown analysis {args.analysis!r}{suggest(args.analysis, names)}; "
-                             f"defined in {spec_file}: {', '.join(names)}")
-    from trialmeta.cli.export import check_styles
-
-    check_styles(spec, lines, spec_file, style)
-    as_of = _as_of(args.as_of)
-    results = run_analyses(registry, spec, as_of=as_of, only=args.analysis, spec_file=spec_file, lines=lines)
-    frame, _ = filter_as_of(results_frame(registry), as_of)
-    files = [t.file for t in registry.trials] + [spec_file]
-    doc = {"trialmeta_version": __version__, "as_of": as_of, "inputs": io.fingerprint(files)}
-    for path in write_exports(args.out, formats, results, registry, frame, doc, as_of, style):
-        print(io.display(path))
     return 0
 
 

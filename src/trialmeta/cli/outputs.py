@@ -199,3 +199,18 @@ def write_km(registry, out: Path, figures: Figures | None = None) -> list[Path]:
             io.write_text(ipd, ipd_csv(recon))
             written.append(ipd)
     return written
+
+
+def deliver(staged: Sequence[Path], out: Path) -> list[Path]:
+    """Move files written in a temporary folder into ``out`` (created if needed), refusing before
+    anything moves if one would replace a file that no trialmeta manifest lists; record them in
+    ``out``'s manifest. Returns the new paths."""
+    import shutil
+
+    from trialmeta import outdir
+
+    root, prefix = outdir.claim(out, [Path(p).name for p in staged])
+    Path(out).mkdir(parents=True, exist_ok=True)
+    paths = [Path(shutil.move(str(p), Path(out) / Path(p).name)) for p in staged]
+    outdir.record(root, [prefix + p.name for p in paths])
+    return paths

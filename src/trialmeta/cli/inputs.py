@@ -1,0 +1,33 @@
+"""What several commands read the same way: the registry with its analyses, and ``--as-of``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from trialmeta.errors import TrialmetaError
+
+
+def load_all(path: Path):
+    """Registry and analyses beside it (``trials/analyses.yaml``)."""
+    from trialmeta import io
+    from trialmeta.registry.analyses import load_analyses
+    from trialmeta.registry.load import load_registry
+
+    registry = load_registry(path)
+    spec_path = io.analyses_file(path)
+    if spec_path is None:
+        raise TrialmetaError(f"no {io.ANALYSES_FILE} beside the trial files in {io.display(path)}")
+    spec, lines = load_analyses(spec_path)
+    return registry, spec, lines, io.display(spec_path)
+
+
+def as_of(value: str | None) -> str | None:
+    """``--as-of`` as a date (YYYY, YYYY-MM or YYYY-MM-DD), or None; a bad value is an error."""
+    if value is None:
+        return None
+    from trialmeta.registry.schema import _partial_date
+
+    try:
+        return _partial_date(value)
+    except ValueError as exc:
+        raise TrialmetaError(f"--as-of: {exc}") from None
