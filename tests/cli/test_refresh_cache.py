@@ -53,7 +53,15 @@ def test_cold_on_two_processes_equals_cold_on_one(refreshed, tmp_path, run_cli):
     assert all_files(tmp_path / "w" / "outputs") == all_files(refreshed / "outputs")
 
 
-def test_no_change_copies_every_figure_and_changes_no_byte(refreshed, tmp_path, run_cli):
+def test_no_change_copies_every_figure_and_changes_no_byte(refreshed, tmp_path, run_cli, monkeypatch):
+    """Word and Excel files are keyed like figures: with nothing changed they are copied, not
+    rebuilt (building them would call these, which now fail)."""
+    import trialmeta.cli.export as export
+
+    def rebuilt(*a, **k):
+        raise AssertionError("an unchanged export was rebuilt")
+    monkeypatch.setattr(export, "forest_figures", rebuilt)
+    monkeypatch.setattr("trialmeta.report.xlsx.evidence_workbook", rebuilt)
     err = refresh_copy(refreshed, tmp_path / "w", run_cli, "--jobs", "2")
     drawn, copied = counts(err)
     assert drawn == 0 and copied > 30
@@ -97,7 +105,7 @@ def test_manifest_records_every_figure_file(refreshed):
     manifest = json.loads((out / ".cache" / "manifest.json").read_text())["files"]
     figures = {p.relative_to(out).as_posix() for p in out.rglob("*")
                if p.suffix in (".png", ".svg", ".pdf")}
-    assert set(manifest) == figures
+    assert set(manifest) == figures | {"report.docx", "evidence.xlsx"}  # the exports are keyed too
     for rel in ("forest/pearl-pfs-ccne1.pdf", "history/pi3k-akt-pfs.svg"):
         import hashlib
 

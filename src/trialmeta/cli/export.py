@@ -74,23 +74,45 @@ def check_styles(spec, lines: dict, spec_file: str, command_line=None) -> None:
         raise InputError(problems)
 
 
-def forest_figures(results, style=None) -> dict:
-    """Analysis name -> :class:`trialmeta.report.docx.Figure` (forest plot, 300 dpi PNG)."""
-    from trialmeta.plot import render
+def forest_scenes(results, style=None) -> dict:
+    """Analysis name -> the scene of its forest plot in the Word report (its style applied)."""
     from trialmeta.plot.forest import forest_scene
     from trialmeta.plot.style import resolve
+
+    return {r.name: forest_scene(r, resolve(r.spec.style, style)) for r in results}
+
+
+def forest_figures(results, scenes: dict, jobs: int | None = None) -> dict:
+    """Analysis name -> :class:`trialmeta.report.docx.Figure` (forest plot, 300 dpi PNG), drawn on
+    ``jobs`` processes (default: every core)."""
+    from trialmeta.cli import parallel
     from trialmeta.report.docx import Figure
 
-    figures = {}
-    for r in results:
-        scene = forest_scene(r, resolve(r.spec.style, style))
-        fig = render.render(scene)
-        try:
-            png = render.to_bytes(fig, "png", dpi=DPI)
-        finally:
-            render.close(fig)
-        figures[r.name] = Figure(palette_png(png), scene.width, scene.height, f"Forest plot: {r.spec.title}.")
-    return figures
+    names = [r.name for r in results]
+    pngs = dict(parallel.draw_all([(scenes[n], (f"png@{DPI}",)) for n in names],
+                                  parallel.default_jobs() if jobs is None else jobs))
+    return {r.name: Figure(palette_png(pngs[i][0]), scenes[r.name].width, scenes[r.name].height,
+                           f"Forest plot: {r.spec.title}.") for i, r in enumerate(results)}
+
+
+def export_key(fmt: str, scenes: dict, evidence_doc: dict, as_of) -> str:
+    """The cache key of ``report.docx`` / ``evidence.xlsx``: everything they are made from (the
+    evidence, the figures' scenes, the libraries that write them). Unchanged key: the previous file
+    is copied, not rebuilt (:class:`trialmeta.cli.cache.FigureCache`)."""
+    import hashlib
+    import json
+    from importlib.metadata import version
+
+    from trialmeta.cli.cache import environment, scene_digest
+
+    parts = {"format": fmt, "as_of": as_of, "environment": environment(),
+             "libraries": [version(d) for d in ("python-docx", "openpyxl", "pillow")],
+             "code": [hashlib.sha256(Path(__file__).with_name(n).read_bytes()).hexdigest() for n in ("export.py",)]
+             + [hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted(Path(__file__).parent.parent.joinpath("report").glob("*.py"))],
+             "figures": {n: scene_digest(s) for n, s in sorted(scenes.items())} if fmt == "docx" else None,
+             "evidence": evidence_doc}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def palette_png(png: bytes) -> bytes:
@@ -110,23 +132,32 @@ def palette_png(png: bytes) -> bytes:
 
 
 def write_exports(out: Path, formats, results, registry, frame, evidence_doc: dict, as_of=None,
-                  style=None) -> list[Path]:
-    """Write ``out/report.docx`` and/or ``out/evidence.xlsx``; return the paths."""
+                  style=None, cache=None, jobs: int | None = None) -> list[Path]:
+    """Write ``out/report.docx`` and/or ``out/evidence.xlsx``; return the paths. With ``cache``
+    (refresh's :class:`~trialmeta.cli.cache.FigureCache`), a file whose inputs are unchanged since
+    the previous refresh is copied from it instead of being rebuilt."""
     from trialmeta.report import sof
 
     rows = {r.name: sof.sof_rows(r, registry) for r in results}
+    scenes = forest_scenes(results, style)
     written = []
-    if "docx" in formats:
-        from trialmeta.report.docx import report_docx
+    for fmt in ("docx", "xlsx"):
+        if fmt not in formats:
+            continue
+        path = Path(out) / FILES[fmt]
+        key = export_key(fmt, scenes, evidence_doc, as_of) if cache is not None else None
+        data = cache.fetch(FILES[fmt], key) if cache is not None else None
+        if data is None and fmt == "docx":
+            from trialmeta.report.docx import report_docx
 
-        path = Path(out) / FILES["docx"]
-        io.write_bytes(path, report_docx(results, registry, rows, forest_figures(results, style), as_of))
-        written.append(path)
-    if "xlsx" in formats:
-        from trialmeta.report.xlsx import evidence_workbook
+            data = report_docx(results, registry, rows, forest_figures(results, scenes, jobs), as_of)
+        elif data is None:
+            from trialmeta.report.xlsx import evidence_workbook
 
-        path = Path(out) / FILES["xlsx"]
-        io.write_bytes(path, evidence_workbook(results, rows, frame, evidence_doc))
+            data = evidence_workbook(results, rows, frame, evidence_doc)
+        io.write_bytes(path, data)
+        if cache is not None:
+            cache.record(FILES[fmt], key, data)
         written.append(path)
     return written
 

@@ -31,8 +31,9 @@ def draw(task: Task) -> tuple[bytes, ...]:
 
     scene, formats = task
     fig = render.render(scene)
-    try:
-        return tuple(render.to_bytes(fig, fmt) for fmt in formats)
+    try:  # a format "png@300" is a PNG at 300 dpi (the Word report's figures); plain formats use the default
+        return tuple(render.to_bytes(fig, *((f.split("@")[0], int(f.split("@")[1])) if "@" in f else (f,)))
+                     for f in formats)
     finally:
         render.close(fig)
 

@@ -102,7 +102,6 @@ def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = Fal
         figures = _write_figures(stage, results, registry, history, batch, style)
         km = _write_km(stage, registry, batch)
         batch.write()
-        batch.cache.write(stage)
         progress.step(f"wrote {figures} figure files: {batch.drawn} figures drawn, {batch.reused} unchanged (copied)")
         progress.step(f"reconstructed {km} Kaplan-Meier curves")
         log = changelog.prepend(io.read_text(out / CHANGELOG) if (out / CHANGELOG).is_file() else None, entry)
@@ -112,7 +111,8 @@ def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = Fal
         io.write_text(stage / "report.html", report_html(registry, results, indirect, history, log, as_of, stage))
         from trialmeta.cli.export import EXPORT_FORMATS, write_exports
 
-        write_exports(stage, EXPORT_FORMATS, results, registry, frame, evidence_doc, as_of, style)
+        write_exports(stage, EXPORT_FORMATS, results, registry, frame, evidence_doc, as_of, style, batch.cache, jobs)
+        batch.cache.write(stage)  # (after the exports: their keys are in it too)
         progress.step("wrote report.html, report.docx, evidence.xlsx and CHANGELOG.md")
     progress.step(f"swapped in {io.display(out)}")
     changed = "no change in the evidence" if entry is None else "changelog entry written"
