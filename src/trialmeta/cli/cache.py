@@ -74,7 +74,8 @@ def environment() -> str:
     env = {
         "format": FORMAT_VERSION,
         "trialmeta": __version__,
-        "code": io.fingerprint([render.__file__, scene.__file__])["fingerprint"],
+        # the code's bytes, never its path: a clone elsewhere must reuse the committed figures
+        "code": {m.__name__: hashlib.sha256(Path(m.__file__).read_bytes()).hexdigest() for m in (render, scene)},
         "libraries": versions,
         "python": platform.python_version(),
         "matplotlibrc": io.fingerprint(rc_files)["files"] if rc_files else {},
