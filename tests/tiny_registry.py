@@ -54,3 +54,19 @@ def complete(out: Path) -> bool:
         return False
     json.loads((out / "evidence.json").read_text())
     return all((out / f).stat().st_size > 0 for f in listed)
+
+
+def refreshed_tiny(work: Path) -> Path:
+    """:func:`tiny_registry` in ``work`` with the outputs of a first ``trialmeta refresh`` (run in-process)."""
+    import os
+
+    from trialmeta.cli.main import main
+
+    tiny_registry(work)
+    cwd = os.getcwd()
+    os.chdir(work)
+    try:
+        assert main(["refresh", "--quiet"]) == 0
+    finally:
+        os.chdir(cwd)
+    return work

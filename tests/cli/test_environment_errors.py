@@ -12,22 +12,12 @@ import sys
 import pytest
 
 from conftest import ROOT
-from tiny_registry import complete, snapshot, tiny_registry
+from tiny_registry import refreshed_tiny, complete, snapshot, tiny_registry
 
 
 @pytest.fixture(scope="module")
 def _built_once(tmp_path_factory):
-    from trialmeta.cli.main import main
-
-    work = tmp_path_factory.mktemp("env")
-    tiny_registry(work)
-    cwd = os.getcwd()
-    os.chdir(work)
-    try:
-        assert main(["refresh", "--quiet"]) == 0
-    finally:
-        os.chdir(cwd)
-    return work
+    return refreshed_tiny(tmp_path_factory.mktemp("env"))
 
 
 @pytest.fixture

@@ -240,20 +240,9 @@ EXTREME = [
 @pytest.fixture(scope="module")
 def hostile_base(tmp_path_factory):
     """A one-trial registry with outputs from a first refresh."""
-    import os
+    from tiny_registry import refreshed_tiny
 
-    from tiny_registry import tiny_registry
-    from trialmeta.cli.main import main
-
-    work = tmp_path_factory.mktemp("hostile")
-    tiny_registry(work)
-    cwd = os.getcwd()
-    os.chdir(work)
-    try:
-        assert main(["refresh", "--quiet"]) == 0
-    finally:
-        os.chdir(cwd)
-    return work
+    return refreshed_tiny(tmp_path_factory.mktemp("hostile"))
 
 
 @pytest.mark.parametrize("seed", range(30))
