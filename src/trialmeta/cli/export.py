@@ -82,17 +82,23 @@ def forest_scenes(results, style=None) -> dict:
     return {r.name: forest_scene(r, resolve(r.spec.style, style)) for r in results}
 
 
-def forest_figures(results, scenes: dict, jobs: int | None = None) -> dict:
-    """Analysis name -> :class:`trialmeta.report.docx.Figure` (forest plot, 300 dpi PNG), drawn on
-    ``jobs`` processes (default: every core)."""
+DOCX_FIGURES = Path(".cache") / "docx"  #: where refresh keeps the Word figures (300 dpi PNGs), cached like the others
+
+
+def forest_figures(results, scenes: dict, jobs: int | None = None, pngs: dict | None = None) -> dict:
+    """Analysis name -> :class:`trialmeta.report.docx.Figure` (forest plot, 300 dpi PNG). ``pngs``:
+    the PNGs already drawn (refresh draws them in its figure batch, cached); the others are drawn
+    here on ``jobs`` processes (default: every core)."""
     from trialmeta.cli import parallel
     from trialmeta.report.docx import Figure
 
-    names = [r.name for r in results]
-    pngs = dict(parallel.draw_all([(scenes[n], (f"png@{DPI}",)) for n in names],
-                                  parallel.default_jobs() if jobs is None else jobs))
-    return {r.name: Figure(palette_png(pngs[i][0]), scenes[r.name].width, scenes[r.name].height,
-                           f"Forest plot: {r.spec.title}.") for i, r in enumerate(results)}
+    pngs = dict(pngs or {})
+    todo = [r.name for r in results if r.name not in pngs]
+    drawn = parallel.draw_all([(scenes[n], (f"png@{DPI}",)) for n in todo],
+                              parallel.default_jobs() if jobs is None else jobs)
+    pngs.update({todo[i]: data[0] for i, data in drawn})
+    return {r.name: Figure(palette_png(pngs[r.name]), scenes[r.name].width, scenes[r.name].height,
+                           f"Forest plot: {r.spec.title}.") for r in results}
 
 
 def export_key(fmt: str, scenes: dict, evidence_doc: dict, as_of) -> str:
@@ -132,7 +138,7 @@ def palette_png(png: bytes) -> bytes:
 
 
 def write_exports(out: Path, formats, results, registry, frame, evidence_doc: dict, as_of=None,
-                  style=None, cache=None, jobs: int | None = None) -> list[Path]:
+                  style=None, cache=None, jobs: int | None = None, pngs: dict | None = None) -> list[Path]:
     """Write ``out/report.docx`` and/or ``out/evidence.xlsx``; return the paths. With ``cache``
     (refresh's :class:`~trialmeta.cli.cache.FigureCache`), a file whose inputs are unchanged since
     the previous refresh is copied from it instead of being rebuilt."""
@@ -150,7 +156,7 @@ def write_exports(out: Path, formats, results, registry, frame, evidence_doc: di
         if data is None and fmt == "docx":
             from trialmeta.report.docx import report_docx
 
-            data = report_docx(results, registry, rows, forest_figures(results, scenes, jobs), as_of)
+            data = report_docx(results, registry, rows, forest_figures(results, scenes, jobs, pngs), as_of)
         elif data is None:
             from trialmeta.report.xlsx import evidence_workbook
 

@@ -16,6 +16,11 @@ from trialmeta import io
 from trialmeta.plot.figures import FORMATS, check_formats
 
 
+def file_path(stem: Path, fmt: str) -> Path:
+    """The file of one figure format: ``<stem>.png`` for "png" and for "png@300" (a PNG at 300 dpi)."""
+    return Path(stem).parent / f"{Path(stem).name}.{fmt.split('@')[0]}"
+
+
 class Figures:
     """A batch of figure files: scenes are queued by :meth:`add` and drawn by :meth:`write`.
 
@@ -43,7 +48,7 @@ class Figures:
         """Queue ``scene`` for ``<stem>.<format>`` in each format; return those paths."""
         stem, formats = Path(stem), tuple(formats)
         self.queue.append((scene, stem, formats))
-        return [stem.parent / f"{stem.name}.{fmt}" for fmt in formats]
+        return [file_path(stem, fmt) for fmt in formats]
 
     def write(self) -> None:
         """Copy the unchanged figures, draw the others (all cores) and write every file."""
@@ -66,7 +71,7 @@ class Figures:
                 scene, stem, formats = todo[i]
                 keys = self._keys(scene, formats)
                 for fmt, key, data in zip(formats, keys, encoded):
-                    self._put(stem.parent / f"{stem.name}.{fmt}", key, data)
+                    self._put(file_path(stem, fmt), key, data)
                 self.drawn += 1
         finally:
             bar.close()
@@ -85,7 +90,7 @@ class Figures:
             return None
         files = []
         for fmt, key in zip(formats, self._keys(scene, formats)):
-            path = stem.parent / f"{stem.name}.{fmt}"
+            path = file_path(stem, fmt)
             data = self.cache.fetch(self._rel(path), key)
             if data is None:
                 return None

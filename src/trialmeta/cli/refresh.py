@@ -101,6 +101,7 @@ def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = Fal
         batch = _figure_batch(stage, out, jobs, cache, quiet)
         figures = _write_figures(stage, results, registry, history, batch, style)
         km = _write_km(stage, registry, batch)
+        docx_pngs = _queue_docx_figures(stage, results, style, batch)
         batch.write()
         progress.step(f"wrote {figures} figure files: {batch.drawn} figures drawn, {batch.reused} unchanged (copied)")
         progress.step(f"reconstructed {km} Kaplan-Meier curves")
@@ -111,7 +112,8 @@ def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = Fal
         io.write_text(stage / "report.html", report_html(registry, results, indirect, history, log, as_of, stage))
         from trialmeta.cli.export import EXPORT_FORMATS, write_exports
 
-        write_exports(stage, EXPORT_FORMATS, results, registry, frame, evidence_doc, as_of, style, batch.cache, jobs)
+        write_exports(stage, EXPORT_FORMATS, results, registry, frame, evidence_doc, as_of, style, batch.cache, jobs,
+                      {name: io.read_bytes(path) for name, path in docx_pngs.items()})
         batch.cache.write(stage)  # (after the exports: their keys are in it too)
         progress.step("wrote report.html, report.docx, evidence.xlsx and CHANGELOG.md")
     progress.step(f"swapped in {io.display(out)}")
@@ -156,6 +158,17 @@ def _figure_batch(stage: Path, out: Path, jobs: int | None, cache: bool, quiet: 
     from trialmeta.cli.outputs import Figures
 
     return Figures(stage, FigureCache(out if cache else None), jobs, quiet)
+
+
+def _queue_docx_figures(stage: Path, results, style, batch) -> dict:
+    """Queue the Word report's forest figures (300 dpi PNGs under ``.cache/docx``) in ``batch``, so
+    they are cached and drawn on every core like the others; return {analysis: path}."""
+    from trialmeta.cli.export import DOCX_FIGURES, DPI, forest_scenes
+
+    paths = {}
+    for name, scene in forest_scenes(results, style).items():
+        (paths[name],) = batch.add(scene, stage / DOCX_FIGURES / name, (f"png@{DPI}",))
+    return paths
 
 
 def _write_figures(stage: Path, results, registry, history, batch, style=None) -> int:
