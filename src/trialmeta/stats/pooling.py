@@ -61,6 +61,7 @@ class BayesSummary:
     pi_low: float
     pi_high: float
     p_below_1: float
+    log_sd: float | None = None  # posterior SD of mu (the SE under method bayes)
 
 
 @dataclass(frozen=True)
@@ -78,8 +79,9 @@ class GroupResult:
     order. ``None`` where undefined: heterogeneity for k = 1, the prediction interval for
     k < 3 or a common-effect model, tau^2 and its CI for a common-effect model.
     ``wald_ci_*`` is the Wald (z) interval with the same tau^2 (``exp(log_est +- z se_wald)``),
-    beside the HKSJ one; ``bayes`` the Bayesian result with the settings' prior on tau (every
-    group, whatever the method). Under ``method="bayes"`` the estimate, CI, PI and tau^2 (its
+    beside the HKSJ one; ``bayes`` the Bayesian result with the settings' prior on tau (groups
+    with k <= ``bayes_max_k``, whatever the method, and every group under ``method="bayes"``;
+    ``None`` otherwise, so large batches do not pay for the integration). Under ``method="bayes"`` the estimate, CI, PI and tau^2 (its
     posterior median, with the credible interval as ``tau2_ci_*``) are the Bayesian ones,
     ``ci_method`` is ``"credible"``, ``stat`` and ``p`` are undefined and the Wald interval
     uses the REML tau^2.
@@ -152,11 +154,12 @@ def _bayes_summary(bb: _bayes.BayesBatch, i: int, s: PoolSettings) -> BayesSumma
                         log_ci_low=f["mu_low"], log_ci_high=f["mu_high"], est=math.exp(f["mu_median"]),
                         ci_low=math.exp(f["mu_low"]), ci_high=math.exp(f["mu_high"]), tau=f["tau_median"],
                         tau_ci_low=f["tau_low"], tau_ci_high=f["tau_high"], pi_low=math.exp(f["pred_low"]),
-                        pi_high=math.exp(f["pred_high"]), p_below_1=f["p_below_zero"])
+                        pi_high=math.exp(f["pred_high"]), p_below_1=f["p_below_zero"],
+                        log_sd=float(bb.mu_sd[i]))
 
 
 def _result(b: engine.Batch, i: int, s: PoolSettings, group: str | None,
-            bb: _bayes.BayesBatch | None = None) -> GroupResult:
+            by: BayesSummary | None = None) -> GroupResult:
     k = int(b.k[i])
     if b.reason[i] is not None:
         raise PoolingError(f"cannot pool {group or f'analysis {i}'}: {b.reason[i]}")
@@ -164,7 +167,6 @@ def _result(b: engine.Batch, i: int, s: PoolSettings, group: str | None,
     fe = s.method == "fe"
     t_test = s.ci != "wald" and k > 1
     half = float(stats.norm.isf((1 - s.level) / 2)) * v["se_wald"]
-    by = _bayes_summary(bb, i, s) if bb is not None else None
     r = GroupResult(
         group=group, k=k, method=s.method, ci_method=s.ci if k > 1 else "wald", level=s.level,
         log_est=v["est"], se=v["se"], se_wald=v["se_wald"], log_ci_low=v["ci_low"],
@@ -184,7 +186,7 @@ def _result(b: engine.Batch, i: int, s: PoolSettings, group: str | None,
     tau2 = by.tau ** 2
     s2 = v["s2"]
     i2 = None if s2 is None else 100.0 * tau2 / (tau2 + s2)
-    return replace(r, ci_method="credible", log_est=by.log_est, se=float(bb.mu_sd[i]), log_ci_low=by.log_ci_low,
+    return replace(r, ci_method="credible", log_est=by.log_est, se=by.log_sd, log_ci_low=by.log_ci_low,
                    log_ci_high=by.log_ci_high, est=by.est, ci_low=by.ci_low, ci_high=by.ci_high, stat=None,
                    stat_name="z", df_test=None, p=None, tau2=tau2, tau2_ci_low=by.tau_ci_low ** 2,
                    tau2_ci_high=by.tau_ci_high ** 2, i2=i2, h2=None if s2 is None else (tau2 + s2) / s2,
@@ -281,8 +283,15 @@ def pool_many(analyses: Sequence[tuple], settings: PoolSettings | None = None,
     # method "bayes": the frequentist columns (Q, the Wald and HKSJ comparison) come from REML
     b = engine.fit_batch(ys, vs, method="reml" if s.method == "bayes" else s.method, ci=s.ci,
                          level=s.level, prediction=s.prediction)
-    bb = _bayes.fit_bayes(ys, vs, prior=s.tau_prior, level=s.level)
-    return [_result(b, i, s, g, bb) for i, g in enumerate(groups)]
+    # the Bayesian model (numerical integration, the costly part) where it is shown: every group under
+    # method "bayes", else the few-studies groups (k <= bayes_max_k: its sensitivity line and JSON)
+    need = [i for i, y in enumerate(ys) if s.method == "bayes" or len(y) <= s.bayes_max_k]
+    bayes = [None] * len(ys)
+    if need:
+        bb = _bayes.fit_bayes([ys[i] for i in need], [vs[i] for i in need], prior=s.tau_prior, level=s.level)
+        for j, i in enumerate(need):
+            bayes[i] = _bayes_summary(bb, j, s)
+    return [_result(b, i, s, g, bayes[i]) for i, g in enumerate(groups)]
 
 
 def summary_frame(results: Sequence[GroupResult]) -> pd.DataFrame:

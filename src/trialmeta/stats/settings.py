@@ -95,7 +95,8 @@ class PoolSettings(BaseModel):
     prior, prior_scale
         Prior on tau of the Bayesian model: ``"half-normal"`` (default, scale 0.5 on the log
         scale, weakly informative for log HR/OR/RR), ``"half-cauchy"`` or ``"uniform"``
-        (on [0, scale]). The Bayesian result is computed for every group (JSON ``bayes``).
+        (on [0, scale]). The Bayesian result is computed for groups with k <= ``bayes_max_k``
+        (JSON ``bayes``; every group under ``method="bayes"``).
     bayes_max_k : int
         Groups with 2 <= k <= this also show the Bayesian result as a labelled sensitivity
         line in figures and tables (0: never). Default 4.
