@@ -7,7 +7,6 @@ SE were derived.
 
 from __future__ import annotations
 
-import math
 
 import pandas as pd
 
@@ -118,12 +117,6 @@ def results_frame(registry: Registry) -> pd.DataFrame:
         if col not in frame:
             frame[col] = None
     return frame[COLUMNS]
-
-
-def fmt_ratio(x: float | None, digits: int = 2) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return ""
-    return f"{x:.{digits}f}"
 
 
 def km_columns(recon) -> dict:

@@ -9,13 +9,13 @@ nor PyMARE.
 
 from __future__ import annotations
 
-import math
 
 from dataclasses import dataclass
 
 import pandas as pd
 
 from trialmeta.errors import InputError, Problem
+from trialmeta.fmt import missing
 from trialmeta.registry.analyses import Analysis, AnalysesFile, Settings, settings_for
 from trialmeta.registry.frame import results_frame
 from trialmeta.registry.load import Registry
@@ -90,7 +90,7 @@ def _prepare(a: Analysis, s: Settings, frame: pd.DataFrame, registry: Registry, 
 def counts(study: Study) -> tuple[float, float, float, float] | None:
     """(responders_exp, n_exp, responders_ctrl, n_ctrl) of a study row, or None when one is missing."""
     values = [study.row.get(k) for k in ("responders_exp", "n_exp", "responders_ctrl", "n_ctrl")]
-    if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in values):
+    if any(missing(v) for v in values):
         return None
     return tuple(float(v) for v in values)
 
