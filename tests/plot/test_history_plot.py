@@ -150,3 +150,27 @@ def test_files_are_written_and_deterministic(history, tmp_path):
     assert [p.name for p in paths] == ["carfilzomib-pfs.svg", "carfilzomib-pfs.pdf"]
     scene = history_scene("carfilzomib-pfs", history["carfilzomib-pfs"])
     assert to_bytes(render(scene), "svg") == paths[0].read_bytes()
+
+
+def test_history_steps_equal_the_full_run_at_each_date_without_the_bayesian_sensitivity(history):
+    """Each step re-runs only the analyses that date concerns and skips the Bayesian sensitivity
+    fit (the history shows the conventional estimate): every other number is what a full
+    `run_analyses(as_of=date)` gives, bit for bit; under `method: bayes` the Bayesian fit is the
+    estimate and stays."""
+    from trialmeta.registry.schema import date_bounds
+
+    registry = load_registry(TRIALS)
+    spec = load_analyses(TRIALS / "analyses.yaml")[0]
+    name = "capivasertib-pfs"
+    for step in history[name]:
+        full = {r.name: r for r in run_analyses(registry, spec, as_of=date_bounds(step.as_of)[1].isoformat())}[name]
+        for got, want in zip((*step.result.groups, step.result.overall), (*full.groups, full.overall)):
+            if want is None or want.pooled is None:
+                assert got is None or got.pooled is None
+                continue
+            assert got.pooled.bayes is None and (want.pooled.k > spec.defaults.bayes_max_k or want.pooled.bayes is not None)
+            for field in ("est", "ci_low", "ci_high", "tau2", "p", "i2", "k"):
+                assert getattr(got.pooled, field) == getattr(want.pooled, field), (step.as_of, field)
+    bayes_spec = spec.model_copy(update={"defaults": spec.defaults.model_copy(update={"method": "bayes"})})
+    steps = evolution(registry, bayes_spec, run_analyses(registry, bayes_spec, only=name))[name]
+    assert steps and all(g.pooled.bayes is not None for s in steps for g in s.result.groups if g.pooled)

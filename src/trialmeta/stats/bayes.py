@@ -45,7 +45,7 @@ from trialmeta.stats.settings import PRIORS, TauPrior  # noqa: F401 (TauPrior: p
 
 #: Trapezoid nodes on t in [0, t_max]: the posterior quantiles move by < 1e-7 from 2049 to 8193.
 GRID = 2049
-#: Analyses integrated together (memory k x GRID x CHUNK floats).
+#: Analyses integrated together (memory CHUNK x GRID x k floats).
 CHUNK = 64
 FIELDS = ("k", "mu_median", "mu_low", "mu_high", "mu_mean", "mu_sd", "tau_median", "tau_low",
           "tau_high", "tau_mean", "pred_median", "pred_low", "pred_high", "p_below_zero")
@@ -80,46 +80,48 @@ class BayesBatch:
 
 
 def _tau_posterior(y, v, prior, c, p0, m0):
-    """Grid, trapezoid weights and conditional moments for columns of (k, d) arrays.
+    """Grid, trapezoid weights and conditional moments for rows of (d, k) arrays (one analysis per row).
 
-    Returns ``tau`` (G, d), ``w`` (G, d, summing to 1), ``m`` and ``var`` (G, d): the
-    conditional posterior mean and variance of mu given tau, and ``t``, ``t_max``, ``f`` (the
-    unnormalised density in t, for quantiles of tau).
+    Returns ``tau`` (d, G), ``w`` (d, G, each row summing to 1), ``m`` and ``var`` (d, G): the
+    conditional posterior mean and variance of mu given tau, and ``t``, ``f`` (the
+    unnormalised density in t, for quantiles of tau). Every sum runs along the last,
+    contiguous axis, so an analysis' numbers are the same to the last bit whatever else is
+    fitted in the same batch (see :func:`fit_bayes`).
     """
     t_max = np.ones_like(c) if prior.family != "uniform" else np.arctan(prior.scale / c) * (2.0 / math.pi)
-    u = np.linspace(0.0, 1.0, GRID)[:, None]
-    t = np.minimum(u * t_max, 1.0 - 1e-12)  # (G, d); the open end t = 1 (tau = inf) is a limit
+    u = np.linspace(0.0, 1.0, GRID)[None, :]
+    t = np.minimum(u * t_max[:, None], 1.0 - 1e-12)  # (d, G); the open end t = 1 (tau = inf) is a limit
     half = 0.5 * math.pi * t
-    tau = c * np.tan(half)
-    log_jac = np.log(c * 0.5 * math.pi) - 2.0 * np.log(np.cos(half))
-    V = v[:, None, :] + tau[None] ** 2  # (k, G, d)
+    tau = c[:, None] * np.tan(half)
+    log_jac = np.log(c * 0.5 * math.pi)[:, None] - 2.0 * np.log(np.cos(half))
+    V = v[:, None, :] + (tau ** 2)[:, :, None]  # (d, G, k)
     w = 1.0 / V
-    P = w.sum(axis=0) + p0
-    m = ((w * y[:, None, :]).sum(axis=0) + p0 * m0) / P
-    resid = (w * (y[:, None, :] - m) ** 2).sum(axis=0) + p0 * (m0 - m) ** 2
-    log_f = (prior.log_density(tau) + log_jac - 0.5 * np.log(V).sum(axis=0) - 0.5 * np.log(P)
+    P = w.sum(axis=-1) + p0
+    m = ((w * y[:, None, :]).sum(axis=-1) + p0 * m0) / P
+    resid = (w * (y[:, None, :] - m[:, :, None]) ** 2).sum(axis=-1) + p0 * (m0 - m) ** 2
+    log_f = (prior.log_density(tau) + log_jac - 0.5 * np.log(V).sum(axis=-1) - 0.5 * np.log(P)
              - 0.5 * resid)
-    f = np.exp(log_f - log_f.max(axis=0))
-    trap = np.ones((GRID, 1))
+    f = np.exp(log_f - log_f.max(axis=-1, keepdims=True))
+    trap = np.ones(GRID)
     trap[[0, -1]] = 0.5
     wt = f * trap
-    wt /= wt.sum(axis=0)
+    wt /= wt.sum(axis=-1, keepdims=True)
     return tau, wt, m, 1.0 / P, t, f
 
 
 def _tau_quantile(t, f, c, p):
-    """Quantile ``p`` of tau from its density ``f`` on the (uniform) t grid, per column.
+    """Quantile ``p`` of tau from its density ``f`` on the (uniform) t grid, per row.
 
     Cumulative trapezoid in t, then the exact root of the quadratic from the linear
     interpolation of ``f`` inside the bracketing interval.
     """
-    h = t[1] - t[0]  # (d,)
-    seg = 0.5 * (f[1:] + f[:-1]) * h
-    cum = np.vstack([np.zeros((1, f.shape[1])), np.cumsum(seg, axis=0)])
-    target = p * cum[-1]
-    j = np.clip((cum < target).sum(axis=0), 1, f.shape[0] - 1)  # cum[j-1] < target <= cum[j]
-    cols = np.arange(f.shape[1])
-    f0, f1, c0 = f[j - 1, cols], f[j, cols], cum[j - 1, cols]
+    h = t[:, 1] - t[:, 0]  # (d,)
+    seg = 0.5 * (f[:, 1:] + f[:, :-1]) * h[:, None]
+    cum = np.concatenate([np.zeros((f.shape[0], 1)), np.cumsum(seg, axis=-1)], axis=-1)
+    target = p * cum[:, -1]
+    j = np.clip((cum < target[:, None]).sum(axis=-1), 1, f.shape[1] - 1)  # cum[j-1] < target <= cum[j]
+    rows = np.arange(f.shape[0])
+    f0, f1, c0 = f[rows, j - 1], f[rows, j], cum[rows, j - 1]
     need = target - c0
     slope = (f1 - f0) / h
     # solve f0 x + slope x^2 / 2 = need for x in [0, h]
@@ -127,33 +129,43 @@ def _tau_quantile(t, f, c, p):
         x_lin = need / f0
         x_quad = 2.0 * need / (f0 + np.sqrt(np.maximum(f0 ** 2 + 2.0 * slope * need, 0.0)))
     x = np.where(np.abs(slope) * h < 1e-12 * np.maximum(f0, 1e-300), x_lin, x_quad)
-    tq = t[j - 1, cols] + np.clip(np.nan_to_num(x, nan=0.0), 0.0, h)
+    tq = t[rows, j - 1] + np.clip(np.nan_to_num(x, nan=0.0), 0.0, h)
     return c * np.tan(0.5 * math.pi * np.minimum(tq, 1.0 - 1e-12))
 
 
 def mixture_quantile(w, m, s, p, iterations: int = 100):
-    """Quantile ``p`` of the normal mixture ``sum_j w_j N(m_j, s_j^2)``, per column (Newton, bracketed)."""
-    lo = (m - 40.0 * s).min(axis=0)
-    hi = (m + 40.0 * s).max(axis=0)
-    x = (w * m).sum(axis=0)
+    """Quantile ``p`` of the normal mixture ``sum_j w_j N(m_j, s_j^2)``, per row (Newton, bracketed).
+
+    Each row stops at its own convergence (later steps of the others do not move it), so its
+    quantile does not depend on what else is in the batch.
+    """
+    lo = (m - 40.0 * s).min(axis=-1)
+    hi = (m + 40.0 * s).max(axis=-1)
+    x = (w * m).sum(axis=-1)
+    out = x.copy()
+    done = np.zeros(x.shape, dtype=bool)
     for _ in range(iterations):
-        z = (x - m) / s
-        F = (w * special.ndtr(z)).sum(axis=0) - p
-        dens = (w * np.exp(-0.5 * z ** 2) / (s * math.sqrt(2.0 * math.pi))).sum(axis=0)
+        z = (x[:, None] - m) / s
+        F = (w * special.ndtr(z)).sum(axis=-1) - p
+        dens = (w * np.exp(-0.5 * z ** 2) / (s * math.sqrt(2.0 * math.pi))).sum(axis=-1)
         lo, hi = np.where(F < 0, x, lo), np.where(F < 0, hi, x)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             step = x - F / dens
         bad = ~np.isfinite(step) | (step <= lo) | (step >= hi)
         new = np.where(bad, 0.5 * (lo + hi), step)
-        if np.all(np.abs(new - x) <= 1e-13 * (1.0 + np.abs(x))):
-            return new
-        x = new
-    return x
+        now = ~done & (np.abs(new - x) <= 1e-13 * (1.0 + np.abs(x)))
+        out[now] = new[now]
+        done |= now
+        if done.all():
+            return out
+        x = np.where(done, x, new)
+    out[~done] = x[~done]
+    return out
 
 
-def _fit_columns(y, v, prior, level, p0, m0):
-    """All summaries for (k, d) arrays (finite y, v > 0)."""
-    d = y.shape[1]
+def _fit_rows(y, v, prior, level, p0, m0):
+    """All summaries for (d, k) arrays (finite y, v > 0), one analysis per row."""
+    d = y.shape[0]
     c = np.full(d, float(prior.scale) if prior.family != "uniform" else min(prior.scale, 1.0))
     # pass 1 at the prior's scale; pass 2 at the posterior's own scale (its 75th percentile)
     tau, w, m, var, t, f = _tau_posterior(y, v, prior, c, p0, m0)
@@ -161,7 +173,7 @@ def _fit_columns(y, v, prior, level, p0, m0):
     tau, w, m, var, t, f = _tau_posterior(y, v, prior, c, p0, m0)
     alpha = 1.0 - level
     s_mu, s_pred = np.sqrt(var), np.sqrt(var + tau ** 2)
-    out = {"k": np.full(d, float(y.shape[0]))}
+    out = {"k": np.full(d, float(y.shape[1]))}
     for name, s in (("mu", s_mu), ("pred", s_pred)):
         out[f"{name}_median"] = mixture_quantile(w, m, s, 0.5)
         out[f"{name}_low"] = mixture_quantile(w, m, s, alpha / 2)
@@ -169,16 +181,19 @@ def _fit_columns(y, v, prior, level, p0, m0):
     out["tau_median"] = _tau_quantile(t, f, c, 0.5)
     out["tau_low"] = _tau_quantile(t, f, c, alpha / 2)
     out["tau_high"] = _tau_quantile(t, f, c, 1.0 - alpha / 2)
-    out["mu_mean"] = (w * m).sum(axis=0)
-    out["mu_sd"] = np.sqrt(np.maximum((w * (var + m ** 2)).sum(axis=0) - out["mu_mean"] ** 2, 0.0))
-    out["tau_mean"] = (w * tau).sum(axis=0)
-    out["p_below_zero"] = (w * special.ndtr(-m / s_mu)).sum(axis=0)
+    out["mu_mean"] = (w * m).sum(axis=-1)
+    out["mu_sd"] = np.sqrt(np.maximum((w * (var + m ** 2)).sum(axis=-1) - out["mu_mean"] ** 2, 0.0))
+    out["tau_mean"] = (w * tau).sum(axis=-1)
+    out["p_below_zero"] = (w * special.ndtr(-m / s_mu)).sum(axis=-1)
     return out
 
 
 def fit_bayes(ys: Sequence[Sequence[float]], vs: Sequence[Sequence[float]], *, prior: TauPrior | None = None,
               mu_prior_mean: float = 0.0, mu_prior_sd: float | None = None, level: float = 0.95) -> BayesBatch:
     """Bayesian random-effects meta-analyses, vectorised (one pass per distinct k).
+
+    An analysis' summaries are identical to the last bit whether it is fitted alone or among
+    others (so a refresh's cached figures survive edits to unrelated analyses).
 
     Parameters
     ----------
@@ -220,9 +235,9 @@ def fit_bayes(ys: Sequence[Sequence[float]], vs: Sequence[Sequence[float]], *, p
         idx = np.flatnonzero(ok & (out["k"] == k))
         for start in range(0, idx.size, CHUNK):
             part = idx[start:start + CHUNK]
-            y = np.column_stack([arrays[i][0] for i in part])
-            v = np.column_stack([arrays[i][1] for i in part])
-            res = _fit_columns(y, v, prior, level, p0, float(mu_prior_mean))
+            y = np.vstack([arrays[i][0] for i in part])
+            v = np.vstack([arrays[i][1] for i in part])
+            res = _fit_rows(y, v, prior, level, p0, float(mu_prior_mean))
             for name in FIELDS:
                 out[name][part] = res[name]
     return BayesBatch(**out)

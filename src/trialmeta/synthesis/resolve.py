@@ -9,6 +9,8 @@ nor PyMARE.
 
 from __future__ import annotations
 
+from typing import Collection
+
 
 from dataclasses import dataclass
 
@@ -24,9 +26,10 @@ from trialmeta.synthesis.selection import GroupInput, Study, StudyRows, check_on
 
 
 def resolve_analyses(registry: Registry, spec: AnalysesFile, *, as_of: str | None = None,
-                     only: str | None = None, spec_file: str = "trials/analyses.yaml",
+                     only: str | Collection[str] | None = None, spec_file: str = "trials/analyses.yaml",
                      lines: dict | None = None) -> tuple[list[Prepared], list]:
-    """The studies of every analysis (or only the one named ``only``), and the ``--as-of`` notes.
+    """The studies of every analysis (or only the one named ``only``, or those in it), and the
+    ``--as-of`` notes.
 
     Raises
     ------
@@ -35,7 +38,8 @@ def resolve_analyses(registry: Registry, spec: AnalysesFile, *, as_of: str | Non
         population), located at the analysis in ``spec_file``.
     """
     frame, as_of_notes = filter_as_of(results_frame(registry), as_of)
-    analyses = [a for a in spec.analyses if only is None or a.name == only]
+    keep = None if only is None else {only} if isinstance(only, str) else set(only)
+    analyses = [a for a in spec.analyses if keep is None or a.name in keep]
     problems, prepared = [], []
     records = StudyRows(frame)
     for a in analyses:

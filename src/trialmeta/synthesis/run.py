@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from typing import Collection
+
 import pandas as pd
 
 from trialmeta.registry.analyses import Analysis, AnalysesFile, Settings
@@ -89,9 +91,12 @@ class AnalysisResult:
 
 
 def run_analyses(registry: Registry, spec: AnalysesFile, *, as_of: str | None = None,
-                 only: str | None = None, spec_file: str = "trials/analyses.yaml",
-                 lines: dict | None = None) -> list[AnalysisResult]:
-    """Select, pool and compare every analysis (or only the one named ``only``).
+                 only: str | Collection[str] | None = None, spec_file: str = "trials/analyses.yaml",
+                 lines: dict | None = None, bayes_sensitivity: bool = True) -> list[AnalysisResult]:
+    """Select, pool and compare every analysis (or only the one named ``only``, or those in it).
+
+    ``bayes_sensitivity=False`` skips the Bayesian sensitivity fit of few-studies groups
+    (``bayes_max_k``) where the method is not ``bayes`` (the history, which does not show it).
 
     Raises
     ------
@@ -101,7 +106,7 @@ def run_analyses(registry: Registry, spec: AnalysesFile, *, as_of: str | None = 
     """
     prepared, as_of_notes = resolve_analyses(registry, spec, as_of=as_of, only=only, spec_file=spec_file,
                                              lines=lines)
-    pooled = _pool_all(prepared)
+    pooled = _pool_all(prepared, bayes_sensitivity)
     return [_finish(p, pooled, registry, as_of, as_of_notes) for p in prepared]
 
 
@@ -113,9 +118,14 @@ def _mh(key, studies, level: float) -> GroupResult:
     return _fixed_group(mantel_haenszel("RR", *cols, level=level, where=str(key)), key, level)
 
 
-def _pool_all(prepared: list[Prepared]) -> dict:
-    """Pool every group of every analysis: one engine call per distinct settings."""
-    jobs: dict[PoolSettings, list[tuple]] = {}
+def _pool_all(prepared: list[Prepared], bayes_sensitivity: bool = True) -> dict:
+    """Pool every group of every analysis: one engine call per analysis (its groups together).
+
+    Not one call for all analyses: the engine's iterative solvers and NumPy's reductions can
+    move the last bit of a result with the other columns of a batch, and an analysis' numbers
+    (hence its cached figures) must not change when an unrelated analysis does.
+    """
+    jobs: dict[tuple[PoolSettings, str], list[tuple]] = {}
     out = {}
     for p in prepared:
         if not p.spec.pooled:
@@ -125,9 +135,11 @@ def _pool_all(prepared: list[Prepared]) -> dict:
             if usable and p.pooling == "mh":
                 out[(p.spec.name, g.key)] = _mh(g.key, usable, p.settings.level)
             elif usable:
-                jobs.setdefault(p.settings, []).append(
+                jobs.setdefault((p.settings, p.spec.name), []).append(
                     ((p.spec.name, g.key), [st.log_est for st in usable], [st.se for st in usable]))
-    for settings, items in jobs.items():
+    for (settings, _), items in jobs.items():
+        if not bayes_sensitivity and settings.method != "bayes":
+            settings = settings.model_copy(update={"bayes_max_k": 0})
         results = pool_many([(y, se) for _, y, se in items], settings, [key[1] for key, _, _ in items])
         out.update({key: r for (key, _, _), r in zip(items, results)})
     return out
