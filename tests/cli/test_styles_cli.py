@@ -27,7 +27,7 @@ def test_journal_short_on_the_command_line(tmp_path, run_cli):
                            "--footnotes", "short", "--format", "png,svg", "--out", tmp_path)
     assert code == 0, err
     w_px, _ = _png_size(tmp_path / "pi3k-akt-pfs-confirmed-negative.png")
-    assert w_px / 200 <= 8.5 / 2.54 + 0.01  # PNGs are written at 200 dpi
+    assert w_px / 300 <= 8.5 / 2.54 + 0.01  # forest PNGs are written at 300 dpi (cli.outputs.FOREST_DPI)
     assert _svg_width_pt(tmp_path / "pi3k-akt-pfs-confirmed-negative.svg") <= SINGLE_COLUMN_PT + 0.1
 
 

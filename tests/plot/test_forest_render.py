@@ -134,3 +134,67 @@ def test_files_are_byte_identical_across_processes(tmp_path):
         digests.append({p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.iterdir())})
     assert digests[0] == digests[1]
     assert set(digests[0]) == {"pi3k-akt-pfs.svg", "pi3k-akt-pfs.pdf", ".trialmeta-outputs"}  # + what forest wrote
+
+
+def _gs_page(pdf: bytes, tmp_path, name: str) -> bytes:
+    """The PDF's page rasterised by Ghostscript at 150 dpi (PNG bytes)."""
+    import shutil
+
+    if shutil.which("gs") is None:
+        pytest.skip("Ghostscript (gs) not installed")
+    src, png = tmp_path / f"{name}.pdf", tmp_path / f"{name}.png"
+    src.write_bytes(pdf)
+    subprocess.run(["gs", "-q", "-dNOPAUSE", "-dBATCH", "-dSAFER", "-sDEVICE=png16m", "-r150",
+                    f"-sOutputFile={png}", str(src)], check=True, capture_output=True)
+    return png.read_bytes()
+
+
+def test_pdf_fonts_embedded_without_layout_tables_print_the_same_page(results, tmp_path, monkeypatch):
+    """The embedded Type 42 subsets leave out GSUB/GPOS/GDEF/kern (a PDF places its glyphs itself):
+    Ghostscript rasterises the page pixel for pixel as with the full tables, the fonts are still
+    TrueType (Type 42, not Type 3) and embedded, and the file is smaller."""
+    import contextlib
+    import re
+
+    from trialmeta.plot import render as render_module
+
+    fig = render(forest_scene(results[0]))
+    lean = to_bytes(fig, "pdf")
+    monkeypatch.setattr(render_module, "_lean_font_subsets", contextlib.nullcontext)
+    full = to_bytes(fig, "pdf")
+    close(fig)
+    assert lean != full and len(lean) < len(full)
+    assert re.findall(rb"/Subtype\s*/CIDFontType2", lean) and not re.search(rb"/Subtype\s*/Type3", lean)
+    assert lean.count(b"/FontFile2") == full.count(b"/FontFile2") >= 1
+    assert _gs_page(lean, tmp_path, "lean") == _gs_page(full, tmp_path, "full")
+    from fontTools.subset import Options
+
+    assert "GSUB" not in Options().drop_tables  # fontTools' default restored after saving
+
+
+def test_word_palette_png_keeps_every_pixel_of_a_forest_plot(results):
+    """The Word copy of a forest (palette PNG, 300 dpi) has exactly the colours of the RGBA PNG
+    flattened on white; a picture with more than 256 colours still gets a 256-colour palette."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from trialmeta.plot.render import encode
+
+    fig = render(forest_scene(results[0]))
+    rgba, pal = encode(fig, ("png@300", "palette@300"))
+    close(fig)
+    with Image.open(io.BytesIO(rgba)) as a, Image.open(io.BytesIO(pal)) as p:
+        assert (a.mode, p.mode, a.size, a.info["dpi"][0]) == ("RGBA", "P", p.size, pytest.approx(300, abs=0.01))
+        flat = Image.new("RGB", a.size, "white")
+        flat.paste(a, mask=a.getchannel("A"))
+        assert np.array_equal(np.asarray(p.convert("RGB")), np.asarray(flat))
+    assert len(pal) < len(rgba) / 2
+    noise = (np.random.default_rng(0).random((40, 50, 3)) * 255).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(noise).save(buf, "png")
+    from trialmeta.plot.render import palette_png
+
+    with Image.open(io.BytesIO(palette_png(buf.getvalue()))) as q:
+        assert q.mode == "P" and len(q.getcolors(4096)) <= 256

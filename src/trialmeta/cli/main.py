@@ -170,9 +170,7 @@ def _style(args):
 
 
 def cmd_refresh(args) -> int:
-    from trialmeta.cli.refresh import refresh
-
-    from trialmeta import outdir
+    from trialmeta import io, outdir
 
     as_of = _as_of(args.as_of)
     try:  # before any work, and before taking the lock beside it: refresh replaces only a folder it wrote
@@ -180,11 +178,24 @@ def cmd_refresh(args) -> int:
     except outdir.OutputRefused:
         if not outdir.has_leftovers(args.out):  # else it may be an interrupted swap, recovered below
             raise
+    style = _style(args)
     with outdir.refresh_lock(args.out, args.wait):
         outdir.recover(args.out)
         outdir.check_target(args.out)
+        key = None
+        if args.cache:  # nothing it depends on changed: the outputs are already what a refresh writes
+            from trialmeta.cli import stamp
+
+            key = stamp.run_key(args.trials, as_of, style, stamp.recorded_depends(args.out))
+            if stamp.up_to_date(args.out, key):
+                if not args.quiet:
+                    print(f"{io.display(args.out)} is up to date: no trial file, option, code or library changed "
+                          "since its last refresh, and no output was edited (nothing written)")
+                return 0
+        from trialmeta.cli.refresh import refresh
+
         summary = refresh(args.trials, args.out, as_of=as_of, quiet=args.quiet, jobs=args.jobs, cache=args.cache,
-                          style=_style(args))
+                          style=style)
     if not args.quiet:
         print(summary)
     return 0

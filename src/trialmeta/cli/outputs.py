@@ -44,34 +44,36 @@ class Figures:
         self.queue: list[tuple] = []
         self.drawn = self.reused = 0
 
-    def add(self, scene, stem: Path, formats: Iterable[str]) -> list[Path]:
-        """Queue ``scene`` for ``<stem>.<format>`` in each format; return those paths."""
-        stem, formats = Path(stem), tuple(formats)
-        self.queue.append((scene, stem, formats))
-        return [file_path(stem, fmt) for fmt in formats]
+    def add(self, scene, stem: Path, formats: Iterable[str], elsewhere: dict[str, Path] | None = None) -> list[Path]:
+        """Queue ``scene`` for ``<stem>.<format>`` in each format, or the path ``elsewhere`` gives a
+        format (drawn from the same render, e.g. the Word report's copy); return those paths."""
+        files = tuple((file_path(stem, fmt), fmt) for fmt in formats) \
+            + tuple((Path(path), fmt) for fmt, path in (elsewhere or {}).items())
+        self.queue.append((scene, files))
+        return [path for path, _ in files]
 
     def write(self) -> None:
         """Copy the unchanged figures, draw the others (all cores) and write every file."""
         from trialmeta.cli import parallel, progress
 
         todo = []
-        for scene, stem, formats in self.queue:
-            files = self._cached(scene, stem, formats)
-            if files is None:
-                todo.append((scene, stem, formats))
+        for scene, files in self.queue:
+            cached = self._cached(scene, files)
+            if cached is None:
+                todo.append((scene, files))
             else:
-                for path, key, data in files:
+                for path, key, data in cached:
                     self._put(path, key, data)
                 self.reused += 1
         self.queue = []
         bar = progress.bar(len(todo), "drawing figures", self.quiet)
         try:
-            for i, encoded in parallel.draw_all([(scene, formats) for scene, _, formats in todo], self.jobs,
-                                                bar.update):
-                scene, stem, formats = todo[i]
-                keys = self._keys(scene, formats)
-                for fmt, key, data in zip(formats, keys, encoded):
-                    self._put(file_path(stem, fmt), key, data)
+            for i, encoded in parallel.draw_all([(scene, tuple(f for _, f in files)) for scene, files in todo],
+                                                self.jobs, bar.update):
+                scene, files = todo[i]
+                keys = self._keys(scene, [f for _, f in files])
+                for (path, _), key, data in zip(files, keys, encoded):
+                    self._put(path, key, data)
                 self.drawn += 1
         finally:
             bar.close()
@@ -84,18 +86,17 @@ class Figures:
         digest = scene_digest(scene)
         return [file_key(digest, fmt) for fmt in formats]
 
-    def _cached(self, scene, stem: Path, formats) -> list[tuple] | None:
-        """Every format's previous bytes, or None if any must be drawn (a scene is drawn whole)."""
+    def _cached(self, scene, files) -> list[tuple] | None:
+        """Every file's previous bytes, or None if any must be drawn (a scene is drawn whole)."""
         if self.cache is None:
             return None
-        files = []
-        for fmt, key in zip(formats, self._keys(scene, formats)):
-            path = file_path(stem, fmt)
+        out = []
+        for (path, _), key in zip(files, self._keys(scene, [f for _, f in files])):
             data = self.cache.fetch(self._rel(path), key)
             if data is None:
                 return None
-            files.append((path, key, data))
-        return files
+            out.append((path, key, data))
+        return out
 
     def _rel(self, path: Path) -> str:
         return Path(path).relative_to(self.root).as_posix()
@@ -119,10 +120,15 @@ def write_scene(scene, stem: Path, formats: Iterable[str], figures: Figures | No
     return paths
 
 
+#: Forest plots are print figures: their PNGs are 300 dpi (history and Kaplan-Meier figures 200).
+FOREST_DPI = 300
+
+
 def write_forests(results: Sequence, registry, out_dir: Path, formats: Iterable[str] = FORMATS, *,
-                  trials: bool = True, figures: Figures | None = None, style=None) -> list[Path]:
+                  trials: bool = True, figures: Figures | None = None, style=None,
+                  word_dir: Path | None = None) -> list[Path]:
     """Write the forest of every analysis in ``results`` and, with ``trials``, the subgroup
-    forest of every trial and endpoint with two or more populations.
+    forest of every trial and endpoint with two or more populations. PNGs are 300 dpi.
 
     Parameters
     ----------
@@ -138,24 +144,29 @@ def write_forests(results: Sequence, registry, out_dir: Path, formats: Iterable[
     style : trialmeta.registry.figstyle.StyleSpec, optional
         The command line's figure style, over each analysis' ``style:`` (single-trial forests
         keep the default style).
+    word_dir : Path, optional
+        Also write each analysis' forest as ``<word_dir>/<name>.png``, the 300 dpi palette PNG
+        of the Word report, from the same render.
 
     Returns
     -------
     list of Path
-        Every file written, in order.
+        Every file written, in order (the Word copies excepted).
     """
     from trialmeta.plot.forest import forest_scene
     from trialmeta.plot.style import resolve
     from trialmeta.plot.trial_forest import trial_forests
 
-    formats = check_formats(formats)
+    formats = tuple(f"png@{FOREST_DPI}" if f == "png" else f for f in check_formats(formats))
+    word = {r.name: {f"palette@{FOREST_DPI}": Path(word_dir) / f"{r.name}.png"}
+            for r in results} if word_dir is not None else {}
     scenes = [(r.name, forest_scene(r, resolve(r.spec.style, style))) for r in results]
     if trials:
         scenes += [(f"trial-{t}-{e.lower()}", s) for t, e, s in trial_forests(registry, results)]
     batch = figures if figures is not None else Figures()
     paths = []
     for name, scene in scenes:
-        paths += batch.add(scene, Path(out_dir) / name, formats)
+        paths += batch.add(scene, Path(out_dir) / name, formats, word.get(name))[:len(formats)]
     if figures is None:
         batch.write()
     return paths

@@ -31,9 +31,8 @@ def draw(task: Task) -> tuple[bytes, ...]:
 
     scene, formats = task
     fig = render.render(scene)
-    try:  # a format "png@300" is a PNG at 300 dpi (the Word report's figures); plain formats use the default
-        return tuple(render.to_bytes(fig, *((f.split("@")[0], int(f.split("@")[1])) if "@" in f else (f,)))
-                     for f in formats)
+    try:
+        return render.encode(fig, formats)
     finally:
         render.close(fig)
 

@@ -101,7 +101,6 @@ def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = Fal
         batch = _figure_batch(stage, out, jobs, cache, quiet)
         figures = _write_figures(stage, results, registry, history, batch, style)
         km = _write_km(stage, registry, batch)
-        docx_pngs = _queue_docx_figures(stage, results, style, batch)
         batch.write()
         progress.step(f"wrote {figures} figure files: {batch.drawn} figures drawn, {batch.reused} unchanged (copied)")
         progress.step(f"reconstructed {km} Kaplan-Meier curves")
@@ -112,16 +111,31 @@ def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = Fal
         io.write_text(stage / "report.html", report_html(registry, results, indirect, history, log, as_of, stage))
         from trialmeta.cli.export import EXPORT_FORMATS, write_exports
 
+        from trialmeta.cli.export import DOCX_FIGURES
+
         write_exports(stage, EXPORT_FORMATS, results, registry, frame, evidence_doc, as_of, style, batch.cache, jobs,
-                      {name: io.read_bytes(path) for name, path in docx_pngs.items()})
+                      {r.name: io.read_bytes(png) for r in results if (png := stage / DOCX_FIGURES / f"{r.name}.png").is_file()})
         batch.cache.write(stage)  # (after the exports: their keys are in it too)
         progress.step("wrote report.html, report.docx, evidence.xlsx and CHANGELOG.md")
+        from trialmeta.cli import stamp  # last: the key of this run and every file it wrote
+
+        depends = _style_files(spec, style)
+        stamp.write(stage, stamp.run_key(trials, as_of, style, depends), depends)
     progress.step(f"swapped in {io.display(out)}")
     changed = "no change in the evidence" if entry is None else "changelog entry written"
     return (f"refreshed {io.display(out)}: {len(registry.trials)} trials, {len(frame)} results, "
             f"{len(results)} analyses, {figures} figures; {changed}"
             + (f"; as of {as_of}" if as_of else "")
             + (f"; {len(registry.warnings)} warnings" if registry.warnings else ""))
+
+
+def _style_files(spec, style) -> dict[str, str]:
+    """Style sheets given as file paths (in analyses.yaml or on the command line) -> SHA-256."""
+    import hashlib
+
+    sheets = [a.style.stylesheet for a in spec.analyses if a.style is not None and a.style.stylesheet]
+    sheets += [style.stylesheet] if style is not None and style.stylesheet else []
+    return {s: hashlib.sha256(Path(s).read_bytes()).hexdigest() for s in sorted(set(sheets)) if Path(s).is_file()}
 
 
 def _previous_evidence(out: Path) -> dict | None:
@@ -160,22 +174,14 @@ def _figure_batch(stage: Path, out: Path, jobs: int | None, cache: bool, quiet: 
     return Figures(stage, FigureCache(out if cache else None), jobs, quiet)
 
 
-def _queue_docx_figures(stage: Path, results, style, batch) -> dict:
-    """Queue the Word report's forest figures (300 dpi PNGs under ``.cache/docx``) in ``batch``, so
-    they are cached and drawn on every core like the others; return {analysis: path}."""
-    from trialmeta.cli.export import DOCX_FIGURES, DPI, forest_scenes
-
-    paths = {}
-    for name, scene in forest_scenes(results, style).items():
-        (paths[name],) = batch.add(scene, stage / DOCX_FIGURES / name, (f"png@{DPI}",))
-    return paths
-
-
 def _write_figures(stage: Path, results, registry, history, batch, style=None) -> int:
-    """Queue every forest and history figure in ``batch``; return how many files they make."""
+    """Queue every forest and history figure in ``batch``; return how many files they make. The Word
+    report's copies of the forests (palette PNGs under ``.cache/docx``) come from the same renders."""
+    from trialmeta.cli.export import DOCX_FIGURES
     from trialmeta.cli.outputs import write_forests, write_history_plots
 
-    paths = write_forests(results, registry, stage / "forest", ("png", "svg", "pdf"), figures=batch, style=style)
+    paths = write_forests(results, registry, stage / "forest", ("png", "svg", "pdf"), figures=batch, style=style,
+                          word_dir=stage / DOCX_FIGURES)
     paths += write_history_plots(history, stage / "history", ("png", "svg"), figures=batch)
     return len(paths)
 

@@ -1,0 +1,149 @@
+"""The whole-run key of ``trialmeta refresh``: when nothing it depends on changed, write nothing.
+
+A refresh's outputs are a deterministic function of
+
+* every file under the registry folder (trial files, ``analyses.yaml``, digitised curves: a
+  ``km:`` path must stay inside it), by content;
+* the style sheets the figures name by path (recorded by the run that used them);
+* the options that change outputs (``--as-of`` and the figure style);
+* trialmeta's code (every module, by content), Python, and the versions of the libraries that
+  compute, draw and write (:data:`LIBRARIES`), and any ``matplotlibrc``;
+* the previous outputs, through the changelog only, which an unchanged evidence leaves as it is.
+
+Each refresh records that key in ``<out>/.cache/stamp.json``, with the SHA-256 of every file it
+wrote. The next refresh computes the key first (milliseconds, no pandas or matplotlib import) and,
+when it is the same and every output file is still byte for byte the one recorded (none added,
+removed or edited), reports the outputs up to date and changes nothing: what a full refresh
+would write is, byte for byte, what is already there. ``--no-cache`` never takes this path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+from importlib import metadata
+from pathlib import Path
+
+STAMP = Path(".cache") / "stamp.json"
+FORMAT_VERSION = 1
+#: Distributions whose version can change an output (numbers, figures, Word/Excel bytes).
+LIBRARIES = ("numpy", "scipy", "pandas", "pymare", "lifelines", "matplotlib", "pillow", "fonttools",
+             "contourpy", "kiwisolver", "pydantic", "pyyaml", "python-docx", "openpyxl", "lxml", "et-xmlfile")
+#: Above this many bytes of registry files the key is not worth computing (a full refresh runs).
+MAX_INPUT_BYTES = 200_000_000
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _files(root: Path, skip: tuple[str, ...] = (), skip_dirs: tuple[str, ...] = ()) -> dict[str, Path] | None:
+    """Relative path -> path of every regular file under ``root`` (symbolic links to files
+    followed), except the files ``skip`` and folders named in ``skip_dirs``; None when a folder
+    cannot be listed."""
+    out = {}
+    try:
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = sorted(d for d in dirnames if d not in skip_dirs)
+            for name in filenames:
+                path = Path(dirpath) / name
+                rel = path.relative_to(root).as_posix()
+                if rel not in skip and path.is_file():
+                    out[rel] = path
+    except OSError:
+        return None
+    return dict(sorted(out.items()))
+
+
+def _code_digest() -> str:
+    import trialmeta
+
+    package = Path(trialmeta.__file__).parent
+    digest = hashlib.sha256()
+    for rel, path in (_files(package, skip_dirs=("__pycache__",)) or {}).items():
+        if rel.endswith(".py"):
+            digest.update(f"{rel}\0{_sha(path.read_bytes())}\n".encode())
+    return digest.hexdigest()
+
+
+def run_key(trials: Path, as_of: str | None, style, depends: dict[str, str] | None = None) -> str | None:
+    """The key of a refresh of ``trials`` with these options, or None when it cannot be computed
+    (an unreadable or very large registry folder: then the refresh simply runs).
+
+    ``depends``: further files (path as the run named them -> SHA-256 at the time), e.g. style
+    sheets, re-hashed now; a missing one changes the key.
+    """
+    from trialmeta.cli.cache import _matplotlibrc_candidates
+
+    files = _files(Path(trials), skip_dirs=(".git", "__pycache__"))
+    if files is None:
+        return None
+    try:
+        if sum(p.stat().st_size for p in files.values()) > MAX_INPUT_BYTES:
+            return None
+        inputs = {rel: _sha(p.read_bytes()) for rel, p in files.items()}
+        extra = {name: _sha(Path(name).read_bytes()) if Path(name).is_file() else None for name in (depends or {})}
+        rc = {str(p): _sha(p.read_bytes()) for p in _matplotlibrc_candidates() if p.is_file()}
+    except OSError:
+        return None
+    versions = {}
+    for lib in LIBRARIES:
+        try:
+            versions[lib] = metadata.version(lib)
+        except metadata.PackageNotFoundError:
+            versions[lib] = None
+    doc = {"format": FORMAT_VERSION, "inputs": inputs, "depends": extra, "as_of": as_of,
+           "style": style.model_dump(mode="json") if style is not None else None, "code": _code_digest(),
+           "python": platform.python_version(), "libraries": versions, "matplotlibrc": rc,
+           "env": {k: os.environ.get(k) for k in ("MATPLOTLIBRC", "MPLCONFIGDIR")}}
+    return _sha(json.dumps(doc, sort_keys=True).encode())
+
+
+def _skipped() -> tuple[str, ...]:
+    from trialmeta.outdir import MANIFEST, OWNER
+
+    return (STAMP.as_posix(), MANIFEST, OWNER)
+
+
+def recorded_depends(out: Path) -> dict[str, str]:
+    """The further files the previous refresh of ``out`` depended on (see :func:`run_key`)."""
+    doc = _read(out)
+    return doc.get("depends", {}) if doc else {}
+
+
+def _read(out: Path) -> dict | None:
+    try:
+        doc = json.loads((Path(out) / STAMP).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    ok = (isinstance(doc, dict) and doc.get("format") == FORMAT_VERSION and isinstance(doc.get("files"), dict)
+          and isinstance(doc.get("depends", {}), dict))
+    return doc if ok else None
+
+
+def up_to_date(out: Path, key: str | None) -> bool:
+    """Whether ``out`` holds exactly what a refresh with ``key`` would write."""
+    doc = _read(out) if key is not None else None
+    if doc is None or doc.get("key") != key:
+        return False
+    files = _files(Path(out), _skipped())
+    if files is None or set(files) != set(doc["files"]):
+        return False
+    try:
+        return all(_sha(path.read_bytes()) == doc["files"][rel] for rel, path in files.items())
+    except OSError:
+        return False
+
+
+def write(stage: Path, key: str | None, depends: dict[str, str]) -> None:
+    """Record ``key`` and every file written in ``stage`` (call last, when everything is written)."""
+    if key is None:
+        return
+    files = _files(Path(stage), _skipped()) or {}
+    doc = {"format": FORMAT_VERSION, "key": key, "depends": dict(sorted(depends.items())),
+           "files": {rel: _sha(path.read_bytes()) for rel, path in files.items()}}
+    path = Path(stage) / STAMP
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n", encoding="utf-8")
