@@ -118,7 +118,9 @@ def export_key(fmt: str, scenes: dict, evidence_doc: dict, as_of) -> str:
              + [hashlib.sha256(p.read_bytes()).hexdigest()
                 for p in sorted(Path(__file__).parent.parent.joinpath("report").glob("*.py"))],
              "figures": {n: scene_digest(s) for n, s in sorted(scenes.items())} if fmt == "docx" else None,
-             "evidence": evidence_doc}
+             # the Word report does not show the inputs' fingerprint (the workbook's Contents sheet does):
+             # a comment edited in a trial file does not rebuild it
+             "evidence": {k: v for k, v in evidence_doc.items() if fmt == "xlsx" or k != "inputs"}}
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
