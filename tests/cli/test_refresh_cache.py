@@ -219,3 +219,36 @@ def test_progress_bar_only_on_a_terminal_and_not_when_quiet():
     pipe = io.StringIO()
     progress.bar(3, "drawing figures", stream=pipe).update()
     assert pipe.getvalue() == ""
+
+
+def test_ctrl_c_while_figures_draw_stops_the_workers_and_changes_nothing(refreshed, tmp_path):
+    """Word and Excel are built while the workers draw (in another thread): Ctrl-C there must
+    still stop the drawing within a moment, exit 130 and leave outputs/ as it was."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import ROOT
+
+    work = tmp_path / "w"
+    shutil.copytree(refreshed, work)
+    before = all_files(work / "outputs")
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    proc = subprocess.Popen([sys.executable, "-m", "trialmeta", "refresh", "--no-cache", "--jobs", "2"], cwd=work,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline:  # wait until the figures are being drawn
+        if any(work.glob(".outputs.trialmeta-staging-*/forest")) or proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    start = time.time()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert time.time() - start < 5.0
+    assert "interrupted; nothing was changed" in err
+    assert all_files(work / "outputs") == before
+    assert not list(work.glob(".outputs.trialmeta-staging-*"))

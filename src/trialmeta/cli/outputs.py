@@ -43,6 +43,17 @@ class Figures:
         self.jobs = default_jobs() if jobs is None else jobs
         self.queue: list[tuple] = []
         self.drawn = self.reused = 0
+        import threading
+
+        self._stop = threading.Event()
+
+    def planned(self) -> set[Path]:
+        """Every file queued and not yet written."""
+        return {path for _, files in self.queue for path, _ in files}
+
+    def cancel(self) -> None:
+        """Stop a :meth:`write` running in another thread (its workers are terminated)."""
+        self._stop.set()
 
     def add(self, scene, stem: Path, formats: Iterable[str], elsewhere: dict[str, Path] | None = None) -> list[Path]:
         """Queue ``scene`` for ``<stem>.<format>`` in each format, or the path ``elsewhere`` gives a
@@ -69,7 +80,7 @@ class Figures:
         bar = progress.bar(len(todo), "drawing figures", self.quiet)
         try:
             for i, encoded in parallel.draw_all([(scene, tuple(f for _, f in files)) for scene, files in todo],
-                                                self.jobs, bar.update):
+                                                self.jobs, bar.update, self._stop.is_set):
                 scene, files = todo[i]
                 keys = self._keys(scene, [f for _, f in files])
                 for (path, _), key, data in zip(files, keys, encoded):

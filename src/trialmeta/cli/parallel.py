@@ -17,6 +17,10 @@ from typing import Callable, Iterator, Sequence
 Task = tuple  # (scene, formats)
 
 
+class Cancelled(Exception):
+    """Drawing stopped on request (the refresh is failing or was interrupted)."""
+
+
 def default_jobs() -> int:
     """All cores this process may run on."""
     try:
@@ -42,15 +46,18 @@ def _cost(task: Task) -> int:
     return len(formats) * sum(len(p.items) for p in scene.panels)
 
 
-def draw_all(tasks: Sequence[Task], jobs: int, done: Callable[[], None] = lambda: None
-             ) -> Iterator[tuple[int, tuple[bytes, ...]]]:
+def draw_all(tasks: Sequence[Task], jobs: int, done: Callable[[], None] = lambda: None,
+             stop: Callable[[], bool] = lambda: False) -> Iterator[tuple[int, tuple[bytes, ...]]]:
     """Yield ``(index, bytes per format)`` for every task, drawing on ``jobs`` processes.
 
     ``done`` is called after each task (progress). With one job, or one task, everything is
-    drawn in this process. An error in any task is raised here after the pool is stopped.
+    drawn in this process. An error in any task is raised here after the pool is stopped; so is
+    :class:`Cancelled` within 0.1 s of ``stop()`` turning true (e.g. Ctrl-C in another thread).
     """
     if jobs <= 1 or len(tasks) <= 1:
         for i, task in enumerate(tasks):
+            if stop():
+                raise Cancelled("figure drawing cancelled")
             yield i, draw(task)
             done()
         return
@@ -62,7 +69,9 @@ def draw_all(tasks: Sequence[Task], jobs: int, done: Callable[[], None] = lambda
     try:
         pending = {pool.submit(draw, tasks[i]): i for i in order}
         while pending:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            finished, _ = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+            if stop():
+                raise Cancelled("figure drawing cancelled")
             for future in sorted(finished, key=pending.get):
                 i = pending.pop(future)
                 yield i, future.result()

@@ -101,20 +101,30 @@ def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = Fal
         batch = _figure_batch(stage, out, jobs, cache, quiet)
         figures = _write_figures(stage, results, registry, history, batch, style)
         km = _write_km(stage, registry, batch)
-        batch.write()
+        from concurrent.futures import ThreadPoolExecutor
+
+        from trialmeta.cli.export import DOCX_FIGURES, EXPORT_FORMATS, write_exports
+
+        planned = batch.planned()
+        side = ThreadPoolExecutor(1, thread_name_prefix="trialmeta-figures")
+        drawing = side.submit(batch.write)  # the workers draw while this thread builds Word and Excel
+        try:
+            log = changelog.prepend(io.read_text(out / CHANGELOG) if (out / CHANGELOG).is_file() else None, entry)
+            io.write_text(stage / CHANGELOG, log)
+            write_exports(stage, EXPORT_FORMATS, results, registry, frame, evidence_doc, as_of, style, batch.cache,
+                          jobs, {r.name: _when_drawn(drawing, png) for r in results
+                                 if (png := stage / DOCX_FIGURES / f"{r.name}.png") in planned})
+            drawing.result()
+        except BaseException:
+            batch.cancel()
+            raise
+        finally:
+            side.shutdown(wait=True)
         progress.step(f"wrote {figures} figure files: {batch.drawn} figures drawn, {batch.reused} unchanged (copied)")
         progress.step(f"reconstructed {km} Kaplan-Meier curves")
-        log = changelog.prepend(io.read_text(out / CHANGELOG) if (out / CHANGELOG).is_file() else None, entry)
-        io.write_text(stage / CHANGELOG, log)
         from trialmeta.report.html import report_html
 
         io.write_text(stage / "report.html", report_html(registry, results, indirect, history, log, as_of, stage))
-        from trialmeta.cli.export import EXPORT_FORMATS, write_exports
-
-        from trialmeta.cli.export import DOCX_FIGURES
-
-        write_exports(stage, EXPORT_FORMATS, results, registry, frame, evidence_doc, as_of, style, batch.cache, jobs,
-                      {r.name: io.read_bytes(png) for r in results if (png := stage / DOCX_FIGURES / f"{r.name}.png").is_file()})
         batch.cache.write(stage)  # (after the exports: their keys are in it too)
         progress.step("wrote report.html, report.docx, evidence.xlsx and CHANGELOG.md")
         from trialmeta.cli import stamp  # last: the key of this run and every file it wrote
@@ -127,6 +137,14 @@ def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = Fal
             f"{len(results)} analyses, {figures} figures; {changed}"
             + (f"; as of {as_of}" if as_of else "")
             + (f"; {len(registry.warnings)} warnings" if registry.warnings else ""))
+
+
+def _when_drawn(drawing, path: Path):
+    """The bytes of a figure file of the batch running in ``drawing``, once it has finished."""
+    def read() -> bytes:
+        drawing.result()
+        return io.read_bytes(path)
+    return read
 
 
 def _style_files(spec, style) -> dict[str, str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import Callable
 
 from trialmeta import __version__
 from trialmeta.report import evidence, sof
@@ -27,9 +28,10 @@ NBSP = "\u00a0"
 
 @dataclass(frozen=True)
 class Figure:
-    """A rendered figure: PNG bytes and its size in inches."""
+    """A rendered figure: PNG bytes (or a function returning them, called once every table is
+    built, so a figure may still be drawing meanwhile) and its size in inches."""
 
-    png: bytes
+    png: bytes | Callable[[], bytes]
     width: float
     height: float
     caption: str = ""
@@ -148,16 +150,23 @@ def text_width(landscape: bool) -> float:
     return (PAGE[1] if landscape else PAGE[0]) - 2 * MARGIN
 
 
-def _figure(doc, fig: Figure) -> None:
+def _figure(doc, fig: Figure) -> Callable[[], None]:
+    """Place ``fig`` (its paragraph and caption) here; return the function that puts the picture
+    in, called after every table is built."""
     from docx.shared import Cm, Pt
 
     max_w, max_h = text_width(False), PAGE[1] - 2 * MARGIN - 4.0  # room for the heading and caption
     scale = min(1.0, max_w / (fig.width * 2.54), max_h / (fig.height * 2.54))
-    doc.add_picture(io.BytesIO(fig.png), width=Cm(fig.width * 2.54 * scale))
+    holder = doc.add_paragraph()
     if fig.caption:
         cap = doc.add_paragraph(fig.caption)
         cap.runs[0].font.size = Pt(9)
         cap.runs[0].italic = True
+
+    def insert() -> None:
+        png = fig.png() if callable(fig.png) else fig.png
+        holder.add_run().add_picture(io.BytesIO(png), width=Cm(fig.width * 2.54 * scale))
+    return insert
 
 
 def _sources(doc, result, registry) -> None:
@@ -211,6 +220,7 @@ def report_docx(results, registry, sof_rows: dict, figures: dict, as_of: str | N
     doc.add_paragraph(f"Evidence {'as of ' + as_of if as_of else 'from every data cut in the registry'}; "
                       f"{len(registry.trials)} trials, {len(results)} analyses; trialmeta {__version__}. "
                       "Hazard ratios are experimental vs control (HR < 1 favours the experimental arm).")
+    pictures = []
     for n, r in enumerate(results, start=1):
         if n > 1:
             _section(doc, landscape=False)
@@ -219,7 +229,7 @@ def report_docx(results, registry, sof_rows: dict, figures: dict, as_of: str | N
         q.runs[0].italic = True
         doc.add_paragraph(f"Analysis {r.name}: {r.spec.endpoint}, {describe_method(r)}.")
         if r.name in figures:
-            _figure(doc, figures[r.name])
+            pictures.append(_figure(doc, figures[r.name]))
         doc.add_heading("Summary of findings", level=2)
         rows = [sof.cells(x) for x in sof_rows[r.name]]
         add_table(doc, sof.header(r.settings.level), rows, text_width(False), TABLE_PT)
@@ -239,6 +249,8 @@ def report_docx(results, registry, sof_rows: dict, figures: dict, as_of: str | N
             p.runs[0].font.size = Pt(TABLE_PT)
         doc.add_heading("Sources", level=2)
         _sources(doc, r, registry)
+    for insert in pictures:  # last: the figures may still be drawing while the tables are built
+        insert()
     buf = io.BytesIO()
     doc.save(buf)
     return normalise(buf.getvalue())
