@@ -173,6 +173,30 @@ def test_draw_all_is_ordered_by_task_and_independent_of_jobs():
     two = dict(parallel.draw_all(tasks, 2))
     assert one == two and sorted(one) == [0, 1, 2, 3]
     assert len(set(one.values())) == 4
+    workers = parallel.Workers(2)  # started ahead (warming up), used twice, then closed
+    try:
+        assert dict(parallel.draw_all(tasks, 1, workers=workers)) == one
+        assert dict(parallel.draw_all(tasks[:1], 1, workers=workers)) == {0: one[0]}
+    finally:
+        workers.close()
+    workers.close()  # twice is harmless
+
+
+def test_a_few_changed_figures_are_split_across_workers_with_the_same_bytes(tmp_path):
+    """Fewer scenes than twice the workers: each is drawn as a raster and a vector task."""
+    from trialmeta.cli.outputs import Figures
+
+    files = {}
+    for jobs in (1, 2):
+        batch = Figures(tmp_path / str(jobs), jobs=jobs, quiet=True)
+        batch.add(scene(), tmp_path / str(jobs) / "f", ("png@300", "svg", "pdf"),
+                  {"palette@300": tmp_path / str(jobs) / "word.png"})
+        queued = list(batch.queue)
+        assert len(batch._parts(queued)) == (1 if jobs == 1 else 2)
+        batch.write()
+        assert batch.drawn == 1
+        files[jobs] = {p.name: p.read_bytes() for p in (tmp_path / str(jobs)).iterdir()}
+    assert files[1] == files[2] and set(files[1]) == {"f.png", "f.svg", "f.pdf", "word.png"}
 
 
 def test_an_error_in_a_worker_is_raised_in_the_parent():

@@ -135,6 +135,11 @@ class FigureCache:
         self.hits += 1
         return data
 
+    def has(self, rel: str, key: str) -> bool:
+        """Whether :meth:`fetch` would likely return the previous file (its key is unchanged)."""
+        entry = self.old.get(rel)
+        return isinstance(entry, dict) and entry.get("key") == key and (self.previous / rel).is_file()
+
     def record(self, rel: str, key: str, data: bytes) -> None:
         self.new[rel] = {"key": key, "sha256": hashlib.sha256(data).hexdigest()}
 

@@ -125,15 +125,24 @@ def export_key(fmt: str, scenes: dict, evidence_doc: dict, as_of) -> str:
 
 
 def write_exports(out: Path, formats, results, registry, frame, evidence_doc: dict, as_of=None,
-                  style=None, cache=None, jobs: int | None = None, pngs: dict | None = None) -> list[Path]:
+                  style=None, cache=None, jobs: int | None = None, pngs: dict | None = None,
+                  scenes: dict | None = None, workers=None) -> list[Path]:
     """Write ``out/report.docx`` and/or ``out/evidence.xlsx``; return the paths. With ``cache``
     (refresh's :class:`~trialmeta.cli.cache.FigureCache`), a file whose inputs are unchanged since
-    the previous refresh is copied from it instead of being rebuilt."""
+    the previous refresh is copied from it instead of being rebuilt. ``scenes``: the forest scenes
+    (:func:`forest_scenes`) if already built; ``workers`` (:class:`trialmeta.cli.parallel.Workers`):
+    build the workbook in one of them while this process builds the Word file."""
     from trialmeta.report import sof
 
     rows = {r.name: sof.sof_rows(r, registry) for r in results}
-    scenes = forest_scenes(results, style)
-    written = []
+    scenes = forest_scenes(results, style) if scenes is None else scenes
+    written, workbook = [], None
+    if "xlsx" in formats and workers is not None:
+        key = export_key("xlsx", scenes, evidence_doc, as_of) if cache is not None else None
+        if cache is None or not cache.has(FILES["xlsx"], key):
+            from trialmeta.report.xlsx import evidence_workbook
+
+            workbook = workers.executor.submit(evidence_workbook, results, rows, frame, evidence_doc)
     for fmt in ("docx", "xlsx"):
         if fmt not in formats:
             continue
@@ -144,6 +153,8 @@ def write_exports(out: Path, formats, results, registry, frame, evidence_doc: di
             from trialmeta.report.docx import report_docx
 
             data = report_docx(results, registry, rows, forest_figures(results, scenes, jobs, pngs), as_of)
+        elif data is None and workbook is not None:
+            data = workbook.result()
         elif data is None:
             from trialmeta.report.xlsx import evidence_workbook
 

@@ -46,15 +46,48 @@ def _cost(task: Task) -> int:
     return len(formats) * sum(len(p.items) for p in scene.panels)
 
 
+def _warm() -> None:
+    """Import what drawing needs (matplotlib, its backends, the font list): ~0.3 s a worker."""
+    from trialmeta.plot import render
+
+    render.warm_up()
+
+
+class Workers:
+    """Worker processes started before the scenes are known, so that they import matplotlib while
+    the caller is still computing (pass to :func:`draw_all`; :meth:`close` when done)."""
+
+    def __init__(self, jobs: int):
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.jobs = jobs
+        self.executor = ProcessPoolExecutor(max_workers=jobs, mp_context=_context(), initializer=_worker_init)
+        for _ in range(jobs):
+            self.executor.submit(_warm)
+
+    def close(self) -> None:
+        _stop_pool(self.executor)
+
+
+def _stop_pool(pool) -> None:
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):  # (None once shut down)
+        proc.terminate()  # do not wait for figures nobody will write
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
 def draw_all(tasks: Sequence[Task], jobs: int, done: Callable[[], None] = lambda: None,
-             stop: Callable[[], bool] = lambda: False) -> Iterator[tuple[int, tuple[bytes, ...]]]:
-    """Yield ``(index, bytes per format)`` for every task, drawing on ``jobs`` processes.
+             stop: Callable[[], bool] = lambda: False, workers: Workers | None = None
+             ) -> Iterator[tuple[int, tuple[bytes, ...]]]:
+    """Yield ``(index, bytes per format)`` for every task, drawing on ``jobs`` processes (or on
+    ``workers``, started earlier, which stay up for the caller to close).
 
     ``done`` is called after each task (progress). With one job, or one task, everything is
     drawn in this process. An error in any task is raised here after the pool is stopped; so is
     :class:`Cancelled` within 0.1 s of ``stop()`` turning true (e.g. Ctrl-C in another thread).
     """
-    if jobs <= 1 or len(tasks) <= 1:
+    if workers is not None and tasks:
+        jobs = workers.jobs
+    if (jobs <= 1 or len(tasks) <= 1) and workers is None:
         for i, task in enumerate(tasks):
             if stop():
                 raise Cancelled("figure drawing cancelled")
@@ -65,7 +98,8 @@ def draw_all(tasks: Sequence[Task], jobs: int, done: Callable[[], None] = lambda
 
     # biggest first, so the last task to finish is a short one
     order = sorted(range(len(tasks)), key=lambda i: (-_cost(tasks[i]), i))
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=_context(), initializer=_worker_init)
+    pool = workers.executor if workers is not None else ProcessPoolExecutor(
+        max_workers=min(jobs, len(tasks)), mp_context=_context(), initializer=_worker_init)
     try:
         pending = {pool.submit(draw, tasks[i]): i for i in order}
         while pending:
@@ -77,11 +111,10 @@ def draw_all(tasks: Sequence[Task], jobs: int, done: Callable[[], None] = lambda
                 yield i, future.result()
                 done()
     except BaseException:
-        for proc in list(getattr(pool, "_processes", {}).values()):
-            proc.terminate()  # do not wait for figures nobody will write
-        pool.shutdown(wait=True, cancel_futures=True)
+        _stop_pool(pool)
         raise
-    pool.shutdown(wait=True)
+    if workers is None:
+        pool.shutdown(wait=True)
 
 
 def _context():

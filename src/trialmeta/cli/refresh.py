@@ -9,6 +9,7 @@ inputs rewrites them byte for byte (the changelog gets an entry only when someth
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import sys
@@ -81,56 +82,62 @@ def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = Fal
     spec_file = io.display(spec_path)
     results = run_analyses(registry, spec, as_of=as_of, spec_file=spec_file, lines=lines)
     indirect = run_indirect(spec, results, spec_file, lines)
-    history = evolution(registry, spec, results, as_of)
-    progress.step(f"pooled {len(results)} analyses and {len(indirect)} indirect comparisons")
     frame, _ = filter_as_of(results_frame(registry), as_of)
     fingerprint = io.fingerprint([t.file for t in registry.trials] + [spec_file] + _curve_files(registry))
     evidence_doc = build_evidence(registry, spec, results, indirect, frame, fingerprint, as_of)
     previous = _previous_evidence(out)
     entry = changelog.entry(previous, evidence_doc, today or dt.date.today().isoformat())
-    with io.staging_dir(out) as stage:
-        io.write_text(stage / EVIDENCE, json.dumps(evidence_doc, indent=2, ensure_ascii=False) + "\n")
-        io.write_text(stage / "results.csv", tables.frame_csv(frame))
-        io.write_text(stage / "results.json",
-                      json.dumps({"results": tables.records(frame)}, indent=2, ensure_ascii=False) + "\n")
-        _write_tables(stage, results, history)
-        from trialmeta.report import sof
+    # figures will probably be drawn: start the workers now, to import matplotlib during the history
+    with _workers(jobs if (not cache or previous is None or entry is not None) else 1) as workers:
+        history = evolution(registry, spec, results, as_of)
+        progress.step(f"pooled {len(results)} analyses and {len(indirect)} indirect comparisons")
+        with io.staging_dir(out) as stage:
+            io.write_text(stage / EVIDENCE, json.dumps(evidence_doc, indent=2, ensure_ascii=False) + "\n")
+            io.write_text(stage / "results.csv", tables.frame_csv(frame))
+            io.write_text(stage / "results.json",
+                          json.dumps({"results": tables.records(frame)}, indent=2, ensure_ascii=False) + "\n")
+            _write_tables(stage, results, history)
+            from trialmeta.report import sof
 
-        io.write_text(stage / "sof.md", sof.document(results, registry))
-        progress.step("wrote evidence.json, results and evidence tables")
-        batch = _figure_batch(stage, out, jobs, cache, quiet)
-        figures = _write_figures(stage, results, registry, history, batch, style)
-        km = _write_km(stage, registry, batch)
-        from concurrent.futures import ThreadPoolExecutor
+            io.write_text(stage / "sof.md", sof.document(results, registry))
+            progress.step("wrote evidence.json, results and evidence tables")
+            batch = _figure_batch(stage, out, jobs, cache, quiet, workers)
+            from trialmeta.cli.export import forest_scenes
 
-        from trialmeta.cli.export import DOCX_FIGURES, EXPORT_FORMATS, write_exports
+            scenes = forest_scenes(results, style)
+            figures = _write_figures(stage, results, registry, history, batch, style, scenes)
+            km = _write_km(stage, registry, batch)
+            from concurrent.futures import ThreadPoolExecutor
 
-        planned = batch.planned()
-        side = ThreadPoolExecutor(1, thread_name_prefix="trialmeta-figures")
-        drawing = side.submit(batch.write)  # the workers draw while this thread builds Word and Excel
-        try:
-            log = changelog.prepend(io.read_text(out / CHANGELOG) if (out / CHANGELOG).is_file() else None, entry)
-            io.write_text(stage / CHANGELOG, log)
-            write_exports(stage, EXPORT_FORMATS, results, registry, frame, evidence_doc, as_of, style, batch.cache,
-                          jobs, {r.name: _when_drawn(drawing, png) for r in results
-                                 if (png := stage / DOCX_FIGURES / f"{r.name}.png") in planned})
-            drawing.result()
-        except BaseException:
-            batch.cancel()
-            raise
-        finally:
-            side.shutdown(wait=True)
-        progress.step(f"wrote {figures} figure files: {batch.drawn} figures drawn, {batch.reused} unchanged (copied)")
-        progress.step(f"reconstructed {km} Kaplan-Meier curves")
-        from trialmeta.report.html import report_html
+            from trialmeta.cli.export import DOCX_FIGURES, EXPORT_FORMATS, write_exports
 
-        io.write_text(stage / "report.html", report_html(registry, results, indirect, history, log, as_of, stage))
-        batch.cache.write(stage)  # (after the exports: their keys are in it too)
-        progress.step("wrote report.html, report.docx, evidence.xlsx and CHANGELOG.md")
-        from trialmeta.cli import stamp  # last: the key of this run and every file it wrote
+            planned = batch.planned()
+            side = ThreadPoolExecutor(1, thread_name_prefix="trialmeta-figures")
+            drawing = side.submit(batch.write)  # the workers draw while this thread builds Word and Excel
+            try:
+                log = changelog.prepend(io.read_text(out / CHANGELOG) if (out / CHANGELOG).is_file() else None, entry)
+                io.write_text(stage / CHANGELOG, log)
+                write_exports(stage, EXPORT_FORMATS, results, registry, frame, evidence_doc, as_of, style, batch.cache,
+                              jobs, {r.name: _when_drawn(drawing, png) for r in results
+                                     if (png := stage / DOCX_FIGURES / f"{r.name}.png") in planned},
+                              scenes, workers)
+                drawing.result()
+            except BaseException:
+                batch.cancel()
+                raise
+            finally:
+                side.shutdown(wait=True)
+            progress.step(f"wrote {figures} figure files: {batch.drawn} figures drawn, {batch.reused} unchanged (copied)")
+            progress.step(f"reconstructed {km} Kaplan-Meier curves")
+            from trialmeta.report.html import report_html
 
-        depends = _style_files(spec, style)
-        stamp.write(stage, stamp.run_key(trials, as_of, style, depends), depends)
+            io.write_text(stage / "report.html", report_html(registry, results, indirect, history, log, as_of, stage))
+            batch.cache.write(stage)  # (after the exports: their keys are in it too)
+            progress.step("wrote report.html, report.docx, evidence.xlsx and CHANGELOG.md")
+            from trialmeta.cli import stamp  # last: the key of this run and every file it wrote
+
+            depends = _style_files(spec, style)
+            stamp.write(stage, stamp.run_key(trials, as_of, style, depends), depends)
     progress.step(f"swapped in {io.display(out)}")
     changed = "no change in the evidence" if entry is None else "changelog entry written"
     return (f"refreshed {io.display(out)}: {len(registry.trials)} trials, {len(frame)} results, "
@@ -185,21 +192,35 @@ def _write_tables(stage: Path, results, history) -> None:
     io.write_text(stage / "evidence.md", "\n".join(combined))
 
 
-def _figure_batch(stage: Path, out: Path, jobs: int | None, cache: bool, quiet: bool):
+def _figure_batch(stage: Path, out: Path, jobs: int | None, cache: bool, quiet: bool, workers=None):
     from trialmeta.cli.cache import FigureCache
     from trialmeta.cli.outputs import Figures
 
-    return Figures(stage, FigureCache(out if cache else None), jobs, quiet)
+    return Figures(stage, FigureCache(out if cache else None), jobs, quiet, workers)
 
 
-def _write_figures(stage: Path, results, registry, history, batch, style=None) -> int:
+@contextlib.contextmanager
+def _workers(jobs: int | None):
+    """Worker processes started now (None with one job), closed on leaving."""
+    from trialmeta.cli.parallel import Workers, default_jobs
+
+    jobs = default_jobs() if jobs is None else jobs
+    workers = Workers(jobs) if jobs > 1 else None
+    try:
+        yield workers
+    finally:
+        if workers is not None:
+            workers.close()
+
+
+def _write_figures(stage: Path, results, registry, history, batch, style=None, scenes=None) -> int:
     """Queue every forest and history figure in ``batch``; return how many files they make. The Word
     report's copies of the forests (palette PNGs under ``.cache/docx``) come from the same renders."""
     from trialmeta.cli.export import DOCX_FIGURES
     from trialmeta.cli.outputs import write_forests, write_history_plots
 
     paths = write_forests(results, registry, stage / "forest", ("png", "svg", "pdf"), figures=batch, style=style,
-                          word_dir=stage / DOCX_FIGURES)
+                          word_dir=stage / DOCX_FIGURES, scenes=scenes)
     paths += write_history_plots(history, stage / "history", ("png", "svg"), figures=batch)
     return len(paths)
 

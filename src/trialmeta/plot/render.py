@@ -64,6 +64,18 @@ def render(scene: Scene, ax=None):
     return fig
 
 
+def warm_up() -> None:
+    """Import the figure, the three backends and the font list now (a worker that will draw)."""
+    _mpl()
+    import matplotlib.backends.backend_agg  # noqa: F401
+    import matplotlib.backends.backend_pdf  # noqa: F401
+    import matplotlib.backends.backend_svg  # noqa: F401
+    from matplotlib import font_manager
+    from matplotlib.figure import Figure  # noqa: F401
+
+    font_manager.findfont(RC["font.family"])
+
+
 def fit_factor(scene: Scene, ax) -> float:
     """How much a scene drawn into ``ax`` must shrink: min(1, axes width / scene width, height / height)."""
     pos = ax.get_position()
