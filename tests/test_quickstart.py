@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is no
 @pytest.fixture(scope="module")
 def fresh(tmp_path_factory):
     work = tmp_path_factory.mktemp("clone")
-    for name in ("Makefile", "pyproject.toml"):
+    for name in ("Makefile", "pyproject.toml", "constraints.txt"):
         shutil.copy(ROOT / name, work / name)
     return work
 
@@ -40,7 +40,7 @@ def dry_run(work, target: str) -> list[str]:
 def test_each_quick_start_command_creates_the_venv_installs_and_runs(fresh, target, last):
     lines = dry_run(fresh, target)
     assert any(re.search(r"python3 -m venv \.venv$", s) for s in lines), lines
-    assert any("pip install" in s and "-e '.[test]'" in s for s in lines), lines
+    assert any("pip install" in s and "-c constraints.txt -e '.[test]'" in s for s in lines), lines
     assert lines[-1] == last
 
 
