@@ -254,8 +254,9 @@ def test_refresh_on_a_hostile_registry_keeps_every_promise(seed, hostile_base, t
     from tiny_registry import complete, snapshot
 
     # figures do not change the property and would make each case seconds: one small SVG instead
-    monkeypatch.setattr(refresh_mod, "_write_figures", lambda stage, *a: (stage / "forest").mkdir() or (
+    monkeypatch.setattr(refresh_mod, "_write_forest_figures", lambda stage, *a: (stage / "forest").mkdir() or (
         stage / "forest" / "minimal-pfs.svg").write_text("<svg></svg>") or 1)
+    monkeypatch.setattr(refresh_mod, "_write_history_figures", lambda *a: 0)
     rng = random.Random(3000 + seed)
     work = tmp_path / "w"
     shutil.copytree(hostile_base, work)

@@ -132,7 +132,7 @@ def test_failure_while_writing_leaves_previous_outputs(built, tmp_path, monkeypa
     def boom(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(refresh_mod, "_write_figures", boom)
+    monkeypatch.setattr(refresh_mod, "_write_forest_figures", boom)
     add_cut(work / "trials" / "capitello-291.yaml")
     code, _, err = run_cli("refresh", "--quiet", cwd=work)
     assert code != 0 and "No space left on device" in err

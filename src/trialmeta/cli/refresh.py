@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import json
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from trialmeta import __version__, io, tables
@@ -87,57 +88,60 @@ def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = Fal
     evidence_doc = build_evidence(registry, spec, results, indirect, frame, fingerprint, as_of)
     previous = _previous_evidence(out)
     entry = changelog.entry(previous, evidence_doc, today or dt.date.today().isoformat())
-    # figures will probably be drawn: start the workers now, to import matplotlib during the history
-    with _workers(jobs if (not cache or previous is None or entry is not None) else 1) as workers:
-        history = evolution(registry, spec, results, as_of)
-        progress.step(f"pooled {len(results)} analyses and {len(indirect)} indirect comparisons")
-        with io.staging_dir(out) as stage:
-            io.write_text(stage / EVIDENCE, json.dumps(evidence_doc, indent=2, ensure_ascii=False) + "\n")
-            io.write_text(stage / "results.csv", tables.frame_csv(frame))
-            io.write_text(stage / "results.json",
-                          json.dumps({"results": tables.records(frame)}, indent=2, ensure_ascii=False) + "\n")
+    # figures will probably be drawn: start the workers now, to import matplotlib meanwhile
+    # (without worker processes the figures are drawn in one thread, after the other: matplotlib
+    # is not thread-safe)
+    with _workers(jobs if (not cache or previous is None or entry is not None) else 1) as workers, \
+            io.staging_dir(out) as stage, ThreadPoolExecutor(2 if workers else 1, "trialmeta-figures") as side:
+        io.write_text(stage / EVIDENCE, json.dumps(evidence_doc, indent=2, ensure_ascii=False) + "\n")
+        io.write_text(stage / "results.csv", tables.frame_csv(frame))
+        io.write_text(stage / "results.json",
+                      json.dumps({"results": tables.records(frame)}, indent=2, ensure_ascii=False) + "\n")
+        from trialmeta.cli.export import DOCX_FIGURES, EXPORT_FORMATS, forest_scenes, write_exports
+
+        # the forest plots are drawn (another thread feeding the workers) while this one computes
+        # the history, writes the tables and builds the Word and Excel files
+        forests = _figure_batch(stage, out, jobs, cache, quiet, workers)
+        scenes = forest_scenes(results, style)
+        figures = _write_forest_figures(stage, results, registry, forests, style, scenes)
+        km = _write_km(stage, registry, forests)
+        planned = forests.planned()
+        histories = _figure_batch(stage, out, jobs, cache, quiet, workers, forests.cache)
+        drawing = [side.submit(forests.write)]
+        try:
+            history = evolution(registry, spec, results, as_of)
+            progress.step(f"pooled {len(results)} analyses and {len(indirect)} indirect comparisons")
             _write_tables(stage, results, history)
             from trialmeta.report import sof
 
             io.write_text(stage / "sof.md", sof.document(results, registry))
             progress.step("wrote evidence.json, results and evidence tables")
-            batch = _figure_batch(stage, out, jobs, cache, quiet, workers)
-            from trialmeta.cli.export import forest_scenes
+            figures += _write_history_figures(stage, history, histories)
+            drawing.append(side.submit(histories.write))
+            log = changelog.prepend(io.read_text(out / CHANGELOG) if (out / CHANGELOG).is_file() else None, entry)
+            io.write_text(stage / CHANGELOG, log)
+            write_exports(stage, EXPORT_FORMATS, results, registry, frame, evidence_doc, as_of, style, forests.cache,
+                          jobs, {r.name: _when_drawn(drawing[0], png) for r in results
+                                 if (png := stage / DOCX_FIGURES / f"{r.name}.png") in planned},
+                          scenes, workers)
+            for d in drawing:
+                d.result()
+        except BaseException:
+            forests.cancel()
+            histories.cancel()
+            raise
+        drawn, reused = forests.drawn + histories.drawn, forests.reused + histories.reused
+        progress.step(f"wrote {figures} figure files: {drawn} figures drawn, {reused} unchanged (copied)")
+        progress.step(f"reconstructed {km} Kaplan-Meier curves")
+        from trialmeta.report.html import report_html
 
-            scenes = forest_scenes(results, style)
-            figures = _write_figures(stage, results, registry, history, batch, style, scenes)
-            km = _write_km(stage, registry, batch)
-            from concurrent.futures import ThreadPoolExecutor
+        io.write_text(stage / "report.html", report_html(registry, results, indirect, history, log, as_of, stage))
+        forests.cache.write(stage)  # (after the exports: their keys are in it too)
+        progress.step("wrote report.html, report.docx, evidence.xlsx and CHANGELOG.md")
+        from trialmeta.cli import stamp  # last: the key of this run and every file it wrote
 
-            from trialmeta.cli.export import DOCX_FIGURES, EXPORT_FORMATS, write_exports
-
-            planned = batch.planned()
-            side = ThreadPoolExecutor(1, thread_name_prefix="trialmeta-figures")
-            drawing = side.submit(batch.write)  # the workers draw while this thread builds Word and Excel
-            try:
-                log = changelog.prepend(io.read_text(out / CHANGELOG) if (out / CHANGELOG).is_file() else None, entry)
-                io.write_text(stage / CHANGELOG, log)
-                write_exports(stage, EXPORT_FORMATS, results, registry, frame, evidence_doc, as_of, style, batch.cache,
-                              jobs, {r.name: _when_drawn(drawing, png) for r in results
-                                     if (png := stage / DOCX_FIGURES / f"{r.name}.png") in planned},
-                              scenes, workers)
-                drawing.result()
-            except BaseException:
-                batch.cancel()
-                raise
-            finally:
-                side.shutdown(wait=True)
-            progress.step(f"wrote {figures} figure files: {batch.drawn} figures drawn, {batch.reused} unchanged (copied)")
-            progress.step(f"reconstructed {km} Kaplan-Meier curves")
-            from trialmeta.report.html import report_html
-
-            io.write_text(stage / "report.html", report_html(registry, results, indirect, history, log, as_of, stage))
-            batch.cache.write(stage)  # (after the exports: their keys are in it too)
-            progress.step("wrote report.html, report.docx, evidence.xlsx and CHANGELOG.md")
-            from trialmeta.cli import stamp  # last: the key of this run and every file it wrote
-
-            depends = _style_files(spec, style)
-            stamp.write(stage, stamp.run_key(trials, as_of, style, depends), depends)
+        depends = _style_files(spec, style)
+        stamp.write(stage, stamp.run_key(trials, as_of, style, depends), depends)
     progress.step(f"swapped in {io.display(out)}")
     changed = "no change in the evidence" if entry is None else "changelog entry written"
     return (f"refreshed {io.display(out)}: {len(registry.trials)} trials, {len(frame)} results, "
@@ -192,11 +196,13 @@ def _write_tables(stage: Path, results, history) -> None:
     io.write_text(stage / "evidence.md", "\n".join(combined))
 
 
-def _figure_batch(stage: Path, out: Path, jobs: int | None, cache: bool, quiet: bool, workers=None):
+def _figure_batch(stage: Path, out: Path, jobs: int | None, cache: bool, quiet: bool, workers=None,
+                  shared=None):
+    """A batch of figures for ``stage``; ``shared``: the cache of another batch of this refresh."""
     from trialmeta.cli.cache import FigureCache
     from trialmeta.cli.outputs import Figures
 
-    return Figures(stage, FigureCache(out if cache else None), jobs, quiet, workers)
+    return Figures(stage, shared or FigureCache(out if cache else None), jobs, quiet, workers)
 
 
 @contextlib.contextmanager
@@ -213,16 +219,21 @@ def _workers(jobs: int | None):
             workers.close()
 
 
-def _write_figures(stage: Path, results, registry, history, batch, style=None, scenes=None) -> int:
-    """Queue every forest and history figure in ``batch``; return how many files they make. The Word
-    report's copies of the forests (palette PNGs under ``.cache/docx``) come from the same renders."""
+def _write_forest_figures(stage: Path, results, registry, batch, style=None, scenes=None) -> int:
+    """Queue every forest plot in ``batch``; return how many files they make. The Word report's
+    copies (palette PNGs under ``.cache/docx``) come from the same renders."""
     from trialmeta.cli.export import DOCX_FIGURES
-    from trialmeta.cli.outputs import write_forests, write_history_plots
+    from trialmeta.cli.outputs import write_forests
 
-    paths = write_forests(results, registry, stage / "forest", ("png", "svg", "pdf"), figures=batch, style=style,
-                          word_dir=stage / DOCX_FIGURES, scenes=scenes)
-    paths += write_history_plots(history, stage / "history", ("png", "svg"), figures=batch)
-    return len(paths)
+    return len(write_forests(results, registry, stage / "forest", ("png", "svg", "pdf"), figures=batch, style=style,
+                             word_dir=stage / DOCX_FIGURES, scenes=scenes))
+
+
+def _write_history_figures(stage: Path, history, batch) -> int:
+    """Queue every history figure in ``batch``; return how many files they make."""
+    from trialmeta.cli.outputs import write_history_plots
+
+    return len(write_history_plots(history, stage / "history", ("png", "svg"), figures=batch))
 
 
 def _write_km(stage: Path, registry, batch) -> int:
