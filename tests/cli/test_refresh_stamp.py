@@ -99,8 +99,10 @@ def test_key_covers_code_libraries_options_and_style_sheets(tmp_path, monkeypatc
     monkeypatch.setattr(stamp, "_code_digest", lambda: "other code")
     assert stamp.run_key(trials, None, None, {str(sheet): "x"}) != base
     monkeypatch.undo()
-    real = stamp.metadata.version
-    monkeypatch.setattr(stamp.metadata, "version", lambda d: "99" if d == "matplotlib" else real(d))
+    from importlib import metadata
+
+    real = metadata.version
+    monkeypatch.setattr(metadata, "version", lambda d: "99" if d == "matplotlib" else real(d))
     assert stamp.run_key(trials, None, None, {str(sheet): "x"}) != base
 
 

@@ -58,18 +58,24 @@ def scene_digest(scene) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def library_versions(names) -> dict[str, str | None]:
+    """Installed version of each distribution (None when it is not installed)."""
+    versions = {}
+    for lib in names:
+        try:
+            versions[lib] = metadata.version(lib)
+        except metadata.PackageNotFoundError:
+            versions[lib] = None
+    return versions
+
+
 @lru_cache(maxsize=1)
 def environment() -> str:
     """SHA-256 of the renderer's code, the drawing libraries' versions and any matplotlibrc."""
     from trialmeta import __version__
     from trialmeta.plot import render, scene
 
-    versions = {}
-    for lib in LIBRARIES:
-        try:
-            versions[lib] = metadata.version(lib)
-        except metadata.PackageNotFoundError:
-            versions[lib] = None
+    versions = library_versions(LIBRARIES)
     rc_files = [p for p in _matplotlibrc_candidates() if p.is_file()]
     env = {
         "format": FORMAT_VERSION,

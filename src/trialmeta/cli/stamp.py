@@ -23,7 +23,6 @@ import hashlib
 import json
 import os
 import platform
-from importlib import metadata
 from pathlib import Path
 
 STAMP = Path(".cache") / "stamp.json"
@@ -75,7 +74,7 @@ def run_key(trials: Path, as_of: str | None, style, depends: dict[str, str] | No
     ``depends``: further files (path as the run named them -> SHA-256 at the time), e.g. style
     sheets, re-hashed now; a missing one changes the key.
     """
-    from trialmeta.cli.cache import _matplotlibrc_candidates
+    from trialmeta.cli.cache import _matplotlibrc_candidates, library_versions
 
     files = _files(Path(trials), skip_dirs=(".git", "__pycache__"))
     if files is None:
@@ -88,12 +87,7 @@ def run_key(trials: Path, as_of: str | None, style, depends: dict[str, str] | No
         rc = {str(p): _sha(p.read_bytes()) for p in _matplotlibrc_candidates() if p.is_file()}
     except OSError:
         return None
-    versions = {}
-    for lib in LIBRARIES:
-        try:
-            versions[lib] = metadata.version(lib)
-        except metadata.PackageNotFoundError:
-            versions[lib] = None
+    versions = library_versions(LIBRARIES)
     doc = {"format": FORMAT_VERSION, "inputs": inputs, "depends": extra, "as_of": as_of,
            "style": style.model_dump(mode="json") if style is not None else None, "code": _code_digest(),
            "python": platform.python_version(), "libraries": versions, "matplotlibrc": rc,
