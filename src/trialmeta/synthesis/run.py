@@ -8,7 +8,7 @@ that evidence tables and forest plots both read.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from typing import Collection
 
@@ -106,7 +106,10 @@ def run_analyses(registry: Registry, spec: AnalysesFile, *, as_of: str | None = 
     """
     prepared, as_of_notes = resolve_analyses(registry, spec, as_of=as_of, only=only, spec_file=spec_file,
                                              lines=lines)
-    pooled = _pool_all(prepared, bayes_sensitivity)
+    if not bayes_sensitivity:  # (its pools, leave-one-out and interaction fits alike)
+        prepared = [replace(p, settings=p.settings.model_copy(update={"bayes_max_k": 0}))
+                    if p.settings.method != "bayes" else p for p in prepared]
+    pooled = _pool_all(prepared)
     return [_finish(p, pooled, registry, as_of, as_of_notes) for p in prepared]
 
 
@@ -118,7 +121,7 @@ def _mh(key, studies, level: float) -> GroupResult:
     return _fixed_group(mantel_haenszel("RR", *cols, level=level, where=str(key)), key, level)
 
 
-def _pool_all(prepared: list[Prepared], bayes_sensitivity: bool = True) -> dict:
+def _pool_all(prepared: list[Prepared]) -> dict:
     """Pool every group of every analysis: one engine call per analysis (its groups together).
 
     Not one call for all analyses: the engine's iterative solvers and NumPy's reductions can
@@ -138,8 +141,6 @@ def _pool_all(prepared: list[Prepared], bayes_sensitivity: bool = True) -> dict:
                 jobs.setdefault((p.settings, p.spec.name), []).append(
                     ((p.spec.name, g.key), [st.log_est for st in usable], [st.se for st in usable]))
     for (settings, _), items in jobs.items():
-        if not bayes_sensitivity and settings.method != "bayes":
-            settings = settings.model_copy(update={"bayes_max_k": 0})
         results = pool_many([(y, se) for _, y, se in items], settings, [key[1] for key, _, _ in items])
         out.update({key: r for (key, _, _), r in zip(items, results)})
     return out
