@@ -189,10 +189,10 @@ def _write_tables(stage: Path, results, history) -> None:
     for r in results:
         base = stage / "tables" / r.name
         io.write_text(base.with_suffix(".csv"), evidence.to_csv(r))
-        io.write_text(base.with_suffix(".md"), evidence.to_markdown(r))
+        io.write_text(base.with_suffix(".md"), md := evidence.to_markdown(r))
         io.write_text(base.with_suffix(".html"), evidence.standalone_html(r))
         io.write_text(stage / "tables" / f"{r.name}-history.csv", tables.frame_csv(evolution_frame(r.name, history[r.name])))
-        combined.append(evidence.to_markdown(r))
+        combined.append(md)
     io.write_text(stage / "evidence.md", "\n".join(combined))
 
 

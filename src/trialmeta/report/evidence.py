@@ -50,8 +50,22 @@ def _pooled_cells(r, result, label: str) -> list[str]:
             "100%", "", "", "", "M-H, wald" if getattr(result, "pooling", "iv") == "mh" else f"{r['method']}, {r['ci_method']}"]
 
 
+_ROWS: dict = {}  # id(result) -> (weak reference to it, its evidence rows): a refresh asks five times
+
+
 def evidence_rows(result) -> tuple[list[str], list[list[str]], list[bool]]:
-    """Header, rows and a 'is a pooled row' flag per row."""
+    """Header, rows and a 'is a pooled row' flag per row (computed once per result; copies returned)."""
+    import weakref
+
+    hit = _ROWS.get(id(result))
+    if hit is None or hit[0]() is not result:
+        hit = (weakref.ref(result, lambda _, key=id(result): _ROWS.pop(key, None)), _evidence_rows(result))
+        _ROWS[id(result)] = hit
+    header, rows, bold = hit[1]
+    return list(header), [list(r) for r in rows], list(bold)
+
+
+def _evidence_rows(result) -> tuple[list[str], list[list[str]], list[bool]]:
     frame = result.frame()
     header = [h.format(m=result.spec.measure, l=f"{result.settings.level:.0%}") for h in EVIDENCE_HEADER]
     records = frame.to_dict(orient="records")
