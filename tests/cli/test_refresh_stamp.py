@@ -50,7 +50,7 @@ def test_nothing_changed_writes_nothing_and_imports_nothing_heavy(work):
 
 
 @pytest.mark.parametrize("change", ["output edited", "output added", "output removed", "comment added",
-                                    "stamp damaged"])
+                                    "stamp damaged", "stamp huge"])
 def test_any_change_runs_the_refresh_and_restores_what_a_refresh_writes(work, refreshed, change):
     """(A changed result is tests/cli/test_refresh_cache.py's; options and new files are in the key test.)"""
     out = work / "outputs"
@@ -63,8 +63,10 @@ def test_any_change_runs_the_refresh_and_restores_what_a_refresh_writes(work, re
     elif change == "comment added":
         with open(work / "trials" / "pearl.yaml", "a", encoding="utf-8") as fh:
             fh.write("# checked against the publication again\n")
-    else:
+    elif change == "stamp damaged":
         (out / ".cache" / "stamp.json").write_text("{not json")
+    else:  # a stamp far larger than ours is not parsed at all
+        (out / ".cache" / "stamp.json").write_text('{"format": 1, "pad": "' + "x" * 21_000_000 + '"}')
     proc = refresh(work)
     if change == "output added":  # a file refresh did not write: refused, nothing touched
         assert proc.returncode == 1 and "notes.txt" in proc.stderr

@@ -108,8 +108,11 @@ def recorded_depends(out: Path) -> dict[str, str]:
 
 
 def _read(out: Path) -> dict | None:
+    path = Path(out) / STAMP
     try:
-        doc = json.loads((Path(out) / STAMP).read_text(encoding="utf-8"))
+        if not path.is_file() or path.stat().st_size > 20_000_000:  # ours is ~20 KB: not one to parse
+            return None
+        doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     ok = (isinstance(doc, dict) and doc.get("format") == FORMAT_VERSION and isinstance(doc.get("files"), dict)
