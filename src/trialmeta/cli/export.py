@@ -14,8 +14,6 @@ from trialmeta.errors import TrialmetaError, UsageError
 
 EXPORT_FORMATS = ("docx", "xlsx")
 FILES = {"docx": "report.docx", "xlsx": "evidence.xlsx"}
-DPI = 300
-DOCX_FORMAT = f"palette@{DPI}"  #: the Word report's figures (:func:`trialmeta.plot.render.encode`)
 
 
 def check_export_formats(text: str) -> tuple[str, ...]:
@@ -91,11 +89,12 @@ def forest_figures(results, scenes: dict, jobs: int | None = None, pngs: dict | 
     ``pngs``: those already drawn (refresh draws them with the forest plots, in its cached figure
     batch); the others are drawn here on ``jobs`` processes (default: every core)."""
     from trialmeta.cli import parallel
+    from trialmeta.cli.outputs import WORD_FORMAT
     from trialmeta.report.docx import Figure
 
     pngs = dict(pngs or {})
     todo = [r.name for r in results if r.name not in pngs]
-    drawn = parallel.draw_all([(scenes[n], (DOCX_FORMAT,)) for n in todo],
+    drawn = parallel.draw_all([(scenes[n], (WORD_FORMAT,)) for n in todo],
                               parallel.default_jobs() if jobs is None else jobs)
     pngs.update({todo[i]: data[0] for i, data in drawn})
     return {r.name: Figure(pngs[r.name], scenes[r.name].width, scenes[r.name].height,
@@ -136,18 +135,16 @@ def write_exports(out: Path, formats, results, registry, frame, evidence_doc: di
 
     rows = {r.name: sof.sof_rows(r, registry) for r in results}
     scenes = forest_scenes(results, style) if scenes is None else scenes
+    fmts = [f for f in ("docx", "xlsx") if f in formats]
+    keys = {f: export_key(f, scenes, evidence_doc, as_of) if cache is not None else None for f in fmts}
     written, workbook = [], None
-    if "xlsx" in formats and workers is not None:
-        key = export_key("xlsx", scenes, evidence_doc, as_of) if cache is not None else None
-        if cache is None or not cache.has(FILES["xlsx"], key):
-            from trialmeta.report.xlsx import evidence_workbook
+    if "xlsx" in fmts and workers is not None and (cache is None or not cache.has(FILES["xlsx"], keys["xlsx"])):
+        from trialmeta.report.xlsx import evidence_workbook
 
-            workbook = workers.executor.submit(evidence_workbook, results, rows, frame, evidence_doc)
-    for fmt in ("docx", "xlsx"):
-        if fmt not in formats:
-            continue
+        workbook = workers.executor.submit(evidence_workbook, results, rows, frame, evidence_doc)
+    for fmt in fmts:
         path = Path(out) / FILES[fmt]
-        key = export_key(fmt, scenes, evidence_doc, as_of) if cache is not None else None
+        key = keys[fmt]
         data = cache.fetch(FILES[fmt], key) if cache is not None else None
         if data is None and fmt == "docx":
             from trialmeta.report.docx import report_docx

@@ -9,6 +9,7 @@ unchanged (:mod:`trialmeta.cli.cache`), and writes it in every requested format 
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -46,8 +47,6 @@ class Figures:
         self.jobs = default_jobs() if jobs is None else jobs
         self.queue: list[tuple] = []
         self.drawn = self.reused = 0
-        import threading
-
         self._stop = threading.Event()
 
     def planned(self) -> set[Path]:
@@ -157,6 +156,8 @@ def write_scene(scene, stem: Path, formats: Iterable[str], figures: Figures | No
 
 #: Forest plots are print figures: their PNGs are 300 dpi (history and Kaplan-Meier figures 200).
 FOREST_DPI = 300
+#: The Word report's copy of a forest plot (:func:`trialmeta.plot.render.encode`).
+WORD_FORMAT = f"palette@{FOREST_DPI}"
 
 
 def write_forests(results: Sequence, registry, out_dir: Path, formats: Iterable[str] = FORMATS, *,
@@ -195,7 +196,7 @@ def write_forests(results: Sequence, registry, out_dir: Path, formats: Iterable[
     from trialmeta.plot.trial_forest import trial_forests
 
     formats = tuple(f"png@{FOREST_DPI}" if f == "png" else f for f in check_formats(formats))
-    word = {r.name: {f"palette@{FOREST_DPI}": Path(word_dir) / f"{r.name}.png"}
+    word = {r.name: {WORD_FORMAT: Path(word_dir) / f"{r.name}.png"}
             for r in results} if word_dir is not None else {}
     built = scenes or {}
     scenes = [(r.name, built[r.name] if r.name in built else forest_scene(r, resolve(r.spec.style, style)))

@@ -85,8 +85,6 @@ def draw_all(tasks: Sequence[Task], jobs: int, done: Callable[[], None] = lambda
     drawn in this process. An error in any task is raised here after the pool is stopped; so is
     :class:`Cancelled` within 0.1 s of ``stop()`` turning true (e.g. Ctrl-C in another thread).
     """
-    if workers is not None and tasks:
-        jobs = workers.jobs
     if (jobs <= 1 or len(tasks) <= 1) and workers is None:
         for i, task in enumerate(tasks):
             if stop():

@@ -7,6 +7,8 @@ software versions in the metadata.
 
 from __future__ import annotations
 
+import contextlib
+
 from trialmeta.plot.scene import Arrow, Line, Markers, Panel, Polygon, Scene, Text
 
 RC = {
@@ -86,8 +88,6 @@ def fit_factor(scene: Scene, ax) -> float:
 def _context(mpl, scene: Scene):
     """The scene's style sheet (its colours and background) under the rcParams the layout needs
     (font family, SVG/PDF determinism): sizes always come from the scene."""
-    import contextlib
-
     stack = contextlib.ExitStack()
     sheet = scene.metadata.get("stylesheet")
     if sheet:
@@ -189,7 +189,6 @@ def _draw_item(ax, item, k: float = 1.0, scale: float = 1.0) -> None:
 
 def to_bytes(fig, fmt: str, dpi: int = 200) -> bytes:
     """Encode a figure as PNG, SVG or PDF bytes, deterministically."""
-    import contextlib
     import io
 
     mpl = _mpl()
@@ -203,30 +202,25 @@ def to_bytes(fig, fmt: str, dpi: int = 200) -> bytes:
 LAYOUT_TABLES = ("GSUB", "GPOS", "GDEF", "kern", "BASE", "JSTF", "MATH")
 
 
+@contextlib.contextmanager
 def _lean_font_subsets():
     """While saving a PDF, the TrueType (Type 42) fonts matplotlib embeds leave out the OpenType
     layout tables: a PDF places every glyph itself, so the page is the same, and subsetting DejaVu
     Sans no longer walks its large GSUB/GPOS tables (it was ~70% of the time to write a PDF).
     Done through fontTools' default list of tables to drop, which matplotlib's subsetter starts
     from; with a fontTools that lacks it, nothing changes."""
-    import contextlib
+    try:
+        from fontTools.subset import Options
 
-    @contextlib.contextmanager
-    def lean():
-        try:
-            from fontTools.subset import Options
-
-            default = list(Options._drop_tables_default)
-        except (ImportError, AttributeError):
-            yield
-            return
-        Options._drop_tables_default = default + [t for t in LAYOUT_TABLES if t not in default]
-        try:
-            yield
-        finally:
-            Options._drop_tables_default = default
-
-    return lean()
+        default = list(Options._drop_tables_default)
+    except (ImportError, AttributeError):
+        yield
+        return
+    Options._drop_tables_default = default + [t for t in LAYOUT_TABLES if t not in default]
+    try:
+        yield
+    finally:
+        Options._drop_tables_default = default
 
 
 def encode(fig, formats) -> tuple[bytes, ...]:
