@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 
+from trialmeta.plot import png
 from trialmeta.plot.scene import Arrow, Line, Markers, Panel, Polygon, Scene, Text
 
 RC = {
@@ -23,7 +24,7 @@ RC = {
 METADATA = {
     "svg": {"Date": None, "Creator": "trialmeta"},
     "pdf": {"CreationDate": None, "ModDate": None, "Producer": "trialmeta", "Creator": "trialmeta"},
-    "png": {"Software": "trialmeta"},
+    "png": png.SOFTWARE,
 }
 
 
@@ -188,14 +189,35 @@ def _draw_item(ax, item, k: float = 1.0, scale: float = 1.0) -> None:
 
 
 def to_bytes(fig, fmt: str, dpi: int = 200) -> bytes:
-    """Encode a figure as PNG, SVG or PDF bytes, deterministically."""
+    """Encode a figure as PNG (see :func:`trialmeta.plot.png.png_bytes`), SVG or PDF bytes, deterministically."""
     import io
 
+    if fmt == "png":
+        return png.png_bytes(raster(fig, dpi), dpi)
     mpl = _mpl()
     buf = io.BytesIO()
     with mpl.rc_context(RC), (_lean_font_subsets() if fmt == "pdf" else contextlib.nullcontext()):
         fig.savefig(buf, format=fmt, dpi=dpi, metadata=METADATA[fmt])
     return buf.getvalue()
+
+
+def raster(fig, dpi: int):
+    """The figure rasterised by Agg at ``dpi``: the (height, width, 4) RGBA array a PNG from
+    ``savefig`` holds, without encoding it as a PNG (and decoding it again to derive the others)."""
+    import io
+
+    import numpy as np
+
+    mpl = _mpl()
+    buf = io.BytesIO()
+    with mpl.rc_context(RC):
+        fig.savefig(buf, format="rgba", dpi=dpi)
+    # Agg's canvas is the figure's size in inches times dpi, truncated (RendererAgg)
+    width, height = (int(v) for v in fig.get_size_inches() * dpi)
+    data = np.frombuffer(buf.getbuffer(), dtype=np.uint8)
+    if data.size != width * height * 4:  # pragma: no cover - a matplotlib that sizes its canvas otherwise
+        raise RuntimeError(f"matplotlib drew {data.size} bytes, not {width}x{height} RGBA pixels")
+    return data.reshape(height, width, 4)
 
 
 #: OpenType layout tables: text shaping data a PDF never reads (glyphs are placed by the PDF itself)
@@ -225,50 +247,28 @@ def _lean_font_subsets():
 
 def encode(fig, formats) -> tuple[bytes, ...]:
     """Encode a figure in each of ``formats``: "png", "svg", "pdf" (default 200 dpi), "png@300" (a
-    PNG at 300 dpi) or "palette@300" (that PNG flattened on white with a 256-colour palette,
-    for Word). Each raster is drawn once, however many formats derive from it."""
-    pngs: dict[int, bytes] = {}
+    PNG at 300 dpi) or "palette@300" (that picture flattened on white with at most 256 colours,
+    for Word; the same bytes as "png@300" whenever that PNG is a palette PNG, see
+    :func:`trialmeta.plot.png.png_bytes`). Each dpi is rasterised once, however many formats derive from it."""
+    rasters: dict[int, object] = {}
+    pngs: dict[tuple[int, bool], bytes] = {}
 
-    def png(dpi: int) -> bytes:
-        if dpi not in pngs:
-            pngs[dpi] = to_bytes(fig, "png", dpi)
-        return pngs[dpi]
+    def png_of(dpi: int, palette: bool) -> bytes:
+        if dpi not in rasters:
+            rasters[dpi] = raster(fig, dpi)
+            exact = png.exact_palette(rasters[dpi])
+            if exact is not None:  # one file serves both
+                pngs[dpi, False] = pngs[dpi, True] = png.save(exact, dpi, METADATA["png"])
+        if (dpi, palette) not in pngs:
+            pngs[dpi, palette] = png.save(png.inexact(rasters[dpi], palette), dpi, METADATA["png"])
+        return pngs[dpi, palette]
 
     out = []
     for fmt in formats:
         kind, _, dpi = fmt.partition("@")
         dpi = int(dpi) if dpi else 200
-        out.append(png(dpi) if kind == "png" else palette_png(png(dpi)) if kind == "palette"
-                   else to_bytes(fig, kind, dpi))
+        out.append(png_of(dpi, kind == "palette") if kind in ("png", "palette") else to_bytes(fig, kind, dpi))
     return tuple(out)
-
-
-def palette_png(png: bytes) -> bytes:
-    """The PNG flattened on white and stored with a palette, for Word: a 300 dpi forest plot (black
-    text, greys of antialiasing, a few style colours) at a third of its size, which keeps
-    report.docx small enough to mail. With at most 256 colours (every forest plot we draw) the
-    palette holds them all and no pixel changes; with more, Pillow's median cut picks 256."""
-    import io
-
-    import numpy as np
-    from PIL import Image
-
-    with Image.open(io.BytesIO(png)) as im:
-        flat = Image.new("RGB", im.size, "white")
-        flat.paste(im, mask=im.getchannel("A") if im.mode == "RGBA" else None)
-    colors = flat.getcolors(256)
-    if colors is None:
-        out = flat.quantize(256, dither=Image.Dither.NONE)
-    else:  # exact: each colour's index through a 2^24-entry lookup table
-        rgb = np.array(sorted(c for _, c in colors), dtype=np.uint32)
-        lut = np.zeros(1 << 24, dtype=np.uint8)
-        lut[(rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]] = np.arange(len(rgb), dtype=np.uint8)
-        a = np.asarray(flat, dtype=np.uint32)
-        out = Image.fromarray(lut[(a[..., 0] << 16) | (a[..., 1] << 8) | a[..., 2]], mode="P")
-        out.putpalette(rgb.astype(np.uint8).tobytes())
-    buf = io.BytesIO()
-    out.save(buf, "png")
-    return buf.getvalue()
 
 
 def close(fig) -> None:
