@@ -172,6 +172,35 @@ def test_pdf_fonts_embedded_without_layout_tables_print_the_same_page(results, t
     assert "GSUB" not in Options().drop_tables  # fontTools' default restored after saving
 
 
+def test_pdf_font_subsets_shared_across_figures_print_the_same_page_and_bytes(results, tmp_path, monkeypatch):
+    """Each PDF embeds its fonts subset to its characters plus COMMON_CHARS, a subset made once
+    per process: the page rasterises pixel for pixel as with matplotlib's own subsets, the
+    fonts stay TrueType, and a PDF's bytes do not depend on which figures were saved before it
+    (an incremental refresh equals a cold one)."""
+    import contextlib
+    import re
+
+    from matplotlib.backends import _backend_pdf_ps
+
+    from trialmeta.plot import render as render_module
+
+    figs = [render(forest_scene(r)) for r in results[:2]]
+    monkeypatch.setattr(render_module, "_SUBSETS", {})
+    first = to_bytes(figs[1], "pdf")
+    assert len(render_module._SUBSETS) >= 1
+    to_bytes(figs[0], "pdf")
+    assert to_bytes(figs[1], "pdf") == first  # from the stored subset, after another figure's
+    original = _backend_pdf_ps.get_glyphs_subset
+    monkeypatch.setattr(render_module, "_shared_font_subsets", contextlib.nullcontext)
+    own = to_bytes(figs[1], "pdf")
+    for fig in figs:
+        close(fig)
+    assert _backend_pdf_ps.get_glyphs_subset is original  # restored after saving
+    assert own != first and re.findall(rb"/Subtype\s*/CIDFontType2", first)
+    assert not re.search(rb"/Subtype\s*/Type3", first)
+    assert _gs_page(first, tmp_path, "shared") == _gs_page(own, tmp_path, "own")
+
+
 def test_forest_png_is_a_palette_png_with_every_pixel_of_matplotlibs(results):
     """A forest plot's PNG (300 dpi) has at most 256 colours: it is stored with a palette and
     holds exactly the pixels of matplotlib's own RGBA PNG; Word's copy is the same file."""

@@ -196,7 +196,7 @@ def to_bytes(fig, fmt: str, dpi: int = 200) -> bytes:
         return png.png_bytes(raster(fig, dpi), dpi)
     mpl = _mpl()
     buf = io.BytesIO()
-    with mpl.rc_context(RC), (_lean_font_subsets() if fmt == "pdf" else contextlib.nullcontext()):
+    with mpl.rc_context(RC), (_pdf_fonts() if fmt == "pdf" else contextlib.nullcontext()):
         fig.savefig(buf, format=fmt, dpi=dpi, metadata=METADATA[fmt])
     return buf.getvalue()
 
@@ -243,6 +243,63 @@ def _lean_font_subsets():
         yield
     finally:
         Options._drop_tables_default = default
+
+
+#: Characters every font subset embedded in a PDF holds, used or not: the printable ASCII and
+#: the symbols and footnote marks our figures print. Most figures then need the same subset,
+#: made once per process (:func:`_shared_font_subsets`) at the cost of ~5 KB a font.
+COMMON_CHARS = "".join(map(chr, range(0x20, 0x7F))) + "²³·×±−–—≤≥μτχΣ" + "ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻ"
+_SUBSETS: dict[tuple, bytes] = {}
+
+
+@contextlib.contextmanager
+def _pdf_fonts():
+    with _lean_font_subsets(), _shared_font_subsets():
+        yield
+
+
+@contextlib.contextmanager
+def _shared_font_subsets():
+    """While saving a PDF, each font is subset to the characters the figure uses plus
+    :data:`COMMON_CHARS`, and a subset once made is reused: parsing DejaVu Sans for every PDF
+    was half the time to write one. Deterministic (the subset depends on the figure's
+    characters alone). matplotlib 3.10's ``get_glyphs_subset(fontfile, characters)`` is wrapped;
+    a matplotlib whose subsetter takes anything else is left as it is."""
+    import inspect
+
+    from matplotlib.backends import _backend_pdf_ps
+
+    original = getattr(_backend_pdf_ps, "get_glyphs_subset", None)
+    if original is None or list(inspect.signature(original).parameters) != ["fontfile", "characters"]:
+        yield
+        return
+    _backend_pdf_ps.get_glyphs_subset = _subsetter(original)
+    try:
+        yield
+    finally:
+        _backend_pdf_ps.get_glyphs_subset = original
+
+
+def _subsetter(original):
+    from io import BytesIO
+
+    from fontTools.subset import Options
+    from fontTools.ttLib import TTFont
+
+    def get_glyphs_subset(fontfile, characters):
+        chars = "".join(sorted(set(characters).union(COMMON_CHARS)))
+        key = (fontfile, chars, tuple(getattr(Options, "_drop_tables_default", ())))
+        if key not in _SUBSETS:
+            if len(_SUBSETS) >= 64:
+                _SUBSETS.clear()
+            with original(fontfile, chars) as font:
+                buf = BytesIO()
+                font.save(buf, reorderTables=False)
+            _SUBSETS[key] = buf.getvalue()
+        # every call (the first too) returns the font read back from the stored bytes
+        return TTFont(BytesIO(_SUBSETS[key]), recalcTimestamp=False)
+
+    return get_glyphs_subset
 
 
 def encode(fig, formats) -> tuple[bytes, ...]:
