@@ -148,7 +148,18 @@ def test_scenes_are_plain_picklable_data():
 
 
 def test_environment_key_covers_the_renderer_and_libraries(monkeypatch, tmp_path):
+    import json
+
+    seen = []
+    real_dumps = json.dumps
+    monkeypatch.setattr(json, "dumps", lambda obj, **kw: seen.append(obj) or real_dumps(obj, **kw))
+    cache.environment.cache_clear()
     before = cache.environment()
+    monkeypatch.setattr(json, "dumps", real_dumps)
+    # the code of every module that decides a figure's bytes, and the encoders' libraries
+    assert set(seen[0]["code"]) == {"trialmeta.plot.render", "trialmeta.plot.scene", "trialmeta.plot.png",
+                                    "trialmeta.plot.pdffonts"}
+    assert {"matplotlib", "pillow", "fonttools", "numpy"} <= set(seen[0]["libraries"])
     cache.environment.cache_clear()
     monkeypatch.chdir(tmp_path)
     (tmp_path / "matplotlibrc").write_text("lines.linewidth: 3\n")

@@ -156,11 +156,11 @@ def test_pdf_fonts_embedded_without_layout_tables_print_the_same_page(results, t
     import contextlib
     import re
 
-    from trialmeta.plot import render as render_module
+    from trialmeta.plot import pdffonts
 
     fig = render(forest_scene(results[0]))
     lean = to_bytes(fig, "pdf")
-    monkeypatch.setattr(render_module, "_lean_font_subsets", contextlib.nullcontext)
+    monkeypatch.setattr(pdffonts, "lean_subsets", contextlib.nullcontext)
     full = to_bytes(fig, "pdf")
     close(fig)
     assert lean != full and len(lean) < len(full)
@@ -182,16 +182,16 @@ def test_pdf_font_subsets_shared_across_figures_print_the_same_page_and_bytes(re
 
     from matplotlib.backends import _backend_pdf_ps
 
-    from trialmeta.plot import render as render_module
+    from trialmeta.plot import pdffonts
 
     figs = [render(forest_scene(r)) for r in results[:2]]
-    monkeypatch.setattr(render_module, "_SUBSETS", {})
+    monkeypatch.setattr(pdffonts, "_SUBSETS", {})
     first = to_bytes(figs[1], "pdf")
-    assert len(render_module._SUBSETS) >= 1
+    assert len(pdffonts._SUBSETS) >= 1
     to_bytes(figs[0], "pdf")
     assert to_bytes(figs[1], "pdf") == first  # from the stored subset, after another figure's
     original = _backend_pdf_ps.get_glyphs_subset
-    monkeypatch.setattr(render_module, "_shared_font_subsets", contextlib.nullcontext)
+    monkeypatch.setattr(pdffonts, "shared_subsets", lambda pdf_ps: contextlib.nullcontext())
     own = to_bytes(figs[1], "pdf")
     for fig in figs:
         close(fig)

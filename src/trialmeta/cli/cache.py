@@ -6,7 +6,8 @@ Each figure file is keyed by a SHA-256 of everything that determines its bytes:
   every text, coordinate and colour; floats by their exact ``repr``);
 * the file format;
 * the renderer's code (the source of :mod:`trialmeta.plot.render`, with its rc settings,
-  metadata and DPI, and of :mod:`trialmeta.plot.scene`) and the versions of the libraries
+  metadata and DPI, of :mod:`trialmeta.plot.scene`, and of the encoders :mod:`trialmeta.plot.png`
+  and :mod:`trialmeta.plot.pdffonts`) and the versions of the libraries
   that draw and encode (matplotlib, NumPy, Pillow, fontTools) and of Python;
 * any ``matplotlibrc`` matplotlib would read (its content), and ``MATPLOTLIBRC``/``MPLCONFIGDIR``.
 
@@ -73,7 +74,7 @@ def library_versions(names) -> dict[str, str | None]:
 def environment() -> str:
     """SHA-256 of the renderer's code, the drawing libraries' versions and any matplotlibrc."""
     from trialmeta import __version__
-    from trialmeta.plot import render, scene
+    from trialmeta.plot import pdffonts, png, render, scene
 
     versions = library_versions(LIBRARIES)
     rc_files = [p for p in _matplotlibrc_candidates() if p.is_file()]
@@ -81,7 +82,8 @@ def environment() -> str:
         "format": FORMAT_VERSION,
         "trialmeta": __version__,
         # the code's bytes, never its path: a clone elsewhere must reuse the committed figures
-        "code": {m.__name__: hashlib.sha256(Path(m.__file__).read_bytes()).hexdigest() for m in (render, scene)},
+        "code": {m.__name__: hashlib.sha256(Path(m.__file__).read_bytes()).hexdigest()
+                 for m in (render, scene, png, pdffonts)},
         "libraries": versions,
         "python": platform.python_version(),
         "matplotlibrc": io.fingerprint(rc_files)["files"] if rc_files else {},

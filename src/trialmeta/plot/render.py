@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 
-from trialmeta.plot import png
+from trialmeta.plot import pdffonts, png
 from trialmeta.plot.scene import Arrow, Line, Markers, Panel, Polygon, Scene, Text
 
 RC = {
@@ -220,86 +220,13 @@ def raster(fig, dpi: int):
     return data.reshape(height, width, 4)
 
 
-#: OpenType layout tables: text shaping data a PDF never reads (glyphs are placed by the PDF itself)
-LAYOUT_TABLES = ("GSUB", "GPOS", "GDEF", "kern", "BASE", "JSTF", "MATH")
-
-
-@contextlib.contextmanager
-def _lean_font_subsets():
-    """While saving a PDF, the TrueType (Type 42) fonts matplotlib embeds leave out the OpenType
-    layout tables: a PDF places every glyph itself, so the page is the same, and subsetting DejaVu
-    Sans no longer walks its large GSUB/GPOS tables (it was ~70% of the time to write a PDF).
-    Done through fontTools' default list of tables to drop, which matplotlib's subsetter starts
-    from; with a fontTools that lacks it, nothing changes."""
-    try:
-        from fontTools.subset import Options
-
-        default = list(Options._drop_tables_default)
-    except (ImportError, AttributeError):
-        yield
-        return
-    Options._drop_tables_default = default + [t for t in LAYOUT_TABLES if t not in default]
-    try:
-        yield
-    finally:
-        Options._drop_tables_default = default
-
-
-#: Characters every font subset embedded in a PDF holds, used or not: the printable ASCII and
-#: the symbols and footnote marks our figures print. Most figures then need the same subset,
-#: made once per process (:func:`_shared_font_subsets`) at the cost of ~5 KB a font.
-COMMON_CHARS = "".join(map(chr, range(0x20, 0x7F))) + "²³·×±−–—≤≥μτχΣ" + "ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻ"
-_SUBSETS: dict[tuple, bytes] = {}
-
-
 @contextlib.contextmanager
 def _pdf_fonts():
-    with _lean_font_subsets(), _shared_font_subsets():
-        yield
-
-
-@contextlib.contextmanager
-def _shared_font_subsets():
-    """While saving a PDF, each font is subset to the characters the figure uses plus
-    :data:`COMMON_CHARS`, and a subset once made is reused: parsing DejaVu Sans for every PDF
-    was half the time to write one. Deterministic (the subset depends on the figure's
-    characters alone). matplotlib 3.10's ``get_glyphs_subset(fontfile, characters)`` is wrapped;
-    a matplotlib whose subsetter takes anything else is left as it is."""
-    import inspect
-
+    """While saving a PDF: lean, shared font subsets (see :mod:`trialmeta.plot.pdffonts`)."""
     from matplotlib.backends import _backend_pdf_ps
 
-    original = getattr(_backend_pdf_ps, "get_glyphs_subset", None)
-    if original is None or list(inspect.signature(original).parameters) != ["fontfile", "characters"]:
+    with pdffonts.lean_subsets(), pdffonts.shared_subsets(_backend_pdf_ps):
         yield
-        return
-    _backend_pdf_ps.get_glyphs_subset = _subsetter(original)
-    try:
-        yield
-    finally:
-        _backend_pdf_ps.get_glyphs_subset = original
-
-
-def _subsetter(original):
-    from io import BytesIO
-
-    from fontTools.subset import Options
-    from fontTools.ttLib import TTFont
-
-    def get_glyphs_subset(fontfile, characters):
-        chars = "".join(sorted(set(characters).union(COMMON_CHARS)))
-        key = (fontfile, chars, tuple(getattr(Options, "_drop_tables_default", ())))
-        if key not in _SUBSETS:
-            if len(_SUBSETS) >= 64:
-                _SUBSETS.clear()
-            with original(fontfile, chars) as font:
-                buf = BytesIO()
-                font.save(buf, reorderTables=False)
-            _SUBSETS[key] = buf.getvalue()
-        # every call (the first too) returns the font read back from the stored bytes
-        return TTFont(BytesIO(_SUBSETS[key]), recalcTimestamp=False)
-
-    return get_glyphs_subset
 
 
 def encode(fig, formats) -> tuple[bytes, ...]:
