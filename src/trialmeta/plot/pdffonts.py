@@ -48,17 +48,23 @@ def shared_subsets(pdf_ps):
     characters alone). ``pdf_ps``: matplotlib's ``backends._backend_pdf_ps``, whose 3.10
     ``get_glyphs_subset(fontfile, characters)`` is wrapped; a matplotlib whose subsetter takes
     anything else is left as it is."""
-    import inspect
-
-    original = getattr(pdf_ps, "get_glyphs_subset", None)
-    if original is None or list(inspect.signature(original).parameters) != ["fontfile", "characters"]:
+    if not can_share(pdf_ps):
         yield
         return
+    original = pdf_ps.get_glyphs_subset
     pdf_ps.get_glyphs_subset = _subsetter(original)
     try:
         yield
     finally:
         pdf_ps.get_glyphs_subset = original
+
+
+def can_share(pdf_ps) -> bool:
+    """Whether this matplotlib's subsetter is the one :func:`shared_subsets` wraps (3.10's)."""
+    import inspect
+
+    original = getattr(pdf_ps, "get_glyphs_subset", None)
+    return original is not None and list(inspect.signature(original).parameters) == ["fontfile", "characters"]
 
 
 def _subsetter(original):
