@@ -95,15 +95,19 @@ class Batch:
         return self.weights[self.offsets[i]:self.offsets[i] + int(self.k[i])]
 
 
-def _pymare_fit(y, v, method, ci):
-    """PyMARE fit of one (k, d) bucket: (tau2, beta, model covariance with correction)."""
+def pymare_fit(y, v, method, ci, X=None):
+    """PyMARE fit of one (k, d) bucket: (tau2, params, converged). ``X``: a (k, p) design for a
+    meta-regression (its tau^2 common to the rows); None: the intercept alone, where the tau^2
+    estimators take their exact intercept-only path."""
     from pymare.estimators import VarianceBasedLikelihoodEstimator, WeightedLeastSquares
 
-    X = np.ones((y.shape[0], 1))
+    design = np.ones((y.shape[0], 1)) if X is None else X
+    xs = () if X is None else (X,)
     correction = PYMARE_CORRECTION[ci]
     common = {"weight_scheme": "individual", "rho": None, "small_sample_correction": correction}
+    converged = True
     if method == "dl":  # PyMARE's DL loses digits to cancellation (see tau2.dl)
-        tau2 = _tau2.dl(y, v)
+        tau2 = _tau2.dl(y, v, *xs)
     elif method == "fe":
         tau2 = np.zeros(y.shape[1])
     elif method == "reml":
@@ -112,12 +116,12 @@ def _pymare_fit(y, v, method, ci):
         # enough from metafor's tight Fisher scoring to move tau^2 by 1e-5 relative. Its
         # global scan makes it a safe start; reml_polish converges from there.
         with np.errstate(divide="ignore", invalid="ignore"):  # its internal DL start may divide by 0
-            first = np.ravel(start.fit(y, v, X).params_["tau2"])
-        tau2, converged = _tau2.reml_polish(y, v, np.where(np.isfinite(first), first, _tau2.dl(y, v)))
+            first = np.ravel(start.fit(y, v, design).params_["tau2"])
+        tau2, converged = _tau2.reml_polish(y, v, np.where(np.isfinite(first), first, _tau2.dl(y, v, *xs)), *xs)
     else:  # pm: PyMARE has no Paule-Mandel estimator
-        tau2 = _tau2.solve_q(y, v, y.shape[0] - 1.0)
-    fit = WeightedLeastSquares(tau2=tau2, **common).fit(y, X, v)
-    return tau2, fit.params_, converged if method == "reml" else True
+        tau2 = _tau2.solve_q(y, v, float(y.shape[0] - design.shape[1]), *xs)
+    fit = WeightedLeastSquares(tau2=tau2, **common).fit(y, design, v)
+    return tau2, fit.params_, converged
 
 
 def fit_same_k(y: np.ndarray, v: np.ndarray, *, method: str, ci: str, level: float,
@@ -152,7 +156,7 @@ def fit_same_k(y: np.ndarray, v: np.ndarray, *, method: str, ci: str, level: flo
     ``est +- t(k - 2) sqrt(tau2 + se_wald^2)`` with the Wald SE even under HKSJ.
     """
     k, d = y.shape
-    tau2, params, converged = _pymare_fit(y, v, method, ci)
+    tau2, params, converged = pymare_fit(y, v, method, ci)
     est = params["fe_params"][0]
     se = np.sqrt(params["inv_cov"][0, 0])
     w = 1.0 / (v + tau2)
@@ -297,53 +301,3 @@ def fit_batch(ys: Sequence[Sequence[float]] | np.ndarray, vs: Sequence[Sequence[
             result[name][idx] = part[name]
         weights[rows] = part["weights"]
     return Batch(**result, weights=weights, offsets=starts, reason=tuple(reason))
-
-
-def fit_moderators(y: np.ndarray, v: np.ndarray, X: np.ndarray, *, method: str, ci: str) -> dict:
-    """One mixed-effects meta-regression; omnibus test of every column of ``X`` but the first.
-
-    Parameters
-    ----------
-    y, v : ndarray, shape (k,)
-        Log effects and variances.
-    X : ndarray, shape (k, p)
-        Design with an intercept first column (e.g. dummies of a subgroup factor).
-    method, ci
-        As :func:`fit_batch`; tau^2 is common to all rows.
-
-    Returns
-    -------
-    dict
-        ``stat`` and ``stat_name`` (``"QM"`` ~ chi²(p-1) under Wald; ``"F"`` = QM/(p-1) ~
-        F(p-1, k-p) under HKSJ, where QM uses the KNHA-scaled covariance, as metafor),
-        ``df_num``, ``df_den``, ``p``, ``tau2``, ``qe``, ``qe_df``, ``qe_p``.
-    """
-    from pymare.estimators import VarianceBasedLikelihoodEstimator, WeightedLeastSquares
-
-    k, p = X.shape
-    y2, v2 = y[:, None], v[:, None]
-    common = {"weight_scheme": "individual", "rho": None,
-              "small_sample_correction": PYMARE_CORRECTION[ci]}
-    if method == "fe":
-        tau2 = np.zeros(1)
-    elif method == "dl":
-        tau2 = _tau2.dl(y2, v2, X)
-    elif method == "reml":
-        start = VarianceBasedLikelihoodEstimator(method="REML", **common, **PYMARE_REML_SEARCH)
-        with np.errstate(divide="ignore", invalid="ignore"):  # its internal DL start may divide by 0
-            first = np.ravel(start.fit(y2, v2, X).params_["tau2"])
-        tau2, _ = _tau2.reml_polish(y2, v2, np.where(np.isfinite(first), first, _tau2.dl(y2, v2, X)), X)
-    else:
-        tau2 = _tau2.solve_q(y2, v2, float(k - p), X)
-    params = WeightedLeastSquares(tau2=tau2, **common).fit(y2, X, v2).params_
-    beta, cov = params["fe_params"][1:, 0], params["inv_cov"][1:, 1:, 0]
-    qm = float(beta @ np.linalg.solve(cov, beta))
-    m = p - 1
-    if ci == "wald":
-        out = {"stat": qm, "stat_name": "QM", "df_den": None, "p": float(stats.chi2.sf(qm, m))}
-    else:
-        out = {"stat": qm / m, "stat_name": "F", "df_den": k - p,
-               "p": float(stats.f.sf(qm / m, m, k - p))}
-    qe = float(_tau2.q_gen(y2, v2, 0.0, X)[0])
-    out.update(df_num=m, tau2=float(tau2[0]), qe=qe, qe_df=k - p, qe_p=float(stats.chi2.sf(qe, k - p)))
-    return out

@@ -15,6 +15,7 @@ import numpy as np
 from scipy import stats
 
 from trialmeta.stats import engine
+from trialmeta.stats import tau2 as tau2_mod
 from trialmeta.errors import PoolingError
 from trialmeta.stats.pooling import GroupResult, as_effects
 from trialmeta.stats.settings import CI_LABELS, METHOD_LABELS, PoolSettings
@@ -119,8 +120,43 @@ def moderator_test(yi, sei, groups: Sequence, settings: PoolSettings | None = No
         raise PoolingError(f"moderator test needs one label per study, >= 2 subgroups and more studies "
                            f"than subgroups; got {y.size} studies, {len(groups)} labels, {len(labels)} subgroups")
     X = np.column_stack([np.ones(y.size)] + [[g == lab for g in groups] for lab in labels[1:]]).astype(float)
-    m = engine.fit_moderators(y, se ** 2, X, method=s.method, ci=s.ci)
+    m = _fit_moderators(y, se ** 2, X, method=s.method, ci=s.ci)
     return ModeratorTest(stat=m["stat"], stat_name=m["stat_name"], df_num=m["df_num"], df_den=m["df_den"],
                          p=m["p"], tau2=m["tau2"], qe=m["qe"], qe_df=m["qe_df"], qe_p=m["qe_p"],
                          groups=tuple(labels),
                          method=f"moderator test, common τ² ({METHOD_LABELS[s.method]}), {CI_LABELS[s.ci]}")
+
+
+def _fit_moderators(y: np.ndarray, v: np.ndarray, X: np.ndarray, *, method: str, ci: str) -> dict:
+    """One mixed-effects meta-regression; omnibus test of every column of ``X`` but the first.
+
+    Parameters
+    ----------
+    y, v : ndarray, shape (k,)
+        Log effects and variances.
+    X : ndarray, shape (k, p)
+        Design with an intercept first column (e.g. dummies of a subgroup factor).
+    method, ci
+        As :func:`trialmeta.stats.engine.fit_batch`; tau^2 is common to all rows.
+
+    Returns
+    -------
+    dict
+        ``stat`` and ``stat_name`` (``"QM"`` ~ chi²(p-1) under Wald; ``"F"`` = QM/(p-1) ~
+        F(p-1, k-p) under HKSJ, where QM uses the KNHA-scaled covariance, as metafor),
+        ``df_num``, ``df_den``, ``p``, ``tau2``, ``qe``, ``qe_df``, ``qe_p``.
+    """
+    k, p = X.shape
+    y2, v2 = y[:, None], v[:, None]
+    tau2, params, _ = engine.pymare_fit(y2, v2, method, ci, X)
+    beta, cov = params["fe_params"][1:, 0], params["inv_cov"][1:, 1:, 0]
+    qm = float(beta @ np.linalg.solve(cov, beta))
+    m = p - 1
+    if ci == "wald":
+        out = {"stat": qm, "stat_name": "QM", "df_den": None, "p": float(stats.chi2.sf(qm, m))}
+    else:
+        out = {"stat": qm / m, "stat_name": "F", "df_den": k - p,
+               "p": float(stats.f.sf(qm / m, m, k - p))}
+    qe = float(tau2_mod.q_gen(y2, v2, 0.0, X)[0])
+    out.update(df_num=m, tau2=float(tau2[0]), qe=qe, qe_df=k - p, qe_p=float(stats.chi2.sf(qe, k - p)))
+    return out
