@@ -157,7 +157,7 @@ def test_history_steps_equal_the_full_run_at_each_date_without_the_bayesian_sens
     fit (the history shows the conventional estimate): every other number is what a full
     `run_analyses(as_of=date)` gives, bit for bit; under `method: bayes` the Bayesian fit is the
     estimate and stays."""
-    from trialmeta.registry.schema import date_bounds
+    from trialmeta.registry.types import date_bounds
 
     registry = load_registry(TRIALS)
     spec = load_analyses(TRIALS / "analyses.yaml")[0]

@@ -25,9 +25,9 @@ def as_of(value: str | None) -> str | None:
     """``--as-of`` as a date (YYYY, YYYY-MM or YYYY-MM-DD), or None; a bad value is an error."""
     if value is None:
         return None
-    from trialmeta.registry.schema import _partial_date
+    from trialmeta.registry.types import partial_date
 
     try:
-        return _partial_date(value)
+        return partial_date(value)
     except ValueError as exc:
         raise TrialmetaError(f"--as-of: {exc}") from None

@@ -17,7 +17,8 @@ from pydantic import AfterValidator, Field, ValidationError, model_validator
 from trialmeta.io import display, read_yaml
 from trialmeta.errors import InputError, Problem
 from trialmeta.registry.figstyle import StyleSpec
-from trialmeta.registry.schema import Biomarker, Count, Endpoint, Key, Model, Number, PartialDate
+from trialmeta.registry.schema import Model
+from trialmeta.registry.types import Biomarker, Count, Endpoint, Key, Number, PartialDate
 from trialmeta.stats.settings import PoolSettings
 
 #: An analysis name becomes file names (tables/<name>.csv, forest/<name>.svg, ...) and a

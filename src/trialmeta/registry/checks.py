@@ -9,7 +9,8 @@ from __future__ import annotations
 from trialmeta.stats import effects
 from trialmeta.io import line_for
 from trialmeta.errors import Problem, format_path
-from trialmeta.registry.schema import RESULT_FIELDS, Result, arm_n, date_bounds
+from trialmeta.registry.schema import RESULT_FIELDS, Result, arm_n
+from trialmeta.registry.types import date_bounds
 from trialmeta.registry.vocab import endpoint_kind
 from trialmeta.errors import suggest
 

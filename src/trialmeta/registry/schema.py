@@ -11,140 +11,13 @@ favours the experimental arm.
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, WithJsonSchema
 
-from trialmeta.registry.vocab import ASSESSMENTS, BIOMARKERS, ENDPOINTS, PUBLICATION_KINDS
-from trialmeta.errors import suggest
-
-# --------------------------------------------------------------------------- scalar types
-
-_DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
-_KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-#: Years a date may name: a typo such as 9999 is an error, not a date arithmetic overflow later.
-YEARS = (1900, 2200)
-
-
-def _partial_date(value: object) -> str:
-    """Accept 2019, "2019-05", "2019-05-16" or a YAML date; keep the precision given."""
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if isinstance(value, dt.date):
-        value = value.isoformat()
-    elif isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str) or not _DATE_RE.match(value):
-        raise ValueError(f"expected a date as YYYY, YYYY-MM or YYYY-MM-DD, got {value!r}")
-    parts = [int(p) for p in value.split("-")]
-    if not YEARS[0] <= parts[0] <= YEARS[1]:
-        raise ValueError(f"year {parts[0]} is outside {YEARS[0]}-{YEARS[1]} (got {value!r})")
-    try:
-        dt.date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
-    except ValueError as exc:
-        raise ValueError(f"not a calendar date: {value!r} ({exc})") from None
-    return value
-
-
-PartialDate = Annotated[
-    str,
-    BeforeValidator(_partial_date),
-    WithJsonSchema({"type": "string", "pattern": _DATE_RE.pattern,
-                    "description": "YYYY, YYYY-MM or YYYY-MM-DD: the precision the source gives"}),
-]
-
-
-def date_bounds(value: str) -> tuple[dt.date, dt.date]:
-    """Earliest and latest calendar day a partial date can stand for."""
-    parts = [int(p) for p in value.split("-")]
-    if len(parts) == 3:
-        d = dt.date(*parts)
-        return d, d
-    if len(parts) == 2:
-        first = dt.date(parts[0], parts[1], 1)
-        nxt = dt.date(parts[0] + (parts[1] == 12), parts[1] % 12 + 1, 1)
-        return first, nxt - dt.timedelta(days=1)
-    return dt.date(parts[0], 1, 1), dt.date(parts[0], 12, 31)
-
-
-_URL_RE = re.compile(r"^(https?://|doi:)[^\s<>\"'`]+$", re.IGNORECASE)
-
-
-def _url(value: str) -> str:
-    """A link the report may make: http(s) or a DOI, nothing that could run (``javascript:``)."""
-    if not _URL_RE.match(value):
-        raise ValueError(f"a url is an http:// or https:// address or doi:10.xxxx/..., without spaces, quotes "
-                         f"or angle brackets; got {value!r}")
-    return value
-
-
-def _level(value: float) -> float:
-    if not 0 < value < 1:
-        hint = f" (for a {value:g}% CI write {value / 100:g})" if 1 < value < 100 else ""
-        raise ValueError(f"CI level must be a fraction between 0 and 1, got {value:g}{hint}")
-    return value
-
-
-def _key(value: str) -> str:
-    if not _KEY_RE.match(value):
-        raise ValueError(f"keys use letters, digits, '-', '_' and '.', got {value!r}")
-    return value
-
-
-Key = Annotated[str, AfterValidator(_key)]
-
-
-def _vocab(table: dict, what: str):
-    def check(value: str) -> str:
-        if value not in table:
-            raise ValueError(f"unknown {what} {value!r}{suggest(value, table)}; allowed: "
-                             + ", ".join(sorted(table)))
-        return value
-    return AfterValidator(check)
-
-
-Biomarker = Annotated[str, _vocab(BIOMARKERS, "biomarker category"),
-                      WithJsonSchema({"type": "string", "enum": sorted(BIOMARKERS)})]
-Endpoint = Annotated[str, _vocab(ENDPOINTS, "endpoint"),
-                     WithJsonSchema({"type": "string", "enum": sorted(ENDPOINTS)})]
-Assessment = Annotated[str, _vocab(ASSESSMENTS, "assessment"),
-                       WithJsonSchema({"type": "string", "enum": sorted(ASSESSMENTS)})]
-PublicationKind = Annotated[str, _vocab(PUBLICATION_KINDS, "publication kind"),
-                            WithJsonSchema({"type": "string", "enum": sorted(PUBLICATION_KINDS)})]
-
-# Numbers are strict: `hr: true` or `n: "12"` is an error, never 1.0 or 12; NaN and infinity
-# are refused by the models' config. Ratios are bounded so their logarithms and CIs stay finite.
-Number = Annotated[float, Strict()]
-Positive = Annotated[float, Strict(), Field(gt=0)]
-RATIO_RANGE = (1e-6, 1e6)
-
-
-def _ratio(value: float) -> float:
-    if not RATIO_RANGE[0] <= value <= RATIO_RANGE[1]:
-        raise ValueError(f"a ratio must lie between {RATIO_RANGE[0]:g} and {RATIO_RANGE[1]:g}, got {value:g}")
-    return value
-
-
-Ratio = Annotated[float, Strict(), Field(gt=0), AfterValidator(_ratio)]
-Count = Annotated[int, Strict(), Field(ge=0, le=100_000_000)]
-Percent = Annotated[float, Strict(), Field(ge=0, le=100)]
-NotReached = Literal["NR", "NE"]  # as published: not reached / not estimable
-Bound = Union[Positive, None]
-
-
-def _pvalue(value: object) -> object:
-    """``0.035`` or ``"<0.001"``: keep the relation the source printed."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return {"value": value, "relation": "="}
-    if isinstance(value, str):
-        m = re.fullmatch(r"\s*([<=])?\s*([0-9.eE-]+)\s*", value)
-        if m:
-            return {"value": float(m.group(2)), "relation": m.group(1) or "="}
-        raise ValueError(f"expected a p-value like 0.035 or '<0.001', got {value!r}")
-    return value
-
+from trialmeta.registry.types import (URL_RE, Assessment, Biomarker, Bound, Count, Endpoint, Key, NotReached,
+                                      Number, PartialDate, Percent, Positive, PublicationKind, Ratio, check_level,
+                                      check_url, parse_pvalue)
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False)
@@ -155,7 +28,7 @@ class PValue(Model):
     relation: Literal["=", "<"] = "="
 
 
-PValueField = Annotated[PValue, BeforeValidator(_pvalue)]
+PValueField = Annotated[PValue, BeforeValidator(parse_pvalue)]
 
 # --------------------------------------------------------------------------- trial parts
 
@@ -188,8 +61,8 @@ class Publication(Model):
     pmid: Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, int) else v),
                     Field(pattern=r"^\d{1,9}$")] | None = None
     pmcid: Annotated[str, Field(pattern=r"^PMC\d+$")] | None = None
-    url: Annotated[str, AfterValidator(_url), WithJsonSchema({
-        "type": "string", "pattern": _URL_RE.pattern,
+    url: Annotated[str, AfterValidator(check_url), WithJsonSchema({
+        "type": "string", "pattern": URL_RE.pattern,
         "description": "A web address (http or https) or doi:10.xxxx/..."})] | None = None
     published: PartialDate | None = Field(None, description="Publication date, to the precision verified.")
     reports: Key | None = Field(None, description="Key of the publication this source reproduces or summarises.")
@@ -253,7 +126,7 @@ class Result(Model):
     # -- the effect as reported (experimental vs control)
     hr: Ratio | None = None
     ci: tuple[Ratio, Ratio] | None = None
-    ci_level: Annotated[float, Strict(), AfterValidator(_level)] = Field(0.95, description="CI level as a fraction, e.g. 0.95.")
+    ci_level: Annotated[float, Strict(), AfterValidator(check_level)] = Field(0.95, description="CI level as a fraction, e.g. 0.95.")
     p: PValueField | None = None
     p_sided: Literal["one", "two", "unspecified"] | None = None
     adjusted: bool | None = Field(None, description="True if the HR is covariate-adjusted (beyond stratification).")

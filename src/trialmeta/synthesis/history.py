@@ -15,7 +15,7 @@ import pandas as pd
 
 from trialmeta.registry.analyses import AnalysesFile
 from trialmeta.registry.frame import results_frame
-from trialmeta.registry.schema import date_bounds
+from trialmeta.registry.types import date_bounds
 from trialmeta.synthesis.run import AnalysisResult, run_analyses
 from trialmeta.registry.load import Registry
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from trialmeta.registry.analyses import Analysis, Settings, Subgroup
-from trialmeta.registry.schema import date_bounds
+from trialmeta.registry.types import date_bounds
 from trialmeta.registry.load import Registry
 from trialmeta.errors import suggest
 
