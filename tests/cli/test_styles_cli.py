@@ -22,6 +22,20 @@ def _svg_width_pt(path) -> float:
     return float(re.search(r'<svg[^>]* width="([0-9.]+)pt"', path.read_text()).group(1))
 
 
+def test_command_line_style_reaches_the_single_trial_forests(tmp_path, run_cli):
+    """`forest --style journal` writes every forest, the single-trial ones included, within a
+    single column; without --style the single-trial forests keep the 17.4 cm default."""
+    code, _, err = run_cli("forest", "--style", "journal", "--format", "svg", "--out", tmp_path / "j")
+    assert code == 0, err
+    code, _, err = run_cli("forest", "--format", "svg", "--out", tmp_path / "d")
+    assert code == 0, err
+    trial_files = sorted(p.name for p in (tmp_path / "j").glob("trial-*.svg"))
+    assert len(trial_files) >= 10
+    for name in trial_files:
+        assert _svg_width_pt(tmp_path / "j" / name) <= SINGLE_COLUMN_PT + 0.1, name
+        assert _svg_width_pt(tmp_path / "d" / name) > 17 / 2.54 * 72, name
+
+
 def test_journal_short_on_the_command_line(tmp_path, run_cli):
     code, _, err = run_cli("forest", "--analysis", "pi3k-akt-pfs-confirmed-negative", "--style", "journal",
                            "--footnotes", "short", "--format", "png,svg", "--out", tmp_path)

@@ -130,3 +130,40 @@ def test_forest_plot_api_takes_a_preset_name(results):
         render.close(fig)
     with pytest.raises(ValueError, match="unknown style 'poster'"):
         forest_plot(results[0], style="poster")
+
+
+def test_single_trial_forests_take_the_command_line_style(results):
+    """`--style journal` also lays out the single-trial forests (which belong to no analysis)
+    in a single column: every population row and estimate kept, the data cut joined to the
+    population, counts left out, 7 pt text drawn inside 8.5 cm; without a style they are
+    drawn as before."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from trialmeta.plot.trial_forest import trial_forests
+
+    registry = load_registry(TRIALS)
+    plain = {(t, e): s for t, e, s in trial_forests(registry, results)}
+    styled = {(t, e): s for t, e, s in trial_forests(registry, results, style_for(StyleSpec(preset="journal")))}
+    assert plain.keys() == styled.keys() and len(plain) >= 10
+    estimates = lambda s: [t.text for t in s.texts() if t.role.endswith("-estimate")]  # noqa: E731
+    for key, scene in styled.items():
+        assert scene.width <= SINGLE_COLUMN_IN + 1e-9 < plain[key].width, key
+        assert estimates(scene) == estimates(plain[key]), key
+        assert min(t.size for t in scene.texts()) >= 7.0, key
+        assert not [t for t in scene.texts() if t.role.endswith("-counts")], key
+        population = [t.text for t in plain[key].texts() if t.role.endswith("-population")]
+        joined = " ".join(t.text for t in scene.texts() if t.role.endswith("-population"))
+        assert all(word in joined for p in population for word in p.replace("-", " ").split()), key
+        cuts = [t.text for t in plain[key].texts() if t.role.endswith("-cut") and t.text[:2] in ("19", "20")]
+        assert cuts and all(c in joined.replace("- ", "-").replace(" ", "") or c in joined for c in cuts), key
+        assert not [t for t in scene.texts() if t.role.endswith("-cut")], key
+        fig = render.render(scene)
+        try:
+            w = fig.get_size_inches()[0]
+            renderer = FigureCanvasAgg(fig).get_renderer()
+            for ax in fig.axes:
+                for t in ax.texts:
+                    box = t.get_window_extent(renderer)
+                    assert box.x0 >= -0.5 and box.x1 <= w * fig.dpi + 0.5, (key, t.get_text())
+        finally:
+            render.close(fig)

@@ -178,8 +178,8 @@ def write_forests(results: Sequence, registry, out_dir: Path, formats: Iterable[
     figures : Figures, optional
         Queue the figures in this batch instead of drawing them now (on every core).
     style : trialmeta.registry.figstyle.StyleSpec, optional
-        The command line's figure style, over each analysis' ``style:`` (single-trial forests
-        keep the default style).
+        The command line's figure style, over each analysis' ``style:``; the single-trial
+        forests, which belong to no analysis, take it alone.
     word_dir : Path, optional
         Also write each analysis' forest as ``<word_dir>/<name>.png``, the 300 dpi palette PNG
         of the Word report, from the same render.
@@ -192,7 +192,7 @@ def write_forests(results: Sequence, registry, out_dir: Path, formats: Iterable[
         Every file written, in order (the Word copies excepted).
     """
     from trialmeta.plot.forest import forest_scene
-    from trialmeta.plot.style import resolve
+    from trialmeta.plot.style import resolve, style_for
     from trialmeta.plot.trial_forest import trial_forests
 
     formats = tuple(f"png@{FOREST_DPI}" if f == "png" else f for f in check_formats(formats))
@@ -202,7 +202,8 @@ def write_forests(results: Sequence, registry, out_dir: Path, formats: Iterable[
     scenes = [(r.name, built[r.name] if r.name in built else forest_scene(r, resolve(r.spec.style, style)))
               for r in results]
     if trials:
-        scenes += [(f"trial-{t}-{e.lower()}", s) for t, e, s in trial_forests(registry, results)]
+        scenes += [(f"trial-{t}-{e.lower()}", s)
+                   for t, e, s in trial_forests(registry, results, style_for(style) if style is not None else None)]
     batch = figures if figures is not None else Figures()
     paths = []
     for name, scene in scenes:

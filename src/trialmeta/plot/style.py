@@ -87,18 +87,24 @@ def fit_spec(spec: ForestSpec, style: FigureStyle) -> ForestSpec:
 
 
 def _compact(spec: ForestSpec) -> ForestSpec:
-    """Population joined to the study label (wrapped), counts and weights left out."""
+    """Population joined to the study label (wrapped), counts and weights left out. A
+    single-trial forest, whose rows are its populations, keeps the population as its label
+    and joins the data cut to it instead."""
     roles = {c.key: c.role for c in spec.columns}
-    drop = {k for k, role in roles.items() if role in ("counts", "weight", "population")}
-    pop = next((k for k, role in roles.items() if role == "population"), None)
     label = next((k for k, role in roles.items() if role == "label"), None)
+    if label is None:
+        label = next((k for k, role in roles.items() if role == "population"), None)
+        joined = next((k for k, role in roles.items() if role == "cut"), None)
+    else:
+        joined = next((k for k, role in roles.items() if role == "population"), None)
+    drop = {k for k, role in roles.items() if role in ("counts", "weight")} | {joined}
     columns = tuple(replace(c, role="population", wrap=1.0, overflow=False, hyphens=True) if c.key == label else c
                     for c in spec.columns if c.key not in drop)
     rows = []
     for r in spec.rows:
         cells = {k: v for k, v in r.cells.items() if k not in drop}
-        if label in cells and pop and r.cells.get(pop):
-            cells[label] = f"{cells[label]}, {r.cells[pop]}"
+        if label in cells and joined and r.cells.get(joined):
+            cells[label] = f"{cells[label]}, {r.cells[joined]}"
         rows.append(replace(r, cells=cells))
     return replace(spec, columns=columns, rows=tuple(rows), spans=())
 

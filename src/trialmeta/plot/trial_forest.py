@@ -27,6 +27,7 @@ from trialmeta.plot.text import (EM_DASH, Footnotes, estimate_text, events_n, fa
 from trialmeta.registry.frame import results_frame
 from trialmeta.synthesis.data import study_display
 from trialmeta.plot.scene import Scene
+from trialmeta.plot.style import apply, fit_spec
 from trialmeta.synthesis.selection import Study, ancestors, choose, filter_as_of
 from trialmeta.registry.vocab import ENDPOINTS, endpoint_kind
 
@@ -196,9 +197,14 @@ def forest_endpoints(registry, frame=None) -> list[tuple[str, str]]:
     return pairs
 
 
-def trial_forests(registry, results=None) -> list[tuple[str, str, Scene]]:
-    """(trial, endpoint, scene) for every subgroup forest of the registry."""
+def trial_forests(registry, results=None, style=None) -> list[tuple[str, str, Scene]]:
+    """(trial, endpoint, scene) for every subgroup forest of the registry, in ``style`` (a
+    :class:`~trialmeta.plot.style.FigureStyle`; None: the default layout)."""
     as_of = next((r.as_of for r in results or () if r.as_of), None)
     frame, _ = filter_as_of(results_frame(registry), as_of)
-    return [(t, e, to_scene(place(trial_spec(registry, t, e, results=results, frame=frame))))
-            for t, e in forest_endpoints(registry, frame)]
+    out = []
+    for t, e in forest_endpoints(registry, frame):
+        spec = trial_spec(registry, t, e, results=results, frame=frame)
+        scene = to_scene(place(spec if style is None else fit_spec(spec, style)))
+        out.append((t, e, scene if style is None else apply(scene, style)))
+    return out
