@@ -167,3 +167,16 @@ def test_single_trial_forests_take_the_command_line_style(results):
                     assert box.x0 >= -0.5 and box.x1 <= w * fig.dpi + 0.5, (key, t.get_text())
         finally:
             render.close(fig)
+
+
+def test_trial_forest_plot_api_takes_a_preset_name():
+    from trialmeta.plot.figures import trial_forest_plot
+
+    registry = load_registry(TRIALS)
+    fig = trial_forest_plot(registry, "faktion", "PFS", style="journal")
+    try:
+        assert fig.get_size_inches()[0] <= SINGLE_COLUMN_IN + 1e-9
+    finally:
+        render.close(fig)
+    with pytest.raises(ValueError, match="unknown style 'poster'"):
+        trial_forest_plot(registry, "faktion", "PFS", style="poster")

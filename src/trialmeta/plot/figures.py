@@ -51,18 +51,24 @@ def forest_plot(result, ax=None, **options):
                         f"meta_binary or meta_continuous; got {type(result).__name__} (to plot pooled arrays, "
                         "pass them to trialmeta.meta in a DataFrame)")
     options = _checked(options, {"pooled_line", "width", "style"})
-    style = options.pop("style", None)
+    return render(forest_scene(result, _style(options.pop("style", None)), **options), ax=ax)
+
+
+def _style(style):
+    """A preset name or a :class:`~trialmeta.plot.style.FigureStyle` (or None) -> the style."""
     if isinstance(style, str):
         from trialmeta.plot.style import PRESETS
 
         if style not in PRESETS:
             raise ValueError(f"unknown style {style!r}; presets: {', '.join(PRESETS)}")
-        style = PRESETS[style]
-    return render(forest_scene(result, style, **options), ax=ax)
+        return PRESETS[style]
+    return style
 
 
 def trial_forest_plot(registry, trial: str, endpoint: str, ax=None, **options):
     """Draw one trial's subgroup forest for ``endpoint`` (see :mod:`trialmeta.plot.trial_forest`).
+    ``options``: ``results`` (the analyses, for their interaction notes), ``width`` (inches) and
+    ``style`` (a preset name or a :class:`trialmeta.plot.style.FigureStyle`), as :func:`forest_plot`.
 
     Raises
     ------
@@ -72,7 +78,8 @@ def trial_forest_plot(registry, trial: str, endpoint: str, ax=None, **options):
     from trialmeta.plot.render import render
     from trialmeta.plot.trial_forest import trial_scene
 
-    return render(trial_scene(registry, trial, endpoint, **_checked(options, {"results", "width"})), ax=ax)
+    options = _checked(options, {"results", "width", "style"})
+    return render(trial_scene(registry, trial, endpoint, _style(options.pop("style", None)), **options), ax=ax)
 
 
 def _checked(options: dict, allowed: set) -> dict:

@@ -174,8 +174,12 @@ def trial_spec(registry, trial_id: str, endpoint: str, *, results=None, width: f
                       refs, (("Events/N", ("exp", "ctrl")),) if counts else (), **({"width": width} if width else {}))
 
 
-def trial_scene(registry, trial_id: str, endpoint: str, **options) -> Scene:
-    return to_scene(place(trial_spec(registry, trial_id, endpoint, **options)))
+def trial_scene(registry, trial_id: str, endpoint: str, style=None, **options) -> Scene:
+    """One trial's subgroup forest as a scene, in ``style`` (a :class:`~trialmeta.plot.style.FigureStyle`;
+    None: the default layout); ``options`` go to :func:`trial_spec`."""
+    spec = trial_spec(registry, trial_id, endpoint, **options)
+    scene = to_scene(place(spec if style is None else fit_spec(spec, style)))
+    return scene if style is None else apply(scene, style)
 
 
 def forest_endpoints(registry, frame=None) -> list[tuple[str, str]]:
@@ -202,9 +206,5 @@ def trial_forests(registry, results=None, style=None) -> list[tuple[str, str, Sc
     :class:`~trialmeta.plot.style.FigureStyle`; None: the default layout)."""
     as_of = next((r.as_of for r in results or () if r.as_of), None)
     frame, _ = filter_as_of(results_frame(registry), as_of)
-    out = []
-    for t, e in forest_endpoints(registry, frame):
-        spec = trial_spec(registry, t, e, results=results, frame=frame)
-        scene = to_scene(place(spec if style is None else fit_spec(spec, style)))
-        out.append((t, e, scene if style is None else apply(scene, style)))
-    return out
+    return [(t, e, trial_scene(registry, t, e, style, results=results, frame=frame))
+            for t, e in forest_endpoints(registry, frame)]
