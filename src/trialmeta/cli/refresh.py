@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from trialmeta import __version__, io, tables
@@ -57,6 +58,50 @@ def build_evidence(registry, spec, results, indirect, frame, fingerprint: dict, 
     })
 
 
+@dataclass(frozen=True)
+class Computed:
+    """What a refresh knows before it writes anything: the validated inputs, every result, the
+    evidence document and its changelog entry against the previous outputs (None: no change)."""
+
+    registry: object
+    spec: object
+    spec_file: str
+    results: list
+    indirect: list
+    frame: object
+    evidence: dict
+    previous: dict | None
+    entry: str | None
+
+
+def compute(trials: Path, out: Path, as_of: str | None, style, today: str | None, progress: Progress) -> Computed:
+    """Validate the registry and its analyses, pool every analysis, build the evidence document.
+
+    Raises
+    ------
+    InputError
+        Located problems in a trial file or the analyses file.
+    """
+    registry = load_registry(trials)
+    spec_path = io.analyses_file(trials)
+    if spec_path is None:
+        raise TrialmetaError(f"no {io.ANALYSES_FILE} beside the trial files in {io.display(trials)}")
+    spec, lines = load_analyses(spec_path)
+    from trialmeta.cli.export import check_styles
+
+    spec_file = io.display(spec_path)
+    check_styles(spec, lines, spec_file, style)
+    progress.step(f"validated {len(registry.trials)} trials and {len(spec.analyses)} analyses")
+    results = run_analyses(registry, spec, as_of=as_of, spec_file=spec_file, lines=lines)
+    indirect = run_indirect(spec, results, spec_file, lines)
+    frame, _ = filter_as_of(results_frame(registry), as_of)
+    fingerprint = io.fingerprint([t.file for t in registry.trials] + [spec_file] + _curve_files(registry))
+    evidence_doc = build_evidence(registry, spec, results, indirect, frame, fingerprint, as_of)
+    previous = _previous_evidence(out)
+    entry = changelog.entry(previous, evidence_doc, today or dt.date.today().isoformat())
+    return Computed(registry, spec, spec_file, results, indirect, frame, evidence_doc, previous, entry)
+
+
 def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = False, today: str | None = None,
             jobs: int | None = None, cache: bool = True, style=None) -> str:
     """Rebuild ``out`` from the registry at ``trials``; return a one-line summary. ``style``: the
@@ -71,83 +116,89 @@ def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = Fal
         Located problems in a trial file or the analyses file; nothing is written.
     """
     progress = Progress(7, quiet)
-    registry = load_registry(trials)
-    spec_path = io.analyses_file(trials)
-    if spec_path is None:
-        raise TrialmetaError(f"no {io.ANALYSES_FILE} beside the trial files in {io.display(trials)}")
-    spec, lines = load_analyses(spec_path)
-    from trialmeta.cli.export import check_styles
-
-    check_styles(spec, lines, io.display(spec_path), style)
-    progress.step(f"validated {len(registry.trials)} trials and {len(spec.analyses)} analyses")
-    spec_file = io.display(spec_path)
-    results = run_analyses(registry, spec, as_of=as_of, spec_file=spec_file, lines=lines)
-    indirect = run_indirect(spec, results, spec_file, lines)
-    frame, _ = filter_as_of(results_frame(registry), as_of)
-    fingerprint = io.fingerprint([t.file for t in registry.trials] + [spec_file] + _curve_files(registry))
-    evidence_doc = build_evidence(registry, spec, results, indirect, frame, fingerprint, as_of)
-    previous = _previous_evidence(out)
-    entry = changelog.entry(previous, evidence_doc, today or dt.date.today().isoformat())
+    run = compute(trials, out, as_of, style, today, progress)
     # figures will probably be drawn: start the workers now, to import matplotlib meanwhile
     # (without worker processes the figures are drawn in one thread, after the other: matplotlib
     # is not thread-safe)
-    with _workers(jobs if (not cache or previous is None or entry is not None) else 1) as workers, \
-            io.staging_dir(out) as stage, ThreadPoolExecutor(2 if workers else 1, "trialmeta-figures") as side:
-        io.write_text(stage / EVIDENCE, json.dumps(evidence_doc, indent=2, ensure_ascii=False) + "\n")
-        io.write_text(stage / "results.csv", tables.frame_csv(frame))
-        io.write_text(stage / "results.json",
-                      json.dumps({"results": tables.records(frame)}, indent=2, ensure_ascii=False) + "\n")
-        from trialmeta.cli.export import DOCX_FIGURES, EXPORT_FORMATS, forest_scenes, write_exports
-
-        # the forest plots are drawn (another thread feeding the workers) while this one computes
-        # the history, writes the tables and builds the Word and Excel files
-        forests = _figure_batch(stage, out, jobs, cache, quiet, workers)
-        scenes = forest_scenes(results, style)
-        figures = _write_forest_figures(stage, results, registry, forests, style, scenes)
-        km = _write_km(stage, registry, forests)
-        planned = forests.planned()
-        histories = _figure_batch(stage, out, jobs, cache, quiet, workers, forests.cache)
-        drawing = [side.submit(forests.write)]
-        try:
-            history = evolution(registry, spec, results, as_of)
-            progress.step(f"pooled {len(results)} analyses and {len(indirect)} indirect comparisons")
-            _write_tables(stage, results, history)
-            from trialmeta.report import sof
-
-            io.write_text(stage / "sof.md", sof.document(results, registry))
-            progress.step("wrote evidence.json, results and evidence tables")
-            figures += _write_history_figures(stage, history, histories)
-            drawing.append(side.submit(histories.write))
-            log = changelog.prepend(io.read_text(out / CHANGELOG) if (out / CHANGELOG).is_file() else None, entry)
-            io.write_text(stage / CHANGELOG, log)
-            write_exports(stage, EXPORT_FORMATS, results, registry, frame, evidence_doc, as_of, style, forests.cache,
-                          jobs, {r.name: _when_drawn(drawing[0], png) for r in results
-                                 if (png := stage / DOCX_FIGURES / f"{r.name}.png") in planned},
-                          scenes, workers)
-            for d in drawing:
-                d.result()
-        except BaseException:
-            forests.cancel()
-            histories.cancel()
-            raise
-        drawn, reused = forests.drawn + histories.drawn, forests.reused + histories.reused
-        progress.step(f"wrote {figures} figure files: {drawn} figures drawn, {reused} unchanged (copied)")
-        progress.step(f"reconstructed {km} Kaplan-Meier curves")
-        from trialmeta.report.html import report_html
-
-        io.write_text(stage / "report.html", report_html(registry, results, indirect, history, log, as_of, stage))
-        forests.cache.write(stage)  # (after the exports: their keys are in it too)
-        progress.step("wrote report.html, report.docx, evidence.xlsx and CHANGELOG.md")
+    drawing = not cache or run.previous is None or run.entry is not None
+    with _workers(jobs if drawing else 1) as workers, io.staging_dir(out) as stage, \
+            ThreadPoolExecutor(2 if workers else 1, "trialmeta-figures") as side:
+        figures = _write_outputs(run, stage, out, as_of, style, progress, _Drawing(jobs, cache, quiet, workers, side))
         from trialmeta.cli import stamp  # last: the key of this run and every file it wrote
 
-        depends = _style_files(spec, style)
+        depends = _style_files(run.spec, style)
         stamp.write(stage, stamp.run_key(trials, as_of, style, depends), depends)
     progress.step(f"swapped in {io.display(out)}")
-    changed = "no change in the evidence" if entry is None else "changelog entry written"
-    return (f"refreshed {io.display(out)}: {len(registry.trials)} trials, {len(frame)} results, "
-            f"{len(results)} analyses, {figures} figures; {changed}"
+    changed = "no change in the evidence" if run.entry is None else "changelog entry written"
+    warnings = run.registry.warnings
+    return (f"refreshed {io.display(out)}: {len(run.registry.trials)} trials, {len(run.frame)} results, "
+            f"{len(run.results)} analyses, {figures} figures; {changed}"
             + (f"; as of {as_of}" if as_of else "")
-            + (f"; {len(registry.warnings)} warnings" if registry.warnings else ""))
+            + (f"; {len(warnings)} warnings" if warnings else ""))
+
+
+@dataclass(frozen=True)
+class _Drawing:
+    """How this refresh draws: ``jobs``, the figure cache on or off, progress shown or not, the
+    worker processes (None: in this process) and the thread that feeds them."""
+
+    jobs: int | None
+    cache: bool
+    quiet: bool
+    workers: object
+    side: ThreadPoolExecutor
+
+
+def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress: Progress, how: _Drawing) -> int:
+    """Write every output of ``run`` into ``stage``; return the number of figure files.
+
+    The forest plots are drawn (another thread feeding the workers) while this thread computes
+    the history, writes the tables and builds the Word and Excel files."""
+    registry, results = run.registry, run.results
+    io.write_text(stage / EVIDENCE, json.dumps(run.evidence, indent=2, ensure_ascii=False) + "\n")
+    io.write_text(stage / "results.csv", tables.frame_csv(run.frame))
+    io.write_text(stage / "results.json",
+                  json.dumps({"results": tables.records(run.frame)}, indent=2, ensure_ascii=False) + "\n")
+    from trialmeta.cli.export import DOCX_FIGURES, EXPORT_FORMATS, forest_scenes, write_exports
+
+    forests = _figure_batch(stage, out, how.jobs, how.cache, how.quiet, how.workers)
+    scenes = forest_scenes(results, style)
+    figures = _write_forest_figures(stage, results, registry, forests, style, scenes)
+    km = _write_km(stage, registry, forests)
+    planned = forests.planned()
+    histories = _figure_batch(stage, out, how.jobs, how.cache, how.quiet, how.workers, forests.cache)
+    drawing = [how.side.submit(forests.write)]
+    try:
+        history = evolution(registry, run.spec, results, as_of)
+        progress.step(f"pooled {len(results)} analyses and {len(run.indirect)} indirect comparisons")
+        _write_tables(stage, results, history)
+        from trialmeta.report import sof
+
+        io.write_text(stage / "sof.md", sof.document(results, registry))
+        progress.step("wrote evidence.json, results and evidence tables")
+        figures += _write_history_figures(stage, history, histories)
+        drawing.append(how.side.submit(histories.write))
+        log = changelog.prepend(io.read_text(out / CHANGELOG) if (out / CHANGELOG).is_file() else None, run.entry)
+        io.write_text(stage / CHANGELOG, log)
+        write_exports(stage, EXPORT_FORMATS, results, registry, run.frame, run.evidence, as_of, style, forests.cache,
+                      how.jobs, {r.name: _when_drawn(drawing[0], png) for r in results
+                                 if (png := stage / DOCX_FIGURES / f"{r.name}.png") in planned},
+                      scenes, how.workers)
+        for d in drawing:
+            d.result()
+    except BaseException:
+        forests.cancel()
+        histories.cancel()
+        raise
+    drawn, reused = forests.drawn + histories.drawn, forests.reused + histories.reused
+    progress.step(f"wrote {figures} figure files: {drawn} figures drawn, {reused} unchanged (copied)")
+    progress.step(f"reconstructed {km} Kaplan-Meier curves")
+    from trialmeta.report.html import report_html
+
+    io.write_text(stage / "report.html", report_html(registry, results, run.indirect, history, log, as_of, stage))
+    forests.cache.write(stage)  # (after the exports: their keys are in it too)
+    progress.step("wrote report.html, report.docx, evidence.xlsx and CHANGELOG.md")
+    return figures
 
 
 def _when_drawn(drawing, path: Path):
