@@ -140,6 +140,56 @@ def test_scene_key_changes_with_any_drawn_value():
     assert cache.file_key(k, "png") != cache.file_key(k, "svg")
 
 
+
+def test_scene_key_covers_the_style_sheet_and_fonts_it_names(tmp_path, monkeypatch):
+    """A style sheet named by path keys by its content, a named sheet of the user's stylelib
+    too; a font family other than DejaVu Sans keys the font list matplotlib built (installing
+    the font, once matplotlib sees it, must redraw what was drawn with the fallback)."""
+    sheet = tmp_path / "house.mplstyle"
+    sheet.write_text("text.color: 333333\n")
+    styled = replace(scene(), metadata={"kind": "test", "stylesheet": str(sheet)})
+    before = cache.scene_digest(styled)
+    assert before != cache.scene_digest(scene())
+    sheet.write_text("text.color: 990000\n")
+    assert cache.scene_digest(styled) != before
+
+    monkeypatch.setenv("MPLCONFIGDIR", str(tmp_path / "mpl"))  # matplotlib's config and cache folder
+    (tmp_path / "mpl" / "stylelib").mkdir(parents=True)
+    named = replace(scene(), metadata={"kind": "test", "stylesheet": "house"})
+    first = cache.scene_digest(named)
+    (tmp_path / "mpl" / "stylelib" / "house.mplstyle").write_text("axes.edgecolor: red\n")
+    assert cache.scene_digest(named) != first
+
+    fonts = tmp_path / "mpl" / "fontlist-v390.json"
+    fonts.write_text('{"ttflist": []}')
+    cache.font_list_digest.cache_clear()
+    arial = replace(scene(), metadata={"kind": "test", "font_family": "Arial"})
+    dejavu = replace(scene(), metadata={"kind": "test", "font_family": "DejaVu Sans"})
+    a, d = cache.scene_digest(arial), cache.scene_digest(dejavu)
+    fonts.write_text('{"ttflist": [{"fname": "/usr/share/fonts/Arial.ttf", "name": "Arial"}]}')
+    cache.font_list_digest.cache_clear()
+    try:
+        assert cache.scene_digest(arial) != a
+        assert cache.scene_digest(dejavu) == d  # the default font: keys stay the same on every machine
+    finally:
+        cache.font_list_digest.cache_clear()
+
+
+def test_a_style_sheet_edited_between_refreshes_redraws_its_figures(refreshed, tmp_path, run_cli):
+    work = tmp_path / "w"
+    shutil.copytree(refreshed, work)
+    sheet = work / "house.mplstyle"
+    sheet.write_text("text.color: 333333\n")
+    code, _, err = run_cli("refresh", "--stylesheet", str(sheet), cwd=work)
+    assert code == 0, err
+    first = (work / "outputs" / "forest" / "pi3k-akt-pfs.png").read_bytes()
+    sheet.write_text("text.color: 990000\n")
+    code, _, err = run_cli("refresh", "--stylesheet", str(sheet), cwd=work)
+    assert code == 0, err
+    drawn, _ = counts(err)
+    assert drawn >= 23  # every forest plot takes the sheet (analyses' and single-trial ones)
+    assert (work / "outputs" / "forest" / "pi3k-akt-pfs.png").read_bytes() != first
+
 def test_scenes_are_plain_picklable_data():
     s = scene()
     assert pickle.loads(pickle.dumps(s)) == s

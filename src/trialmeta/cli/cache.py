@@ -9,7 +9,9 @@ Each figure file is keyed by a SHA-256 of everything that determines its bytes:
   metadata and DPI, of :mod:`trialmeta.plot.scene`, and of the encoders :mod:`trialmeta.plot.png`
   and :mod:`trialmeta.plot.pdffonts`) and the versions of the libraries
   that draw and encode (matplotlib, NumPy, Pillow, fontTools) and of Python;
-* any ``matplotlibrc`` matplotlib would read (its content), and ``MATPLOTLIBRC``/``MPLCONFIGDIR``.
+* any ``matplotlibrc`` matplotlib would read (its content), and ``MATPLOTLIBRC``/``MPLCONFIGDIR``;
+* what the scene names outside itself (:func:`outside`): its style sheet's content, and the
+  font list matplotlib has built when the scene asks for a font family other than DejaVu Sans.
 
 The keys of the last refresh are kept in ``<out>/.cache/manifest.json`` (output path ->
 key and SHA-256 of the file). A figure whose key is unchanged, and whose previous file is
@@ -53,10 +55,66 @@ def canonical(obj):
 
 
 def scene_digest(scene) -> str:
-    """SHA-256 of a scene's canonical serialisation."""
-    text = json.dumps(canonical(scene), sort_keys=True, ensure_ascii=False, allow_nan=True,
-                      separators=(",", ":"))
+    """SHA-256 of a scene's canonical serialisation and of what its metadata names outside it
+    (:func:`outside`)."""
+    named = outside(scene)
+    text = json.dumps([canonical(scene), named] if named else canonical(scene), sort_keys=True,
+                      ensure_ascii=False, allow_nan=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def outside(scene) -> dict:
+    """What a scene's drawing reads besides the scene: the content of its style sheet (a file,
+    or a named sheet in the user's stylelib; matplotlib's own sheets come with its version) and,
+    for a font family other than the default, the font list matplotlib has built (a font
+    installed since, once matplotlib sees it, replaces the fallback: the figure must be redrawn)."""
+    from trialmeta.plot.render import RC
+
+    meta = getattr(scene, "metadata", None) or {}
+    out = {}
+    sheet = meta.get("stylesheet")
+    if sheet:
+        out["stylesheet"] = _sha_file(Path(sheet)) if os.path.isfile(sheet) else user_styles().get(sheet)
+    family = meta.get("font_family")
+    if family and family != RC["font.family"]:
+        out["fonts"] = font_list_digest()
+    return out
+
+
+def _sha_file(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _config_dir() -> Path:
+    """matplotlib's configuration folder (matplotlib.get_configdir), no import needed."""
+    return Path(os.environ.get("MPLCONFIGDIR") or os.path.join(
+        os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config"), "matplotlib"))
+
+
+def user_styles() -> dict[str, str | None]:
+    """The user's own named style sheets (``<config>/stylelib/*.mplstyle``) -> SHA-256."""
+    lib = _config_dir() / "stylelib"
+    try:
+        return {p.stem: _sha_file(p) for p in sorted(lib.glob("*.mplstyle"))}
+    except OSError:
+        return {}
+
+
+@lru_cache(maxsize=1)
+def font_list_digest() -> str | None:
+    """SHA-256 of the font list matplotlib caches (``fontlist-v*.json`` in its cache folder:
+    the fonts it can choose from; it is rebuilt when deleted or when matplotlib changes), or
+    None before matplotlib has built one. Computed once a process, without importing matplotlib."""
+    folder = Path(os.environ.get("MPLCONFIGDIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "matplotlib"))
+    try:
+        lists = sorted(folder.glob("fontlist-v*.json"))
+        return hashlib.sha256(b"".join(p.read_bytes() for p in lists)).hexdigest() if lists else None
+    except OSError:
+        return None
 
 
 def library_versions(names) -> dict[str, str | None]:
@@ -98,9 +156,7 @@ def _matplotlibrc_candidates() -> list[Path]:
     if os.environ.get("MATPLOTLIBRC"):
         rc = Path(os.environ["MATPLOTLIBRC"])
         out.append(rc / "matplotlibrc" if rc.is_dir() else rc)
-    config = os.environ.get("MPLCONFIGDIR") or os.path.join(
-        os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config"), "matplotlib")
-    out.append(Path(config) / "matplotlibrc")
+    out.append(_config_dir() / "matplotlibrc")
     return out
 
 

@@ -7,7 +7,8 @@ A refresh's outputs are a deterministic function of
 * the style sheets the figures name by path (recorded by the run that used them);
 * the options that change outputs (``--as-of`` and the figure style);
 * trialmeta's code (every module, by content), Python, and the versions of the libraries that
-  compute, draw and write (:data:`LIBRARIES`), and any ``matplotlibrc``;
+  compute, draw and write (:data:`LIBRARIES`), any ``matplotlibrc``, the user's named style sheets
+  and the font list matplotlib has built (fonts installed since change the key);
 * the previous outputs, through the changelog only, which an unchanged evidence leaves as it is.
 
 Each refresh records that key in ``<out>/.cache/stamp.json``, with the SHA-256 of every file it
@@ -74,7 +75,7 @@ def run_key(trials: Path, as_of: str | None, style, depends: dict[str, str] | No
     ``depends``: further files (path as the run named them -> SHA-256 at the time), e.g. style
     sheets, re-hashed now; a missing one changes the key.
     """
-    from trialmeta.cli.cache import _matplotlibrc_candidates, library_versions
+    from trialmeta.cli.cache import _matplotlibrc_candidates, font_list_digest, library_versions, user_styles
 
     files = _files(Path(trials), skip_dirs=(".git", "__pycache__"))
     if files is None:
@@ -91,6 +92,7 @@ def run_key(trials: Path, as_of: str | None, style, depends: dict[str, str] | No
     doc = {"format": FORMAT_VERSION, "inputs": inputs, "depends": extra, "as_of": as_of,
            "style": style.model_dump(mode="json") if style is not None else None, "code": _code_digest(),
            "python": platform.python_version(), "libraries": versions, "matplotlibrc": rc,
+           "stylelib": user_styles(), "fonts": font_list_digest(),
            "env": {k: os.environ.get(k) for k in ("MATPLOTLIBRC", "MPLCONFIGDIR")}}
     return _sha(json.dumps(doc, sort_keys=True).encode())
 
