@@ -90,3 +90,29 @@ def test_unknown_style_sheets_are_caught_before_drawing(tmp_path, run_cli):
     code, _, err = run_cli("forest", "--analysis", "carfilzomib-os", "--stylesheet", "grayscale", "--format", "svg",
                            "--out", tmp_path / "h")
     assert code == 0, err
+
+
+def test_a_bad_line_in_a_style_sheet_is_an_error_not_a_warning(tmp_path, run_cli):
+    """matplotlib only logs a bad value or key in a style sheet and draws without it; trialmeta
+    refuses the sheet before drawing, quoting file, line and value (exit 2 on the command line,
+    a located error from analyses.yaml), and a sheet that is not UTF-8 text too."""
+    bad = tmp_path / "house.mplstyle"
+    bad.write_text("text.color: '#990000'\naxes.edgecolr: red\n")
+    code, _, err = run_cli("forest", "--stylesheet", str(bad), "--format", "svg", "--out", tmp_path / "c")
+    assert code == 2 and not (tmp_path / "c").exists()
+    assert "line 1" in err and "text.color" in err and "'#990000'" in err, err
+    assert "Bad key axes.edgecolr" in err and "line 2" in err, err
+    assert err.count("\n") == 1, err  # one message, not matplotlib's log lines besides
+    trials = _with_style(tmp_path, {"stylesheet": str(bad)})
+    code, _, err = run_cli("refresh", "--trials", trials, "--out", tmp_path / "o")
+    assert code == 1 and not (tmp_path / "o").exists()
+    assert re.search(r"analyses\.yaml:\d+: analyses\[\d+\]\.style\.stylesheet: .*line 1", err), err
+    binary = tmp_path / "binary.mplstyle"
+    binary.write_bytes(bytes(range(128, 256)))
+    code, _, err = run_cli("forest", "--stylesheet", str(binary), "--out", tmp_path / "b")
+    assert code == 2 and "UTF-8" in err and "Traceback" not in err, err
+    good = tmp_path / "good.mplstyle"
+    good.write_text("text.color: 990000\n")
+    code, _, err = run_cli("forest", "--stylesheet", str(good), "--analysis", "carfilzomib-os", "--format", "svg",
+                           "--out", tmp_path / "g")
+    assert code == 0 and "Bad" not in err and err.count("\n") == 1, err  # the one summary line

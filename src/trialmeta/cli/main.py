@@ -237,7 +237,8 @@ def cmd_forest(args) -> int:
     suffix = f"{{{','.join(formats)}}}" if len(formats) > 1 else formats[0]
     for stem in stems:
         print(f"{io.display(stem)}.{suffix}")
-    print(f"{len(stems)} forest plots, {len(paths)} files in {io.display(args.out)}", file=sys.stderr)
+    print(f"{_count(len(stems), 'forest plot')}, {_count(len(paths), 'file')} in {io.display(args.out)}",
+          file=sys.stderr)
     return 0
 
 

@@ -112,10 +112,26 @@ def stylesheet_problem(sheet: str) -> str | None:
     _mpl()
     import matplotlib.style
 
-    if sheet in matplotlib.style.available or os.path.isfile(sheet):
+    if sheet in matplotlib.style.available:
         return None
-    return (f"unknown matplotlib style sheet {sheet!r}; give a path to a .mplstyle file or one of: "
-            f"{', '.join(sorted(matplotlib.style.available))}")
+    if not os.path.isfile(sheet):
+        return (f"unknown matplotlib style sheet {sheet!r}; give a path to a .mplstyle file or one of: "
+                f"{', '.join(sorted(matplotlib.style.available))}")
+    import logging
+
+    # matplotlib logs a bad line (a warning) and draws without it: here it is an error
+    caught: list[str] = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = lambda record: caught.append(" ".join(record.getMessage().split()[:40]))
+    log = logging.getLogger("matplotlib")
+    log.addHandler(handler)
+    try:
+        matplotlib.rc_params_from_file(sheet, use_default_template=False)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        return f"style sheet {sheet!r} cannot be read as matplotlib rc text (UTF-8): {exc}"
+    finally:
+        log.removeHandler(handler)
+    return "; ".join(m.split(" You probably need")[0] for m in caught) or None
 
 
 def _draw_panel(ax, panel: Panel, k: float = 1.0, scale: float = 1.0, ink: str = "black") -> None:
