@@ -116,3 +116,24 @@ def test_a_bad_line_in_a_style_sheet_is_an_error_not_a_warning(tmp_path, run_cli
     code, _, err = run_cli("forest", "--stylesheet", str(good), "--analysis", "carfilzomib-os", "--format", "svg",
                            "--out", tmp_path / "g")
     assert code == 0 and "Bad" not in err and err.count("\n") == 1, err  # the one summary line
+
+
+def test_a_font_that_is_not_installed_is_one_warning_and_the_default_font(tmp_path, run_cli):
+    """matplotlib logs 'findfont: Font family ... not found' for every text it draws (7,641
+    lines for a refresh); trialmeta warns once per place the font is named, and draws exactly
+    the figure DejaVu Sans gives."""
+    name = "No Such Font Family 7f3a"
+    code, _, err = run_cli("forest", "--font", name, "--analysis", "carfilzomib-os", "--format", "svg,pdf",
+                           "--out", tmp_path / "f")
+    assert code == 0, err
+    assert "findfont" not in err and err.count(f"font {name!r} is not installed") == 1, err
+    code, _, err = run_cli("forest", "--font", "DejaVu Sans", "--analysis", "carfilzomib-os", "--format",
+                           "svg,pdf", "--out", tmp_path / "d")
+    assert code == 0 and "warning" not in err, err
+    for fmt in ("svg", "pdf"):
+        assert (tmp_path / "f" / f"carfilzomib-os.{fmt}").read_bytes() == \
+            (tmp_path / "d" / f"carfilzomib-os.{fmt}").read_bytes()
+    trials = _with_style(tmp_path, {"font_family": name})
+    code, _, err = run_cli("refresh", "--trials", trials, "--out", tmp_path / "o", "--quiet")
+    assert code == 0 and "findfont" not in err, err
+    assert re.search(r"warning: .*analyses\.yaml:\d+: analyses\[\d+\]\.style\.font_family: font", err), err

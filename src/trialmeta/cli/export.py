@@ -46,7 +46,9 @@ def cli_style(args):
 
 
 def check_styles(spec, lines: dict, spec_file: str, command_line=None) -> None:
-    """Style sheets named in analyses.yaml or on the command line exist (before anything is drawn).
+    """Style sheets named in analyses.yaml or on the command line exist and parse (before anything
+    is drawn); a font family that is not installed gets one warning on stderr (the figures fall
+    back to DejaVu Sans).
 
     Raises
     ------
@@ -71,6 +73,23 @@ def check_styles(spec, lines: dict, spec_file: str, command_line=None) -> None:
                                         f"analyses[{i}].style.stylesheet", why))
     if problems:
         raise InputError(problems)
+    _warn_missing_fonts(spec, lines, spec_file, command_line)
+
+
+def _warn_missing_fonts(spec, lines: dict, spec_file: str, command_line) -> None:
+    import sys
+
+    from trialmeta.plot.render import RC, font_available
+
+    named = [("--font", command_line.font_family)] if command_line is not None and command_line.font_family else []
+    named += [(f"{spec_file}:{lines.get(('analyses', i, 'style', 'font_family'), '?')}: "
+               f"analyses[{i}].style.font_family", a.style.font_family)
+              for i, a in enumerate(spec.analyses) if a.style is not None and a.style.font_family]
+    for where, family in named:
+        if family != RC["font.family"] and not font_available(family):
+            print(f"warning: {where}: font {family!r} is not installed (or matplotlib has not seen it: after "
+                  f"installing a font, delete matplotlib's fontlist-*.json cache); the figures use "
+                  f"{RC['font.family']}", file=sys.stderr)
 
 
 def forest_scenes(results, style=None) -> dict:

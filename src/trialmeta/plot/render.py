@@ -8,6 +8,7 @@ software versions in the metadata.
 from __future__ import annotations
 
 import contextlib
+import functools
 
 from trialmeta.plot import pdffonts, png
 from trialmeta.plot.scene import Arrow, Line, Markers, Panel, Polygon, Scene, Text
@@ -96,8 +97,24 @@ def _context(mpl, scene: Scene):
 
         stack.enter_context(matplotlib.style.context(sheet))
     family = scene.metadata.get("font_family")
-    stack.enter_context(mpl.rc_context({**RC, **({"font.family": [family, "DejaVu Sans"]} if family else {})}))
+    # a family that is not installed is left out, not tried (and logged) for every text drawn
+    use = family if family and family != RC["font.family"] and font_available(family) else None
+    stack.enter_context(mpl.rc_context({**RC, **({"font.family": [use, RC["font.family"]]} if use else {})}))
     return stack
+
+
+@functools.lru_cache(maxsize=64)
+def font_available(family: str) -> bool:
+    """Whether matplotlib finds a font of ``family`` (a name, or a generic family such as
+    "serif") among those in its font list, without falling back to its default."""
+    _mpl()
+    from matplotlib import font_manager
+
+    try:
+        font_manager.findfont(font_manager.FontProperties(family=[family]), fallback_to_default=False)
+    except ValueError:
+        return False
+    return True
 
 
 def _ink(mpl, scene: Scene) -> str:
