@@ -28,7 +28,7 @@ from trialmeta.registry.frame import results_frame
 from trialmeta.synthesis.data import study_display
 from trialmeta.plot.scene import Scene
 from trialmeta.plot.style import apply, fit_spec
-from trialmeta.synthesis.selection import Study, ancestors, choose, filter_as_of
+from trialmeta.synthesis.selection import Study, StudyRows, ancestors, choose, filter_as_of
 from trialmeta.registry.vocab import ENDPOINTS, endpoint_kind
 
 
@@ -40,16 +40,23 @@ def _order(registry, trial_id: str) -> list:
     return allp + [p for p in pops if p.biomarker != "all-patients"]
 
 
-def trial_studies(registry, trial_id: str, endpoint: str, frame=None) -> list[Study]:
-    """The row of each population with an HR for ``endpoint``, in display order."""
-    frame = results_frame(registry) if frame is None else frame
-    rows = frame[(frame["trial"] == trial_id) & (frame["endpoint"] == endpoint) & frame["hr"].notna()]
+def trial_studies(registry, trial_id: str, endpoint: str, frame=None, rows: StudyRows | None = None) -> list[Study]:
+    """The row of each population with an HR for ``endpoint``, in display order. ``rows``: the
+    results table's records (``StudyRows(frame)``), when the caller has them (one conversion of
+    the table for every forest, not a filter and a conversion per population)."""
+    if rows is None:
+        rows = StudyRows(results_frame(registry) if frame is None else frame)
     out = []
     for pop in _order(registry, trial_id):
-        recs = rows[rows["population"] == pop.key].to_dict(orient="records")
+        recs = [r for r in rows.of(endpoint, trial_id, pop.key) if _has_hr(r)]
         if recs:
             out.append(choose(recs, "HR", Settings(), None))
     return out
+
+
+def _has_hr(rec: dict) -> bool:
+    hr = rec.get("hr")
+    return hr is not None and hr == hr  # (NaN: a missing value of the table's float column)
 
 
 def _size_basis(studies: list[Study]) -> tuple[str, list]:
@@ -103,7 +110,7 @@ def _p_reported(p) -> str:
 
 
 def trial_spec(registry, trial_id: str, endpoint: str, *, results=None, width: float | None = None,
-               frame=None) -> ForestSpec:
+               frame=None, rows: StudyRows | None = None) -> ForestSpec:
     """The subgroup forest of one trial and endpoint as data.
 
     Raises
@@ -115,7 +122,7 @@ def trial_spec(registry, trial_id: str, endpoint: str, *, results=None, width: f
     if frame is None:
         as_of = next((r.as_of for r in results or () if r.as_of), None)
         frame, _ = filter_as_of(results_frame(registry), as_of)
-    studies = trial_studies(registry, trial_id, endpoint, frame)
+    studies = trial_studies(registry, trial_id, endpoint, frame, rows)
     if len(studies) < 2:
         raise ValueError(f"{trial.acronym} {endpoint}: {len(studies)} population(s) with a hazard ratio; "
                          "a subgroup forest needs at least 2")
@@ -182,10 +189,11 @@ def trial_scene(registry, trial_id: str, endpoint: str, style=None, **options) -
     return scene if style is None else apply(scene, style)
 
 
-def forest_endpoints(registry, frame=None) -> list[tuple[str, str]]:
+def forest_endpoints(registry, frame=None, rows: StudyRows | None = None) -> list[tuple[str, str]]:
     """(trial, endpoint) pairs that get a subgroup forest: trials with more than one
     population, time-to-event endpoints with an HR in at least two populations."""
-    frame = results_frame(registry) if frame is None else frame
+    if rows is None:
+        rows = StudyRows(results_frame(registry) if frame is None else frame)
     pairs = []
     for t in registry.trials:
         tr = t.trial
@@ -195,8 +203,8 @@ def forest_endpoints(registry, frame=None) -> list[tuple[str, str]]:
         for e in endpoints:
             if endpoint_kind(e) != "time-to-event":
                 continue
-            rows = frame[(frame["trial"] == tr.id) & (frame["endpoint"] == e) & frame["hr"].notna()]
-            if rows["population"].nunique() >= 2:
+            with_hr = [p for p in tr.populations if any(_has_hr(r) for r in rows.of(e, tr.id, p.key))]
+            if len(with_hr) >= 2:
                 pairs.append((tr.id, e))
     return pairs
 
@@ -206,5 +214,6 @@ def trial_forests(registry, results=None, style=None) -> list[tuple[str, str, Sc
     :class:`~trialmeta.plot.style.FigureStyle`; None: the default layout)."""
     as_of = next((r.as_of for r in results or () if r.as_of), None)
     frame, _ = filter_as_of(results_frame(registry), as_of)
-    return [(t, e, trial_scene(registry, t, e, style, results=results, frame=frame))
-            for t, e in forest_endpoints(registry, frame)]
+    rows = StudyRows(frame)
+    return [(t, e, trial_scene(registry, t, e, style, results=results, frame=frame, rows=rows))
+            for t, e in forest_endpoints(registry, frame, rows)]
