@@ -147,6 +147,20 @@ def test_unknown_population_in_analysis_is_located(tmp_path, registry):
         run_analyses(registry, spec)
 
 
+
+def test_a_population_without_responder_counts_is_listed_not_pooled(tmp_path, registry):
+    """ENDEAVOR's high-risk-cytogenetics ORR row has no responder counts (its log RR is NaN in the
+    results table, not None): the study is shown as not usable with that reason, and the
+    subgroup as not estimable, instead of the pool failing on a NaN estimate."""
+    spec, _ = load_analyses(_spec_with(tmp_path, {**BASE, "endpoint": "ORR", "measure": "RR", "subgroups": [
+        {"key": "all", "label": "All", "studies": [{"trial": "aspire", "population": "itt"},
+                                                   {"trial": "endeavor", "population": "itt"}]},
+        {"key": "cyto", "label": "Cyto", "studies": [{"trial": "endeavor", "population": "cyto-high"}]}]}))
+    (r,) = run_analyses(registry, spec)
+    (study,) = group(r, "cyto").studies
+    assert not study.usable and study.reason == "no responder counts per arm"
+    assert group(r, "cyto").pooled is None and group(r, "all").pooled.k == 2
+
 def test_nested_populations_are_not_compared(tmp_path, registry):
     """CAPItello-291 ITT vs its own altered subgroup share patients: no subgroup test."""
     spec, _ = load_analyses(_spec_with(tmp_path, {**BASE, "interaction": ["a", "b"], "subgroups": [

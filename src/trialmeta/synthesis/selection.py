@@ -21,6 +21,7 @@ from trialmeta.registry.analyses import Analysis, Settings, Subgroup
 from trialmeta.registry.types import date_bounds
 from trialmeta.registry.load import Registry
 from trialmeta.errors import suggest
+from trialmeta.fmt import missing
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,8 @@ def filter_as_of(frame: pd.DataFrame, as_of: str | None) -> tuple[pd.DataFrame, 
 def _usable(row: dict, measure: str, settings: Settings) -> str | None:
     """None if the row can be pooled, else the reason it cannot."""
     if measure == "RR":
-        return None if row.get("log_rr") is not None else "no responder counts per arm"
+        # (a missing number is NaN in the results table's float columns, not None)
+        return None if not missing(row.get("log_rr")) else "no responder counts per arm"
     if row.get("derivation") in (None, "none"):
         return "no CI, p-value, O-E/V or events reported, so no standard error"
     if row.get("derivation") == "reconstructed-ipd" and not settings.allow_reconstructed:
