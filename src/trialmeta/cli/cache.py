@@ -103,11 +103,11 @@ def user_styles() -> dict[str, str | None]:
         return {}
 
 
-@lru_cache(maxsize=1)
 def font_list_digest() -> str | None:
     """SHA-256 of the font list matplotlib caches (``fontlist-v*.json`` in its cache folder:
     the fonts it can choose from; it is rebuilt when deleted or when matplotlib changes), or
-    None before matplotlib has built one. Computed once a process, without importing matplotlib."""
+    None before matplotlib has built one. Read afresh at each call (a first refresh builds the
+    list while it runs), without importing matplotlib."""
     folder = Path(os.environ.get("MPLCONFIGDIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "matplotlib"))
     try:
