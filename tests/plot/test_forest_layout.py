@@ -378,3 +378,15 @@ def test_few_studies_show_the_bayesian_row_with_its_prior(results, registry):
     assert any("half-normal(0.5) prior on the between-study SD" in text for _, text in
                forest_layout(orr_iv).spec.footnotes)
     assert any("which interval to read" in str(n) for n in orr.notes)
+
+
+def test_a_forest_without_any_study_explains_only_what_it_shows(registry):
+    """As of a date before every publication there is no study row: the figure says why each
+    subgroup is empty and how it would have been pooled, but has no squares or counts to explain."""
+    spec, _ = load_analyses(TRIALS / "analyses.yaml")
+    (r,) = [x for x in run_analyses(registry, spec, as_of="1990") if x.name == "carfilzomib-os"]
+    notes = " ".join(t for _, t in analysis_spec(r).footnotes)
+    assert "no OS result" in notes and "Method:" in notes
+    assert "Squares:" not in notes and "Per-arm events" not in notes
+    (full,) = [x for x in run_analyses(registry, spec) if x.name == "carfilzomib-os"]
+    assert "Squares:" in " ".join(t for _, t in analysis_spec(full).footnotes)

@@ -206,19 +206,21 @@ def _general_notes(result, notes: Footnotes, counts: bool, dashed: int, pi: bool
     notes.note("Study: trial and the year of the data cut-off used (of its first publication when the cut-off "
                "date is not reported); for each population the latest data cut with a usable estimate"
                + (f" published by {result.as_of}" if result.as_of else "") + ".")
+    shown = any(g.studies for g in (*result.groups, *([result.overall] if result.overall else ())))
     if counts:
         what = "responders" if spec.measure == "RR" else "events"
         notes.note(f"{what.capitalize()}/N: {what} / patients analysed in the experimental (Exp.) and control "
                    f"(Ctrl) arms; {chr(0x2014)} not reported.")
-    else:
+    elif shown:  # (no study row at all, e.g. as of a date before every publication: nothing to explain)
         notes.note("Per-arm events and patient numbers are not reported for these studies.")
-    if spec.pooled:
+    if spec.pooled and shown:
         legend = ("Squares: area proportional to the study's weight within its subgroup ("
                   + ("Mantel-Haenszel" if getattr(result, "pooling", "iv") == "mh" else "inverse variance") + "); "
                   "diamonds: pooled estimate and its CI")
         legend += "; bars: prediction interval" if pi else ""
         legend += {0: "", 1: "; dashed line: pooled estimate"}.get(dashed, "; dashed lines: pooled estimates")
         notes.note(legend + ".")
+    if spec.pooled:
         notes.note(f"Method: {result.describe_pooling()}.")
     else:
         notes.note("Not pooled (pooled: false in analyses.yaml): studies are shown side by side with equal squares.")
