@@ -283,7 +283,3 @@ def read_input_text(path: Path, limit: int = 50_000_000) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise fail(f"not UTF-8 text ({exc.reason} at byte {exc.start}); save the file as UTF-8") from None
-
-
-# Atomic output folders live in trialmeta.outdir (ownership manifest, staging, lock).
-from trialmeta.outdir import fsync_dir, staging_dir  # noqa: E402,F401  (re-exported)

@@ -1,7 +1,7 @@
 """``trialmeta refresh``: validate -> pool every analysis -> write every output, atomically.
 
 Outputs are built in a temporary directory beside ``outputs/`` and exchanged with it in one
-atomic ``renameat2(RENAME_EXCHANGE)`` call (see :class:`trialmeta.io.staging_dir`), so an
+atomic ``renameat2(RENAME_EXCHANGE)`` call (see :func:`trialmeta.outdir.staging_dir`), so an
 invalid trial file, a failed analysis, a full disk or a kill at any moment leaves the
 previous ``outputs/`` untouched. Text outputs are deterministic: rerunning on unchanged
 inputs rewrites them byte for byte (the changelog gets an entry only when something moved).
@@ -19,6 +19,7 @@ from pathlib import Path
 
 from trialmeta import __version__, io, tables
 
+from trialmeta.outdir import staging_dir
 from trialmeta.report import changelog, evidence
 from trialmeta.registry.analyses import load_analyses
 from trialmeta.registry.frame import results_frame
@@ -121,7 +122,7 @@ def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = Fal
     # (without worker processes the figures are drawn in one thread, after the other: matplotlib
     # is not thread-safe)
     drawing = not cache or run.previous is None or run.entry is not None
-    with _workers(jobs if drawing else 1) as workers, io.staging_dir(out) as stage, \
+    with _workers(jobs if drawing else 1) as workers, staging_dir(out) as stage, \
             ThreadPoolExecutor(2 if workers else 1, "trialmeta-figures") as side:
         figures = _write_outputs(run, stage, out, as_of, style, progress, _Drawing(jobs, cache, quiet, workers, side))
         from trialmeta.cli import stamp  # last: the key of this run and every file it wrote
