@@ -74,7 +74,8 @@ def outside(scene) -> dict:
     out = {}
     sheet = meta.get("stylesheet")
     if sheet:
-        out["stylesheet"] = _sha_file(Path(sheet)) if os.path.isfile(sheet) else user_styles().get(sheet)
+        path = Path(sheet) if os.path.isfile(sheet) else _config_dir() / "stylelib" / f"{sheet}.mplstyle"
+        out["stylesheet"] = _sha_file(path)  # (None for matplotlib's own sheets: its version keys them)
     family = meta.get("font_family")
     if family and family != RC["font.family"]:
         out["fonts"] = font_list_digest()
@@ -88,10 +89,11 @@ def _sha_file(path: Path) -> str | None:
         return None
 
 
-def _config_dir() -> Path:
-    """matplotlib's configuration folder (matplotlib.get_configdir), no import needed."""
+def _config_dir(xdg: str = "XDG_CONFIG_HOME", default: str = ".config") -> Path:
+    """matplotlib's configuration folder (matplotlib.get_configdir), or with ``XDG_CACHE_HOME``
+    and ``.cache`` its cache folder (get_cachedir); no import needed."""
     return Path(os.environ.get("MPLCONFIGDIR") or os.path.join(
-        os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config"), "matplotlib"))
+        os.environ.get(xdg) or os.path.join(os.path.expanduser("~"), default), "matplotlib"))
 
 
 def user_styles() -> dict[str, str | None]:
@@ -108,10 +110,8 @@ def font_list_digest() -> str | None:
     the fonts it can choose from; it is rebuilt when deleted or when matplotlib changes), or
     None before matplotlib has built one. Read afresh at each call (a first refresh builds the
     list while it runs), without importing matplotlib."""
-    folder = Path(os.environ.get("MPLCONFIGDIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "matplotlib"))
     try:
-        lists = sorted(folder.glob("fontlist-v*.json"))
+        lists = sorted(_config_dir("XDG_CACHE_HOME", ".cache").glob("fontlist-v*.json"))
         return hashlib.sha256(b"".join(p.read_bytes() for p in lists)).hexdigest() if lists else None
     except OSError:
         return None

@@ -66,7 +66,6 @@ class Computed:
 
     registry: object
     spec: object
-    spec_file: str
     results: list
     indirect: list
     frame: object
@@ -100,7 +99,7 @@ def compute(trials: Path, out: Path, as_of: str | None, style, today: str | None
     evidence_doc = build_evidence(registry, spec, results, indirect, frame, fingerprint, as_of)
     previous = _previous_evidence(out)
     entry = changelog.entry(previous, evidence_doc, today or dt.date.today().isoformat())
-    return Computed(registry, spec, spec_file, results, indirect, frame, evidence_doc, previous, entry)
+    return Computed(registry, spec, results, indirect, frame, evidence_doc, previous, entry)
 
 
 def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = False, today: str | None = None,

@@ -22,9 +22,8 @@ from types import SimpleNamespace
 
 from trialmeta import fmt
 from trialmeta.fmt import nan_to_none, positive
-from trialmeta.plot.grid import Placed, place
-from trialmeta.plot.draw import to_scene
-from trialmeta.plot.style import apply, fit_spec
+from trialmeta.plot.grid import Placed
+from trialmeta.plot.style import styled_layout, styled_scene
 from trialmeta.plot.spec import FIXED_SIDE, MAX_SIDE, MIN_SIDE, Column, ForestSpec, RefLine, Row
 from trialmeta.plot.text import (Footnotes, estimate_text, events_n, favours, statistics_lines,
                                    study_flags, weight_text, year)
@@ -232,11 +231,9 @@ def _general_notes(result, notes: Footnotes, counts: bool, dashed: int, pi: bool
 def forest_layout(result, style=None, **options) -> Placed:
     """The placed layout (rows with y positions, column x ranges, axis) of ``result``, laid out
     at 7 pt for ``style`` (a :class:`~trialmeta.plot.style.FigureStyle`; default: RevMan)."""
-    spec = analysis_spec(result, **options)
-    return place(spec if style is None else fit_spec(spec, style))
+    return styled_layout(analysis_spec(result, **options), style)
 
 
 def forest_scene(result, style=None, **options) -> Scene:
     """The forest plot of ``result`` as a :class:`~trialmeta.plot.scene.Scene`, in ``style``."""
-    scene = to_scene(forest_layout(result, style, **options))
-    return scene if style is None else apply(scene, style)
+    return styled_scene(analysis_spec(result, **options), style)

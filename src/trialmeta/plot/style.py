@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from trialmeta.plot.draw import to_scene
+from trialmeta.plot.grid import Placed, place
 from trialmeta.plot.scene import Arrow, Line, Markers, Polygon, Scene, Text
 from trialmeta.plot.spec import MIN_PLOT, WIDTH, ForestSpec
 from trialmeta.plot.text import FONT
@@ -74,6 +76,17 @@ def resolve(analysis_block, command_line) -> FigureStyle | None:
     if analysis_block is None and command_line is None:
         return None
     return style_for(analysis_block, command_line)
+
+
+def styled_layout(spec: ForestSpec, style: FigureStyle | None) -> Placed:
+    """``spec`` placed as ``style`` lays it out (None: as it is)."""
+    return place(spec if style is None else fit_spec(spec, style))
+
+
+def styled_scene(spec: ForestSpec, style: FigureStyle | None) -> Scene:
+    """``spec`` laid out and drawn in ``style`` (None: as it is)."""
+    scene = to_scene(styled_layout(spec, style))
+    return scene if style is None else apply(scene, style)
 
 
 def fit_spec(spec: ForestSpec, style: FigureStyle) -> ForestSpec:

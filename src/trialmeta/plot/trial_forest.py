@@ -18,16 +18,14 @@ import math
 
 from trialmeta import fmt
 from trialmeta.registry.analyses import Settings
-from trialmeta.fmt import nan_to_none, positive
-from trialmeta.plot.grid import place
-from trialmeta.plot.draw import to_scene
+from trialmeta.fmt import missing, nan_to_none, positive
 from trialmeta.plot.spec import FIXED_SIDE, MAX_SIDE, MIN_SIDE, Column, ForestSpec, RefLine, Row
 from trialmeta.plot.text import (EM_DASH, Footnotes, estimate_text, events_n, favours, in_sentence, short_arm,
                                    study_flags, year)
 from trialmeta.registry.frame import results_frame
 from trialmeta.synthesis.data import study_display
 from trialmeta.plot.scene import Scene
-from trialmeta.plot.style import apply, fit_spec
+from trialmeta.plot.style import styled_scene
 from trialmeta.synthesis.selection import Study, StudyRows, ancestors, choose, filter_as_of
 from trialmeta.registry.vocab import ENDPOINTS, endpoint_kind
 
@@ -48,15 +46,10 @@ def trial_studies(registry, trial_id: str, endpoint: str, frame=None, rows: Stud
         rows = StudyRows(results_frame(registry) if frame is None else frame)
     out = []
     for pop in _order(registry, trial_id):
-        recs = [r for r in rows.of(endpoint, trial_id, pop.key) if _has_hr(r)]
+        recs = [r for r in rows.of(endpoint, trial_id, pop.key) if not missing(r.get("hr"))]
         if recs:
             out.append(choose(recs, "HR", Settings(), None))
     return out
-
-
-def _has_hr(rec: dict) -> bool:
-    hr = rec.get("hr")
-    return hr is not None and hr == hr  # (NaN: a missing value of the table's float column)
 
 
 def _size_basis(studies: list[Study]) -> tuple[str, list]:
@@ -184,9 +177,7 @@ def trial_spec(registry, trial_id: str, endpoint: str, *, results=None, width: f
 def trial_scene(registry, trial_id: str, endpoint: str, style=None, **options) -> Scene:
     """One trial's subgroup forest as a scene, in ``style`` (a :class:`~trialmeta.plot.style.FigureStyle`;
     None: the default layout); ``options`` go to :func:`trial_spec`."""
-    spec = trial_spec(registry, trial_id, endpoint, **options)
-    scene = to_scene(place(spec if style is None else fit_spec(spec, style)))
-    return scene if style is None else apply(scene, style)
+    return styled_scene(trial_spec(registry, trial_id, endpoint, **options), style)
 
 
 def forest_endpoints(registry, frame=None, rows: StudyRows | None = None) -> list[tuple[str, str]]:
@@ -203,7 +194,7 @@ def forest_endpoints(registry, frame=None, rows: StudyRows | None = None) -> lis
         for e in endpoints:
             if endpoint_kind(e) != "time-to-event":
                 continue
-            with_hr = [p for p in tr.populations if any(_has_hr(r) for r in rows.of(e, tr.id, p.key))]
+            with_hr = [p for p in tr.populations if any(not missing(r.get("hr")) for r in rows.of(e, tr.id, p.key))]
             if len(with_hr) >= 2:
                 pairs.append((tr.id, e))
     return pairs
