@@ -35,7 +35,7 @@ def cmd_pool_table(args) -> int:
     content = io.read_input_bytes(args.file) if xlsx else io.read_input_text(args.file)
     frame = read_effects_table(content, name, ci_level=args.input_level, measure=args.measure, mapping=mapping,
                                xlsx=xlsx, sheet=args.sheet)
-    if not (args.prior_scale > 0 and math.isfinite(args.prior_scale)):
+    if args.prior_scale is not None and not (args.prior_scale > 0 and math.isfinite(args.prior_scale)):
         raise UsageError(f"--prior-scale must be a number > 0 (e.g. 0.5), got {args.prior_scale:g}")
     counts = frame["se_from"].iloc[0] == "counts"
     method = args.method or ("mh" if counts else "reml")

@@ -5,8 +5,8 @@ Like R meta's ``metagen``/``metabin``/``metacont``: inverse variance through the
 (:mod:`trialmeta.stats.binary`, common-effect models as metafor ``rma.mh``/``rma.peto``).
 Every pooled group is a :class:`~trialmeta.stats.pooling.GroupResult` (a MH or Peto pool is
 one with ``method = "fe"`` and a Wald CI), so the subgroup test, the RevMan text lines and the
-forest read them as they read registry pools. GroupResult keeps ``est = exp(log_est)``; for the
-differences (RD, MD, SMD) ``log_est`` *is* the difference and the frames here report it as is.
+forest read them as they read registry pools. A ratio's GroupResult has ``est = exp(log_est)``; a
+difference's (RD, MD, SMD; ``ratio=False``) has ``est = log_est``, the difference, never exponentiated.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pandas as pd
 from trialmeta.errors import InputError, Problem
 from trialmeta.stats.binary import MEASURE_NAMES, RATIO_MEASURES, FixedPool, mantel_haenszel, peto
 from trialmeta.errors import PoolingError
-from trialmeta.stats.pooling import GroupResult, PoolSettings, _pct, pool_many
+from trialmeta.stats.pooling import GroupResult, PoolSettings, _pct, pool_many, to_measure
 from trialmeta.stats.settings import METHOD_LABELS
 from trialmeta.stats.subgroups import SubgroupTest, subgroup_test
 
@@ -50,12 +50,12 @@ class OwnAnalysis:
     def describe(self) -> str:
         """The statistical choices, printed with every result."""
         if self.method == "iv":
-            return f"{MEASURE_NAMES[self.measure]}, inverse variance, {self.settings.describe()}"
+            return f"{MEASURE_NAMES[self.measure]}, inverse variance, {self.settings.describe(self.ratio)}"
         return f"{MEASURE_NAMES[self.measure]}, {METHOD_NAMES[self.method]}; Wald z CI; {_pct(self.settings.level)} level"
 
 
-def _fixed_group(r: FixedPool, group: str | None, level: float) -> GroupResult:
-    ex = lambda v: None if v is None else float(np.exp(v))  # noqa: E731
+def _fixed_group(r: FixedPool, group: str | None, level: float, ratio: bool = True) -> GroupResult:
+    ex = to_measure(ratio)
     df = r.k_q - 1 if r.k_q > 1 else None
     return GroupResult(group=group, k=r.k, method="fe", ci_method="wald", level=level, log_est=r.est, se=r.se,
                        se_wald=r.se, log_ci_low=r.ci_low, log_ci_high=r.ci_high, est=ex(r.est), ci_low=ex(r.ci_low),
@@ -64,7 +64,7 @@ def _fixed_group(r: FixedPool, group: str | None, level: float) -> GroupResult:
                        i2=r.i2 if df else None, h2=r.h2 if df else None,  # common effect: Q-based
                        i2_q=r.i2 if df else None, h2_q=r.h2 if df else None, log_pi_low=None, log_pi_high=None,
                        pi_low=None, pi_high=None, weights=r.weights, notes=(), wald_ci_low=ex(r.ci_low),
-                       wald_ci_high=ex(r.ci_high))
+                       wald_ci_high=ex(r.ci_high), ratio=ratio)
 
 
 def pool_studies(studies: pd.DataFrame, measure: str, method: str = "iv", settings: PoolSettings | None = None,
@@ -85,6 +85,12 @@ def pool_studies(studies: pd.DataFrame, measure: str, method: str = "iv", settin
                                   "events_ctrl, n_ctrl)")])
     if method == "peto" and measure != "OR":
         raise InputError([Problem(name, None, "measure", f"Peto's method pools odds ratios; got measure {measure}")])
+    if method == "iv" and s.method == "bayes" and measure not in RATIO_MEASURES and s.prior_scale is None:
+        raise InputError([Problem(name, None, "prior_scale", (
+            f"a Bayesian analysis of a {MEASURE_NAMES[measure].lower()} needs the scale of its prior on \u03c4 in "
+            f"the {measure}'s own units (prior_scale; --prior-scale), e.g. a plausible between-study SD of the "
+            "difference: the default 0.5 is meant for log ratios and would be an arbitrary, unit-dependent "
+            "assumption here"))])
     lines = list(studies["line"])
     frame = studies.copy()
     labels, masks = [], []
@@ -119,7 +125,8 @@ def pool_studies(studies: pd.DataFrame, measure: str, method: str = "iv", settin
 
 def _pool(frame, masks, groups, measure, method, s) -> list[GroupResult]:
     if method == "iv":
-        return pool_many([(frame["yi"][m].to_numpy(float), frame["se"][m].to_numpy(float)) for m in masks], s, groups)
+        return pool_many([(frame["yi"][m].to_numpy(float), frame["se"][m].to_numpy(float)) for m in masks], s, groups,
+                         ratio=measure in RATIO_MEASURES)
     counts = [frame[c].to_numpy(float) for c in ("events_exp", "n_exp", "events_ctrl", "n_ctrl")]
     out = []
     for m, g in zip(masks, groups):
@@ -128,7 +135,7 @@ def _pool(frame, masks, groups, measure, method, s) -> list[GroupResult]:
         if r.est is None:
             raise PoolingError(f"{g}: the {method.upper()} estimate is not defined (no events in one arm of every "
                                "study)")
-        out.append(_fixed_group(r, g, s.level))
+        out.append(_fixed_group(r, g, s.level, measure in RATIO_MEASURES))
     return out
 
 
