@@ -49,6 +49,7 @@ class NoteKind(enum.Enum):
     BAYES_PRIOR_MATTERS = "bayes-prior-matters"
     BAYES_NO_SCALE = "bayes-no-prior-scale"
     BAYES_SD_UNDEFINED = "bayes-sd-undefined"
+    MH_SENSITIVITY = "mh-sensitivity"
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,10 @@ _TEXT = {
     NoteKind.BAYES_NO_SCALE: lambda v: (
         "no Bayesian line: for a difference (RD, MD, SMD) the prior on \u03c4 must be stated in the measure's "
         "own units (prior_scale, --prior-scale); the 0.5 used for log ratios would mean nothing here"),
+    NoteKind.MH_SENSITIVITY: lambda v: (
+        f"sensitivity, Mantel-Haenszel common effect from the responder counts (RevMan's dichotomous default; it "
+        f"assumes one true effect in every trial): {fmt.ratio(v['est'])} [{fmt.ratio(v['low'])}, "
+        f"{fmt.ratio(v['high'])}] ({v['level']:.0%} CI, Wald z)"),
     NoteKind.BAYES_SD_UNDEFINED: lambda v: (
         f"the posterior SD of \u03bc does not exist under a {v['prior']} prior with k = {v['k']} (its tails are "
         "too heavy: the posterior variance diverges), so it is not given; the median and credible interval are "
