@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 from trialmeta.stats import bayes as _bayes
-from trialmeta.stats import engine
+from trialmeta.stats import engine, formulas
 from trialmeta.stats.effects import LOG_MAX, safe_exp
 from trialmeta.stats.notes import Note, NoteKind, bayes_notes, pool_notes
 from trialmeta.fmt import finite_or_none
@@ -143,6 +143,7 @@ class GroupResult:
     wald_ci_high: float | None = None
     bayes: BayesSummary | None = None
     ratio: bool = True  # False: a difference, est/ci_*/pi_*/wald_ci_* = the log_* values (never exp'd)
+    s2: float | None = None  # the typical within-study variance I² and H² are computed with (formulas)
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -203,16 +204,16 @@ def _result(b: engine.Batch, i: int, s: PoolSettings, group: str | None,
         log_pi_low=v["pi_low"], log_pi_high=v["pi_high"], pi_low=conv(v["pi_low"]),
         pi_high=conv(v["pi_high"]), weights=tuple(float(x) for x in b.study_weights(i)),
         notes=pool_notes(b, i, s, ratio) + ((Note(NoteKind.RATIO_OVERFLOW),) if overflow else ()),
-        wald_ci_low=conv(v["est"] - half), wald_ci_high=conv(v["est"] + half), bayes=by, ratio=ratio)
+        wald_ci_low=conv(v["est"] - half), wald_ci_high=conv(v["est"] + half), bayes=by, ratio=ratio, s2=v["s2"])
     if s.method != "bayes" or by is None:
         return replace(r, notes=r.notes + bayes_notes(r, s))
     tau2 = by.tau ** 2
     s2 = v["s2"]
-    i2 = None if s2 is None else 100.0 * tau2 / (tau2 + s2)
+    i2 = None if s2 is None else formulas.i2_from_tau2(tau2, s2)
     return replace(r, ci_method="credible", log_est=by.log_est, se=by.log_sd, log_ci_low=by.log_ci_low,
                    log_ci_high=by.log_ci_high, est=by.est, ci_low=by.ci_low, ci_high=by.ci_high, stat=None,
                    stat_name="z", df_test=None, p=None, tau2=tau2, tau2_ci_low=by.tau_ci_low ** 2,
-                   tau2_ci_high=by.tau_ci_high ** 2, i2=i2, h2=None if s2 is None else (tau2 + s2) / s2,
+                   tau2_ci_high=by.tau_ci_high ** 2, i2=i2, h2=None if s2 is None else formulas.h2_from_tau2(tau2, s2),
                    log_pi_low=by.log_pi_low, log_pi_high=by.log_pi_high, pi_low=by.pi_low,
                    pi_high=by.pi_high, notes=bayes_notes(r, s))
 

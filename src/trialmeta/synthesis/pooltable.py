@@ -32,9 +32,9 @@ from trialmeta.synthesis.own import pool_studies
 from trialmeta.synthesis.owndata import canonical, check_rows
 from trialmeta.synthesis.tablefile import csv_rows, records, xlsx_rows
 
-GROUP_KEYS = ("group", "k", "method", "ci_method", "log_hr", "se", "hr", "hr_ci_low", "hr_ci_high",
+GROUP_KEYS = ("group", "k", "method", "ci_method", "log_hr", "se", "se_wald", "hr", "hr_ci_low", "hr_ci_high",
               "p", "tau2", "tau2_ci_low", "tau2_ci_high", "q", "df", "q_p", "i2", "h2",
-              "i2_q", "h2_q", "hr_pi_low", "hr_pi_high", "hr_wald_ci_low", "hr_wald_ci_high")
+              "i2_q", "h2_q", "s2", "hr_pi_low", "hr_pi_high", "hr_wald_ci_low", "hr_wald_ci_high")
 #: The Bayesian result of a group (JSON ``bayes``; CSV columns ``bayes_<key>``), measure-neutral names, for a
 #: ratio (``p_below_1`` = P(ratio < 1)); a difference has no ``log_est`` and ``p_below_0`` (:func:`bayes_keys`).
 BAYES_KEYS = ("prior", "level", "log_est", "est", "ci_low", "ci_high", "tau", "tau_ci_low", "tau_ci_high",
@@ -110,10 +110,10 @@ def group_dict(r: GroupResult, measure: str = "HR") -> dict:
     """The JSON-ready dict of one pooled group (keys :data:`GROUP_KEYS` and ``bayes``, a dict of
     :func:`bayes_keys`; ``None`` if undefined). ``hr_wald_ci_*``: the Wald (z) CI with the same tau^2."""
     return {"group": r.group, "k": r.k, "method": r.method, "ci_method": r.ci_method,
-            "log_hr": r.log_est, "se": r.se, "hr": r.est, "hr_ci_low": r.ci_low, "hr_ci_high": r.ci_high,
+            "log_hr": r.log_est, "se": r.se, "se_wald": r.se_wald, "hr": r.est, "hr_ci_low": r.ci_low, "hr_ci_high": r.ci_high,
             "p": r.p, "tau2": r.tau2, "tau2_ci_low": r.tau2_ci_low, "tau2_ci_high": r.tau2_ci_high,
             "q": r.q, "df": r.df, "q_p": r.q_p, "i2": r.i2, "h2": r.h2,
-            "i2_q": r.i2_q, "h2_q": r.h2_q, "hr_pi_low": r.pi_low, "hr_pi_high": r.pi_high,
+            "i2_q": r.i2_q, "h2_q": r.h2_q, "s2": r.s2, "hr_pi_low": r.pi_low, "hr_pi_high": r.pi_high,
             "hr_wald_ci_low": r.wald_ci_low, "hr_wald_ci_high": r.wald_ci_high,
             "bayes": None if r.bayes is None else _bayes_dict(r.bayes, measure)}
 
