@@ -61,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "(default 0.5), the difference's own units for RD, MD, SMD (no default: required for "
                     "--method bayes and for the few-study Bayesian line)")
     pt.add_argument("--ci", choices=["wald", "hksj", "hksj-adhoc"], default="hksj")
+    pt.add_argument("--double-zero", dest="double_zero", choices=["exclude", "include"], default="exclude",
+                    help="RR/OR studies with no events in either arm: exclude as not estimable (default; RevMan, "
+                    "R meta) or include with 0.5 added to every cell (metafor); RD always keeps them")
     pt.add_argument("--level", type=float, default=0.95, help="level of the output intervals (default 0.95)")
     pt.add_argument("--input-level", dest="input_level", type=float, default=0.95,
                     help="level of the CIs in the file (default 0.95; a ci_level column overrides it per row)")

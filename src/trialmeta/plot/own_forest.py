@@ -105,6 +105,8 @@ def own_spec(a, *, title: str = "", favours: tuple[str, str] = ("Favours experim
             if g is not None and rec["group"] != g.group:
                 continue
             est, lo, hi = (to_measure(ratio)(rec["yi"] + s * z * rec["se"]) for s in (0, -1, 1))
+            if rec.get("status"):  # not estimable (no events in either arm): listed, not drawn
+                est = lo = hi = None
             cells = {"study": rec["study"], "exp": _arm(rec, "exp", kind), "ctrl": _arm(rec, "ctrl", kind),
                      "weight": weight_text(rec["weight"]), "est": estimate_cell(ratio, est, lo, hi)}
             rows.append(Row("study", cells, est=enc(est), lo=enc(lo), hi=enc(hi), side=square_side(rec["weight"]) or FIXED_SIDE,
@@ -127,6 +129,7 @@ def own_spec(a, *, title: str = "", favours: tuple[str, str] = ("Favours experim
         notes.append(("zero-cells", "0.5 added to each cell of studies with a zero cell (for their own estimate "
                       "and CI" + (", not for the pooled estimate" if a.method != "iv" else "") + ")."))
     notes += [("note", f"{r.group}: {n}") for r in (*groups, a.overall) for n in r.notes]
+    notes += [("note", f"{n}.") for n in a.notes]
     spans = ((("Events/N" if kind == "counts" else "Mean (SD), N"), ("exp", "ctrl")),) if arms else ()
     return ForestSpec(title, "", tuple(cols), tuple(rows), (MEASURE_NAMES[a.measure], _header(a)), favours,
                       tuple(notes), tuple(refs), spans, scale="log" if ratio else "linear", unit=unit,

@@ -138,7 +138,7 @@ def measure_dict(r: GroupResult, measure: str) -> dict:
 
 
 def pool_table(frame: pd.DataFrame, by: str | None = None, settings: PoolSettings | None = None,
-               name: str = "table", measure: str = "HR", method: str = "iv") -> dict:
+               name: str = "table", measure: str = "HR", method: str = "iv", double_zero: str = "exclude") -> dict:
     """Pool a table of studies, overall and by subgroup.
 
     Parameters
@@ -152,6 +152,9 @@ def pool_table(frame: pd.DataFrame, by: str | None = None, settings: PoolSetting
     measure : str
     method : {"iv", "mh", "peto"}
         Mantel-Haenszel and Peto need counts.
+    double_zero : {"exclude", "include"}
+        RR/OR studies with no events in either arm: not estimable (RevMan, R meta) or kept with 0.5 added
+        (metafor); see :func:`trialmeta.synthesis.own.pool_studies`.
 
     Returns
     -------
@@ -175,7 +178,7 @@ def pool_table(frame: pd.DataFrame, by: str | None = None, settings: PoolSetting
             frame[col] = default
     if "line" not in frame.columns:
         frame["line"] = None
-    a = pool_studies(frame, measure, method, settings, by, name)
+    a = pool_studies(frame, measure, method, settings, by, name, double_zero)
     test = None
     if a.subgroup_test is not None:
         t = a.subgroup_test
@@ -183,7 +186,7 @@ def pool_table(frame: pd.DataFrame, by: str | None = None, settings: PoolSetting
     return {"measure": measure, "method": a.method, "described_as": a.describe(),
             "groups": [{**measure_dict(r, measure), "notes": [str(n) for n in r.notes]}
                        for r in (*a.groups, a.overall)],
-            "subgroup_test": test}
+            "subgroup_test": test, "notes": list(a.notes)}
 
 
 def format_groups(result: dict, fmt: str = "table", settings: PoolSettings | None = None) -> str:
