@@ -19,7 +19,9 @@ import pytest
 from conftest import DATA
 from hypothesis import given, settings, strategies as st
 
+import trialmeta as tm
 from trialmeta import fmt
+from trialmeta.errors import InputError
 from trialmeta.stats.notes import NoteKind
 from trialmeta.stats.pooling import PoolSettings, pool
 from trialmeta.synthesis.owndata import check_rows
@@ -154,3 +156,67 @@ def test_property_log_ratios_up_to_50_give_exp_of_the_log_values(studies):
     if r.bayes is not None:
         assert r.bayes.est == pytest.approx(math.exp(r.bayes.log_est), rel=1e-12)
         assert all("difference" not in str(n) for n in r.notes)
+
+
+def _cli(*args):
+    """Run the CLI in-process (a hypothesis example cannot use the function-scoped run_cli fixture)."""
+    import contextlib
+    import io
+
+    from trialmeta.cli.main import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([str(a) for a in args])
+    return code, out.getvalue(), err.getvalue()
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.floats(-1e6, 1e6), st.floats(1e-3, 1e5)), min_size=1, max_size=4),
+       st.sampled_from(["MD", "RD", "SMD"]), st.sampled_from(["table", "json"]))
+def test_property_cli_pools_any_difference_or_names_the_value(tmp_path_factory, studies, measure, form):
+    path = tmp_path_factory.mktemp("d") / "t.csv"
+    pd.DataFrame({"study": [f"s{i}" for i in range(len(studies))], "log_hr": [a for a, _ in studies],
+                  "se": [b for _, b in studies]}).to_csv(path, index=False)
+    code, out, err = _cli("pool-table", path, "--measure", measure, "--prior-scale", "10", "--format", form)
+    assert code in (0, 1), err
+    if code == 1:  # a value the float range cannot pool: named with its line and column
+        assert "t.csv" in err and "Traceback" not in err and re.search(r"t\.csv:\d+", err)
+        return
+    assert "Traceback" not in err
+    if form == "json":
+        g = json.loads(out)["groups"][-1]
+        m = measure.lower()
+        for key in (m, f"{m}_ci_low", f"{m}_ci_high", f"{m}_wald_ci_low", f"{m}_wald_ci_high"):
+            assert g[key] is not None and math.isfinite(g[key])
+        assert g[f"{m}_ci_low"] <= g[m] <= g[f"{m}_ci_high"]
+    else:
+        assert "P(ratio" not in out and "inf" not in out and "nan" not in out
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.floats(-50.0, 50.0), st.floats(1e-3, 5.0)), min_size=1, max_size=4))
+def test_property_cli_pools_log_ratios_up_to_50(tmp_path_factory, studies):
+    path = tmp_path_factory.mktemp("r") / "t.csv"
+    pd.DataFrame({"study": [f"s{i}" for i in range(len(studies))], "log_hr": [a for a, _ in studies],
+                  "se": [b for _, b in studies]}).to_csv(path, index=False)
+    code, out, err = _cli("pool-table", path, "--format", "json")
+    assert code == 0, err
+    g = json.loads(out)["groups"][-1]
+    assert g["hr"] == pytest.approx(math.exp(g["log_hr"]), rel=1e-12)
+    for key in ("hr_ci_low", "hr_ci_high"):  # exp of the log bound, or null with the overflow note
+        assert g[key] is None or math.isfinite(g[key])
+        if g[key] is None:
+            assert any("beyond the float range" in n for n in g["notes"])
+
+
+def test_api_takes_the_prior_arguments_of_pool_table():
+    df = pd.DataFrame(REF["inputs"]["curtis1998"])
+    args = ("mean_exp", "sd_exp", "n_exp", "mean_ctrl", "sd_ctrl", "n_ctrl")
+    r = tm.meta_continuous(df, *args, method="bayes", prior="half-cauchy", prior_scale=2.0)
+    assert r.analysis.overall.bayes.prior == "half-cauchy(2)" and r.analysis.overall.se is None  # HC, k = 2
+    with pytest.raises(InputError, match="prior_scale"):
+        tm.meta_continuous(df, *args, method="bayes")
+    hr = pd.DataFrame({"study": ["A", "B"], "log_hr": [-0.3, -0.1], "se": [0.1, 0.2]})
+    r = tm.meta(hr, log_hr="log_hr", se="se", prior="uniform", prior_scale=2.0)
+    assert r.analysis.overall.bayes.prior == "uniform(0, 2)" and r.analysis.overall.bayes.tau_ci_high <= 2.0
