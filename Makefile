@@ -29,6 +29,7 @@ validate: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_pool.py
 	$(BIN)/python benchmarks/bench_refresh.py
+	$(BIN)/python benchmarks/bench_scale.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache

@@ -194,12 +194,30 @@ def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress
     drawn, reused = forests.drawn + histories.drawn, forests.reused + histories.reused
     progress.step(f"wrote {figures} figure files: {drawn} figures drawn, {reused} unchanged (copied)")
     progress.step(f"reconstructed {km} Kaplan-Meier curves")
-    from trialmeta.report.html import report_html
-
-    io.write_text(stage / "report.html", report_html(registry, results, run.indirect, history, log, as_of, stage))
+    _write_report(stage, run, history, log, as_of, progress.quiet)
     forests.cache.write(stage)  # (after the exports: their keys are in it too)
     progress.step("wrote report.html, report.docx, evidence.xlsx and CHANGELOG.md")
     return figures, drawn, reused
+
+
+def _write_report(stage: Path, run: Computed, history, log: str, as_of, quiet: bool) -> None:
+    """``index.html`` and one page per analysis (:mod:`trialmeta.report.site`) and, for a registry of
+    at most ``SINGLE_PAGE_LIMIT`` analyses, the single self-contained ``report.html``."""
+    from trialmeta.report import site
+
+    results = run.results
+    io.write_text(stage / site.INDEX, site.index_page(run.registry, results, log, as_of))
+    for r in results:
+        io.write_text(stage / site.ANALYSES_DIR / f"{r.name}.html",
+                      site.analysis_page(r, run.registry, bool(history.get(r.name))))
+    if len(results) <= site.SINGLE_PAGE_LIMIT:
+        from trialmeta.report.html import report_html
+
+        io.write_text(stage / "report.html",
+                      report_html(run.registry, results, run.indirect, history, log, as_of, stage))
+    elif not quiet:
+        print(f"note: {len(results)} analyses: report.html (one page inlining every figure) is written for at most "
+              f"{site.SINGLE_PAGE_LIMIT}; open index.html (one page per analysis)", file=sys.stderr)
 
 
 def _when_drawn(drawing, path: Path):
