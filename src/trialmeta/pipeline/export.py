@@ -125,8 +125,12 @@ def write_exports(out: Path, formats, results, registry, frame, evidence_doc: di
     rows = {r.name: sof.sof_rows(r, registry) for r in results}
     scenes = forest_scenes(results, style) if scenes is None else scenes
     fmts = [f for f in ("docx", "xlsx") if f in formats]
+    written = []
+    if "docx" in fmts and len(results) > SINGLE_DOCUMENT_LIMIT:
+        fmts.remove("docx")
+        written += _word_per_analysis(out, results, registry, rows, scenes, evidence_doc, as_of, cache, jobs, pngs)
     keys = {f: export_key(f, scenes, evidence_doc, as_of) if cache is not None else None for f in fmts}
-    written, workbook = [], None
+    workbook = None
     if "xlsx" in fmts and workers is not None and (cache is None or not cache.has(FILES["xlsx"], keys["xlsx"])):
         from trialmeta.report.xlsx import evidence_workbook
 
@@ -150,3 +154,38 @@ def write_exports(out: Path, formats, results, registry, frame, evidence_doc: di
             cache.record(FILES[fmt], key, data)
         written.append(path)
     return written
+
+
+#: Beyond this many analyses refresh writes one Word document per analysis (``word/<name>.docx``),
+#: each rebuilt only when its own inputs change, instead of the registry-wide ``report.docx``.
+SINGLE_DOCUMENT_LIMIT = 20
+WORD_DIR = "word"
+
+
+def _word_per_analysis(out: Path, results, registry, rows: dict, scenes: dict, evidence_doc: dict, as_of, cache,
+                       jobs, pngs) -> list[Path]:
+    """``word/<name>.docx`` for every analysis; with ``cache``, those whose key (:func:`export_key` of
+    that analysis alone) is unchanged are copied from the previous outputs."""
+    from trialmeta.report.docx import report_docx
+
+    analyses = {a["name"]: a for a in evidence_doc.get("analyses", [])}
+    paths = []
+    for r in results:
+        rel = f"{WORD_DIR}/{r.name}.docx"
+        key = None
+        if cache is not None:
+            # the document names the registry's size in its opening line: part of its inputs
+            part = {"analyses": [analyses.get(r.name)], "trials": len(registry.trials),
+                    "defaults": evidence_doc.get("defaults"), "trialmeta_version": evidence_doc.get("trialmeta_version")}
+            key = export_key("docx", {r.name: scenes[r.name]}, part, as_of)
+        data = cache.fetch(rel, key) if cache is not None else None
+        if data is None:
+            one = {r.name: pngs[r.name]} if pngs and r.name in pngs else None
+            data = report_docx([r], registry, {r.name: rows[r.name]},
+                               forest_figures([r], scenes, jobs, one), as_of)
+        path = Path(out) / rel
+        io.write_bytes(path, data)
+        if cache is not None:
+            cache.record(rel, key, data)
+        paths.append(path)
+    return paths
