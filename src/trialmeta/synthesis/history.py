@@ -26,9 +26,11 @@ class Step:
     result: AnalysisResult
 
 
-def publication_dates(registry: Registry, analysis) -> list[str]:
-    """Distinct publication dates of the data cuts this analysis could use, oldest first."""
-    frame = results_frame(registry)
+def publication_dates(registry: Registry, analysis, frame: pd.DataFrame | None = None) -> list[str]:
+    """Distinct publication dates of the data cuts this analysis could use, oldest first.
+    ``frame``: the registry's :func:`results_frame`, if already built (it costs in proportion to
+    the registry: built once per refresh, not once per analysis)."""
+    frame = results_frame(registry) if frame is None else frame
     frame = frame[frame["endpoint"] == analysis.endpoint]
     pairs = set()
     for sub in analysis.subgroups:
@@ -51,7 +53,8 @@ def evolution(registry: Registry, spec: AnalysesFile, results: list[AnalysisResu
     the estimate, and is kept).
     """
     limit = date_bounds(as_of)[1] if as_of else None
-    wanted = {r.name: publication_dates(registry, r.spec) for r in results}
+    frame = results_frame(registry)
+    wanted = {r.name: publication_dates(registry, r.spec, frame) for r in results}
     all_dates = sorted({d for ds in wanted.values() for d in ds if limit is None or date_bounds(d)[1] <= limit},
                        key=lambda d: date_bounds(d)[1])
     names = {r.name for r in results}
