@@ -108,7 +108,9 @@ def test_errors_name_row_column_and_value():
 def test_repr_html_and_print_are_compact(capsys):
     r = tm.meta(HRS, study="Study", hr="HR", lower="Lower 95% CI", upper="Upper 95% CI", subgroup="biomarker")
     html = r._repr_html_()
-    assert html.startswith("<table>") and "<td>overall</td>" in html and len(html) < 3000
+    assert html.startswith("<table><thead><tr><th>study</th><th>subgroup</th>") and "<td>overall</td>" in html
+    assert html.count("<table>") == 2 and len(html) < 5000
+    assert all(f"<td>{s}</td>" in html for s in HRS["Study"])  # every study row is shown, not only the pools
     r.print_summary()
     out = capsys.readouterr().out
     assert "Test for subgroup differences: Chi² = 4.46" in out and "overall  5" in out

@@ -17,7 +17,7 @@ import pandas as pd
 
 from trialmeta.errors import InputError, Problem
 from trialmeta.stats.pooling import PoolSettings
-from trialmeta.synthesis.own import OwnAnalysis, pool_studies, studies_frame, summary_frame
+from trialmeta.synthesis.own import OwnAnalysis, pool_studies, studies_frame, study_records, study_table, summary_frame
 from trialmeta.synthesis.owndata import check_rows
 
 SOURCE = "DataFrame"
@@ -59,7 +59,7 @@ class MetaResult:
 
     def _footer(self) -> list[str]:
         a = self.analysis
-        lines = []
+        lines = ["Study weights are within each subgroup."] if a.by is not None else []
         if a.subgroup_test is not None:
             t = a.subgroup_test
             lines.append(f"Test for subgroup differences: Chi² = {t.q_between:.2f}, df = {t.df_between} "
@@ -68,11 +68,16 @@ class MetaResult:
         lines += [f"Note ({r.group}): {n}" for r in (*a.groups, a.overall) for n in r.notes]
         return lines
 
+    def _blocks(self):
+        a = self.analysis
+        return [study_table(study_records(a), a.measure, a.settings.level), self._text_rows()]
+
     def __str__(self) -> str:
-        head, rows = self._text_rows()
-        widths = [max(len(r[i]) for r in [head] + rows) for i in range(len(head))]
-        lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [head] + rows]
-        return "\n".join(lines + [""] + self._footer())
+        out = []
+        for head, rows in self._blocks():
+            widths = [max(len(r[i]) for r in [head] + rows) for i in range(len(head))]
+            out += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [head] + rows] + [""]
+        return "\n".join(out + self._footer())
 
     def __repr__(self) -> str:
         a = self.analysis
@@ -80,16 +85,17 @@ class MetaResult:
                 f"{len(a.groups) or 'no'} subgroups>")
 
     def print_summary(self) -> None:
-        """Print the pooled groups, the subgroup test and the method."""
+        """Print the studies (effect, CI, weight), the pooled groups, the subgroup test and the method."""
         print(self)
 
     def _repr_html_(self) -> str:
-        head, rows = self._text_rows()
         esc = html.escape
-        body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>" for r in rows)
+        tables = "".join(
+            f"<table><thead><tr>{''.join(f'<th>{esc(h)}</th>' for h in head)}</tr></thead><tbody>"
+            + "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>" for r in rows) + "</tbody></table>"
+            for head, rows in self._blocks())
         foot = "".join(f"<p style='margin:0.2em 0'>{esc(line)}</p>" for line in self._footer())
-        return (f"<table><thead><tr>{''.join(f'<th>{esc(h)}</th>' for h in head)}</tr></thead>"
-                f"<tbody>{body}</tbody></table><div style='font-size:smaller'>{foot}</div>")
+        return f"{tables}<div style='font-size:smaller'>{foot}</div>"
 
     def plot(self, ax=None, **options):
         """The RevMan-style forest (as the registry's); inside ``ax`` when given.

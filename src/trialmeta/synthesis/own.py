@@ -183,3 +183,45 @@ def studies_frame(a: OwnAnalysis) -> pd.DataFrame:
     if f["corrected"].any():
         out["zero-cell corrected"] = f["corrected"]
     return out.reset_index(drop=True)
+
+
+def study_records(a: OwnAnalysis) -> list[dict]:
+    """One JSON-ready dict per study, input order: ``study``, ``group`` (with subgroups), ``line`` (file line or
+    DataFrame row), the effect keyed as the pooled rows (``log_hr``, ``se``, ``hr``, ``hr_ci_low``,
+    ``hr_ci_high`` for HR; ``rd``, ``se``, ``rd_ci_low``... for differences) at the output level, and
+    ``weight`` (%, within its subgroup, as R meta's ``w.random``/``w.common`` of that subgroup)."""
+    from scipy.stats import norm
+
+    z = float(norm.ppf(0.5 + a.settings.level / 2))
+    m = a.measure.lower()
+    out = []
+    for rec in a.studies.to_dict(orient="records"):
+        yi, se = float(rec["yi"]), float(rec["se"])
+        lo, hi = yi - z * se, yi + z * se
+        row = {"study": rec["study"]}
+        if a.by is not None:
+            row["group"] = rec["group"]
+        row["line"] = None if rec.get("line") is None or pd.isna(rec["line"]) else int(rec["line"])
+        if a.ratio:
+            row.update({f"log_{m}": yi, "se": se, m: float(np.exp(yi)), f"{m}_ci_low": float(np.exp(lo)),
+                        f"{m}_ci_high": float(np.exp(hi))})
+        else:
+            row.update({m: yi, "se": se, f"{m}_ci_low": lo, f"{m}_ci_high": hi})
+        row["weight"] = float(rec["weight"])
+        out.append(row)
+    return out
+
+
+def study_table(studies: list[dict], measure: str, level: float) -> tuple[list[str], list[list[str]]]:
+    """(header, rows) of the study lines as text, as R meta's ``print()``: study, [subgroup,] effect [CI], weight."""
+    from trialmeta.fmt import fixed, ratio_ci
+
+    m = measure.lower()
+    grouped = any("group" in s for s in studies)
+    head = ["study", *(["subgroup"] if grouped else []), f"{measure} [{level * 100:g}% CI]", "weight"]
+    rows = []
+    for s in studies:
+        est = (ratio_ci(s[m], s[f"{m}_ci_low"], s[f"{m}_ci_high"]) if measure in RATIO_MEASURES else
+               f"{fixed(s[m], 2)} [{fixed(s[f'{m}_ci_low'], 2)}, {fixed(s[f'{m}_ci_high'], 2)}]")
+        rows.append([str(s["study"]), *([str(s["group"])] if grouped else []), est, f"{s['weight']:.1f}%"])
+    return head, rows

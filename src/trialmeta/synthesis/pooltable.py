@@ -29,7 +29,7 @@ from trialmeta.tables import spreadsheet_safe
 from trialmeta.errors import InputError, Problem
 from trialmeta.stats.binary import RATIO_MEASURES
 from trialmeta.stats.pooling import GroupResult, PoolSettings
-from trialmeta.synthesis.own import pool_studies
+from trialmeta.synthesis.own import pool_studies, study_records, study_table
 from trialmeta.synthesis.owndata import canonical, check_rows
 from trialmeta.synthesis.tablefile import csv_rows, records, xlsx_rows
 
@@ -146,7 +146,9 @@ def pool_table(frame: pd.DataFrame, by: str | None = None, settings: PoolSetting
     Returns
     -------
     dict
-        ``{"measure", "method", "described_as", "groups": [GROUP, ...], "subgroup_test": {...} | None}``: one GROUP per subgroup then ``"overall"``, each with the keys
+        ``{"measure", "method", "described_as", "studies": [STUDY, ...], "groups": [GROUP, ...],
+        "subgroup_test": {...} | None}``: one STUDY per row (:func:`trialmeta.synthesis.own.study_records`:
+        its effect and CI at the output level, its weight), one GROUP per subgroup then ``"overall"``, each with the keys
         :func:`keys_for` and ``"notes"``; the subgroup test is Q-between (Wald SEs, separate tau²);
         ``described_as`` the statistical choices in words.
 
@@ -171,6 +173,7 @@ def pool_table(frame: pd.DataFrame, by: str | None = None, settings: PoolSetting
         t = a.subgroup_test
         test = {"q_between": t.q_between, "df_between": t.df_between, "p_between": t.p_between}
     return {"measure": measure, "method": a.method, "described_as": a.describe(),
+            "studies": study_records(a),
             "groups": [{**measure_dict(r, measure), "notes": [str(n) for n in r.notes]}
                        for r in (*a.groups, a.overall)],
             "subgroup_test": test}
@@ -188,13 +191,16 @@ def format_groups(result: dict, fmt: str = "table", settings: PoolSettings | Non
     measure = result.get("measure", "HR")
     keys = keys_for(measure)
     m = measure.lower()
+    studies = result.get("studies", [])
     if fmt == "csv":
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
-        w.writerow([*keys, *(f"bayes_{k}" for k in BAYES_KEYS)])
+        w.writerow(["row", "study", *keys, "weight", *(f"bayes_{k}" for k in BAYES_KEYS)])
         cell = lambda x: "" if x is None else repr(x) if isinstance(x, float) else spreadsheet_safe(x)  # noqa: E731
-        w.writerows([[cell(g[k]) for k in keys] + [cell((g.get("bayes") or {}).get(k)) for k in BAYES_KEYS]
-                     for g in groups])
+        w.writerows([["study", cell(s["study"])] + [cell(s.get(k)) for k in keys] + [cell(s["weight"])]
+                     + [""] * len(BAYES_KEYS) for s in studies])
+        w.writerows([["pooled", ""] + [cell(g[k]) for k in keys] + [""]
+                     + [cell((g.get("bayes") or {}).get(k)) for k in BAYES_KEYS] for g in groups])
         return buf.getvalue()
     if fmt not in ("table", "md"):
         raise ValueError(f"fmt must be 'table', 'csv' or 'md', got {fmt!r}")
@@ -215,10 +221,17 @@ def format_groups(result: dict, fmt: str = "table", settings: PoolSettings | Non
     foot.append(f"Method: {result.get('described_as') or s.describe()}")
     foot += [f"Note ({g['group']}): {n}" for g in groups for n in g.get("notes", ())]
     foot += [f"Note: {n}" for n in result.get("notes", ())]
+    blocks = ([study_table(studies, measure, s.level)] if studies else []) + [(head, body)]
+    if any("group" in st for st in studies):
+        foot.insert(0, "Study weights are within each subgroup.")
     if fmt == "md":
-        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        lines += ["| " + " | ".join(row) + " |" for row in body]
-        return "\n".join(lines) + "\n\n" + "\n\n".join(foot) + "\n"
+        text = "\n\n".join("\n".join(["| " + " | ".join(h) + " |", "|" + "---|" * len(h)]
+                                      + ["| " + " | ".join(row) + " |" for row in b]) for h, b in blocks)
+        return text + "\n\n" + "\n\n".join(foot) + "\n"
+    return "\n\n".join("\n".join(aligned(h, b)) for h, b in blocks) + "\n\n" + "\n".join(foot) + "\n"
+
+
+def aligned(head: list[str], body: list[list[str]]) -> list[str]:
+    """Columns padded to their widest cell, two spaces apart (trailing spaces stripped)."""
     widths = [max(len(r[i]) for r in [head] + body) for i in range(len(head))]
-    lines = ["  ".join(c.ljust(wd) for c, wd in zip(r, widths)).rstrip() for r in [head] + body]
-    return "\n".join(lines + [""] + foot) + "\n"
+    return ["  ".join(c.ljust(wd) for c, wd in zip(r, widths)).rstrip() for r in [head] + body]
