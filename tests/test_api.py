@@ -25,8 +25,13 @@ HRS = pd.DataFrame({"Study": ["A", "B", "C", "D", "E"], "HR": [0.7, 0.8, 0.9, 0.
                     "biomarker": ["pos", "pos", "neg", "pos", "neg"]})
 
 
+#: dat.bcg's year column (metadat; R: dat.bcg$year): with it the two "Rosenthal et al" and the two "Comstock et al"
+#: trials get labels that tell them apart (the same label twice is warned about).
+BCG_YEARS = [1948, 1949, 1960, 1977, 1973, 1953, 1973, 1980, 1968, 1961, 1974, 1969, 1976]
+
+
 def _bcg():
-    return pd.DataFrame({"study": BCG["study"], "ev_t": BCG["ai"], "n_t": BCG["n1i"], "ev_c": BCG["ci"],
+    return pd.DataFrame({"study": [f"{a} {y}" for a, y in zip(BCG["study"], BCG_YEARS)], "ev_t": BCG["ai"], "n_t": BCG["n1i"], "ev_c": BCG["ci"],
                          "n_c": BCG["n2i"]})
 
 

@@ -12,22 +12,30 @@ The top layer beside :mod:`trialmeta.cli`; imported lazily by ``trialmeta`` (``t
 from __future__ import annotations
 
 import html
+import warnings
 
 import pandas as pd
 
 from trialmeta.errors import InputError, Problem
 from trialmeta.stats.pooling import PoolSettings
 from trialmeta.synthesis.own import OwnAnalysis, pool_studies, studies_frame, study_records, study_table, summary_frame
+from trialmeta.synthesis.owncheck import enforce, sanity_warnings
 from trialmeta.synthesis.owndata import check_rows
 
 SOURCE = "DataFrame"
 
 
+class SuspiciousRowWarning(UserWarning):
+    """A row that pools without error but looks like a typing mistake (a study listed twice, a pooled-summary
+    row, a ratio typed as a percentage...); ``strict=True`` refuses it instead."""
+
+
 class MetaResult:
     """A pooled analysis of one's own studies (frozen; built by :func:`meta` and friends)."""
 
-    def __init__(self, analysis: OwnAnalysis):
+    def __init__(self, analysis: OwnAnalysis, warnings: tuple[str, ...] = ()):
         self.analysis = analysis
+        self.warnings = warnings  # the suspicious rows (trialmeta.synthesis.owncheck), as text
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -66,6 +74,7 @@ class MetaResult:
                          f"(p = {t.p_between:.4f})")
         lines.append(f"Method: {a.describe()}")
         lines += [f"Note ({r.group}): {n}" for r in (*a.groups, a.overall) for n in r.notes]
+        lines += list(self.warnings)
         return lines
 
     def _blocks(self):
@@ -128,31 +137,37 @@ def _settings(method: str, ci: str, level: float, prediction: bool) -> PoolSetti
     return PoolSettings(method=method, ci=ci, level=level, prediction=prediction)
 
 
-def _run(df, cols, study, subgroup, measure, pool_method, settings, input_level=0.95) -> MetaResult:
+def _run(df, cols, study, subgroup, measure, pool_method, settings, input_level=0.95, strict=False) -> MetaResult:
     extra = {"study": study, "group": subgroup}
     names = {canon: col for canon, col in {**cols, **extra}.items() if col is not None}
+    located = lambda problems: [Problem(p.file, None, ", ".join(x for x in (  # noqa: E731
+        "" if p.line is None else f"row {df.index[p.line]!r}", repr(names.get(p.path, p.path)) if p.path else "")
+        if x), p.message, p.severity) for p in problems]  # the DataFrame's own row labels and columns
     try:
         frame = check_rows(_records(df, cols, extra), measure, SOURCE, input_level)
-        return MetaResult(pool_studies(frame, measure, pool_method, settings, "group" if subgroup else None,
-                                       SOURCE))
-    except InputError as exc:  # name the DataFrame's own row labels and columns
-        raise InputError([Problem(p.file, None, ", ".join(x for x in (
-            "" if p.line is None else f"row {df.index[p.line]!r}", repr(names.get(p.path, p.path)) if p.path else "")
-            if x),
-            p.message) for p in exc.problems]) from None
+        found = sanity_warnings(frame, measure, SOURCE, place=lambda i: f"row {df.index[i]!r}")
+        analysis = pool_studies(frame, measure, pool_method, settings, "group" if subgroup else None, SOURCE)
+    except InputError as exc:
+        raise InputError(located(exc.problems)) from None
+    result = MetaResult(analysis, tuple(str(p) for p in enforce(located(found), strict)))
+    for text in result.warnings:
+        warnings.warn(text, SuspiciousRowWarning, stacklevel=3)
+    return result
 
 
 def meta(df: pd.DataFrame, study: str = "study", hr: str | None = None, lower: str | None = None,
          upper: str | None = None, *, log_hr: str | None = None, se: str | None = None, subgroup: str | None = None,
          measure: str = "HR", method: str = "reml", ci: str = "hksj", level: float = 0.95,
-         input_level: float | str = 0.95, prediction: bool = True) -> MetaResult:
+         input_level: float | str = 0.95, prediction: bool = True, strict: bool = False) -> MetaResult:
     """Pool effects given as estimate + CI (``hr``, ``lower``, ``upper``) or log effect + SE (``log_hr``, ``se``).
 
     ``measure`` names the effect (HR, RR, OR: ratios, pooled on the log scale; RD, MD, SMD: differences).
     ``method`` is the tau² estimator (reml, dl, pm) or fe; ``ci`` hksj, wald or hksj-adhoc (R meta:
     ``metagen(..., method.tau=, method.random.ci=)``). ``input_level`` is the level of the given CIs, or the
     name of a column holding it per row; ``level`` the level of every output interval: changing ``level``
-    never changes Q, I² or tau².
+    never changes Q, I² or tau². Suspicious rows (a study listed twice, identical rows, a pooled-summary row,
+    a ratio typed as a percentage or outside plausible bounds, a lopsided CI) each give a
+    :class:`SuspiciousRowWarning` naming the row (also in ``.warnings``); ``strict=True`` refuses them.
 
     Examples
     --------
@@ -177,26 +192,30 @@ def meta(df: pd.DataFrame, study: str = "study", hr: str | None = None, lower: s
             raise TypeError("log_hr= needs se=")
         cols = {"log_hr": log_hr, "se": se}
     return _run(df, cols, study, subgroup, measure.upper(), "iv", _settings(method, ci, level, prediction),
-                float(input_level))
+                float(input_level), strict)
 
 
 def meta_binary(df: pd.DataFrame, events_exp: str, n_exp: str, events_ctrl: str, n_ctrl: str, *,
                 study: str = "study", subgroup: str | None = None, measure: str = "RR", method: str = "MH",
-                tau2: str = "reml", ci: str = "hksj", level: float = 0.95, prediction: bool = True) -> MetaResult:
+                tau2: str = "reml", ci: str = "hksj", level: float = 0.95, prediction: bool = True,
+                strict: bool = False) -> MetaResult:
     """Pool 2x2 counts: ``measure`` RR, OR or RD; ``method`` MH (Mantel-Haenszel, RevMan's default), Peto (OR
     only) or IV (inverse variance with ``tau2`` = reml, dl, pm or fe and ``ci``). Per-study effects are metafor's
-    ``escalc`` (0.5 added to zero-cell studies only); MH/Peto match ``rma.mh``/``rma.peto``.
+    ``escalc`` (0.5 added to zero-cell studies only); MH/Peto match ``rma.mh``/``rma.peto``. ``strict`` as
+    :func:`meta`.
     """
     cols = {"events_exp": events_exp, "n_exp": n_exp, "events_ctrl": events_ctrl, "n_ctrl": n_ctrl}
-    return _run(df, cols, study, subgroup, measure.upper(), method.lower(), _settings(tau2, ci, level, prediction))
+    return _run(df, cols, study, subgroup, measure.upper(), method.lower(), _settings(tau2, ci, level, prediction),
+                strict=strict)
 
 
 def meta_continuous(df: pd.DataFrame, mean_exp: str, sd_exp: str, n_exp: str, mean_ctrl: str, sd_ctrl: str,
                     n_ctrl: str, *, study: str = "study", subgroup: str | None = None, measure: str = "MD",
                     method: str = "reml", ci: str = "hksj", level: float = 0.95,
-                    prediction: bool = True) -> MetaResult:
+                    prediction: bool = True, strict: bool = False) -> MetaResult:
     """Pool means: ``measure`` MD (mean difference) or SMD (Hedges' g, exact bias correction; metafor
     ``escalc("SMD")``), by inverse variance (``method`` reml, dl, pm or fe; ``ci``)."""
     cols = {"mean_exp": mean_exp, "sd_exp": sd_exp, "n_exp": n_exp, "mean_ctrl": mean_ctrl, "sd_ctrl": sd_ctrl,
             "n_ctrl": n_ctrl}
-    return _run(df, cols, study, subgroup, measure.upper(), "iv", _settings(method, ci, level, prediction))
+    return _run(df, cols, study, subgroup, measure.upper(), "iv", _settings(method, ci, level, prediction),
+                strict=strict)

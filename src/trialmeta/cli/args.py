@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     pt.add_argument("--sheet", default=None, help=".xlsx: the sheet to read (default: the first)")
     pt.add_argument("--no-prediction", dest="prediction", action="store_false",
                     help="omit the prediction interval")
+    pt.add_argument("--strict", action="store_true",
+                    help="refuse suspicious rows (a study listed twice, identical rows, a pooled-summary row, a "
+                    "ratio typed as a percentage or outside plausible bounds, a lopsided CI) instead of warning")
     pt.add_argument("--format", choices=["table", "json", "csv", "md"], default="table")
 
     f = sub.add_parser("refresh", help="validate, pool and write every output atomically into outputs/")

@@ -43,7 +43,10 @@ def cmd_pool_table(args) -> int:
     settings = PoolSettings(method="fe" if pool_method != "iv" else method, ci="wald" if pool_method != "iv"
                             else args.ci, level=args.level, prediction=args.prediction, prior=args.prior,
                             prior_scale=args.prior_scale)
-    result = pool_table(frame, by=args.by, settings=settings, name=name, measure=args.measure, method=pool_method)
+    result = pool_table(frame, by=args.by, settings=settings, name=name, measure=args.measure, method=pool_method,
+                        strict=args.strict)
+    for warning in result["warnings"]:
+        print(warning, file=sys.stderr)
     if frame.attrs.get("decimal_comma"):
         result["notes"] = [f"{name}: decimal commas read as decimal points"]
     if args.format == "json":

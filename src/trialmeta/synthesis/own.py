@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from trialmeta.errors import InputError, Problem
+from trialmeta.errors import InputError, Problem, suggest
 from trialmeta.stats.binary import MEASURE_NAMES, RATIO_MEASURES, FixedPool, mantel_haenszel, peto
 from trialmeta.errors import PoolingError
 from trialmeta.stats.pooling import GroupResult, PoolSettings, _pct, pool_many
@@ -24,6 +24,8 @@ from trialmeta.stats.settings import METHOD_LABELS
 from trialmeta.stats.subgroups import SubgroupTest, subgroup_test
 
 OVERALL = "overall"
+#: Columns :func:`~trialmeta.synthesis.owndata.check_rows` adds (not the user's).
+INTERNAL = ("line", "yi", "se_from", "corrected", "_level", "group", "weight")
 METHODS = ("iv", "mh", "peto")
 METHOD_NAMES = {"mh": "Mantel-Haenszel (common effect; Q and I² from the study estimates around it, as "
                       "metafor rma.mh)",
@@ -90,8 +92,11 @@ def pool_studies(studies: pd.DataFrame, measure: str, method: str = "iv", settin
     labels, masks = [], []
     if by is not None:
         if by not in frame.columns:
-            raise InputError([Problem(name, None, by, f"grouping column {by!r} not found; columns are "
-                                      f"{', '.join(map(str, studies.columns))}")])
+            shown = studies.attrs.get("columns", {})  # canonical -> the file's header
+            cols = ([str(c) for c in shown.values()] if shown else
+                    [str(c) for c in studies.columns if c not in INTERNAL])
+            raise InputError([Problem(name, None, by, f"grouping column {by!r} not found{suggest(by, cols)}; "
+                                      f"columns are {', '.join(cols)}")])
         labels = ["" if pd.isna(g) else str(g).strip() for g in frame[by]]
         problems = [Problem(name, ln, by, "empty subgroup label") for ln, g in zip(lines, labels) if not g]
         problems += [Problem(name, ln, by, f"subgroup label {OVERALL!r} is reserved for the overall pool")

@@ -30,6 +30,7 @@ from trialmeta.errors import InputError, Problem
 from trialmeta.stats.binary import RATIO_MEASURES
 from trialmeta.stats.pooling import GroupResult, PoolSettings
 from trialmeta.synthesis.own import pool_studies, study_records, study_table
+from trialmeta.synthesis.owncheck import enforce, sanity_warnings
 from trialmeta.synthesis.owndata import canonical, check_rows
 from trialmeta.synthesis.tablefile import csv_rows, records, xlsx_rows
 
@@ -81,16 +82,18 @@ def read_effects_table(content, name: str, ci_level: float = 0.95, measure: str 
     if not rows:
         raise InputError([Problem(name, header[0], "", "no data rows after the header")])
     recs = records(header, rows, name, mapping, canonical)
+    shown = {canon: original for original, canon in canonical(header[1], mapping).items()}  # the file's headers
     try:
         frame = check_rows(recs, measure, name, ci_level)
-    except InputError as exc:  # a missing-columns problem belongs on the header line
-        raise InputError([Problem(p.file, header[0], p.path, p.message) if p.line is None else p
-                          for p in exc.problems]) from None
+    except InputError as exc:  # name the file's own columns; a missing-columns problem belongs on the header line
+        raise InputError([Problem(p.file, header[0] if p.line is None else p.line, shown.get(p.path, p.path),
+                                  p.message) for p in exc.problems]) from None
     if "log_hr" in frame.columns:
         frame["log_hr"] = frame["yi"]
     else:
         frame.insert(3, "log_hr", frame["yi"])
     frame.attrs["decimal_comma"] = comma
+    frame.attrs["columns"] = shown
     return frame
 
 
@@ -128,7 +131,7 @@ def measure_dict(r: GroupResult, measure: str) -> dict:
 
 
 def pool_table(frame: pd.DataFrame, by: str | None = None, settings: PoolSettings | None = None,
-               name: str = "table", measure: str = "HR", method: str = "iv") -> dict:
+               name: str = "table", measure: str = "HR", method: str = "iv", strict: bool = False) -> dict:
     """Pool a table of studies, overall and by subgroup.
 
     Parameters
@@ -142,6 +145,9 @@ def pool_table(frame: pd.DataFrame, by: str | None = None, settings: PoolSetting
     measure : str
     method : {"iv", "mh", "peto"}
         Mantel-Haenszel and Peto need counts.
+    strict : bool
+        Refuse the rows that :func:`trialmeta.synthesis.owncheck.sanity_warnings` finds suspicious
+        (duplicates, summary rows, percentages...) instead of listing them under ``"warnings"``.
 
     Returns
     -------
@@ -155,7 +161,8 @@ def pool_table(frame: pd.DataFrame, by: str | None = None, settings: PoolSetting
     Raises
     ------
     trialmeta.errors.InputError
-        Unknown grouping column, empty or reserved (``"overall"``) subgroup labels, no rows.
+        Unknown grouping column, empty or reserved (``"overall"``) subgroup labels, no rows; with
+        ``strict``, every suspicious row.
     """
     if frame.empty:
         raise InputError([Problem(name, None, "", "no studies to pool")])
@@ -167,6 +174,9 @@ def pool_table(frame: pd.DataFrame, by: str | None = None, settings: PoolSetting
             frame[col] = default
     if "line" not in frame.columns:
         frame["line"] = None
+    shown = frame.attrs.get("columns", {})
+    warnings = enforce([Problem(p.file, p.line, shown.get(p.path, p.path), p.message, p.severity)
+                        for p in sanity_warnings(frame, measure, name)], strict)
     a = pool_studies(frame, measure, method, settings, by, name)
     test = None
     if a.subgroup_test is not None:
@@ -176,7 +186,7 @@ def pool_table(frame: pd.DataFrame, by: str | None = None, settings: PoolSetting
             "studies": study_records(a),
             "groups": [{**measure_dict(r, measure), "notes": [str(n) for n in r.notes]}
                        for r in (*a.groups, a.overall)],
-            "subgroup_test": test}
+            "subgroup_test": test, "warnings": [str(p) for p in warnings]}
 
 
 def format_groups(result: dict, fmt: str = "table", settings: PoolSettings | None = None) -> str:
