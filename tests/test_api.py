@@ -142,7 +142,8 @@ fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 5))
 assert r.plot(ax=ax1) is fig
 ax2.plot([1, 2], [3, 4])
 alone = r.plot()
-assert type(alone).__name__ == "Figure"
+import matplotlib.figure
+assert isinstance(alone, matplotlib.figure.Figure) and alone._repr_png_()[1:4] == b"PNG"  # shows itself
 print(matplotlib.get_backend(), plt.get_fignums(), len(ax2.lines))
 """
 

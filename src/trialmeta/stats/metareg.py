@@ -56,6 +56,25 @@ class MetaRegression:
     weights: np.ndarray  # w = 1/(v + tau2), not normalised
     resid: np.ndarray
 
+    def __str__(self) -> str:
+        stat = "z" if self.df is None else "t"
+        lv = f"{self.level:.0%}"
+        head = ["", "estimate", "se", stat, "p", f"{lv} CI"]
+        rows = [[n, f"{b:.4f}", f"{s:.4f}", f"{z:.4f}", f"{p:.4f}", f"{lo:.4f} to {hi:.4f}"] for n, b, s, z, p, lo, hi
+                in zip(self.names, self.beta, self.se, self.stat, self.p, self.ci_low, self.ci_high)]
+        widths = [max(len(r[i]) for r in [head] + rows) for i in range(len(head))]
+        table = ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+                 for r in [head] + rows]
+        model = f"{'Mixed' if self.method != 'fe' else 'Common'}-effects meta-regression (k = {self.k}; tau² " \
+                f"estimator {self.method.upper()}; {'Knapp-Hartung t' if self.df is not None else 'Wald z'} tests)"
+        lines = [model, f"tau² (residual) = {self.tau2:.4f}" + ("" if self.i2 is None else f"; I² = {self.i2:.1f}%")
+                 + ("" if self.r2 is None else f"; R² = {self.r2:.1f}%"),
+                 f"Test for residual heterogeneity: QE({self.qe_df}) = {self.qe:.4f}, p = {self.qe_p:.4f}"]
+        if self.qm is not None:
+            lines.append(f"Test of moderators: " + (f"QM({self.qm_df}) = {self.qm:.4f}" if self.df is None else
+                         f"F({self.qm_df}, {self.df}) = {self.qm:.4f}") + f", p = {self.qm_p:.4f}")
+        return "\n".join(lines + [""] + table)
+
 
 def fit_tau2(y: np.ndarray, v: np.ndarray, X: np.ndarray | None, method: str) -> float:
     """tau^2 of ``y ~ X`` (``X`` None: intercept only) by ``method`` (fe, dl, reml, pm)."""

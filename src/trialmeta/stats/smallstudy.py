@@ -39,6 +39,9 @@ MIN_K = 10
 FEW_STUDIES_NOTE = ("fewer than 10 studies: tests for funnel plot asymmetry have too little power to tell chance "
                     "from real asymmetry and should not be used (Cochrane Handbook, section 13.3.5.4)")
 PREDICTORS = ("sei", "vi", "ni", "ninv", "sqrtni", "sqrtninv")
+PREDICTOR_NAMES = {"sei": "standard error", "vi": "sampling variance", "ni": "sample size",
+                   "ninv": "inverse of the sample size", "sqrtni": "square root of the sample size",
+                   "sqrtninv": "inverse of the square root of the sample size"}
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,17 @@ class RegTest:
     fit: MetaRegression | None
     notes: tuple[str, ...]
 
+    def __str__(self) -> str:
+        what = ("mixed-effects meta-regression model" if self.model == "rma" else "weighted regression with "
+                "multiplicative dispersion")
+        stat = "z" if self.df is None else f"t({self.df})"
+        lines = [f"Regression test for funnel plot asymmetry ({what}; predictor: {PREDICTOR_NAMES[self.predictor]})",
+                 f"Test for funnel plot asymmetry: {stat} = {self.stat:.4f}, p = {self.p:.4f}"]
+        if self.est is not None:
+            lines.append(f"Limit estimate (as the predictor -> 0): b = {self.est:.4f} "
+                         f"(CI: {self.ci_low:.4f}, {self.ci_high:.4f})")
+        return "\n".join(lines + [f"Note: {n}" for n in self.notes])
+
 
 @dataclass(frozen=True)
 class RankTest:
@@ -61,6 +75,11 @@ class RankTest:
     p: float
     exact: bool
     notes: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return "\n".join([f"Rank correlation test for funnel plot asymmetry: Kendall's tau = {self.tau:.4f}, "
+                          f"p = {self.p:.4f} ({'exact' if self.exact else 'normal approximation'})"]
+                         + [f"Note: {n}" for n in self.notes])
 
 
 @dataclass(frozen=True)
@@ -74,6 +93,15 @@ class TrimFill:
     vi_filled: np.ndarray
     fit: MetaRegression  # the model on observed + filled studies (intercept only)
     notes: tuple[str, ...]
+
+    def __str__(self) -> str:
+        f = self.fit
+        lines = [f"Trim and fill ({self.estimator} estimator): estimated number of missing studies on the "
+                 f"{self.side} side: {self.k0} (SE = {self.se_k0:.4f})"
+                 + ("" if self.p_k0 is None else f", p = {self.p_k0:.4f}"),
+                 f"Estimate with the filled studies (log scale for ratios): {f.beta[0]:.4f} "
+                 f"(SE {f.se[0]:.4f}; CI {f.ci_low[0]:.4f}, {f.ci_high[0]:.4f}); tau2 = {f.tau2:.4f}"]
+        return "\n".join(lines + [f"Note: {n}" for n in self.notes])
 
 
 def _notes(k: int) -> tuple[str, ...]:
