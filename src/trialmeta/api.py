@@ -26,6 +26,14 @@ from trialmeta.synthesis.owndata import check_rows
 SOURCE = "DataFrame"
 
 
+#: The smallest text (points) a forest drawn into a user's Axes may have before its notes block is left out.
+LEGIBLE_PT = 6.0
+
+
+class LayoutWarning(UserWarning):
+    """A forest drawn into an Axes too small for legible text (below :data:`LEGIBLE_PT` even without notes)."""
+
+
 class SuspiciousRowWarning(UserWarning):
     """A row that pools without error but looks like a typing mistake (a study listed twice, a pooled-summary
     row, a ratio typed as a percentage...); ``strict=True`` refuses it instead."""
@@ -110,17 +118,38 @@ class MetaResult:
     def plot(self, ax=None, **options):
         """The RevMan-style forest (as the registry's); inside ``ax`` when given.
 
-        Options: ``title``, ``favours`` (left, right labels), ``pooled_line``, ``width`` (inches).
-        Returns the :class:`matplotlib.figure.Figure` (not registered with pyplot: in a notebook,
-        display it, or pass ``ax`` from your own ``plt.subplots()``). The backend is never changed.
+        Options: ``title``, ``favours`` (left, right labels), ``pooled_line``, ``width`` (inches), ``sort`` (a
+        column: study, weight, effect, se or one of yours; ``-`` first for descending; R meta's ``sortvar``),
+        ``labels`` (the two arms' column headers; R meta's ``label.e``, ``label.c``), ``style`` (a preset:
+        revman, journal, slide, or a :class:`trialmeta.plot.style.FigureStyle`). Returns a
+        :class:`matplotlib.figure.Figure` that a notebook displays by itself (not registered with pyplot;
+        the backend is never changed), or ``ax.figure``. Inside an ``ax``, the forest is laid out for the
+        Axes' width; if its text would still shrink below :data:`LEGIBLE_PT` points, the notes block is left
+        out and one line on the figure says so (the notes are in ``print(result)``); if even then the text is
+        too small, a :class:`LayoutWarning` gives the Axes size that keeps it legible.
         """
-        from trialmeta.plot.figures import _checked
-        from trialmeta.plot.own_forest import own_scene
-        from trialmeta.plot.render import render
+        from trialmeta.plot.figures import _checked, _style
+        from trialmeta.plot.own_forest import own_spec
+        from trialmeta.plot.render import fit_factor, render
+        from trialmeta.plot.style import styled_scene
 
-        return render(own_scene(self.analysis, **_checked(options, {"title", "favours", "pooled_line", "width"})),
-                      ax=ax)
-
+        opts = _checked(options, {"title", "favours", "pooled_line", "width", "sort", "labels", "style"})
+        style = _style(opts.pop("style", None))
+        if ax is None:
+            return render(styled_scene(own_spec(self.analysis, **opts), style))
+        pos, (w, h) = ax.get_position(), ax.figure.get_size_inches()
+        opts.setdefault("width", pos.width * w)
+        scene = styled_scene(own_spec(self.analysis, **opts), style)
+        smallest = min(t.size for t in scene.texts())
+        if smallest * fit_factor(scene, ax) < LEGIBLE_PT:  # the notes block gives way, and the figure says so
+            scene = styled_scene(own_spec(self.analysis, notes=False, **opts), style)
+            k = fit_factor(scene, ax)
+            if smallest * k < LEGIBLE_PT:
+                warnings.warn(f"this {pos.width * w:.1f} x {pos.height * h:.1f} in Axes draws the forest's text at "
+                              f"{smallest * k:.1f} pt even without its notes: give the Axes at least "
+                              f"{scene.width * smallest / LEGIBLE_PT:.1f} x {scene.height * smallest / LEGIBLE_PT:.1f}"
+                              " in, or call plot() without ax", LayoutWarning, stacklevel=2)
+        return render(scene, ax=ax)
 
     # ------------------------------------------------------------------ diagnostics (every study; as metafor)
 
