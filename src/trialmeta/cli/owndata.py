@@ -12,11 +12,15 @@ from pathlib import Path
 from trialmeta.errors import InputError, UsageError
 
 
-def cmd_pool_table(args) -> int:
-    from trialmeta import io, tables
+FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def own_table(args):
+    """Read, check and pool ``args.file`` as pool-table does: (analysis, result dict, settings)."""
+    from trialmeta import io
     from trialmeta.stats.pooling import PoolSettings
     from trialmeta.synthesis.owndata import COLUMNS
-    from trialmeta.synthesis.pooltable import format_groups, pool_table, read_effects_table
+    from trialmeta.synthesis.pooltable import pool_own, read_effects_table
 
     for flag, value in (("--level", args.level), ("--input-level", args.input_level)):
         if not 0.5 < value < 1:
@@ -43,16 +47,62 @@ def cmd_pool_table(args) -> int:
     settings = PoolSettings(method="fe" if pool_method != "iv" else method, ci="wald" if pool_method != "iv"
                             else args.ci, level=args.level, prediction=args.prediction, prior=args.prior,
                             prior_scale=args.prior_scale)
-    result = pool_table(frame, by=args.by, settings=settings, name=name, measure=args.measure, method=pool_method,
-                        strict=args.strict)
-    for warning in result["warnings"]:
-        print(warning, file=sys.stderr)
+    analysis, result = pool_own(frame, by=args.by, settings=settings, name=name, measure=args.measure,
+                                method=pool_method, strict=args.strict)
     if frame.attrs.get("decimal_comma"):
         result["notes"] = [f"{name}: decimal commas read as decimal points"]
+    for warning in result["warnings"]:
+        print(warning, file=sys.stderr)
+    return analysis, result, settings
+
+
+def own_forest_scene(analysis, args):
+    """The forest of one's own table with the command line's options and style."""
+    from trialmeta.cli.export import cli_style
+    from trialmeta.plot.own_forest import own_spec
+    from trialmeta.plot.style import resolve, styled_scene
+
+    try:
+        spec = own_spec(analysis, title=args.title, sort=args.sort, labels=(args.label_exp, args.label_ctrl))
+    except ValueError as exc:
+        raise UsageError(f"--sort: {exc}") from None
+    return styled_scene(spec, resolve(None, cli_style(args)))
+
+
+def cmd_pool_table(args) -> int:
+    from trialmeta import io, tables
+    from trialmeta.synthesis.pooltable import format_groups
+
+    if args.forest is not None and args.forest.suffix.lower() not in FIGURE_SUFFIXES:
+        raise UsageError(f"--forest {args.forest}: the file must end in .png, .svg or .pdf")
+    analysis, result, settings = own_table(args)
+    if args.forest is not None:
+        from trialmeta.cli.outputs import write_scene
+
+        write_scene(own_forest_scene(analysis, args), args.forest.with_suffix(""), (args.forest.suffix[1:].lower(),))
+        print(f"forest plot: {io.display(args.forest)}", file=sys.stderr)
     if args.format == "json":
         sys.stdout.write(json.dumps(tables.jsonable(result), indent=2, ensure_ascii=False) + "\n")
     else:
         sys.stdout.write(format_groups(result, args.format, settings))
+    return 0
+
+
+def cmd_forest_table(args, formats) -> int:
+    """``trialmeta forest --table FILE``: the forest of one's own table into ``--out``."""
+    import tempfile
+
+    from trialmeta import io
+    from trialmeta.cli.outputs import deliver, write_scene
+
+    args.file = args.table
+    analysis, _, _ = own_table(args)
+    scene = own_forest_scene(analysis, args)
+    with tempfile.TemporaryDirectory(prefix="trialmeta-forest-") as tmp:  # draw first: no half-written folder
+        staged = write_scene(scene, Path(tmp) / Path(args.table).stem, formats)
+        paths = deliver(staged, args.out)  # never overwrites a file trialmeta did not write
+    for path in paths:
+        print(io.display(path))
     return 0
 
 

@@ -91,16 +91,20 @@ def _pooled_arms(records: list[dict], kind: str) -> dict:
             for arm in ("exp", "ctrl")}
 
 
-def sort_records(records: list[dict], sort: str | None) -> list[dict]:
-    """Study order: as given, or by ``sort`` (``study``, ``weight``, ``effect``, ``se`` or any column of the table;
-    a leading ``-`` sorts descending), as R meta's ``sortvar``; ties keep the input order."""
+def sort_records(records: list[dict], sort: str | None, headers: dict | None = None) -> list[dict]:
+    """Study order: as given, or by ``sort`` (``study``, ``weight``, ``effect``, ``se`` or any column of the table,
+    by its name in the file (``headers``: canonical -> the file's header); a leading ``-`` sorts descending), as
+    R meta's ``sortvar``; ties keep the input order."""
     if not sort:
         return records
     desc, name = sort.startswith("-"), sort.lstrip("-")
-    key = {"effect": "yi", "estimate": "yi"}.get(name, name)
+    headers = headers or {}
+    back = {str(v): k for k, v in headers.items()}
+    key = {"effect": "yi", "estimate": "yi"}.get(name) or back.get(name, name)
     if records and key not in records[0]:
-        raise ValueError(f"cannot sort by {name!r}: not a column (study, weight, effect, se, "
-                         f"{', '.join(k for k in records[0] if k not in INTERNAL)})")
+        cols = dict.fromkeys(["study", "weight", "effect", "se",
+                              *(str(headers.get(k, k)) for k in records[0] if k not in INTERNAL)])
+        raise ValueError(f"cannot sort by {name!r}: not a column ({', '.join(cols)})")
     numeric = all(isinstance(r[key], (int, float)) and not isinstance(r[key], bool) for r in records)
     value = (lambda r: float(r[key])) if numeric else (lambda r: str(r[key]))  # noqa: E731
     return sorted(records, key=value, reverse=desc)
@@ -118,7 +122,7 @@ def own_spec(a, *, title: str = "", favours: tuple[str, str] = ("Favours experim
     level = a.settings.level
     kind = a.studies["se_from"].iloc[0]
     arms = kind in ("counts", "means")
-    records = sort_records(a.studies.to_dict(orient="records"), sort)
+    records = sort_records(a.studies.to_dict(orient="records"), sort, a.studies.attrs.get("columns"))
     z = z_for_level(level)
     cols = [Column("study", ("Study or", "subgroup"), "left", wrap=1.6, role="label", overflow=True)]
     if arms:

@@ -132,6 +132,12 @@ def measure_dict(r: GroupResult, measure: str) -> dict:
 
 def pool_table(frame: pd.DataFrame, by: str | None = None, settings: PoolSettings | None = None,
                name: str = "table", measure: str = "HR", method: str = "iv", strict: bool = False) -> dict:
+    """The dict of :func:`pool_own` (its second item); see there."""
+    return pool_own(frame, by, settings, name, measure, method, strict)[1]
+
+
+def pool_own(frame: pd.DataFrame, by: str | None = None, settings: PoolSettings | None = None,
+             name: str = "table", measure: str = "HR", method: str = "iv", strict: bool = False):
     """Pool a table of studies, overall and by subgroup.
 
     Parameters
@@ -151,7 +157,8 @@ def pool_table(frame: pd.DataFrame, by: str | None = None, settings: PoolSetting
 
     Returns
     -------
-    dict
+    (OwnAnalysis, dict)
+        The analysis (for figures and diagnostics) and
         ``{"measure", "method", "described_as", "studies": [STUDY, ...], "groups": [GROUP, ...],
         "subgroup_test": {...} | None}``: one STUDY per row (:func:`trialmeta.synthesis.own.study_records`:
         its effect and CI at the output level, its weight), one GROUP per subgroup then ``"overall"``, each with the keys
@@ -182,7 +189,7 @@ def pool_table(frame: pd.DataFrame, by: str | None = None, settings: PoolSetting
     if a.subgroup_test is not None:
         t = a.subgroup_test
         test = {"q_between": t.q_between, "df_between": t.df_between, "p_between": t.p_between}
-    return {"measure": measure, "method": a.method, "described_as": a.describe(),
+    return a, {"measure": measure, "method": a.method, "described_as": a.describe(),
             "studies": study_records(a),
             "groups": [{**measure_dict(r, measure), "notes": [str(n) for n in r.notes]}
                        for r in (*a.groups, a.overall)],

@@ -1,0 +1,57 @@
+"""A forest of one's own table from the command line (``pool-table FILE --forest out.png`` and
+``trialmeta forest --table FILE``), ``--version``, ``dir(trialmeta)`` and the help texts.
+
+Data: tests/data/pooltable/steurer-hr-ci.csv (Steurer et al. 2006, four CLL trials).
+"""
+
+import subprocess
+import sys
+
+from conftest import DATA
+
+STEURER = DATA / "pooltable" / "steurer-hr-ci.csv"
+
+
+def test_pool_table_draws_the_forest_beside_the_table(run_cli, tmp_path):
+    out = tmp_path / "cll.png"
+    code, stdout, err = run_cli("pool-table", STEURER, "--by", "year", "--forest", out, "--sort=-weight",
+                                "--style", "journal", "--title", "First-line CLL")
+    assert code == 0, err
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and "forest plot: " in err
+    assert stdout.splitlines()[0].startswith("study")  # the table is still printed
+    for suffix in ("svg", "pdf"):
+        code, _, err = run_cli("pool-table", STEURER, "--forest", tmp_path / f"cll.{suffix}")
+        assert code == 0, err
+    assert (tmp_path / "cll.svg").read_text().lstrip().startswith("<?xml")
+    assert (tmp_path / "cll.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_bad_forest_options_are_usage_errors_and_write_nothing(run_cli, tmp_path):
+    code, _, err = run_cli("pool-table", STEURER, "--forest", tmp_path / "cll.jpg")
+    assert code == 2 and "--forest" in err and "must end in .png, .svg or .pdf" in err
+    code, _, err = run_cli("pool-table", STEURER, "--forest", tmp_path / "cll.png", "--sort", "author")
+    assert code == 2 and "--sort: cannot sort by 'author': not a column (study, weight, effect, se" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_forest_table_writes_each_format(run_cli, tmp_path):
+    out = tmp_path / "figs"
+    code, stdout, err = run_cli("forest", "--table", STEURER, "--out", out, "--format", "png,pdf", "--by", "year")
+    assert code == 0, err
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["steurer-hr-ci.pdf", "steurer-hr-ci.png"]
+    assert len(stdout.splitlines()) == 2
+
+
+def test_version_dir_and_help(run_cli, capsys):
+    code, out, _ = run_cli("--version")
+    import trialmeta
+
+    assert code == 0 and out.strip() == f"trialmeta {trialmeta.__version__}"
+    names = dir(trialmeta)
+    assert {"meta", "meta_binary", "meta_continuous", "pool", "forest_plot", "PoolSettings"} <= set(names)
+    code = subprocess.run([sys.executable, "-c", "import sys, trialmeta; dir(trialmeta); "
+                           "print('trialmeta.api' in sys.modules)"], capture_output=True, text=True).stdout
+    assert code.strip() == "False"  # listing does not import the lazy names
+    code, out, _ = run_cli("pool-table", "--help")
+    text = " ".join(out.split())  # argparse wraps the help text
+    assert "CI of the pooled estimate: hksj (Hartung" in text and "one row per study then per pooled group" in text
