@@ -55,3 +55,17 @@ def test_version_dir_and_help(run_cli, capsys):
     code, out, _ = run_cli("pool-table", "--help")
     text = " ".join(out.split())  # argparse wraps the help text
     assert "CI of the pooled estimate: hksj (Hartung" in text and "one row per study then per pooled group" in text
+
+
+def test_messages_suggest_the_measure_and_list_the_sheets(run_cli, tmp_path):
+    import pandas as pd
+
+    counts = tmp_path / "counts.csv"
+    counts.write_text("study,events_exp,n_exp,events_ctrl,n_ctrl\nA,4,123,11,139\nB,6,306,29,303\n")
+    code, _, err = run_cli("pool-table", counts)
+    assert code == 1 and "these are 2x2 counts: pool them with --measure RR, OR or RD" in err
+    book = tmp_path / "book.xlsx"
+    pd.DataFrame({"study": ["A", "B"], "log_hr": [0.1, 0.2], "se": [0.1, 0.2]}).to_excel(book, sheet_name="Data",
+                                                                                       index=False)
+    code, _, err = run_cli("pool-table", book, "--sheet", "Sheet1")
+    assert code == 1 and "Worksheet named 'Sheet1' not found; its sheets are: Data (--sheet NAME)" in err

@@ -152,6 +152,8 @@ def own_table_options(p) -> None:
     p.add_argument("--col", action="append", default=[], metavar="NAME=HEADER",
                    help="use the file's column HEADER as NAME (e.g. --col hr=HR --col ci_low='Lower 95%% CI')")
     p.add_argument("--sheet", default=None, help=".xlsx: the sheet to read (default: the first)")
+    p.add_argument("--encoding", default=None, metavar="NAME",
+                   help="CSV text encoding (default: UTF-8, else Windows-1252 with a note), e.g. cp1252, latin-1")
     p.add_argument("--no-prediction", dest="prediction", action="store_false",
                    help="omit the prediction interval")
     p.add_argument("--strict", action="store_true",

@@ -27,6 +27,13 @@ def own_table(args):
             raise UsageError(f"{flag} must be a fraction between 0.5 and 1 (e.g. 0.95), got {value:g}")
     if not Path(args.file).is_file():
         raise UsageError(f"{io.display(args.file)}: no such file")
+    if args.encoding is not None:
+        import codecs
+
+        try:
+            codecs.lookup(args.encoding)
+        except LookupError:
+            raise UsageError(f"--encoding {args.encoding}: unknown encoding (e.g. utf-8, cp1252, latin-1)") from None
     known = sorted({c for cols in COLUMNS.values() for c in cols} | {"study", "ci_level"})
     mapping = {}
     for item in args.col:
@@ -36,7 +43,11 @@ def own_table(args):
         mapping[canon.strip()] = header.strip()
     name = io.display(args.file)
     xlsx = Path(args.file).suffix.lower() in (".xlsx", ".xlsm")
-    content = io.read_input_bytes(args.file) if xlsx else io.read_input_text(args.file)
+    content, note = io.read_input_bytes(args.file), None
+    if not xlsx:
+        from trialmeta.synthesis.tableencoding import decode_table
+
+        content, note = decode_table(content, name, args.encoding)
     frame = read_effects_table(content, name, ci_level=args.input_level, measure=args.measure, mapping=mapping,
                                xlsx=xlsx, sheet=args.sheet)
     if not (args.prior_scale > 0 and math.isfinite(args.prior_scale)):
@@ -49,8 +60,10 @@ def own_table(args):
                             prior_scale=args.prior_scale)
     analysis, result = pool_own(frame, by=args.by, settings=settings, name=name, measure=args.measure,
                                 method=pool_method, strict=args.strict)
-    if frame.attrs.get("decimal_comma"):
-        result["notes"] = [f"{name}: decimal commas read as decimal points"]
+    notes = ([note] if note else []) + ([f"{name}: decimal commas read as decimal points"]
+                                        if frame.attrs.get("decimal_comma") else [])
+    if notes:
+        result["notes"] = notes
     for warning in result["warnings"]:
         print(warning, file=sys.stderr)
     return analysis, result, settings
