@@ -50,7 +50,7 @@ def own_table(args):
         content, note = decode_table(content, name, args.encoding)
     frame = read_effects_table(content, name, ci_level=args.input_level, measure=args.measure, mapping=mapping,
                                xlsx=xlsx, sheet=args.sheet)
-    if not (args.prior_scale > 0 and math.isfinite(args.prior_scale)):
+    if args.prior_scale is not None and not (args.prior_scale > 0 and math.isfinite(args.prior_scale)):
         raise UsageError(f"--prior-scale must be a number > 0 (e.g. 0.5), got {args.prior_scale:g}")
     counts = frame["se_from"].iloc[0] == "counts"
     method = args.method or ("mh" if counts else "reml")
@@ -59,11 +59,11 @@ def own_table(args):
                             else args.ci, level=args.level, prediction=args.prediction, prior=args.prior,
                             prior_scale=args.prior_scale)
     analysis, result = pool_own(frame, by=args.by, settings=settings, name=name, measure=args.measure,
-                                method=pool_method, strict=args.strict)
+                                method=pool_method, strict=args.strict, double_zero=args.double_zero)
     notes = ([note] if note else []) + ([f"{name}: decimal commas read as decimal points"]
                                         if frame.attrs.get("decimal_comma") else [])
     if notes:
-        result["notes"] = notes
+        result["notes"] = [*result.get("notes", []), *notes]
     for warning in result["warnings"]:
         print(warning, file=sys.stderr)
     return analysis, result, settings
@@ -71,7 +71,7 @@ def own_table(args):
 
 def own_forest_scene(analysis, args):
     """The forest of one's own table with the command line's options and style."""
-    from trialmeta.cli.export import cli_style
+    from trialmeta.cli.inputs import cli_style
     from trialmeta.plot.own_forest import own_spec
     from trialmeta.plot.style import resolve, styled_scene
 
@@ -90,7 +90,7 @@ def cmd_pool_table(args) -> int:
         raise UsageError(f"--forest {args.forest}: the file must end in .png, .svg or .pdf")
     analysis, result, settings = own_table(args)
     if args.forest is not None:
-        from trialmeta.cli.outputs import write_scene
+        from trialmeta.pipeline.outputs import write_scene
 
         write_scene(own_forest_scene(analysis, args), args.forest.with_suffix(""), (args.forest.suffix[1:].lower(),))
         print(f"forest plot: {io.display(args.forest)}", file=sys.stderr)
@@ -106,7 +106,7 @@ def cmd_forest_table(args, formats) -> int:
     import tempfile
 
     from trialmeta import io
-    from trialmeta.cli.outputs import deliver, write_scene
+    from trialmeta.pipeline.outputs import deliver, write_scene
 
     args.file = args.table
     analysis, _, _ = own_table(args)
@@ -148,7 +148,7 @@ def cmd_reconstruct(args) -> int:
     if args.ipd is not None:
         io.write_text(args.ipd, ipd_csv(result))
     if args.figure is not None:
-        from trialmeta.cli.outputs import write_km_figure
+        from trialmeta.pipeline.outputs import write_km_figure
 
         write_km_figure(result, args.figure.with_suffix(""), formats=(args.figure.suffix[1:],), title=args.title)
     if args.format == "json":
