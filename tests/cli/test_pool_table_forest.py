@@ -69,3 +69,32 @@ def test_messages_suggest_the_measure_and_list_the_sheets(run_cli, tmp_path):
                                                                                        index=False)
     code, _, err = run_cli("pool-table", book, "--sheet", "Sheet1")
     assert code == 1 and "Worksheet named 'Sheet1' not found; its sheets are: Data (--sheet NAME)" in err
+
+
+def test_small_study_effects_and_funnel_from_the_command_line(run_cli, tmp_path):
+    """dat.egger2001 (magnesium) as a counts file, pooled as metafor's rma(yi, vi) [REML, z] on escalc("OR"):
+    the printed tests are metafor 3.8.1's (tests/data/smallstudy/reference.json, generate.R)."""
+    import json
+
+    import pandas as pd
+    import pytest
+
+    ref = json.loads((DATA / "smallstudy" / "reference.json").read_text())["egger2001"]
+    path = tmp_path / "magnesium.csv"
+    pd.DataFrame({"study": [f"{s} {i + 1}" for i, s in enumerate(ref["study"])], "events_exp": ref["ai"],
+                  "n_exp": ref["n1i"], "events_ctrl": ref["ci"], "n_ctrl": ref["n2i"]}).to_csv(path, index=False)
+    funnel = tmp_path / "funnel.svg"
+    code, out, err = run_cli("pool-table", path, "--measure", "OR", "--method", "reml", "--ci", "wald",
+                             "--small-study", "--funnel", funnel, "--format", "json")
+    assert code == 0, err
+    s = json.loads(out)["small_study"]
+    want = ref["reml"]
+    assert (s["egger"]["stat"], s["egger"]["p"]) == pytest.approx((want["regtest_rma"]["zval"],
+                                                                   want["regtest_rma"]["pval"]), abs=1e-6)
+    assert s["harbord"]["stat"] == pytest.approx(ref["harbord"]["zval"], abs=1e-6)
+    assert s["peters"]["stat"] == pytest.approx(want["peters"]["zval"], abs=1e-6)
+    assert s["trimfill_l0"]["k0"] == want["trimfill_L0"]["k0"] == 7
+    assert s["ranktest"]["tau"] == pytest.approx(want["ranktest"]["tau"], abs=1e-6)
+    assert funnel.read_text().lstrip().startswith("<?xml") and "funnel plot: " in err
+    code, out, _ = run_cli("pool-table", path, "--measure", "OR", "--small-study")
+    assert "Note: small-study effects, all studies: Egger's test (metafor regtest: SE as moderator): z = " in out

@@ -54,6 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
     own_table_options(pt)
     pt.add_argument("--forest", type=Path, default=None, metavar="FILE",
                     help="also draw the RevMan-style forest into FILE (ending .png, .svg or .pdf)")
+    pt.add_argument("--funnel", type=Path, default=None, metavar="FILE",
+                    help="also draw the contour-enhanced funnel plot (trim-and-fill studies as open circles) into FILE")
+    pt.add_argument("--small-study", dest="small_study", action="store_true",
+                    help="also test for small-study effects (Egger, Begg, trim and fill; Peters and Harbord for "
+                    "counts; as metafor regtest/ranktest/trimfill), printed as notes and under small_study in JSON")
     pt.add_argument("--format", choices=["table", "json", "csv", "md"], default="table",
                     help="table (text, default), md (Markdown), csv (one row per study then per pooled group, full "
                     "precision) or json (everything, with the warnings)")

@@ -82,18 +82,44 @@ def own_forest_scene(analysis, args):
     return styled_scene(spec, resolve(None, cli_style(args)))
 
 
+def funnel_of(analysis, title: str = ""):
+    """The contour-enhanced funnel plot of every study, with the L0 trim-and-fill studies as open circles."""
+    import numpy as np
+
+    from trialmeta.plot.diagnostics import funnel_scene
+    from trialmeta.synthesis import owndiag
+
+    y, v = owndiag.effects(analysis)
+    try:
+        tf = owndiag.trimfill(analysis)
+    except ValueError:
+        tf = None
+    return funnel_scene(y, np.sqrt(v), ratio=analysis.ratio, measure=analysis.measure, pooled=analysis.overall.log_est,
+                        filled_yi=() if tf is None else tf.yi_filled,
+                        filled_sei=() if tf is None else np.sqrt(tf.vi_filled), title=title)
+
+
 def cmd_pool_table(args) -> int:
     from trialmeta import io, tables
     from trialmeta.synthesis.pooltable import format_groups
 
-    if args.forest is not None and args.forest.suffix.lower() not in FIGURE_SUFFIXES:
-        raise UsageError(f"--forest {args.forest}: the file must end in .png, .svg or .pdf")
+    for flag, path in (("--forest", args.forest), ("--funnel", args.funnel)):
+        if path is not None and path.suffix.lower() not in FIGURE_SUFFIXES:
+            raise UsageError(f"{flag} {path}: the file must end in .png, .svg or .pdf")
     analysis, result, settings = own_table(args)
-    if args.forest is not None:
+    if args.small_study:
+        from trialmeta.synthesis.owndiag import small_study_summary
+
+        result["small_study"], lines = small_study_summary(analysis)
+        result["notes"] = [*result.get("notes", []), *(f"small-study effects, all studies: {ln}" for ln in lines)]
+    for flag, path in (("--forest", args.forest), ("--funnel", args.funnel)):
+        if path is None:
+            continue
         from trialmeta.pipeline.outputs import write_scene
 
-        write_scene(own_forest_scene(analysis, args), args.forest.with_suffix(""), (args.forest.suffix[1:].lower(),))
-        print(f"forest plot: {io.display(args.forest)}", file=sys.stderr)
+        scene = own_forest_scene(analysis, args) if flag == "--forest" else funnel_of(analysis, args.title)
+        write_scene(scene, path.with_suffix(""), (path.suffix[1:].lower(),))
+        print(f"{flag[2:]} plot: {io.display(path)}", file=sys.stderr)
     if args.format == "json":
         sys.stdout.write(json.dumps(tables.jsonable(result), indent=2, ensure_ascii=False) + "\n")
     else:

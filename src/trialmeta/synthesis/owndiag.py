@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from trialmeta.errors import InputError, Problem
+from trialmeta.fmt import p_column
 from trialmeta.stats import influence as _infl
 from trialmeta.stats import smallstudy as _ss
 from trialmeta.stats.metareg import MetaRegression, metareg
@@ -138,3 +139,40 @@ def meta_regression(a, moderators: pd.DataFrame) -> MetaRegression:
     if len(y) <= X.shape[1]:
         raise InputError([Problem("moderators", None, "", f"{len(y)} studies cannot fit {X.shape[1]} coefficients")])
     return metareg(y, v, X, names=names, method=method, test=test, level=a.settings.level)
+
+
+def small_study_summary(a) -> tuple[dict, list[str]]:
+    """Egger's test (metafor's default ``regtest``: the model with the SE as moderator), the classical Egger
+    test, Begg's rank test, trim and fill (L0) and, for counts, Peters' and Harbord's tests, as a JSON-ready dict
+    and the sentences that print them (one per test, the k < 10 note once)."""
+    out, lines = {}, []
+    tests = [("egger", lambda: regtest(a)), ("egger_lm", lambda: regtest(a, "lm")), ("ranktest", lambda: ranktest(a)),
+             ("trimfill_l0", lambda: trimfill(a))]
+    if a.studies["se_from"].iloc[0] == "counts":
+        tests += [("peters", lambda: peters(a)), ("harbord", lambda: harbord(a))]
+    notes = set()
+    for key, run in tests:
+        try:
+            r = run()
+        except ValueError as exc:  # too few studies, a zero score variance...
+            out[key] = {"error": str(exc)}
+            lines.append(f"{key}: not computed ({exc})")
+            continue
+        notes.update(r.notes)
+        if isinstance(r, _ss.RankTest):
+            out[key] = {"tau": r.tau, "p": r.p, "exact": r.exact}
+            lines.append(f"Begg's rank correlation: Kendall's tau = {r.tau:.3f}, p = {p_column(r.p)}")
+        elif isinstance(r, _ss.TrimFill):
+            scale = (lambda x: float(np.exp(x))) if a.ratio else float  # noqa: E731
+            out[key] = {"k0": r.k0, "se_k0": r.se_k0, "side": r.side, "estimate": scale(r.fit.beta[0]),
+                        "ci_low": scale(r.fit.ci_low[0]), "ci_high": scale(r.fit.ci_high[0])}
+            lines.append(f"Trim and fill (L0): {r.k0} studies missing on the {r.side}; with them {a.measure} "
+                         f"{out[key]['estimate']:.2f} [{out[key]['ci_low']:.2f}, {out[key]['ci_high']:.2f}]")
+        else:
+            stat = "z" if r.df is None else f"t({r.df})"
+            out[key] = {"model": r.model, "predictor": r.predictor, "stat": r.stat, "df": r.df, "p": r.p}
+            name = {"egger": "Egger's test (metafor regtest: SE as moderator)", "egger_lm": "Egger's classical test",
+                    "peters": "Peters' test", "harbord": "Harbord's test"}[key]
+            lines.append(f"{name}: {stat} = {r.stat:.3f}, p = {p_column(r.p)}")
+    out["notes"] = sorted(notes)
+    return out, lines + sorted(notes)
