@@ -4,7 +4,10 @@ leave-one-out, influence and meta-regression, on every study (subgroups ignored)
 The model is the analysis's: its tau^2 estimator (``bayes`` -> REML; Mantel-Haenszel and Peto -> the common
 effect, as metafor's ``regtest`` on ``rma.mh``/``rma.peto``) and its test (HKSJ -> Knapp-Hartung ``knha``,
 Wald -> ``z``; the ad hoc HKSJ floor has no meta-regression counterpart and is read as ``knha``). Effects are
-each study's log ratio (or difference) and variance, as pooled.
+each study's log ratio (or difference) and variance, as pooled. For a Mantel-Haenszel or Peto result the
+leave-one-out, influence and meta-regression fits are inverse-variance common-effect fits on those effects
+(metafor's ``influence`` and ``trimfill`` exist for ``rma.uni`` only; its ``leave1out`` of an ``rma.mh`` refits
+Mantel-Haenszel, which this does not).
 """
 
 from __future__ import annotations
