@@ -260,6 +260,8 @@ def study_records(a: OwnAnalysis) -> list[dict]:
     ``weight`` (%, within its subgroup, as R meta's ``w.random``/``w.common`` of that subgroup)."""
     from scipy.stats import norm
 
+    from trialmeta.stats.effects import safe_exp
+
     z = float(norm.ppf(0.5 + a.settings.level / 2))
     m = a.measure.lower()
     out = []
@@ -271,8 +273,8 @@ def study_records(a: OwnAnalysis) -> list[dict]:
             row["group"] = rec["group"]
         row["line"] = None if rec.get("line") is None or pd.isna(rec["line"]) else int(rec["line"])
         if a.ratio:
-            row.update({f"log_{m}": yi, "se": se, m: float(np.exp(yi)), f"{m}_ci_low": float(np.exp(lo)),
-                        f"{m}_ci_high": float(np.exp(hi))})
+            row.update({f"log_{m}": yi, "se": se, m: safe_exp(yi), f"{m}_ci_low": safe_exp(lo),  # inf beyond floats
+                        f"{m}_ci_high": safe_exp(hi)})
         else:
             row.update({m: yi, "se": se, f"{m}_ci_low": lo, f"{m}_ci_high": hi})
         row["weight"] = float(rec["weight"])
