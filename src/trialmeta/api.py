@@ -194,3 +194,105 @@ def meta_continuous(df: pd.DataFrame, mean_exp: str, sd_exp: str, n_exp: str, me
     cols = {"mean_exp": mean_exp, "sd_exp": sd_exp, "n_exp": n_exp, "mean_ctrl": mean_ctrl, "sd_ctrl": sd_ctrl,
             "n_ctrl": n_ctrl}
     return _run(df, cols, study, subgroup, measure.upper(), "iv", _settings(method, ci, level, prediction))
+
+
+class NetMetaResult:
+    """A network meta-analysis of one's own comparisons (built by :func:`netmeta`).
+
+    ``.estimates`` (every treatment vs the reference), ``.league`` (row vs column, best P-score first),
+    ``.pairs`` (every ordered pair, numbers), ``.pscores``, ``.consistency`` (Krahn's Q decomposition),
+    ``.node_split`` (direct vs indirect), ``.plot()`` (forest vs the reference), ``.graph()`` (network graph).
+    """
+
+    def __init__(self, analysis):
+        self.analysis = analysis
+
+    estimates = property(lambda self: self.analysis.estimates(), doc="Every treatment vs the reference.")
+    league = property(lambda self: self.analysis.league(), doc="Row treatment vs column treatment, with its CI.")
+    pairs = property(lambda self: self.analysis.pairs(), doc="Every ordered pair, as numbers.")
+    pscores = property(lambda self: self.analysis.pscores(), doc="P-scores (Rücker & Schwarzer 2015), best first.")
+    consistency = property(lambda self: self.analysis.consistency(), doc="Q total = within + between designs.")
+    node_split = property(lambda self: self.analysis.node_split_frame(), doc="Direct vs indirect (back-calculation).")
+    method = property(lambda self: self.analysis.describe(), doc="The statistical choices, in words.")
+
+    def __str__(self) -> str:
+        a, f = self.analysis, self.analysis.fit
+        lines = [f"Network meta-analysis: {len(a.network.studies)} studies, {len(a.network.treatments)} treatments",
+                 "", "Treatment vs reference:"]
+        lines += [f"  {r['treatment']}: {a.interval(r['coef'], r['ci_low'], r['ci_high'])}" +
+                  ("" if f.method == "fe" else f"  (PI {a.interval(r['coef'], r['pi_low'], r['pi_high']).split(' ', 1)[1]})")
+                  for r in a.estimates().to_dict(orient="records")]
+        lines += ["", "P-scores: " + ", ".join(f"{t} {p:.3f}" for t, p in a.pscores().itertuples(index=False)),
+                  f"  ({a.ranking_caveat})", "",
+                  f"Q = {f.Q:.2f} (df {f.df}), I² = {f.i2:.1%}, tau² = {f.tau2:.4g}"]
+        lines += [f"  {r['part']}: Q = {r['Q']:.2f}, df = {r['df']}, p = {r['p']:.4g}"
+                  for r in a.consistency().to_dict(orient="records")]
+        return "\n".join(lines + ["", f"Method: {a.describe()}"])
+
+    def __repr__(self) -> str:
+        a = self.analysis
+        return (f"<NetMetaResult {a.measure}, {a.fit.method.upper()}: {len(a.network.studies)} studies, "
+                f"{len(a.network.treatments)} treatments, reference {a.reference}>")
+
+    def print_summary(self) -> None:
+        print(self)
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        return (f"<p>{esc(repr(self))}</p>{self.analysis.league().to_html()}<p>P-scores</p>"
+                f"{self.analysis.pscores().to_html(index=False)}<p>Consistency</p>"
+                f"{self.analysis.consistency().to_html(index=False)}<p style='font-size:smaller'>"
+                f"{esc(self.analysis.ranking_caveat)}<br>Method: {esc(self.method)}</p>")
+
+    def plot(self, ax=None, **options):
+        """The forest of every treatment vs the reference (``title``, ``favours``, ``width``); a Figure."""
+        from trialmeta.plot.figures import _checked
+        from trialmeta.plot.network_figures import nma_forest_scene
+        from trialmeta.plot.render import render
+
+        return render(nma_forest_scene(self.analysis, **_checked(options, {"title", "favours", "width"})), ax=ax)
+
+    def graph(self, ax=None, **options):
+        """The network graph (``title``, ``size``); a Figure."""
+        from trialmeta.plot.figures import _checked
+        from trialmeta.plot.network_figures import network_graph_scene
+        from trialmeta.plot.render import render
+
+        return render(network_graph_scene(self.analysis, **_checked(options, {"title", "size"})), ax=ax)
+
+    def to_dict(self) -> dict:
+        return self.analysis.to_dict()
+
+
+def netmeta(df: pd.DataFrame, study: str = "study", treat1: str = "treat1", treat2: str = "treat2", te: str = "te",
+            se: str = "se", *, reference: str | None = None, measure: str = "HR", method: str = "reml",
+            ci: str = "wald", level: float = 0.95, small_values: str = "good") -> NetMetaResult:
+    """Network meta-analysis of pairwise comparisons (R netmeta's input): ``te`` is ``treat1`` vs ``treat2`` on the
+    log scale for ratios (HR, RR, OR) with standard error ``se``; a multi-arm study gives every pair of its arms.
+
+    ``method`` reml (metafor rma.mv), dl (netmeta's generalised DerSimonian-Laird) or fe (common effect); ``ci`` wald,
+    hksj or hksj-adhoc; ``reference`` defaults to the treatment in the most studies; ``small_values`` "good" when an
+    effect below 1 (ratios) or 0 favours ``treat1`` (P-scores and forest labels).
+
+    Examples
+    --------
+    >>> import math, pandas as pd, trialmeta as tm
+    >>> df = pd.DataFrame({"study": ["SOLAR-1", "CAPItello-291"], "treat1": ["alpelisib", "capivasertib"],
+    ...                    "treat2": ["placebo", "placebo"], "te": [math.log(0.65), math.log(0.50)], "se": [0.135, 0.116]})
+    >>> r = tm.netmeta(df, reference="placebo", method="fe")
+    >>> r.league.loc["alpelisib", "capivasertib"]  # Bucher: exp(log 0.65 - log 0.50), SE sqrt(0.135² + 0.116²)
+    '1.30 [0.92, 1.84]'
+    """
+    from trialmeta.stats.nma_data import network_from_pairs
+    from trialmeta.synthesis.network import analyse_network
+
+    rows = _records(df, {"study": study, "treat1": treat1, "treat2": treat2, "te": te, "se": se}, {})
+    cols = list(zip(*[[r[k] for k in ("study", "treat1", "treat2", "te", "se")] for _, r in rows])) or [()] * 5
+    names = {"te": te, "se": se, "treat1": treat1, "treat2": treat2, "study": study}
+    try:
+        net = network_from_pairs(*cols, source=SOURCE, lines=list(range(len(rows))))
+    except InputError as exc:
+        raise InputError([Problem(p.file, None, f"row {df.index[p.line]!r}, {names.get(p.path, p.path)!r}", p.message)
+                          for p in exc.problems]) from None
+    return NetMetaResult(analyse_network(net, reference=reference, measure=measure.upper(), method=method, ci=ci,
+                                         level=level, small_values=small_values))

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 
 import numpy as np
 import pytest
-from test_nma_metafor import NETS, network, order  # noqa: F401  (shared R references)
+from nma_reference import NETS, network, order, pairs_of
 
 from trialmeta.errors import InputError
 from trialmeta.stats.nma import fit_nma, network_from_arms
@@ -90,25 +89,10 @@ def test_p_scores_equal_the_metadat_help_page_computation(name):
     np.testing.assert_allclose(p + q, 1.0, atol=1e-12)
 
 
-def _pairs_of(ref):
-    """netmeta-style input from R's contrasts: every pair of arms of every study, with its SE."""
-    net = network(ref)
-    out = []
-    for s, st in enumerate(net.studies):
-        rows = np.flatnonzero(net.study == s)
-        b = net.base[rows[0]]
-        cov = net.S[rows[0], rows[-1]] if len(rows) > 1 else 0.0
-        mu = {b: 0.0, **{net.treat[r]: net.y[r] for r in rows}}
-        var = {b: cov, **{net.treat[r]: net.S[r, r] - cov for r in rows}}
-        for i, j in itertools.combinations(mu, 2):
-            out.append((st, net.treatments[i], net.treatments[j], mu[i] - mu[j], math.sqrt(var[i] + var[j])))
-    return [list(c) for c in zip(*out)]
-
-
 @pytest.mark.parametrize("name", ["senn2013", "hasselblad1998"])
 def test_pairwise_input_with_all_pairs_of_multi_arm_studies_gives_rma_mv(name):
     ref = NETS[name]
-    study, t1, t2, te, se = _pairs_of(ref)
+    study, t1, t2, te, se = pairs_of(ref)
     net = network_from_pairs(study, t1, t2, te, se)
     f = fit_nma(net, ref["reference"], "reml")
     assert f.tau2 == pytest.approx(ref["random"]["tau2"], abs=1e-6)

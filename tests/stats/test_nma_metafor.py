@@ -7,33 +7,17 @@ and dat.hasselblad1998: ``rma.mv(yi, V, mods = ~ <treatments> - 1, random = ~ co
 
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from nma_reference import NETS, REF, network, order
+
 from trialmeta.stats.nma import DisconnectedNetwork, Network, fit_nma, network_from_arms
 from trialmeta.stats.nma_consistency import decompose_q
 
-REF = json.loads((Path(__file__).parents[1] / "data" / "nma" / "reference.json").read_text())
-NETS = {n["name"]: n for n in REF["networks"]}
 TOL = 1e-6
-
-
-def network(ref: dict) -> Network:
-    """R's own contrasts (against each study's first arm) and its block-diagonal V."""
-    c = ref["contrasts"]
-    trs = tuple(sorted({ref["reference"], *ref["treatments"]}))
-    studies = tuple(dict.fromkeys(x["study"] for x in c))
-    return Network(trs, studies, np.array([studies.index(x["study"]) for x in c]),
-                   np.array([trs.index(x["treat1"]) for x in c]), np.array([trs.index(x["treat2"]) for x in c]),
-                   np.array([x["yi"] for x in c]), np.array(ref["V"]))
-
-
-def order(ref: dict, net: Network) -> list[int]:
-    return [net.treatments.index(t) for t in ref["treatments"]]
 
 
 @pytest.mark.parametrize("name", sorted(NETS))
