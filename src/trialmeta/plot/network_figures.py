@@ -84,16 +84,14 @@ def network_graph_scene(a, *, title: str = "", size: float = 4.0) -> Scene:
                          areas=tuple(120.0 + 900.0 * weight[t] / top for t in names), color="#2b6cb0", role="node"))
     for t in names:
         x, y = pos[t]
-        label = f"{t}\n({nodes[t][1]:,} patients)" if by_patients else f"{t}\n({nodes[t][0]} studies)"
+        count = nodes[t][0]
+        label = f"{t}\n({nodes[t][1]:,} patients)" if by_patients else f"{t}\n({count} stud{'y' if count == 1 else 'ies'})"
         items.append(Text(1.32 * x, 1.22 * y, label, ha="center" if abs(x) < 0.3 else ("left" if x > 0 else "right"),
                           size=8, role="node-label"))
     foot = ("Node area: patients randomised." if by_patients else "Node area: studies.") + \
         "\nEdge width and number: studies comparing the two treatments."
     items.append(Text(0.5, 0.04, foot, ha="center", size=7, coords="axes", role="footnote"))
-    lim = 1.9
-    panel = Panel("graph", (0.02, 0.02, 0.96, 0.9 if title else 0.96), Axis((-lim, lim)), Axis((-lim, lim)),
+    lim = 2.6
+    panel = Panel("graph", (0.02, 0.02, 0.96, 0.9 if title else 0.96), Axis((-lim, lim)), Axis((-1.9, 1.9)),
                   tuple(items))
-    if title:
-        panel = (panel, Panel("title", (0.02, 0.92, 0.96, 0.06), Axis((0, 1)), Axis((0, 1)),
-                              (Text(0.0, 0.5, title, size=10, weight="bold", coords="axes", role="title"),)))
-    return Scene(size, size, panel if isinstance(panel, tuple) else (panel,), title=title)
+    return Scene(size * 1.3, size, (panel,), title=title)
