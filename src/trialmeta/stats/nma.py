@@ -214,34 +214,54 @@ class NMAFit:
         return P.sum(axis=1) / (len(self.d) - 1)
 
 
-def _gls(X, V, y):
-    Vi = np.linalg.inv(V)
+def _blocks(study: np.ndarray) -> list[np.ndarray]:
+    """Row indices of the studies, stacked by block size: one (n_studies, size) array per size."""
+    order = np.argsort(study, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(study[order]) != 0])
+    sizes = np.diff(np.r_[starts, len(study)])
+    return [np.stack([order[a:a + k] for a, kk in zip(starts, sizes) if kk == k]) for k in np.unique(sizes)]
+
+
+def _inv_blocks(V: np.ndarray, blocks) -> np.ndarray:
+    """Inverse of the block-diagonal ``V``, block by block (batched per block size)."""
+    Vi = np.zeros_like(V)
+    for idx in blocks:
+        inv = np.linalg.inv(V[idx[:, :, None], idx[:, None, :]])
+        Vi[idx[:, :, None], idx[:, None, :]] = inv
+    return Vi
+
+
+def _gls(X, V, y, blocks=None):
+    Vi = np.linalg.inv(V) if blocks is None else _inv_blocks(V, blocks)
     A = np.linalg.inv(X.T @ Vi @ X)
     beta = A @ (X.T @ Vi @ y)
     return beta, A, Vi
 
 
-def _reml_score(tau2, X, S, M, y):
-    V = S + tau2 * M
-    _, A, Vi = _gls(X, V, y)
+def _reml_score(tau2, X, S, M, y, blocks):
+    """d logL_REML / d tau2 = -(tr(P M) - y'P M P y) / 2, in O(N² p) with the block-diagonal V^-1."""
+    Vi = _inv_blocks(S + tau2 * M, blocks)
     ViX = Vi @ X
-    P = Vi - ViX @ A @ ViX.T
-    Py = P @ y
-    return -0.5 * (np.einsum("ij,ji->", P, M) - Py @ M @ Py)
+    A = np.linalg.inv(X.T @ ViX)
+    Py = Vi @ y - ViX @ (A @ (ViX.T @ y))
+    MViX = M @ ViX
+    trace = np.einsum("ij,ji->", Vi, M) - np.einsum("pq,qi,ip->", A, ViX.T, MViX)
+    return -0.5 * (trace - Py @ M @ Py)
 
 
-def tau2_reml(X, S, M, y) -> float:
+def tau2_reml(X, S, M, y, blocks) -> float:
     """tau^2 maximising the restricted likelihood: 0 when its score is not positive at 0, else the root of the score."""
-    if _reml_score(0.0, X, S, M, y) <= 0:
+    args = (X, S, M, y, blocks)
+    if _reml_score(0.0, *args) <= 0:
         return 0.0
     hi = max(1.0, 10 * float(np.max(np.diag(S))))
     for _ in range(200):
-        if _reml_score(hi, X, S, M, y) < 0:
+        if _reml_score(hi, *args) < 0:
             break
         hi *= 4
     else:
         raise PoolingError("REML: no finite maximum of the restricted likelihood (tau^2 unbounded)")
-    return float(optimize.brentq(_reml_score, 0.0, hi, args=(X, S, M, y), xtol=1e-15, rtol=4 * np.finfo(float).eps,
+    return float(optimize.brentq(_reml_score, 0.0, hi, args=args, xtol=1e-15, rtol=4 * np.finfo(float).eps,
                                  maxiter=500))
 
 
@@ -272,11 +292,12 @@ def fit_nma(net: Network, reference: str, method: str = "reml", ci: str = "wald"
     X, M, y, S = net.design(ref), net.M, net.y, net.S
     n = len(net.treatments)
     df = len(y) - (n - 1)
-    b0, _, Vi0 = _gls(X, S, y)
+    blocks = _blocks(net.study)
+    b0, _, Vi0 = _gls(X, S, y, blocks)
     r0 = y - X @ b0
     Q = float(r0 @ Vi0 @ r0)
-    tau2 = {"fe": lambda: 0.0, "reml": lambda: tau2_reml(X, S, M, y), "dl": lambda: tau2_dl(net, Q, df)}[method]()
-    beta, A, Vi = _gls(X, S + tau2 * M, y)
+    tau2 = {"fe": lambda: 0.0, "reml": lambda: tau2_reml(X, S, M, y, blocks), "dl": lambda: tau2_dl(net, Q, df)}[method]()
+    beta, A, Vi = _gls(X, S + tau2 * M, y, blocks)
     r = y - X @ beta
     q_scale = float(r @ Vi @ r) / df if df > 0 else 1.0
     keep = np.delete(np.arange(n), ref)
