@@ -72,3 +72,43 @@ def test_netmeta_errors_name_the_row_and_column(senn):
                        "te": [math.log(0.53), math.log(0.69)], "se": [0.09, 0.08]})
     with pytest.raises(DisconnectedNetwork, match=r"2 separate sub-networks \{KRd, Rd\}; \{Kd, Vd\}"):
         tm.netmeta(df)
+
+
+def test_netmeta_arms_counts_and_means_reproduce_rma_mv():
+    """Arm rows (metadat's own data): Hasselblad counts with 1/2 added to every cell (escalc(add = 1/2, to = "all"),
+    as the help page), Senn means; REML as rma.mv (tests/data/nma/metafor_nma.R)."""
+    from nma_reference import REF
+
+    h = pd.DataFrame(REF["arms"]["hasselblad1998"])
+    r = tm.netmeta_arms(h, treat="trt", events="xi", n="ni", measure="OR", reference="no_contact", to="all")
+    ref = NETS["hasselblad1998"]
+    assert r.analysis.fit.tau2 == pytest.approx(ref["random"]["tau2"], abs=1e-6)
+    np.testing.assert_allclose(r.estimates.set_index("treatment").loc[ref["treatments"], "coef"], ref["random"]["beta"],
+                               atol=1e-6)
+    s = pd.DataFrame(REF["arms"]["senn2013"])
+    r = tm.netmeta_arms(s, treat="treatment", mean="mi", sd="sdi", n="ni", measure="MD", reference="placebo")
+    assert r.analysis.fit.tau2 == pytest.approx(NETS["senn2013"]["random"]["tau2"], abs=1e-6)
+
+
+@pytest.mark.parametrize("measure", ["OR", "RR", "RD"])
+def test_arm_level_contrasts_are_escalc_for_two_arm_studies(measure):
+    """The same numbers as stats.binary.escalc_binary (metafor escalc defaults), zero cells included."""
+    from trialmeta.stats.binary import escalc_binary
+    from trialmeta.stats.nma_data import arm_level
+
+    a, n1, c, n2 = [12, 0, 30], [100, 50, 80], [20, 4, 30], [100, 52, 80]
+    study = ["s1", "s1", "s2", "s2", "s3", "s3"]
+    ev, n = [a[0], c[0], a[1], c[1], a[2], c[2]], [n1[0], n2[0], n1[1], n2[1], n1[2], n2[2]]
+    yi, vi, corrected = arm_level(measure, study, events=ev, n=n)
+    e = escalc_binary(measure, a, n1, c, n2)
+    np.testing.assert_allclose(yi[0::2] - yi[1::2], e.yi, atol=1e-12)
+    np.testing.assert_allclose(vi[0::2] + vi[1::2], e.vi, atol=1e-12)
+    assert list(corrected[0::2]) == list(e.corrected)
+
+
+def test_netmeta_arms_errors():
+    df = pd.DataFrame({"study": ["a", "a"], "treatment": ["X", "Y"], "events": [5, 12], "n": [10, 10]})
+    with pytest.raises(InputError, match=r"row 1, 'events': 12 is not a valid events"):
+        tm.netmeta_arms(df, events="events")
+    with pytest.raises(TypeError):
+        tm.netmeta_arms(df)

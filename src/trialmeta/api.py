@@ -296,3 +296,51 @@ def netmeta(df: pd.DataFrame, study: str = "study", treat1: str = "treat1", trea
                           for p in exc.problems]) from None
     return NetMetaResult(analyse_network(net, reference=reference, measure=measure.upper(), method=method, ci=ci,
                                          level=level, small_values=small_values))
+
+
+def netmeta_arms(df: pd.DataFrame, study: str = "study", treat: str = "treatment", *, events: str | None = None,
+                 n: str = "n", mean: str | None = None, sd: str | None = None, measure: str = "OR",
+                 reference: str | None = None, method: str = "reml", ci: str = "wald", level: float = 0.95,
+                 small_values: str = "good", to: str = "only0") -> NetMetaResult:
+    """Network meta-analysis from one row per arm: ``events`` and ``n`` (``measure`` OR, RR or RD) or ``mean``,
+    ``sd`` and ``n`` (MD). Arm-level log odds / log risks / risks / means whose differences are metafor's ``escalc``
+    contrasts (1/2 added to every arm of a study with a zero cell; ``to="all"``: of every study); contrasts against each study's first arm in
+    treatment order, with the baseline arm's variance as their covariance (metafor's examples for
+    dat.hasselblad1998 and dat.senn2013). Other arguments as :func:`netmeta`."""
+    from trialmeta.stats.nma import network_from_arms
+    from trialmeta.stats.nma_data import arm_level
+    from trialmeta.synthesis.network import analyse_network
+
+    measure = measure.upper()
+    if (events is None) == (mean is None) or (mean is not None and sd is None):
+        raise TypeError("give events= (with n=) for counts, or mean= and sd= (with n=) for means")
+    cols = {"study": study, "treat": treat, "n": n, "events": events, "mean": mean, "sd": sd}
+    rows = _records(df, {k: v for k, v in cols.items() if v is not None}, {})
+    get = lambda key: [r[key] for _, r in rows]  # noqa: E731
+    problems = [Problem(SOURCE, None, f"row {df.index[i]!r}, {cols[k]!r}", f"{r[k]!r} is not a valid {k}")
+                for i, (_, r) in enumerate(rows) for k in ("n", "events", "mean", "sd") if cols[k] is not None
+                and not _valid(k, r[k], r.get("n"))]
+    if problems:
+        raise InputError(problems)
+    yi, vi, _ = arm_level(measure, get("study"), events=get("events") if events else None, n=get("n"),
+                          mean=get("mean") if mean else None, sd=get("sd") if sd else None, to=to)
+    net = network_from_arms([str(s) for s in get("study")], [str(t) for t in get("treat")], yi, vi)
+    return NetMetaResult(analyse_network(net, reference=reference, measure=measure, method=method, ci=ci,
+                                         level=level, small_values=small_values))
+
+
+def _valid(key: str, value, n) -> bool:
+    """A count or SD that a study can have (events within 0..n, n and SD positive, means finite)."""
+    import math
+
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return False
+    if not math.isfinite(x) or isinstance(value, bool):
+        return False
+    if key == "n":
+        return x > 0 and x == int(x)
+    if key == "events":
+        return 0 <= x == int(x) and _valid("n", n, None) and x <= float(n)
+    return x > 0 if key == "sd" else True

@@ -120,3 +120,12 @@ def test_arm_and_pair_inputs_agree():
     fa, fp = fit_nma(arms, "A", "fe"), fit_nma(pairs, "A", "fe")
     np.testing.assert_allclose(fa.d, fp.d, atol=1e-12)
     np.testing.assert_allclose(fa.cov, fp.cov, atol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["reml", "dl"])
+def test_no_degrees_of_freedom_gives_tau2_zero(method):
+    """Two studies, three treatments (a star with one study per edge): df = 0, tau² not identifiable -> 0."""
+    net = network_from_pairs(["s1", "s2"], ["B", "C"], ["A", "A"], [-0.3, -0.5], [0.1, 0.2])
+    f = fit_nma(net, "A", method)
+    assert f.df == 0 and f.tau2 == 0.0
+    np.testing.assert_allclose(f.d, fit_nma(net, "A", "fe").d)

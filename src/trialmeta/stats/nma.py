@@ -296,7 +296,10 @@ def fit_nma(net: Network, reference: str, method: str = "reml", ci: str = "wald"
     b0, _, Vi0 = _gls(X, S, y, blocks)
     r0 = y - X @ b0
     Q = float(r0 @ Vi0 @ r0)
-    tau2 = {"fe": lambda: 0.0, "reml": lambda: tau2_reml(X, S, M, y, blocks), "dl": lambda: tau2_dl(net, Q, df)}[method]()
+    # no degrees of freedom (every comparison estimated by one study): tau² is not identifiable and set to 0, as
+    # netmeta (which reports it as NA); the fit is then the common-effect one
+    tau2 = 0.0 if method == "fe" or df <= 0 else {"reml": lambda: tau2_reml(X, S, M, y, blocks),
+                                                   "dl": lambda: tau2_dl(net, Q, df)}[method]()
     beta, A, Vi = _gls(X, S + tau2 * M, y, blocks)
     r = y - X @ beta
     q_scale = float(r @ Vi @ r) / df if df > 0 else 1.0

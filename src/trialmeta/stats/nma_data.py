@@ -89,3 +89,31 @@ def network_from_pairs(study, treat1, treat2, te, se, *, source: str = "data", l
     s_, t_, b_, y_ = (np.array(c) for c in zip(*rows))
     return Network(treatments, studies, s_.astype(int), t_.astype(int), b_.astype(int), y_.astype(float),
                    block_diag(*blocks))
+
+
+ARM_MEASURES = ("OR", "RR", "RD", "MD")
+
+
+def arm_level(measure: str, study, events=None, n=None, mean=None, sd=None, to: str = "only0"):
+    """Arm-level estimates and variances whose differences are metafor's ``escalc`` contrasts: log odds
+    (OR), log risk (RR), risk (RD) or mean (MD). Counts: when any arm of a study has a zero cell, 1/2 is added to
+    every cell of every arm of that study (so that all its contrasts share one baseline; for a two-arm study this is
+    escalc's default, ``add = 1/2, to = "only0"``; ``to="all"``: to every arm of every study, as escalc's
+    ``to = "all"``). Returns ``(yi, vi, corrected)``."""
+    if measure not in ARM_MEASURES:
+        raise ValueError(f"arm-level measure must be one of {', '.join(ARM_MEASURES)}, not {measure!r}")
+    study = np.asarray(study, dtype=object)
+    if measure == "MD":
+        m, s, k = (np.asarray(v, float) for v in (mean, sd, n))
+        return m, s ** 2 / k, np.zeros(len(m), bool)
+    x, k = np.asarray(events, float), np.asarray(n, float)
+    zero_arm = (x == 0) | (x == k)
+    zero_study = {s for s, z in zip(study, zero_arm) if z}
+    add = np.array([0.5 if s in zero_study or to == "all" else 0.0 for s in study])
+    x, k = x + add, k + 2 * add
+    p = x / k
+    if measure == "OR":
+        return np.log(x / (k - x)), 1 / x + 1 / (k - x), add > 0
+    if measure == "RR":
+        return np.log(p), 1 / x - 1 / k, add > 0
+    return p, p * (1 - p) / k, add > 0

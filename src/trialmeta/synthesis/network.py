@@ -69,7 +69,8 @@ class NetworkAnalysis:
     def describe(self) -> str:
         f = self.fit
         model = ("common-effect model" if f.method == "fe" else
-                 f"random-effects model, a common tau² for every comparison by {TAU2_NAMES[f.method]}")
+                 f"random-effects model, a common tau² for every comparison by {TAU2_NAMES[f.method]}"
+                 + ("; no degrees of freedom for heterogeneity, so tau² = 0 (not estimable)" if f.df <= 0 else ""))
         return (f"Contrast-based frequentist network meta-analysis ({model}; multi-arm studies with correlated "
                 f"contrasts), {CI_NAMES['wald' if f.method == 'fe' and f.ci == 'wald' else f.ci]}, "
                 f"{f.level:.0%} level; {self.measure} on the {'log' if self.ratio else 'natural'} scale; "

@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass, field
 
 from trialmeta import fmt
-from trialmeta.errors import InputError, Problem
+from trialmeta.errors import InputError, PoolingError, Problem
 from trialmeta.registry.analyses import AnalysesFile, NetworkSpec
 from trialmeta.stats.nma import DisconnectedNetwork
 from trialmeta.stats.nma_data import network_from_pairs
@@ -160,6 +160,8 @@ def _fit_group(net, g, rows, level, spec, indirect, i, spec_file, lines, problem
         return NetworkGroup(g.key, g.label, tuple(rows), None, "refused",
                             f"{net.title} ({g.label}): refused, {exc}. Trials: "
                             + "; ".join(f"{r['acronym']} {r['treat1']} vs {r['treat2']}" for r in rows) + ".")
+    except PoolingError as exc:  # e.g. a restricted likelihood without a finite maximum: reported, not raised
+        return NetworkGroup(g.key, g.label, tuple(rows), None, "not estimable", f"{net.title} ({g.label}): {exc}")
     except InputError as exc:
         problems.extend(Problem(p.file, (lines or {}).get(("networks", i, "name")), where, p.message)
                         for p in exc.problems)
