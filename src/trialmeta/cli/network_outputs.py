@@ -10,13 +10,13 @@ from pathlib import Path
 from trialmeta import io, tables
 
 
-def write_network_outputs(stage: Path, networks) -> int:
+def write_network_outputs(stage: Path, networks, cache=None) -> int:
     """Write every output of ``networks`` (:class:`~trialmeta.synthesis.networks.NetworkResult`); return the
-    number of figure files."""
+    number of figure files. ``cache`` (:class:`~trialmeta.cli.cache.FigureCache`): figures whose scene is unchanged
+    are copied from the previous refresh, and every figure is recorded in its manifest."""
     if not networks:
         return 0
     from trialmeta.plot.network_figures import nma_forest_scene, network_graph_scene
-    from trialmeta.plot.render import close, encode, render
     from trialmeta.synthesis.network_table import format_network
 
     md, figures = ["# Network meta-analyses\n"], 0
@@ -39,18 +39,34 @@ def write_network_outputs(stage: Path, networks) -> int:
             title = f"{n.spec.title}: {g.label}"
             for kind, scene in (("forest", nma_forest_scene(a, title=title)),
                                 ("graph", network_graph_scene(a, title=g.label))):
-                fig = render(scene)
-                try:
-                    svg, png = encode(fig, ("svg", "png"))
-                finally:
-                    close(fig)
-                io.write_bytes(stage / "networks" / f"{stem}-{kind}.svg", svg)
-                io.write_bytes(stage / "networks" / f"{stem}-{kind}.png", png)
-                figures += 2
+                figures += _figure(stage, f"networks/{stem}-{kind}", scene, cache)
             md.append(format_network(a, "md").replace("## ", "#### "))
         md += [n.notes[0], ""]
     io.write_text(stage / "networks.md", "\n".join(md))
     return figures
+
+
+def _figure(stage: Path, rel: str, scene, cache) -> int:
+    """Write ``rel``.svg and .png of ``scene`` (from the cache when its key is unchanged); return 2."""
+    from trialmeta.cli.cache import file_key, scene_digest
+
+    digest = scene_digest(scene)
+    formats = ("svg", "png")
+    keys = {f: file_key(digest, f) for f in formats}
+    data = {f: cache.fetch(f"{rel}.{f}", keys[f]) if cache is not None else None for f in formats}
+    if any(v is None for v in data.values()):
+        from trialmeta.plot.render import close, encode, render
+
+        fig = render(scene)
+        try:
+            data = dict(zip(formats, encode(fig, formats)))
+        finally:
+            close(fig)
+    for f in formats:
+        io.write_bytes(stage / f"{rel}.{f}", data[f])
+        if cache is not None:
+            cache.record(f"{rel}.{f}", keys[f], data[f])
+    return len(formats)
 
 
 def network_pictures(folder: Path) -> dict[str, bytes]:

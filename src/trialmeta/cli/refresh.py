@@ -168,8 +168,8 @@ def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress
 
     from trialmeta.cli.network_outputs import write_network_outputs
 
-    network_figures = write_network_outputs(stage, run.networks)
     forests = _figure_batch(stage, out, how.jobs, how.cache, how.quiet, how.workers)
+    network_figures = write_network_outputs(stage, run.networks, forests.cache)
     scenes = forest_scenes(results, style)
     figures = _write_forest_figures(stage, results, registry, forests, style, scenes) + network_figures
     km = _write_km(stage, registry, forests)
