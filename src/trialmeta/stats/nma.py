@@ -137,15 +137,6 @@ def network_from_arms(study, treat, yi, vi) -> Network:
     return Network(treatments, studies, s_.astype(int), t_.astype(int), b_.astype(int), y_.astype(float), S)
 
 
-def network_from_contrasts(study, treat, base, y, S_blocks, treatments) -> Network:
-    """Contrast rows already against one baseline per study, with each study's covariance block."""
-    tix = {t: i for i, t in enumerate(treatments)}
-    studies = tuple(dict.fromkeys(study))
-    sid = np.array([studies.index(s) for s in study])
-    return Network(tuple(treatments), studies, sid, np.array([tix[t] for t in treat]),
-                   np.array([tix[t] for t in base]), np.asarray(y, float), _block_diag(S_blocks))
-
-
 def _block_diag(blocks) -> np.ndarray:
     from scipy.linalg import block_diag
     return block_diag(*blocks) if blocks else np.zeros((0, 0))
