@@ -12,7 +12,7 @@ from trialmeta import io, tables
 
 def write_network_outputs(stage: Path, networks, cache=None) -> int:
     """Write every output of ``networks`` (:class:`~trialmeta.synthesis.networks.NetworkResult`); return the
-    number of figure files. ``cache`` (:class:`~trialmeta.cli.cache.FigureCache`): figures whose scene is unchanged
+    number of figure files. ``cache`` (:class:`~trialmeta.pipeline.cache.FigureCache`): figures whose scene is unchanged
     are copied from the previous refresh, and every figure is recorded in its manifest."""
     if not networks:
         return 0
@@ -48,7 +48,7 @@ def write_network_outputs(stage: Path, networks, cache=None) -> int:
 
 def _figure(stage: Path, rel: str, scene, cache) -> int:
     """Write ``rel``.svg and .png of ``scene`` (from the cache when its key is unchanged); return 2."""
-    from trialmeta.cli.cache import file_key, scene_digest
+    from trialmeta.pipeline.cache import file_key, scene_digest
 
     digest = scene_digest(scene)
     formats = ("svg", "png")
