@@ -169,7 +169,7 @@ def report_html(registry, results, indirect, history, changelog_md: str, as_of: 
     if networks:
         from trialmeta.report.networks import networks_html
 
-        body.append(networks_html(list(networks), stage))
+        body.append(networks_html(list(networks), stage, inline_svg))
     body.append(trials_section(registry, stage))
     body.append(methods_section(defaults))
     body.append(f"<section id='changelog'><h2>Changelog</h2>{_markdown(changelog_md)}</section>")

@@ -57,10 +57,9 @@ TITLES = {"studies": "Studies", "estimates": "Network estimates vs the reference
           "bucher": "Bucher indirect comparison vs network meta-analysis"}
 
 
-def networks_html(networks: list[dict], stage: Path) -> str:
-    """The 'Network meta-analyses' section of report.html (figures inlined from ``stage/networks``)."""
-    from trialmeta.report.html import inline_svg
-
+def networks_html(networks: list[dict], stage: Path, inline_svg) -> str:
+    """The 'Network meta-analyses' section of report.html; ``inline_svg(path, prefix)`` (report.html's) inlines the
+    figures from ``stage/networks``."""
     out = ["<section id='networks'><h2>Network meta-analyses</h2>"]
     for n in networks:
         out.append(f"<h3 id='{esc(n['name'])}'>{esc(n['title'])}</h3><p>{esc(n['question'])}</p><ul>"
