@@ -23,7 +23,7 @@ from trialmeta.plot.forest import square_side
 from trialmeta.stats.binary import MEASURE_NAMES, RATIO_MEASURES
 from trialmeta.plot.axis import encode_difference, linear_unit
 from trialmeta.stats.effects import z_for_level
-from trialmeta.stats.pooling import to_measure
+from trialmeta.stats.scale import to_measure
 
 #: Columns of the studies frame that are not the user's (never offered to ``sort``).
 INTERNAL = ("line", "yi", "se_from", "corrected", "_level", "group", "log_hr")
