@@ -4,11 +4,12 @@ Not data: the copies repeat (``copies``) or perturb (``random``) the published n
 cost of a refresh can be measured on them, never a result.
 
 * ``copies K``: ``K`` copies of ``trials/``; copy ``c`` renames every trial ``<id>-c<c>`` and every
-  analysis (and indirect comparison) ``<name>-c<c>``, pointing at copy ``c``'s trials. ``6 K``
+  analysis (and indirect comparison and network) ``<name>-c<c>``, pointing at copy ``c``'s trials. ``6 K``
   trials, ``K`` times the analyses of ``trials/analyses.yaml``.
 * ``random N``: ``N`` trials, each a copy of one of the six (in turn) whose published effects
-  (hazard and risk ratios with their intervals) are all multiplied by one random factor
-  (log-normal, sd 0.15, seeded), so the pooled results differ from copy to copy; the analyses of
+  (hazard and risk ratios) are all multiplied by one random factor (log-normal, sd 0.15,
+  seeded), each interval moved with its estimate on the log scale (its width, so the SE, kept),
+  so the pooled results differ from copy to copy; the analyses of
   every complete group of six are repeated, those naming a trial beyond ``N`` are left out.
 
 Usage: ``python benchmarks/synth_registry.py copies 10 /tmp/reg60`` or
@@ -66,16 +67,34 @@ def _rename_indirect(c: dict, suffix: str, names: set[str]) -> dict | None:
     return c
 
 
+def _rename_network(n: dict, suffix: str, names: set[str], ids: set[str]) -> dict | None:
+    """Network ``n`` built from copy ``suffix``'s analyses (None if one of them is missing)."""
+    n = copying.deepcopy(n)
+    n["name"] += suffix
+    for group in n.get("subgroups") or []:
+        for ref in group.get("studies_from") or []:
+            ref["analysis"] += suffix
+            if ref["analysis"] not in names:
+                return None
+        for study in group.get("studies") or []:
+            study["trial"] += suffix
+            if study["trial"] not in ids:
+                return None
+    return n
+
+
 def _scale_effects(node, factor: float):
-    """Every ``hr``/``rr`` and its ``ci`` under ``node`` multiplied by ``factor`` (2 decimals kept;
-    rounding is monotone, so an interval still holds its estimate)."""
+    """Every ``hr``/``rr`` under ``node`` multiplied by ``factor``, its ``ci`` moved with it on the log
+    scale, made symmetric around it with the published interval's width (4 decimals), so the SE is kept."""
     if isinstance(node, dict):
         for key in ("hr", "rr"):
-            if isinstance(node.get(key), (int, float)):
-                node[key] = round(node[key] * factor, 3)
+            if isinstance(node.get(key), (int, float)) and node[key] > 0:
+                centre = math.log(node[key] * factor)
+                node[key] = round(math.exp(centre), 4)
                 ci = node.get("ci")
-                if isinstance(ci, list) and all(isinstance(v, (int, float)) for v in ci):
-                    node["ci"] = [round(v * factor, 3) for v in ci]
+                if isinstance(ci, list) and len(ci) == 2 and all(isinstance(v, (int, float)) and v > 0 for v in ci):
+                    half = (math.log(ci[1]) - math.log(ci[0])) / 2
+                    node["ci"] = [round(math.exp(centre - half), 4), round(math.exp(centre + half), 4)]
         for v in node.values():
             _scale_effects(v, factor)
     elif isinstance(node, list):
@@ -114,18 +133,21 @@ def generate(out: Path, trials: int, source: Path = TRIALS, seed: int | None = N
                 "# yaml-language-server: $schema=trial.schema.json\n# synthetic benchmark copy of "
                 f"{p.name} (not data)\n" + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100))
             n += 1
-    analyses, indirect = [], []
+    analyses, indirect, networks = [], [], []
     for c in range(1, copies + 1):
         made = [a for a in (_rename_analysis(a, _suffix(c), ids) for a in spec["analyses"]) if a is not None]
         analyses += made
         names = {a["name"] for a in made}
         indirect += [x for x in (_rename_indirect(i, _suffix(c), names) for i in spec.get("indirect") or [])
                      if x is not None]
+        networks += [x for x in (_rename_network(n, _suffix(c), names, ids) for n in spec.get("networks") or [])
+                     if x is not None]
     doc = {**spec, "analyses": analyses}
-    if indirect:
-        doc["indirect"] = indirect
-    else:
-        doc.pop("indirect", None)
+    for key, made in (("indirect", indirect), ("networks", networks)):
+        if made:
+            doc[key] = made
+        else:
+            doc.pop(key, None)
     (out / ANALYSES).write_text("# yaml-language-server: $schema=analyses.schema.json\n"
                                 + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100))
     return n, len(analyses)
