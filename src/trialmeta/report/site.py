@@ -25,7 +25,7 @@ from trialmeta.report import evidence, sof
 esc = html.escape
 ANALYSES_DIR = "analyses"
 INDEX = "index.html"
-#: Beyond this many analyses the single self-contained report.html is written only on request.
+#: Beyond this many analyses the single self-contained report.html is not written (index.html is the report).
 SINGLE_PAGE_LIMIT = 20
 #: The changelog entries the index lists (the whole log is CHANGELOG.md).
 CHANGES_SHOWN = 20
