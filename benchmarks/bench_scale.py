@@ -13,7 +13,8 @@ and in one run, each step a fresh process as a user runs it, it measures
 
 with its wall-clock seconds, the peak resident memory of its largest process (``ru_maxrss`` of
 the step's children, measured by a wrapper process per step), and the size of the outputs
-(whole folder, ``report.html``, ``report.docx``). Every figure is also printed as a ratio to the
+(whole folder; the HTML and the Word report: ``report.html`` and
+``report.docx``, or beyond 20 analyses ``index.html`` with ``analyses/`` and ``word/``). Every figure is also printed as a ratio to the
 6-trial figure of the same run (machine load shifts all sizes alike only roughly: run it on a
 quiet machine). Results go to ``benchmarks/results/bench_scale.json``.
 """
@@ -62,6 +63,15 @@ def folder_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
+def _report_size(out: Path, single: str, parts: str) -> int:
+    """The single-file report's size, or (beyond 20 analyses, when it is not written) its per-analysis
+    parts' (with index.html for the HTML report)."""
+    if (out / single).is_file():
+        return (out / single).stat().st_size
+    index = out / "index.html"
+    return folder_size(out / parts) + (index.stat().st_size if parts == "analyses" and index.is_file() else 0)
+
+
 def edit_one(trials: Path) -> None:
     path = trials / "faktion-c1.yaml"
     text = path.read_text()
@@ -84,8 +94,8 @@ def run_size(work: Path, n: int, random_effects: bool, jobs: list[str]) -> dict:
         row["seconds"][step], row["peak_mib"][step] = measure(cmd)
         print(f"  {n_trials} trials: {step} {row['seconds'][step]:.1f} s, {row['peak_mib'][step]:.0f} MiB",
               file=sys.stderr, flush=True)
-    row["bytes"] = {"outputs": folder_size(out), "report.html": (out / "report.html").stat().st_size,
-                    "report.docx": (out / "report.docx").stat().st_size}
+    row["bytes"] = {"outputs": folder_size(out), "html report": _report_size(out, "report.html", "analyses"),
+                    "Word report": _report_size(out, "report.docx", "word")}
     return row
 
 
