@@ -78,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="draw figures on N processes (default: every core)")
     f.add_argument("--no-cache", dest="cache", action="store_false",
                    help="redraw every figure (default: copy those unchanged since the last refresh)")
+    f.add_argument("--cache-dir", dest="cache_dir", type=Path, default=None, metavar="DIR",
+                   help="where refresh keeps its caches (default: $TRIALMETA_CACHE_DIR, else the user's cache "
+                   "folder, e.g. ~/.cache/trialmeta); never inside the output folder")
     f.add_argument("--wait", type=float, default=600.0, metavar="SECONDS",
                    help="how long to wait for another refresh of the same folder to finish (default 600; "
                    "0: do not wait)")

@@ -173,7 +173,7 @@ def cmd_refresh(args) -> int:
     from trialmeta.pipeline.run import refresh
 
     summary = refresh(args.trials, args.out, as_of=_as_of(args.as_of), jobs=args.jobs, style=_style(args),
-                      cache=args.cache, wait=args.wait, quiet=args.quiet)
+                      cache=args.cache, wait=args.wait, quiet=args.quiet, cache_dir=args.cache_dir)
     if not args.quiet:
         print(summary)
     return 0

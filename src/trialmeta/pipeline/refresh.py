@@ -104,20 +104,25 @@ def compute(trials: Path, out: Path, as_of: str | None, style, today: str | None
 
 
 def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = False, today: str | None = None,
-            jobs: int | None = None, cache: bool = True, style=None) -> RefreshSummary:
+            jobs: int | None = None, cache: bool = True, style=None, cache_dir=None) -> RefreshSummary:
     """Rebuild ``out`` from the registry at ``trials``; return what it did (``str()``: one line).
     The caller holds ``out``'s lock (:func:`trialmeta.pipeline.run.refresh` takes it). ``style``: the
     command line's figure style (:class:`trialmeta.registry.figstyle.StyleSpec`), if any.
 
     Figures are drawn on ``jobs`` processes (default: every core); with ``cache``, those whose
     key is unchanged since the previous refresh are copied from ``out`` (see :mod:`trialmeta.pipeline.cache`).
+    What the next refresh needs is kept in ``out``'s cache folder under ``cache_dir``
+    (:mod:`trialmeta.pipeline.store`), never in ``out``.
 
     Raises
     ------
     InputError
         Located problems in a trial file or the analyses file; nothing is written.
     """
+    from trialmeta.pipeline import store
+
     progress = Progress(7, quiet)
+    kept = store.folder(out, cache_dir)
     run = compute(trials, out, as_of, style, today, progress)
     # figures will probably be drawn: start the workers now, to import matplotlib meanwhile
     # (without worker processes the figures are drawn in one thread, after the other: matplotlib
@@ -125,12 +130,14 @@ def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = Fal
     drawing = not cache or run.previous is None or run.entry is not None
     with _workers(jobs if drawing else 1) as workers, staging_dir(out) as stage, \
             ThreadPoolExecutor(2 if workers else 1, "trialmeta-figures") as side:
-        how = _Drawing(jobs, cache, quiet, workers, side)
+        how = _Drawing(jobs, cache, quiet, workers, side, kept)
         figures, drawn, reused = _write_outputs(run, stage, out, as_of, style, progress, how)
         from trialmeta.pipeline import stamp  # last: the key of this run and every file it wrote
 
         depends = _style_files(run.spec, style)
         stamp.write(stage, stamp.run_key(trials, as_of, style, depends), depends)
+        taken = store.take(stage, kept)  # the cache is no output: out of the folder before the swap
+    store.install(taken, kept)
     progress.step(f"swapped in {io.display(out)}")
     return RefreshSummary(out, trials=len(run.registry.trials), results=len(run.frame), analyses=len(run.results),
                           figures=figures, drawn=drawn, reused=reused, changes=run.entry,
@@ -147,6 +154,7 @@ class _Drawing:
     quiet: bool
     workers: object
     side: ThreadPoolExecutor
+    store: Path
 
 
 def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress: Progress, how: _Drawing) -> tuple:
@@ -162,7 +170,7 @@ def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress
                   json.dumps({"results": tables.records(run.frame)}, indent=2, ensure_ascii=False) + "\n")
     from trialmeta.pipeline.export import DOCX_FIGURES, EXPORT_FORMATS, forest_scenes, write_exports
 
-    forests = _figure_batch(stage, out, how.jobs, how.cache, how.quiet, how.workers)
+    forests = _figure_batch(stage, out, how.jobs, how.cache, how.quiet, how.workers, store=how.store)
     scenes = forest_scenes(results, style)
     figures = _write_forest_figures(stage, results, registry, forests, style, scenes)
     km = _write_km(stage, registry, forests)
@@ -249,12 +257,13 @@ def _write_tables(stage: Path, results, history) -> None:
 
 
 def _figure_batch(stage: Path, out: Path, jobs: int | None, cache: bool, quiet: bool, workers=None,
-                  shared=None):
-    """A batch of figures for ``stage``; ``shared``: the cache of another batch of this refresh."""
+                  shared=None, store: Path | None = None):
+    """A batch of figures for ``stage``; ``shared``: the cache of another batch of this refresh;
+    ``store``: the cache folder of ``out``."""
     from trialmeta.pipeline.cache import FigureCache
     from trialmeta.pipeline.outputs import Figures
 
-    return Figures(stage, shared or FigureCache(out if cache else None), jobs, quiet, workers)
+    return Figures(stage, shared or FigureCache(out if cache else None, store), jobs, quiet, workers)
 
 
 @contextlib.contextmanager
@@ -273,7 +282,7 @@ def _workers(jobs: int | None):
 
 def _write_forest_figures(stage: Path, results, registry, batch, style=None, scenes=None) -> int:
     """Queue every forest plot in ``batch``; return how many files they make. The Word report's
-    copies (palette PNGs under ``.cache/docx``) come from the same renders."""
+    copies (palette PNGs under ``.cache/docx``, kept in the cache folder) come from the same renders."""
     from trialmeta.pipeline.export import DOCX_FIGURES
     from trialmeta.pipeline.outputs import write_forests
 
