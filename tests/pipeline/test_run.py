@@ -16,7 +16,7 @@ def test_python_refresh_equals_the_command_byte_for_byte(tmp_path, run_cli, monk
     trials = tiny_registry(tmp_path)
     monkeypatch.chdir(tmp_path)
     summary = trialmeta.refresh(trials="trials", out="api", jobs=1, today=TODAY)
-    code, _, err = run_cli("refresh", "--trials", "trials", "--out", "cli", "--jobs", "1", "--quiet", cwd=tmp_path)
+    code, _, err = run_cli("refresh", "trials", "--out", "cli", "--jobs", "1", "--quiet", cwd=tmp_path)
     assert code == 0, err
     # the changelog's date is today's for the command: compare it apart
     api, cli = snapshot(tmp_path / "api", skip=("CHANGELOG.md",)), snapshot(tmp_path / "cli", skip=("CHANGELOG.md",))

@@ -36,6 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("schema", help="print the JSON Schema of a trial file")
 
+    i = sub.add_parser("init", help="start a new registry in DIR: trials/ with an example trial pair and analysis, "
+                       "JSON Schemas wired for editors, a README and a .gitignore")
+    i.add_argument("path", nargs="?", type=Path, default=Path("."), metavar="DIR",
+                   help="folder of the new registry (created if missing; default: the current folder)")
+
     pl = sub.add_parser("pool", help="run the analyses of trials/analyses.yaml (all, or one with --analysis)")
     pl.add_argument("path", nargs="?", type=Path, default=DEFAULT_TRIALS, help="trial directory")
     pl.add_argument("--analysis", default=None, metavar="NAME", help="run only this analysis")
@@ -70,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     pt.add_argument("--format", choices=["table", "json", "csv", "md"], default="table")
 
     f = sub.add_parser("refresh", help="validate, pool and write every output atomically into outputs/")
-    f.add_argument("--trials", type=Path, default=DEFAULT_TRIALS, help="trial directory (default: trials/)")
+    f.add_argument("path", nargs="?", type=Path, default=None, help="trial directory (default: trials/)")
+    f.add_argument("--trials", type=Path, default=None, help=argparse.SUPPRESS)  # deprecated: the positional path
     f.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory (default: outputs/)")
     f.add_argument("--as-of", dest="as_of", default=None, help="use only data cuts published on or before DATE")
     f.add_argument("--quiet", action="store_true", help="no progress display")
