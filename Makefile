@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: refresh test validate bench install clean
+.PHONY: refresh test validate bench install clean package-smoke
 
 install: $(STAMP)
 
@@ -25,6 +25,9 @@ test: $(STAMP)
 
 validate: $(STAMP)
 	$(BIN)/trialmeta validate trials/
+
+package-smoke: $(STAMP)
+	PYTHON=$(BIN)/python bash .ci/package-smoke
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_pool.py

@@ -53,3 +53,9 @@ def test_refresh_takes_the_registry_as_positional_path_and_trials_as_deprecated_
     assert (tmp_path / "a" / "evidence.json").read_bytes() == (tmp_path / "b" / "evidence.json").read_bytes()
     code, _, err = run_cli("refresh", "r/trials", "--trials", "elsewhere", "--out", "c", cwd=tmp_path)
     assert code == 2 and "two registry folders" in err and not (tmp_path / "c").exists()
+
+
+def test_version(run_cli):
+    import trialmeta
+
+    assert run_cli("--version") == (0, f"trialmeta {trialmeta.__version__}\n", "")

@@ -22,7 +22,10 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from trialmeta import __version__
+
     p = Parser(prog="trialmeta", description="Curated trial evidence: validate, tabulate, pool, plot.")
+    p.add_argument("--version", action="version", version=f"trialmeta {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
 
