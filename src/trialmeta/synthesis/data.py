@@ -16,6 +16,7 @@ import pandas as pd
 
 from trialmeta.fmt import missing
 from trialmeta.stats.effects import ci_from_log
+from trialmeta.stats.notes import NoteKind
 from trialmeta.synthesis.pooltable import group_dict
 
 SHORT_METHODS = {"fe": "fixed", "dl": "DL", "reml": "REML", "pm": "PM", "bayes": "Bayesian"}
@@ -128,7 +129,7 @@ def _pooled_record(result, group, kind: str) -> dict:
         if r.bayes is not None:  # the Bayesian result (prior on tau named), for the few-studies policy
             b = r.bayes
             rec.update(bayes_prior=b.prior, bayes_est=b.est, bayes_ci_low=b.ci_low, bayes_ci_high=b.ci_high,
-                       bayes_pi_low=b.pi_low, bayes_pi_high=b.pi_high, bayes_p_below_1=b.p_below_1)
+                       bayes_pi_low=b.pi_low, bayes_pi_high=b.pi_high, bayes_p_below_1=b.p_below_null)
     return rec
 
 
@@ -164,6 +165,11 @@ def _group_json(result, group) -> dict:
     else:
         d = {"group": group.key, "k": 0}
     d["label"] = group.label
+    mh = [n for n in (group.pooled.notes if group.pooled else ()) if getattr(n, "kind", None) is NoteKind.MH_SENSITIVITY]
+    if mh:  # the labelled Mantel-Haenszel line beside a random-effects risk ratio, as numbers too
+        d["mh_sensitivity"] = {"hr": mh[0]["est"], "hr_ci_low": mh[0]["low"], "hr_ci_high": mh[0]["high"],
+                               "level": mh[0]["level"], "method": "mh"}
+        d["mh_sensitivity"] = _rename(d["mh_sensitivity"], measure)
     d["notes"] = [str(n) for n in (group.pooled.notes if group.pooled else ())] + list(group.notes)
     d["studies"] = []
     for s, w in zip(group.studies, _weights(group)):
