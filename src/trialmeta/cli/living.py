@@ -16,6 +16,8 @@ def add_parsers(sub) -> None:
                        help="answer from the on-disk cache only; never ask ClinicalTrials.gov")
         p.add_argument("--max-age", dest="max_age", type=float, default=3600.0, metavar="SECONDS",
                        help="reuse a cached answer younger than this (default 3600)")
+        p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
+                       help="give up on a request that takes longer (default 30; retried with backoff)")
 
     c = sub.add_parser("check-updates", help="ask ClinicalTrials.gov what changed for every trial with an nct_id")
     c.add_argument("path", nargs="?", type=Path, default=DEFAULT_TRIALS, help="trial directory")
@@ -43,7 +45,7 @@ def _client(args):
     from trialmeta.living.client import CtgovClient
     from trialmeta.living.store import ResponseStore
 
-    return CtgovClient(ResponseStore.default(args.max_age), offline=args.offline)
+    return CtgovClient(ResponseStore.default(args.max_age), offline=args.offline, timeout=args.timeout)
 
 
 def _date(value: str | None) -> str | None:

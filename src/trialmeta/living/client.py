@@ -78,7 +78,8 @@ class CtgovClient:
     timeout: float = 30.0
     max_bytes: int = MAX_BYTES
     attempts: int = 4
-    backoff: float = 1.0          # first wait between tries, doubled each time (capped at 30 s)
+    # first wait between tries, doubled each time (capped at 30 s); TRIALMETA_CTGOV_BACKOFF overrides (tests)
+    backoff: float = field(default_factory=lambda: float(os.environ.get("TRIALMETA_CTGOV_BACKOFF", "1")))
     min_interval: float = 0.5     # polite pause between two requests to the server
     url: str = field(default_factory=base_url)
     requests: int = 0             # requests actually sent (tests and summaries read it)
