@@ -72,6 +72,7 @@ class Computed:
     evidence: dict
     previous: dict | None
     entry: str | None
+    status: dict | None = None  # the living-evidence state beside the registry (check-updates, crosscheck)
 
 
 def compute(trials: Path, out: Path, as_of: str | None, style, today: str | None, progress: Progress) -> Computed:
@@ -99,7 +100,10 @@ def compute(trials: Path, out: Path, as_of: str | None, style, today: str | None
     evidence_doc = build_evidence(registry, spec, results, indirect, frame, fingerprint, as_of)
     previous = _previous_evidence(out)
     entry = changelog.entry(previous, evidence_doc, today or dt.date.today().isoformat())
-    return Computed(registry, spec, results, indirect, frame, evidence_doc, previous, entry)
+    from trialmeta.living.state import read_state, state_path
+
+    status = read_state(state_path(trials)) if state_path(trials).is_file() else None
+    return Computed(registry, spec, results, indirect, frame, evidence_doc, previous, entry, status)
 
 
 def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = False, today: str | None = None,
@@ -183,7 +187,7 @@ def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress
         write_exports(stage, EXPORT_FORMATS, results, registry, run.frame, run.evidence, as_of, style, forests.cache,
                       how.jobs, {r.name: _when_drawn(drawing[0], png) for r in results
                                  if (png := stage / DOCX_FIGURES / f"{r.name}.png") in planned},
-                      scenes, how.workers)
+                      scenes, how.workers, evidence_status=run.status)
         for d in drawing:
             d.result()
     except BaseException:
@@ -195,7 +199,8 @@ def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress
     progress.step(f"reconstructed {km} Kaplan-Meier curves")
     from trialmeta.report.html import report_html
 
-    io.write_text(stage / "report.html", report_html(registry, results, run.indirect, history, log, as_of, stage))
+    io.write_text(stage / "report.html", report_html(registry, results, run.indirect, history, log, as_of, stage,
+                                                      run.status))
     forests.cache.write(stage)  # (after the exports: their keys are in it too)
     progress.step("wrote report.html, report.docx, evidence.xlsx and CHANGELOG.md")
     return figures

@@ -197,7 +197,8 @@ def _styles(doc) -> None:
     props.revision = 1
 
 
-def report_docx(results, registry, sof_rows: dict, figures: dict, as_of: str | None = None) -> bytes:
+def report_docx(results, registry, sof_rows: dict, figures: dict, as_of: str | None = None,
+                evidence_status: dict | None = None) -> bytes:
     """The Word report as bytes.
 
     Parameters
@@ -249,6 +250,15 @@ def report_docx(results, registry, sof_rows: dict, figures: dict, as_of: str | N
             p.runs[0].font.size = Pt(TABLE_PT)
         doc.add_heading("Sources", level=2)
         _sources(doc, r, registry)
+    if evidence_status:  # the living-evidence state (trialmeta.report.status), when one was saved
+        from trialmeta.report import status
+
+        doc.add_heading("Evidence status", level=1)
+        doc.add_paragraph(status.lead(evidence_status))
+        add_table(doc, ["Trial", "NCT", "Last update posted", "Posted, not in the registry"],
+                  status.status_rows(evidence_status), text_width(True), TABLE_PT)
+        for line in status.disagreements(evidence_status):
+            doc.add_paragraph("Crosscheck disagreement: " + line, style="List Bullet")
     for insert in pictures:  # last: the figures may still be drawing while the tables are built
         insert()
     buf = io.BytesIO()

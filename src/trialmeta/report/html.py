@@ -135,8 +135,10 @@ def _markdown(md: str) -> str:
     return "".join(out)
 
 
-def report_html(registry, results, indirect, history, changelog_md: str, as_of: str | None, stage: Path) -> str:
-    """The whole report page as a string (figures are read from ``stage``)."""
+def report_html(registry, results, indirect, history, changelog_md: str, as_of: str | None, stage: Path,
+                evidence_status: dict | None = None) -> str:
+    """The whole report page as a string (figures are read from ``stage``); ``evidence_status`` is the
+    living-evidence state (:mod:`trialmeta.report.status`), shown when given."""
     from trialmeta.registry.analyses import Settings
 
     defaults = results[0].settings if results else Settings()
@@ -165,6 +167,10 @@ def report_html(registry, results, indirect, history, changelog_md: str, as_of: 
     body.append("</section>")
     body.append(trials_section(registry, stage))
     body.append(methods_section(defaults))
+    if evidence_status:
+        from trialmeta.report.status import status_html
+
+        body.append(status_html(evidence_status))
     body.append(f"<section id='changelog'><h2>Changelog</h2>{_markdown(changelog_md)}</section>")
     style = evidence.STYLE + REPORT_STYLE
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
