@@ -240,3 +240,46 @@ def test_check_updates_failure_leaves_the_state_file_as_it_was(drafted, ctgov, r
     code, out, err = run_cli("check-updates", drafted, "--max-age", "0", cwd=tmp_path)
     assert code == 1 and "not valid JSON" in err
     assert (drafted / ".ctgov-state.json").read_bytes() == state
+
+
+def test_dangling_group_ids_are_tolerated_and_reported(ctgov, run_cli, tmp_path):
+    # derived from the recorded record: the OS analysis names a third group the outcome does not list
+    dangling = copy.deepcopy(RECORD)
+    dangling["resultsSection"]["outcomeMeasuresModule"]["outcomeMeasures"][2]["analyses"][0]["groupIds"].append("OG002")
+    serve_record(ctgov, json.dumps(dangling).encode())
+    code, out, err = run_cli("new-trial", NCT, "--out", tmp_path / "d", cwd=tmp_path)
+    assert code == 0, err
+    assert "Overall Survival (OS): group ids OG002 name no group of the outcome" in err
+    data = yaml.safe_load((tmp_path / "d" / "nct00791778.yaml").read_text(encoding="utf-8"))
+    assert "Group ids not in the outcome's groups: OG002." in data["results"][1]["notes"]
+
+
+def test_direction_not_stated_is_said_in_the_draft(ctgov, run_cli, tmp_path):
+    silent = copy.deepcopy(RECORD)
+    for om in silent["resultsSection"]["outcomeMeasuresModule"]["outcomeMeasures"]:
+        for a in om["analyses"]:
+            del a["estimateComment"]
+    serve_record(ctgov, json.dumps(silent).encode())
+    code, out, err = run_cli("new-trial", NCT, "--out", tmp_path / "d", cwd=tmp_path)
+    assert code == 0, err
+    assert "PFS: Hazard Ratio (HR) 1.09 (95% CI 0.72-1.63), p 0.655 (direction not stated in the record)" in out
+    data = yaml.safe_load((tmp_path / "d" / "nct00791778.yaml").read_text(encoding="utf-8"))
+    assert "The HR's direction is not a structured field of the record" in data["results"][0]["notes"]
+
+
+def test_control_vs_experimental_is_not_imported(ctgov, run_cli, tmp_path):
+    flipped = copy.deepcopy(RECORD)
+    flipped["resultsSection"]["outcomeMeasuresModule"]["outcomeMeasures"][2]["analyses"][0]["estimateComment"] = \
+        "Placebo compared to Sorafenib"
+    serve_record(ctgov, json.dumps(flipped).encode())
+    code, out, err = run_cli("new-trial", NCT, "--out", tmp_path / "d", cwd=tmp_path)
+    assert code == 0, err
+    assert "not imported: the record states it as control vs experimental" in out
+    data = yaml.safe_load((tmp_path / "d" / "nct00791778.yaml").read_text(encoding="utf-8"))
+    assert [r["endpoint"] for r in data["results"]] == ["PFS"]
+
+
+def test_crosscheck_does_not_compare_ctgov_entries_with_themselves(drafted, ctgov, run_cli, tmp_path):
+    serve_batch(ctgov, RECORD)
+    code, out, err = run_cli("crosscheck", drafted, "--format", "json", cwd=tmp_path)
+    assert code == 0 and json.loads(out)["checks"] == []

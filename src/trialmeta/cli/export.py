@@ -210,7 +210,16 @@ def cmd_export(args) -> int:
     from trialmeta.cli.outputs import deliver
 
     with tempfile.TemporaryDirectory(prefix="trialmeta-export-") as tmp:  # write first: no half-written folder
-        staged = write_exports(Path(tmp), formats, results, registry, frame, doc, as_of, style)
+        staged = write_exports(Path(tmp), formats, results, registry, frame, doc, as_of, style,
+                               evidence_status=_evidence_status(args.path))
         for path in deliver(staged, args.out):  # never overwrites a file trialmeta did not write
             print(io.display(path))
     return 0
+
+
+def _evidence_status(trials: Path) -> dict | None:
+    """The living-evidence state saved beside the registry by check-updates/crosscheck, if any."""
+    from trialmeta.living.state import read_state, state_path
+
+    where = state_path(trials)
+    return read_state(where) if where.is_file() else None

@@ -1,7 +1,7 @@
 """``crosscheck``: the registry's numbers against ClinicalTrials.gov's posted results (Cochrane's
 double data entry, with the registry of record as the second entry).
 
-Every registry hazard ratio of a whole-trial population (``biomarker: all-patients``, not nested
+Every registry hazard ratio entered from a publication, of a whole-trial population (``biomarker: all-patients``, not nested
 in another) whose endpoint has a posted two-arm hazard-ratio analysis is compared field by
 field (HR, CI bounds): **agree** when the two differ by no more than the coarser printed rounding
 (half a unit in the last decimal place either side printed: 0.65 vs 0.654 agree, 0.65 vs 0.67
@@ -60,8 +60,8 @@ def crosscheck(registry: Registry, studies: dict[str, Study]) -> list[Check]:
         pops = {p.key: p for p in t.populations}
         for r in t.results:
             pop = pops[r.population]
-            if r.hr is None or pop.biomarker != "all-patients" or pop.nested_in is not None:
-                continue
+            if r.hr is None or pop.biomarker != "all-patients" or pop.nested_in is not None or r.source == "ctgov":
+                continue  # (a result entered from ClinicalTrials.gov is the posted number: nothing to check)
             ours = f"HR {r.hr:g}" + (f" ({r.ci[0]:g}-{r.ci[1]:g})" if r.ci else "")
             posted = [a for a in (study.analyses if study else ()) if a.measure == "HR"
                       and endpoint_of(a.outcome) == r.endpoint and len(a.groups) == 2 and a.value]
