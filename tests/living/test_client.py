@@ -49,6 +49,7 @@ def test_store_serves_fresh_answers_and_offline_any(httpserver, client, tmp_path
     assert client.studies(["NCT00791778"]) == []
     assert client.studies(["NCT00791778"]) == [] and client.requests == 1
     stale = CtgovClient(ResponseStore(tmp_path / "cache", max_age=0), url=client.url, min_interval=0)
+    assert CtgovClient(ResponseStore(tmp_path)).min_interval == 1.2  # the polite default
     stale.studies(["NCT00791778"])
     assert stale.requests == 1  # too old: asked again
     offline = CtgovClient(ResponseStore(tmp_path / "cache", max_age=0), url=client.url, offline=True)
@@ -62,3 +63,22 @@ def test_base_url_from_the_environment(monkeypatch, tmp_path):
     assert CtgovClient(ResponseStore(tmp_path)).url == "http://mirror.example/api/v2"
     monkeypatch.delenv("TRIALMETA_CTGOV_URL")
     assert CtgovClient(ResponseStore(tmp_path)).url == "https://clinicaltrials.gov/api/v2"
+
+
+def test_requests_are_spaced_politely(httpserver, tmp_path):
+    import time
+
+    httpserver.expect_request("/api/v2/studies/NCT00791778").respond_with_json({"protocolSection": {}})
+    spaced = CtgovClient(ResponseStore(tmp_path / "c", max_age=0), url=httpserver.url_for("/api/v2"),
+                         min_interval=0.3)
+    start = time.monotonic()
+    for _ in range(3):
+        spaced.study("NCT00791778")
+    assert spaced.requests == 3 and time.monotonic() - start >= 0.6
+
+
+def test_429_is_retried_after_the_wait_it_asks(httpserver, client):
+    httpserver.expect_ordered_request("/api/v2/studies/NCT00791778").respond_with_data(
+        "slow down", status=429, headers={"Retry-After": "0"})
+    httpserver.expect_ordered_request("/api/v2/studies/NCT00791778").respond_with_json({"protocolSection": {}})
+    assert client.study("NCT00791778") == {"protocolSection": {}} and client.requests == 2

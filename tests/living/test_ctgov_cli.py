@@ -31,6 +31,7 @@ def ctgov(httpserver, monkeypatch, tmp_path):
     monkeypatch.setenv("TRIALMETA_CTGOV_URL", httpserver.url_for("/api/v2"))
     monkeypatch.setenv("TRIALMETA_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("TRIALMETA_CTGOV_BACKOFF", "0.01")
+    monkeypatch.setenv("TRIALMETA_CTGOV_INTERVAL", "0")
     return httpserver
 
 

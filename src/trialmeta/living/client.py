@@ -4,10 +4,13 @@
   ``TRIALMETA_CTGOV_URL`` (tests, mirrors).
 * httpx with connect/read timeouts; retries with exponential backoff (tenacity) on 429, 5xx
   and connection errors (a 429's ``Retry-After`` is honoured up to a bound); a polite pause
-  between requests; a User-Agent naming trialmeta and its version.
+  between requests (1.2 s: ClinicalTrials.gov allows about 50 requests a minute); a User-Agent
+  naming trialmeta and its version.
 * Every answer is kept in an on-disk store (:mod:`trialmeta.living.store`) in the user's cache
   folder: a repeated run within the freshness window asks nothing, and ``offline=True``
-  answers from the store alone.
+  answers from the store alone. (A store with an explicit freshness window rather than an HTTP
+  cache such as hishel: the check must ask again after ``max_age`` whatever the server's cache
+  headers say, and ``--offline`` must answer from any stored body, fresh or not.)
 * A response larger than ``max_bytes`` is refused while it streams in (never held whole), and
   anything that is not a JSON object (an HTML error page, a truncated body) is a clear
   :class:`RegistryFetchError`, never a traceback.
@@ -80,7 +83,9 @@ class CtgovClient:
     attempts: int = 4
     # first wait between tries, doubled each time (capped at 30 s); TRIALMETA_CTGOV_BACKOFF overrides (tests)
     backoff: float = field(default_factory=lambda: float(os.environ.get("TRIALMETA_CTGOV_BACKOFF", "1")))
-    min_interval: float = 0.5     # polite pause between two requests to the server
+    # polite pause between two requests: ClinicalTrials.gov asks for at most ~50 requests a minute per
+    # address; TRIALMETA_CTGOV_INTERVAL overrides (a local mirror, tests)
+    min_interval: float = field(default_factory=lambda: float(os.environ.get("TRIALMETA_CTGOV_INTERVAL", "1.2")))
     url: str = field(default_factory=base_url)
     requests: int = 0             # requests actually sent (tests and summaries read it)
     _last: float = 0.0
