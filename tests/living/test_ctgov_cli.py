@@ -60,6 +60,7 @@ def test_new_trial_writes_a_draft_that_validates_with_the_posted_numbers(drafted
     assert text.count("n: 123  # participant flow") == 2 and 'p: "0.655"' in text
     data = yaml.safe_load(text)
     assert data["phase"] == "2" and data["design"]["blinding"] == "double-blind"
+    assert data["other_ids"] == ["sponsor 12007", "EudraCT 2008-004429-41", "NIH 2008"]
     assert data["arms"]["experimental"]["label"] == "Sorafenib (Nexavar, BAY43-9006)"
     assert [r["endpoint"] for r in data["results"]] == ["PFS", "OS"]
     assert all(r["status"] == "unverified" and r["source"] == "ctgov" for r in data["results"])

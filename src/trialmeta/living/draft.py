@@ -129,7 +129,10 @@ def build_draft(study: Study) -> Draft:
          f"acronym: {q(study.acronym or study.nct_id)}"]
     if study.title:
         L.append(f"title: {q(study.title)}")
-    L += [f"nct_id: {study.nct_id}", f"phase: {q(phase)}", "design:",
+    L.append(f"nct_id: {study.nct_id}")
+    if study.other_ids:
+        L.append(f"other_ids: [{', '.join(q(x) for x in study.other_ids)}]")
+    L += [f"phase: {q(phase)}", "design:",
           "  randomisation: \"1:1\"  # NOT in the record (CT.gov gives allocation "
           f"{study.allocation or 'not stated'} only): check the ratio in the protocol",
           f"  blinding: {_BLINDING.get(study.masking or '', 'open-label')}"

@@ -71,6 +71,7 @@ class Study:
     nct_id: str
     acronym: str | None = None
     title: str | None = None
+    other_ids: tuple[str, ...] = ()  # sponsor's id, EudraCT and other secondary ids, as "kind id"
     overall_status: str | None = None
     last_update_posted: str | None = None
     results_first_posted: str | None = None
@@ -119,6 +120,7 @@ def parse_study(record: object) -> Study:
         acronym=_str(_get(proto, "identificationModule", "acronym")),
         title=_str(_get(proto, "identificationModule", "officialTitle") or _get(proto, "identificationModule",
                                                                                  "briefTitle")),
+        other_ids=_other_ids(_get(proto, "identificationModule") or {}),
         overall_status=_str(status.get("overallStatus")),
         last_update_posted=_str(_get(status, "lastUpdatePostDateStruct", "date")),
         results_first_posted=_str(_get(status, "resultsFirstPostDateStruct", "date")),
@@ -133,6 +135,20 @@ def parse_study(record: object) -> Study:
         analyses=_analyses(res),
         modules=modules,
     )
+
+
+_ID_KINDS = {"EUDRACT_NUMBER": "EudraCT", "CTIS": "CTIS", "REGISTRY": "registry", "NIH": "NIH", "FDA": "FDA",
+             "OTHER_GRANT": "grant", "OTHER": "other"}
+
+
+def _other_ids(ident: dict) -> tuple[str, ...]:
+    out = []
+    if isinstance(ident.get("orgStudyIdInfo"), dict) and ident["orgStudyIdInfo"].get("id"):
+        out.append(f"sponsor {ident['orgStudyIdInfo']['id']}")
+    for s in _list(ident.get("secondaryIdInfos")):
+        if isinstance(s, dict) and s.get("id"):
+            out.append(f"{_ID_KINDS.get(str(s.get('type')), str(s.get('type', 'other')).lower())} {s['id']}")
+    return tuple(dict.fromkeys(out))
 
 
 def require(study: Study, *modules: str) -> None:
