@@ -83,6 +83,14 @@ def direction(a: PostedAnalysis, exp: Arm, ctrl: Arm) -> str | None:
     return None
 
 
+def _analysed_n(a: PostedAnalysis, exp: Arm, ctrl: Arm) -> tuple[str, str] | None:
+    """(n_exp, n_ctrl) analysed, when both compared groups are named like the arms (the order of the
+    record's group ids is not a direction)."""
+    norm = {" ".join(g.lower().split()): n for g, n in zip(a.groups, a.n)}
+    pair = norm.get(" ".join(exp.label.lower().split())), norm.get(" ".join(ctrl.label.lower().split()))
+    return pair if all(x and x.isdigit() for x in pair) else None
+
+
 def _why_not(a: PostedAnalysis, exp: Arm, ctrl: Arm) -> str | None:
     if a.measure != "HR":
         return f"{a.param_type} has no field in a trial file (the schema holds hazard ratios)"
@@ -188,8 +196,9 @@ def build_draft(study: Study) -> Draft:
              f"    ci_level: {float(a.ci_pct) / 100:g}"]
         if a.p_value and re.fullmatch(r"\s*[<=]?\s*[0-9.]+\s*", a.p_value) and 0 < float(a.p_value.strip("<= ")) <= 1:
             r += [f"    p: {q(a.p_value.strip())}", "    p_sided: unspecified"]
-        if len(a.n) == 2 and all(x and x.isdigit() for x in a.n) and (exp.n, ctrl.n) != a.n:
-            r += [f"    n_exp: {a.n[0]}", f"    n_ctrl: {a.n[1]}"]
+        n = _analysed_n(a, exp, ctrl)  # by group title, never by position
+        if n is not None and n != (exp.n, ctrl.n):
+            r += [f"    n_exp: {n[0]}", f"    n_ctrl: {n[1]}"]
         r += ["    status: unverified", "    source: ctgov", "    sources: [ctgov]", f"    notes: {q(note)}"]
         results.append("\n".join(r))
         d.imported.append(f"{endpoint_of(a.outcome)}: {a.printed()}"
