@@ -96,31 +96,12 @@ def cmd_check_updates(args) -> int:
 
 
 def cmd_new_trial(args) -> int:
-    import tempfile
-
-    from trialmeta.errors import InputError, TrialmetaError
-    from trialmeta.living.draft import build_draft
+    from trialmeta.living.draft import build_draft, write_drafts
     from trialmeta.living.record import parse_study
-    from trialmeta.registry.load import check_file
 
     client = _client(args)
-    drafts = []
-    for nct in dict.fromkeys(args.nct_ids):
-        draft = build_draft(parse_study(client.study(nct)))
-        target = Path(args.out) / f"{draft.trial_id}.yaml"
-        if target.exists():
-            raise TrialmetaError(f"{target} already exists; new-trial never overwrites a trial file (nothing written)")
-        with tempfile.TemporaryDirectory(prefix="trialmeta-draft-") as tmp:
-            probe = Path(tmp) / target.name
-            probe.write_text(draft.text, encoding="utf-8")
-            _, problems = check_file(probe)
-        errors = [p for p in problems if p.severity == "error"]
-        if errors:
-            raise InputError(errors)
-        drafts.append((target, draft))
-    Path(args.out).mkdir(parents=True, exist_ok=True)
-    for target, draft in drafts:  # every draft built and checked before the first is written
-        _write_text(target, draft.text)
+    drafts = [build_draft(parse_study(client.study(nct))) for nct in dict.fromkeys(args.nct_ids)]
+    for target, draft in zip(write_drafts(drafts, args.out), drafts):  # all checked before the first is written
         print(f"{target}: draft of {len(draft.imported)} unverified result(s)")
         for line in draft.imported:
             print(f"    imported: {line}")
@@ -129,20 +110,6 @@ def cmd_new_trial(args) -> int:
         for line in draft.warnings:
             print(f"    warning: {line}", file=sys.stderr)
     return 0
-
-
-def _write_text(target: Path, text: str) -> None:
-    import os
-    import tempfile
-
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def cmd_crosscheck(args) -> int:

@@ -218,3 +218,32 @@ def build_draft(study: Study) -> Draft:
     L += [f"  - {q(n)}" for n in notes]
     d.text = "\n".join(L) + "\n"
     return d
+
+
+def write_drafts(drafts: list[Draft], out) -> list:
+    """Check every draft as a trial file, then write them all into ``out`` (atomically, never over an
+    existing file). Raises before anything is written: InputError if a draft does not validate,
+    TrialmetaError if a file exists."""
+    import tempfile
+    from pathlib import Path
+
+    from trialmeta.errors import InputError, TrialmetaError
+    from trialmeta.living.state import write_text_atomic
+    from trialmeta.registry.load import check_file
+
+    targets = []
+    for d in drafts:
+        target = Path(out) / f"{d.trial_id}.yaml"
+        if target.exists() or target in targets:
+            raise TrialmetaError(f"{target} already exists; new-trial never overwrites a trial file (nothing written)")
+        with tempfile.TemporaryDirectory(prefix="trialmeta-draft-") as tmp:
+            probe = Path(tmp) / target.name
+            probe.write_text(d.text, encoding="utf-8")
+            errors = [p for p in check_file(probe)[1] if p.severity == "error"]
+        if errors:
+            raise InputError(errors)
+        targets.append(target)
+    Path(out).mkdir(parents=True, exist_ok=True)
+    for target, d in zip(targets, drafts):
+        write_text_atomic(target, d.text)
+    return targets

@@ -40,10 +40,19 @@ def read_state(path: Path) -> dict:
     return data
 
 
+def saved_state(registry: Path) -> dict | None:
+    """The state saved beside the registry at ``registry``, or None when there is none."""
+    where = state_path(registry)
+    return read_state(where) if where.is_file() else None
+
+
 def write_state(path: Path, state: dict) -> None:
-    path = Path(path)
-    text = json.dumps(state, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".ctgov-state-", suffix=".tmp")
+    write_text_atomic(Path(path), json.dumps(state, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
