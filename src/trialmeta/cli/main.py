@@ -194,6 +194,10 @@ def cmd_forest(args) -> int:
         formats = check_formats(args.format.split(","))
     except ValueError as exc:
         raise UsageError(f"--format: {exc}") from None
+    if args.table is not None:
+        from trialmeta.cli.owndata import cmd_forest_table
+
+        return cmd_forest_table(args, formats)
     registry, spec, lines, spec_file = _load_all(args.path)
     names = [a.name for a in spec.analyses]
     if args.analysis is not None and args.analysis not in names:
