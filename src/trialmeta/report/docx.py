@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from trialmeta import __version__
-from trialmeta.report import evidence, sof
+from trialmeta.report import evidence, grade_table, sof
 from trialmeta.report.ziputil import FIXED_DATETIME, normalise
 from trialmeta.synthesis.data import describe_method
 
@@ -231,9 +231,14 @@ def report_docx(results, registry, sof_rows: dict, figures: dict, as_of: str | N
         if r.name in figures:
             pictures.append(_figure(doc, figures[r.name]))
         doc.add_heading("Summary of findings", level=2)
-        rows = [sof.cells(x) for x in sof_rows[r.name]]
-        add_table(doc, sof.header(r.settings.level), rows, text_width(False), TABLE_PT)
-        note = doc.add_paragraph(sof.FOOTNOTE)
+        head, rows, notes = sof.table(r, sof_rows[r.name])
+        add_table(doc, head, rows, text_width(False), TABLE_PT)
+        for text in (*notes, sof.FOOTNOTE):
+            note = doc.add_paragraph(text)
+            note.runs[0].font.size = Pt(TABLE_PT)
+        doc.add_heading("GRADE: reviewers' judgements and data-driven suggestions", level=2)
+        add_table(doc, grade_table.HEADER, grade_table.rows(r, registry), text_width(False), TABLE_PT)
+        note = doc.add_paragraph(grade_table.NOTE)
         note.runs[0].font.size = Pt(TABLE_PT)
 
         _section(doc, landscape=True)

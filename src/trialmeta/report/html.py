@@ -151,7 +151,7 @@ def report_html(registry, results, indirect, history, changelog_md: str, as_of: 
         section = evidence.to_html(r)
         figure = inline_svg(stage / "forest" / f"{r.name}.svg", r.name)
         hist = inline_svg(stage / "history" / f"{r.name}.svg", f"history-{r.name}")
-        extra = (f"{figure}{sof.to_html(r, sof.sof_rows(r, registry))}"
+        extra = (f"{figure}{sof.to_html(r, sof.sof_rows(r, registry), registry)}"
                  + (f"<h3>History of the evidence</h3>{hist}" if hist else ""))
         body.append(section.replace("<h3>Evidence table</h3>", f"{extra}<h3>Evidence table</h3>", 1))
     body.append("<section id='indirect'><h2>Indirect comparisons</h2>")
