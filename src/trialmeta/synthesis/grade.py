@@ -102,6 +102,18 @@ def study_rob(registry, study, endpoint: str):
     return robmod.find(trial.risk_of_bias, study.population, endpoint, study.row.get("assessment"))
 
 
+def rob_judgements(groups, registry, endpoint: str) -> dict:
+    """(trial, population) -> (D1, ..., D5, overall) RoB 2 judgements of every study in ``groups``
+    that has an assessment (None for a domain not assessed); studies without one are left out."""
+    out = {}
+    for g in groups:
+        for s in g.studies:
+            found = study_rob(registry, s, endpoint)
+            if found is not None:
+                out[(s.trial, s.population)] = (*robmod.domain_judgements(found), robmod.overall(found))
+    return out
+
+
 def risk_of_bias(group, registry, endpoint: str) -> DomainSuggestion:
     usable = group.usable
     if not usable or group.pooled is None:
