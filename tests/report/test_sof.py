@@ -193,3 +193,18 @@ def test_markdown_and_html(real):
     assert md.count("### GRADE: ") == len(results)
     html = sof.to_html(results[0], sof.sof_rows(results[0], registry))
     assert "<table class=\"sof\">" in html and "Summary of findings" in html
+
+
+def test_k2_without_a_bayesian_result_says_what_the_hksj_interval_is(tmp_path):
+    trials = tmp_path / "trials"
+    shutil.copytree(TRIALS, trials)
+    data = yaml.safe_load((trials / "analyses.yaml").read_text())
+    a = next(x for x in data["analyses"] if x["name"] == "carfilzomib-os")
+    a["settings"] = {"bayes_max_k": 0, "reason": "test: no Bayesian sensitivity result"}
+    (trials / "analyses.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    registry, results = _run(trials)
+    r = next(x for x in results if x.name == "carfilzomib-os")
+    (row,) = sof.sof_rows(r, registry)
+    assert (row.est, row.ci_low, row.ci_high) == (r.groups[0].pooled.est, r.groups[0].pooled.ci_low,
+                                                  r.groups[0].pooled.ci_high) and not row.reading
+    assert sof.K2_CAUTION in sof.cells(row)[2]

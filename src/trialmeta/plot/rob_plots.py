@@ -113,7 +113,8 @@ def weighted_shares(result) -> tuple[list[dict], str]:
         share = dict.fromkeys(ORDER, 0.0)
         for key, w in weights.items():
             share[result.risk_of_bias.get(key, (None,) * 6)[d]] += 100.0 * w / total
-        shares.append(share)
+        # (rounded: a bar that stays 100% is the same scene, so the figure cache keeps it)
+        shares.append({j: round(v, 6) for j, v in share.items()})
     return shares, how
 
 

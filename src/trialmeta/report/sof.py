@@ -32,11 +32,14 @@ from dataclasses import dataclass
 from trialmeta import fmt
 from trialmeta.registry.vocab import ENDPOINTS
 from trialmeta.report.absolute import Absolute, Baseline, _event, _finite, absolute_effect, baseline  # noqa: F401
+from trialmeta.stats.notes import NoteKind, has
 from trialmeta.synthesis.data import study_display
 from trialmeta.synthesis.grade import reading
 
 SYMBOLS = {"high": "\u2295\u2295\u2295\u2295", "moderate": "\u2295\u2295\u2295\u25ef",
            "low": "\u2295\u2295\u25ef\u25ef", "very-low": "\u2295\u25ef\u25ef\u25ef"}
+K2_CAUTION = ("k = 2, HKSJ CI: t with 1 df, its width depends on how closely the two trials happen to agree; "
+              "no Bayesian result was computed (bayes_max_k < 2) - read with care")
 HEADER = ["Outcome", "Participants (studies)", "Relative effect [{l} CI]", "Risk with control",
           "Risk difference with experimental [{l} CI]", "Certainty (GRADE)", "Comments"]
 
@@ -63,6 +66,7 @@ class SofRow:
     reading: str = ""  # '' for the primary estimate; else what was read instead (the Bayesian one for k = 2)
     replaced: tuple[float | None, float | None] | None = None  # the interval not to read (HKSJ for k = 2)
     single: str = ""  # 'single trial' / 'not pooled': the row is one trial's own estimate
+    caution: str = ""  # what the reader must know about the interval shown (k = 2 HKSJ without a Bayesian result)
 
 
 def _certainty(spec, key: str):
@@ -118,8 +122,9 @@ def sof_rows(result, registry) -> list[SofRow]:
             rows.append(_row(result, registry, g.key, g.label, usable, est, lo, hi, single="single trial"))
             continue
         replaced = (g.pooled.ci_low, g.pooled.ci_high) if read.label else None
+        caution = K2_CAUTION if not read.label and has(g.pooled.notes, NoteKind.K2_HKSJ) else ""
         rows.append(_row(result, registry, g.key, g.label, usable, read.est, read.ci_low, read.ci_high,
-                         reading=read.label, replaced=replaced))
+                         reading=read.label, replaced=replaced, caution=caution))
     return rows
 
 
@@ -146,6 +151,8 @@ def _relative(row: SofRow) -> str:
         text += ")"
     if row.single:
         text += f" ({row.single}: {row.trials[0]}'s own estimate)"
+    if row.caution:
+        text += f" ({row.caution})"
     return text
 
 
