@@ -178,7 +178,7 @@ def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress
         io.write_text(stage / "sof.md", sof.document(results, registry))
         progress.step("wrote evidence.json, results and evidence tables")
         figures += _write_history_figures(stage, history, histories)
-        from trialmeta.cli.outputs import write_rob_plots
+        from trialmeta.pipeline.outputs import write_rob_plots
 
         figures += len(write_rob_plots(results, stage / "rob", ("png", "svg"), figures=histories))
         drawing.append(how.side.submit(histories.write))
