@@ -190,6 +190,9 @@ def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress
         io.write_text(stage / "sof.md", sof.document(results, registry))
         progress.step("wrote evidence.json, results and evidence tables")
         figures += _write_history_figures(stage, history, histories)
+        from trialmeta.pipeline.outputs import write_rob_plots
+
+        figures += len(write_rob_plots(results, stage / "rob", ("png", "svg"), figures=histories))
         drawing.append(how.side.submit(histories.write))
         log = changelog.prepend(io.read_text(out / CHANGELOG) if (out / CHANGELOG).is_file() else None, run.entry)
         io.write_text(stage / CHANGELOG, log)

@@ -44,6 +44,15 @@ def inline_svg(path: Path, prefix: str) -> str:
     return f'<figure class="figure" data-figure="{esc(prefix)}">{text}</figure>'
 
 
+def _rob_figures(stage: Path, result) -> str:
+    """The risk-of-bias traffic-light and summary plots of an analysis, or why there are none."""
+    figs = "".join(inline_svg(stage / "rob" / f"{result.name}-{kind}.svg", f"rob-{kind}-{result.name}")
+                   for kind in ("traffic-light", "summary"))
+    if figs:
+        return f"<h3>Risk of bias (RoB 2)</h3>{figs}"
+    return "<h3>Risk of bias (RoB 2)</h3><p>Not assessed for any result of this analysis.</p>"
+
+
 def _link(pub) -> str:
     parts = []
     if pub.doi:
@@ -155,7 +164,7 @@ def report_html(registry, results, indirect, history, changelog_md: str, as_of: 
         section = evidence.to_html(r)
         figure = inline_svg(stage / "forest" / f"{r.name}.svg", r.name)
         hist = inline_svg(stage / "history" / f"{r.name}.svg", f"history-{r.name}")
-        extra = (f"{figure}{sof.to_html(r, sof.sof_rows(r, registry))}"
+        extra = (f"{figure}{_rob_figures(stage, r)}{sof.to_html(r, sof.sof_rows(r, registry), registry)}"
                  + (f"<h3>History of the evidence</h3>{hist}" if hist else ""))
         body.append(section.replace("<h3>Evidence table</h3>", f"{extra}<h3>Evidence table</h3>", 1))
     body.append("<section id='indirect'><h2>Indirect comparisons</h2>")
