@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--as-of", dest="as_of", default=None, metavar="DATE",
                     help="use only data cuts published on or before DATE (YYYY, YYYY-MM or YYYY-MM-DD)")
     pl.add_argument("--format", choices=["table", "json", "csv", "md"], default="table")
+    pl.add_argument("--include-unverified", dest="include_unverified", action="store_true",
+                    help="pool results marked `status: unverified` (imported from ClinicalTrials.gov) too")
 
     pt = sub.add_parser("pool-table", help="pool your own table of studies (like R meta::metagen/metabin/metacont)")
     pt.add_argument("file", type=Path, metavar="FILE",
@@ -159,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--as-of", dest="as_of", default=None, metavar="DATE",
                     help="use only data cuts published on or before DATE")
     _style_options(ex)
+    from trialmeta.cli.living import add_parsers as add_living_parsers  # check-updates, new-trial, crosscheck
+
+    add_living_parsers(sub)
     return p
 
 

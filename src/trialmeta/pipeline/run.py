@@ -129,12 +129,14 @@ def write_forest_files(results, registry, out: Path, formats, *, trials: bool = 
 
 
 def write_export_files(formats, results, registry, frame, evidence_doc: dict, out: Path, as_of=None,
-                       style=None) -> list[Path]:
+                       style=None, evidence_status: dict | None = None) -> list[Path]:
     """Write ``report.docx`` and/or ``evidence.xlsx`` of ``results`` into ``out``; return the
-    files (written first in a temporary folder, as :func:`write_forest_files`)."""
+    files (written first in a temporary folder, as :func:`write_forest_files`). ``evidence_status``:
+    the living-evidence state (:func:`trialmeta.living.state.saved_state`), for the report's section."""
     from trialmeta.pipeline.export import write_exports
     from trialmeta.pipeline.outputs import deliver
 
     with tempfile.TemporaryDirectory(prefix="trialmeta-export-") as tmp:
-        staged = write_exports(Path(tmp), formats, results, registry, frame, evidence_doc, as_of, style)
+        staged = write_exports(Path(tmp), formats, results, registry, frame, evidence_doc, as_of, style,
+                               evidence_status=evidence_status)
         return deliver(staged, out)
