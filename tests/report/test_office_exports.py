@@ -19,8 +19,9 @@ from conftest import TRIALS
 from trialmeta.cli.main import main
 from trialmeta.registry.analyses import load_analyses
 from trialmeta.registry.load import load_registry
-from trialmeta.report import evidence, sof
+from trialmeta.report import evidence, sof, wording
 from trialmeta.report.docx import NBSP, column_widths
+from trialmeta.report.wordtable import text_cm
 from trialmeta.report.xlsx import write_rows
 from trialmeta.synthesis.run import run_analyses
 
@@ -149,14 +150,16 @@ def test_document_has_figures_and_real_tables(exported):
     assert len(doc.tables) == 3 * len(results)  # per analysis: SoF, evidence table, comparison
     for i, r in enumerate(results):
         sof_t, ev_t, cmp_t = doc.tables[3 * i: 3 * i + 3]
+        # the shared tables' cells, in reader's words (wording: codes spelled out, numbers untouched)
         assert [_text(c) for c in sof_t.rows[0].cells] == sof.header(r.settings.level)
         assert [[_text(c) for c in row.cells] for row in sof_t.rows[1:]] == \
-            [sof.cells(x) for x in sof.sof_rows(r, registry)]
+            [[wording.prose(c) for c in sof.cells(x)] for x in sof.sof_rows(r, registry)]
         header, rows, _ = evidence.evidence_rows(r)
-        assert [_text(c) for c in ev_t.rows[0].cells] == header
-        assert [[_text(c) for c in row.cells] for row in ev_t.rows[1:]] == rows
+        assert [_text(c) for c in ev_t.rows[0].cells] == wording.evidence_header(header)
+        assert [[_text(c) for c in row.cells] for row in ev_t.rows[1:]] == \
+            [wording.evidence_cells(header, row) for row in rows]
         ch, crows = evidence.comparison_rows(r)
-        assert [[_text(c) for c in row.cells] for row in cmp_t.rows] == [ch, *crows]
+        assert [[_text(c) for c in row.cells] for row in cmp_t.rows] == [ch, *[[wording.prose(c) for c in x] for x in crows]]
     questions = [p.text for p in doc.paragraphs]
     assert all(r.spec.question in questions for r in results)
 
@@ -202,7 +205,7 @@ def test_column_widths_never_cut_a_word_when_there_is_room():
     rows = [["0.65 [0.50, 0.85]", "a fairly long description of the population that should wrap"]]
     w = column_widths(header, rows, 10.0, 8)
     assert sum(w) == pytest.approx(10.0)
-    assert w[0] >= len("0.65 [0.50, 0.85]") * 0.6 / 72 * 2.54 * 8  # the interval is one word
+    assert w[0] >= text_cm("0.65\u00a0[0.50,\u00a00.85]", 8) + 0.38  # the interval is one word
 
 
 def _tool(name):
