@@ -184,16 +184,33 @@ def test_titles_wrap_into_even_lines(results):
     assert forest_layout(results["pi3k-akt-pfs"]).title[-1] != "status"
 
 
-def test_squares_area_is_proportional_to_weight(results):
-    for name in ("pi3k-akt-pfs", "carfilzomib-pfs-cytogenetics", "carfilzomib-orr"):
-        rows = [r for r in analysis_spec(results[name]).rows if r.kind == "study"]
-        frame = results[name].frame()
-        weights = frame.loc[frame["row_type"] == "study", "weight"].tolist()
-        for row, w in zip(rows, weights):
-            expected = max(MIN_SIDE, MAX_SIDE * math.sqrt(w / 100))
-            assert row.side == pytest.approx(expected)
-            if expected > MIN_SIDE:
-                assert row.side ** 2 / w == pytest.approx(MAX_SIDE ** 2 / 100)
+def test_squares_area_is_proportional_to_inverse_variance_weight_on_one_scale(results):
+    """Square area = MAX_SIDE² x w / max w over the whole figure, w = 1/(SE² + τ²) with its
+    subgroup's τ² (RevMan and R meta size every square of a figure on one scale); the Weight column
+    keeps RevMan's within-subgroup percentages."""
+    for name, result in results.items():
+        if not result.spec.pooled:
+            continue
+        frame = result.frame()
+        tau2 = dict(zip(frame.loc[frame["row_type"] == "pooled", "subgroup"],
+                        frame.loc[frame["row_type"] == "pooled", "tau2"].fillna(0.0)))
+        studies = frame[frame["row_type"] == "study"]
+        w = {f"{r.trial}/{r.population}@{r.subgroup}": 1 / (r.se ** 2 + tau2.get(r.subgroup, 0.0))
+             for r in studies.itertuples() if r.usable and r.se == r.se}
+        rows = [r for r in analysis_spec(result).rows if r.kind == "study"]
+        keyed = [(f"{r.key}@{s.subgroup}", r) for r, s in zip(rows, studies.itertuples())]
+        top = max(w.values())
+        for key, row in keyed:
+            if key in w and row.side:
+                expected = max(MIN_SIDE, MAX_SIDE * math.sqrt(w[key] / top))
+                assert row.side == pytest.approx(expected), (name, key)
+        assert max(r.side for _, r in keyed) == pytest.approx(MAX_SIDE), name
+    # the issue's case: FAKTION alone in the non-altered OS subgroup (100% of it, CI 0.49-1.52) is
+    # drawn smaller than SOLAR-1's altered-subgroup square, as its variance says
+    rows = {f"{r.key}": r for r in analysis_spec(results["pi3k-akt-os"]).rows if r.kind == "study"}
+    faktion = [r for k, r in rows.items() if k.startswith("faktion") and "non" in k]
+    solar = [r for k, r in rows.items() if k.startswith("solar")]
+    assert faktion and solar and faktion[0].side < max(r.side for r in solar)
 
 
 def test_favours_labels_for_hazard_ratios_and_pearl(results):
