@@ -78,6 +78,26 @@ def test_footnote_levels(results):
     assert none.height < short.height < full.height
 
 
+def test_marks_only_where_their_notes_are_printed(results):
+    """--footnotes none prints no lettered note, so no row carries a mark ('ASPIRE 2014ᵃᵇ' was left
+    pointing at nothing); with full or short notes every mark printed has its note."""
+    from trialmeta.plot.text import _SUPERSCRIPTS
+
+    marks = set(_SUPERSCRIPTS.values())
+    for r in results:
+        for level in ("none", "short", "full"):
+            scene = forest_scene(r, style_for(StyleSpec(footnotes=level)))
+            notes = {t.text.split(" ", 1)[0] for t in scene.texts() if t.role == "footnote"}
+            for t in scene.texts():
+                if t.role == "footnote":
+                    continue
+                used = "".join(c for c in t.text if c in marks)
+                if level == "none":
+                    assert not used, (r.name, t.text)
+                for c in used:
+                    assert c in "".join(notes), (r.name, level, t.text)
+
+
 def test_slide_preset_scales_text_and_keeps_the_layout(results):
     r = results[0]
     base, slide = forest_scene(r), forest_scene(r, PRESETS["slide"])

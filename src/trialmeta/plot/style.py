@@ -17,13 +17,14 @@ which touches the measuring code:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from trialmeta.plot.draw import to_scene
 from trialmeta.plot.grid import Placed, place
 from trialmeta.plot.scene import Arrow, Line, Markers, Polygon, Scene, Text
 from trialmeta.plot.spec import MIN_PLOT, WIDTH, ForestSpec
-from trialmeta.plot.text import FONT
+from trialmeta.plot.text import _SUPERSCRIPTS, FONT
 
 CM = 1 / 2.54
 
@@ -94,9 +95,21 @@ def fit_spec(spec: ForestSpec, style: FigureStyle) -> ForestSpec:
     keep = {"full": ("footnote", "note"), "short": ("footnote",), "none": ()}[style.footnotes]
     spec = replace(spec, footnotes=tuple((role, t) for role, t in spec.footnotes if role in keep),
                    width=style.width / style.scale, min_plot=style.min_plot / style.scale)
+    if "footnote" not in keep:  # the lettered notes are not printed: neither are the marks pointing to them
+        spec = without_marks(spec)
     if style.compact:
         spec = _compact(spec)
     return spec
+
+
+_MARKS = re.compile("[" + "".join(_SUPERSCRIPTS.values()) + "]+$")
+
+
+def without_marks(spec: ForestSpec) -> ForestSpec:
+    """``spec`` with the footnote marks (superscript letters closing a cell or a line) removed."""
+    rows = tuple(replace(r, cells={k: _MARKS.sub("", v) if isinstance(v, str) else v for k, v in r.cells.items()},
+                         text=_MARKS.sub("", r.text)) for r in spec.rows)
+    return replace(spec, rows=rows)
 
 
 def _compact(spec: ForestSpec) -> ForestSpec:
