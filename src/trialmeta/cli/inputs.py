@@ -1,10 +1,11 @@
-"""What several commands read the same way: the registry with its analyses, and ``--as-of``."""
+"""What several commands read the same way: the registry with its analyses, ``--as-of`` and the
+figure style options."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from trialmeta.errors import TrialmetaError
+from trialmeta.errors import TrialmetaError, UsageError
 
 
 def load_all(path: Path):
@@ -31,3 +32,23 @@ def as_of(value: str | None) -> str | None:
         return partial_date(value)
     except ValueError as exc:
         raise TrialmetaError(f"--as-of: {exc}") from None
+
+
+def cli_style(args):
+    """The figure style given on the command line (None when no option was used)."""
+    from pydantic import ValidationError
+
+    from trialmeta.registry.figstyle import StyleSpec
+
+    given = {"preset": args.style, "footnotes": args.footnotes, "font_family": args.font,
+             "font_size": args.font_size, "width": args.fig_width, "stylesheet": args.stylesheet}
+    given = {k: v for k, v in given.items() if v is not None}
+    if not given:
+        return None
+    try:
+        return StyleSpec(**given)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        flag = {"preset": "--style", "font_family": "--font", "font_size": "--font-size",
+                "width": "--width", "stylesheet": "--stylesheet"}.get(str(err["loc"][0]), "--" + str(err["loc"][0]))
+        raise UsageError(f"{flag}: {err['msg']} (got {err.get('input')!r})") from None

@@ -75,7 +75,7 @@ def run_key(trials: Path, as_of: str | None, style, depends: dict[str, str] | No
     ``depends``: further files (path as the run named them -> SHA-256 at the time), e.g. style
     sheets, re-hashed now; a missing one changes the key.
     """
-    from trialmeta.cli.cache import _matplotlibrc_candidates, font_list_digest, library_versions, user_styles
+    from trialmeta.pipeline.cache import _matplotlibrc_candidates, font_list_digest, library_versions, user_styles
 
     files = _files(Path(trials), skip_dirs=(".git", "__pycache__"))
     if files is None:
