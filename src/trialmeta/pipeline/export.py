@@ -62,23 +62,33 @@ def _warn_missing_fonts(spec, lines: dict, spec_file: str, command_line) -> None
                   f"{RC['font.family']}", file=sys.stderr)
 
 
-def forest_scenes(results, style=None) -> dict:
-    """Analysis name -> the scene of its forest plot in the Word report (its style applied)."""
-    from trialmeta.plot.forest import forest_scene
-    from trialmeta.plot.style import resolve
+def document_style(result, style=None):
+    """The figure style of ``result``'s forest plot in the Word report: the style analyses.yaml or
+    the command line asks for, else the ``document`` preset (A4 text width, the title and notes as
+    text outside the image: Word's caption and a notes paragraph)."""
+    from trialmeta.plot.style import PRESETS, resolve
 
-    return {r.name: forest_scene(r, resolve(r.spec.style, style)) for r in results}
+    return resolve(result.spec.style, style) or PRESETS["document"]
+
+
+def forest_scenes(results, style=None) -> dict:
+    """Analysis name -> the scene of its forest plot in the Word report (:func:`document_style`)."""
+    from trialmeta.plot.forest import forest_scene
+
+    return {r.name: forest_scene(r, document_style(r, style)) for r in results}
 
 
 DOCX_FIGURES = Path(".cache") / "docx"  #: where refresh keeps the Word figures (300 dpi palette PNGs), cached like the others
 
 
-def forest_figures(results, scenes: dict, jobs: int | None = None, pngs: dict | None = None) -> dict:
-    """Analysis name -> :class:`trialmeta.report.docx.Figure` (forest plot, 300 dpi palette PNG).
-    ``pngs``: those already drawn (refresh draws them with the forest plots, in its cached figure
-    batch); the others are drawn here on ``jobs`` processes (default: every core)."""
+def forest_figures(results, scenes: dict, jobs: int | None = None, pngs: dict | None = None, style=None) -> dict:
+    """Analysis name -> :class:`trialmeta.report.docx.Figure` (forest plot, 300 dpi palette PNG, with
+    the notes its style leaves out of the image). ``pngs``: those already drawn (refresh draws them
+    with the forest plots, in its cached figure batch); the others are drawn here on ``jobs``
+    processes (default: every core)."""
     from trialmeta.pipeline import parallel
     from trialmeta.pipeline.outputs import WORD_FORMAT
+    from trialmeta.plot.forest import figure_notes
     from trialmeta.report.docx import Figure
 
     pngs = dict(pngs or {})
@@ -86,8 +96,13 @@ def forest_figures(results, scenes: dict, jobs: int | None = None, pngs: dict | 
     drawn = parallel.draw_all([(scenes[n], (WORD_FORMAT,)) for n in todo],
                               parallel.default_jobs() if jobs is None else jobs)
     pngs.update({todo[i]: data[0] for i, data in drawn})
-    return {r.name: Figure(pngs[r.name], scenes[r.name].width, scenes[r.name].height,
-                           f"Forest plot: {r.spec.title}.") for r in results}
+    figures = {}
+    for r in results:
+        used = document_style(r, style)
+        notes = figure_notes(r, used) if used.text_outside else ()
+        figures[r.name] = Figure(pngs[r.name], scenes[r.name].width, scenes[r.name].height,
+                                 f"Forest plot: {r.spec.title}.", notes)
+    return figures
 
 
 def export_key(fmt: str, scenes: dict, evidence_doc: dict, as_of) -> str:
@@ -138,7 +153,7 @@ def write_exports(out: Path, formats, results, registry, frame, evidence_doc: di
         if data is None and fmt == "docx":
             from trialmeta.report.docx import report_docx
 
-            data = report_docx(results, registry, rows, forest_figures(results, scenes, jobs, pngs), as_of)
+            data = report_docx(results, registry, rows, forest_figures(results, scenes, jobs, pngs, style), as_of)
         elif data is None and workbook is not None:
             data = workbook.result()
         elif data is None:

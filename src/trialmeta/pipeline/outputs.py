@@ -162,7 +162,8 @@ WORD_FORMAT = f"palette@{FOREST_DPI}"
 
 def write_forests(results: Sequence, registry, out_dir: Path, formats: Iterable[str] = FORMATS, *,
                   trials: bool = True, figures: Figures | None = None, style=None,
-                  word_dir: Path | None = None, scenes: dict | None = None) -> list[Path]:
+                  word_dir: Path | None = None, scenes: dict | None = None,
+                  word_scenes: dict | None = None) -> list[Path]:
     """Write the forest of every analysis in ``results`` and, with ``trials``, the subgroup
     forest of every trial and endpoint with two or more populations. PNGs are 300 dpi.
 
@@ -181,10 +182,13 @@ def write_forests(results: Sequence, registry, out_dir: Path, formats: Iterable[
         The command line's figure style, over each analysis' ``style:``; the single-trial
         forests, which belong to no analysis, take it alone.
     word_dir : Path, optional
-        Also write each analysis' forest as ``<word_dir>/<name>.png``, the 300 dpi palette PNG
-        of the Word report, from the same render.
+        Also write each analysis' forest for the Word report as ``<word_dir>/<name>.png``, a 300 dpi
+        palette PNG of its ``word_scenes`` scene (``pipeline.export.forest_scenes``: the title and
+        notes outside the image), in the same cached batch.
     scenes : dict, optional
-        Analysis name -> its forest scene, if already built (``pipeline.export.forest_scenes``).
+        Analysis name -> its forest scene, if already built.
+    word_scenes : dict, optional
+        Analysis name -> its scene in the Word report (required with ``word_dir``).
 
     Returns
     -------
@@ -196,8 +200,7 @@ def write_forests(results: Sequence, registry, out_dir: Path, formats: Iterable[
     from trialmeta.plot.trial_forest import trial_forests
 
     formats = tuple(f"png@{FOREST_DPI}" if f == "png" else f for f in check_formats(formats))
-    word = {r.name: {WORD_FORMAT: Path(word_dir) / f"{r.name}.png"}
-            for r in results} if word_dir is not None else {}
+    word = {r.name: {WORD_FORMAT: Path(word_dir) / f"{r.name}.png"} for r in results} if word_dir is not None else {}
     built = scenes or {}
     scenes = [(r.name, built[r.name] if r.name in built else forest_scene(r, resolve(r.spec.style, style)))
               for r in results]
@@ -207,7 +210,9 @@ def write_forests(results: Sequence, registry, out_dir: Path, formats: Iterable[
     batch = figures if figures is not None else Figures()
     paths = []
     for name, scene in scenes:
-        paths += batch.add(scene, Path(out_dir) / name, formats, word.get(name))[:len(formats)]
+        paths += batch.add(scene, Path(out_dir) / name, formats)
+        if name in word:  # the Word report's figure: its own scene (title and notes outside the image)
+            batch.add(word_scenes[name], Path(out_dir) / name, (), word[name])
     if figures is None:
         batch.write()
     return paths

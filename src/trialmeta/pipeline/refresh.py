@@ -163,7 +163,7 @@ def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress
     from trialmeta.pipeline.export import DOCX_FIGURES, EXPORT_FORMATS, forest_scenes, write_exports
 
     forests = _figure_batch(stage, out, how.jobs, how.cache, how.quiet, how.workers)
-    scenes = forest_scenes(results, style)
+    scenes = forest_scenes(results, style)  # the Word report's (the title and notes outside the image)
     figures = _write_forest_figures(stage, results, registry, forests, style, scenes)
     km = _write_km(stage, registry, forests)
     planned = forests.planned()
@@ -271,14 +271,14 @@ def _workers(jobs: int | None):
             workers.close()
 
 
-def _write_forest_figures(stage: Path, results, registry, batch, style=None, scenes=None) -> int:
+def _write_forest_figures(stage: Path, results, registry, batch, style=None, word_scenes=None) -> int:
     """Queue every forest plot in ``batch``; return how many files they make. The Word report's
-    copies (palette PNGs under ``.cache/docx``) come from the same renders."""
+    figures (palette PNGs under ``.cache/docx``, of ``word_scenes``) are queued in the same batch."""
     from trialmeta.pipeline.export import DOCX_FIGURES
     from trialmeta.pipeline.outputs import write_forests
 
     return len(write_forests(results, registry, stage / "forest", ("png", "svg", "pdf"), figures=batch, style=style,
-                             word_dir=stage / DOCX_FIGURES, scenes=scenes))
+                             word_dir=stage / DOCX_FIGURES, word_scenes=word_scenes))
 
 
 def _write_history_figures(stage: Path, history, batch) -> int:

@@ -253,6 +253,14 @@ def forest_layout(result, style=None, **options) -> Placed:
     return styled_layout(analysis_spec(result, **options), style)
 
 
+def figure_notes(result, style=None) -> tuple[str, ...]:
+    """The notes of ``result``'s forest plot at the style's footnote level (full: every note; short:
+    the lettered notes its marks point to; none: none), for a document to print as text under the
+    figure's caption when the style leaves them out of the image."""
+    keep = {"full": ("footnote", "note"), "short": ("footnote",), "none": ()}[style.footnotes if style else "full"]
+    return tuple(text for role, text in analysis_spec(result).footnotes if role in keep)
+
+
 def forest_scene(result, style=None, **options) -> Scene:
     """The forest plot of ``result`` as a :class:`~trialmeta.plot.scene.Scene`, in ``style``."""
     return styled_scene(analysis_spec(result, **options), style)

@@ -33,8 +33,9 @@ from trialmeta.synthesis.data import describe_method
 PAGE = (21.0, 29.7)  # A4, cm
 MARGIN = 2.0  # cm
 FONT = "Arial"
-BODY_PT, TABLE_PT, WIDE_TABLE_PT, NOTE_PT = 10, 9, 9, 9
+BODY_PT, TABLE_PT, WIDE_TABLE_PT, NOTE_PT = 10, 9, 9, 8.5
 LANGUAGE = "en-GB"
+DPI = 300  #: the figures' resolution as placed, at least
 TITLE = "trialmeta evidence report"
 
 
@@ -47,6 +48,7 @@ class Figure:
     width: float
     height: float
     caption: str = ""
+    notes: tuple[str, ...] = ()  #: printed under the caption (the figure's style left them out of the image)
 
 
 def _section(doc, landscape: bool):
@@ -82,18 +84,28 @@ def _figure(doc, outline, fig: Figure, caption: str, alt: str) -> Callable[[], N
     """Place ``fig`` here, kept with its caption below it; return the function that puts the
     picture in (called after every table is built)."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Cm
+    from docx.shared import Cm, Pt
 
     max_w, max_h = text_width(False), PAGE[1] - 2 * MARGIN - FIGURE_ROOM
     scale = min(1.0, max_w / (fig.width * 2.54), max_h / (fig.height * 2.54))
     holder = doc.add_paragraph()
     holder.alignment = WD_ALIGN_PARAGRAPH.CENTER
     wordxml.keep_with_next(holder)
-    outline.caption("Figure", caption)
+    cap = outline.caption("Figure", caption)
+    if fig.notes:  # the caption keeps its first note with it; long notes may run on to the next page
+        wordxml.keep_with_next(cap)
+        for note in fig.notes:
+            para = _note(doc, wording.prose(note))
+            para.paragraph_format.space_after = Pt(1)
+            para.paragraph_format.keep_together = True
 
     def insert() -> None:
         png = fig.png() if callable(fig.png) else fig.png
         shape = holder.add_run().add_picture(io.BytesIO(png), width=Cm(fig.width * 2.54 * scale))
+        image = doc.part.related_parts[shape._inline.graphic.graphicData.pic.blipFill.blip.embed].image
+        most = int(image.px_width / DPI * 914400)  # never below 300 dpi as placed (the PNG's pixels are whole)
+        if shape.width > most:
+            shape.height, shape.width = int(shape.height * most / shape.width), most
         wordxml.alt_text(shape, caption, alt)
     return insert
 

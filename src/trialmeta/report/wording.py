@@ -53,7 +53,9 @@ def method_cell(text: str) -> str:
 
 def prose(text: str) -> str:
     """Plain-text notation of the shared tables and notes as a reader expects it in print:
-    'n/v' -> 'not reported', '>=' -> '≥', '+/-' -> '±', 'tau²' -> 'τ²', 'sqrt(' -> '√('."""
+    'n/v' -> 'not reported', '>=' -> '≥', '+/-' -> '±', 'tau²' -> 'τ²', 'sqrt(' -> '√('; a pointer
+    into analyses.yaml in brackets is left out."""
+    text = re.sub(r"\s*\([^()]*\banalyses\.yaml\)", "", text)  # '(pooled: false in analyses.yaml)'
     text = re.sub(r"cut-off n/v", "cut-off not reported", text)
     text = re.sub(r"\bdate n/v\b", "date not reported", text)
     text = re.sub(r"(?<![\w/])n/v(?![\w/])", "not reported", text)
