@@ -37,13 +37,16 @@ class Figures:
         No progress bar (there is none either when stderr is not a terminal).
     workers : trialmeta.pipeline.parallel.Workers, optional
         Processes started earlier (already importing matplotlib) to draw on; closed by their owner.
+    display : trialmeta.pipeline.progress.Display, optional
+        The run's progress display: this batch's figures join its one bar (else the batch has
+        its own bar).
     """
 
     def __init__(self, root: Path | None = None, cache=None, jobs: int | None = None, quiet: bool = False,
-                 workers=None):
+                 workers=None, display=None):
         from trialmeta.pipeline.parallel import default_jobs
 
-        self.root, self.cache, self.quiet, self.workers = root, cache, quiet, workers
+        self.root, self.cache, self.quiet, self.workers, self.display = root, cache, quiet, workers, display
         self.jobs = default_jobs() if jobs is None else jobs
         self.queue: list[tuple] = []
         self.drawn = self.reused = 0
@@ -83,7 +86,8 @@ class Figures:
         left = [0] * len(todo)
         for i, _ in parts:
             left[i] += 1
-        bar = progress.bar(len(todo), "drawing figures", self.quiet)
+        bar = (self.display.batch(len(todo)) if self.display is not None
+               else progress.bar(len(todo), "drawing figures", self.quiet))
         try:
             for j, encoded in parallel.draw_all([(todo[i][0], tuple(f for _, f in files)) for i, files in parts],
                                                 self.jobs, stop=self._stop.is_set, workers=self.workers):

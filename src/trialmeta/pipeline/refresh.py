@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,20 +30,10 @@ from trialmeta.synthesis.selection import filter_as_of
 from trialmeta.synthesis.run import run_analyses
 from trialmeta.registry.load import load_registry
 
+from trialmeta.pipeline.progress import Display
+
 EVIDENCE = "evidence.json"
 CHANGELOG = "CHANGELOG.md"
-
-
-class Progress:
-    """One line per step on stderr (suppressed by ``--quiet``)."""
-
-    def __init__(self, total: int, quiet: bool):
-        self.total, self.quiet, self.done = total, quiet, 0
-
-    def step(self, what: str) -> None:
-        self.done += 1
-        if not self.quiet:
-            print(f"[{self.done}/{self.total}] {what}", file=sys.stderr, flush=True)
 
 
 def build_evidence(registry, spec, results, indirect, frame, fingerprint: dict, as_of) -> dict:
@@ -75,7 +64,7 @@ class Computed:
     entry: str | None
 
 
-def compute(trials: Path, out: Path, as_of: str | None, style, today: str | None, progress: Progress) -> Computed:
+def compute(trials: Path, out: Path, as_of: str | None, style, today: str | None, progress: Display) -> Computed:
     """Validate the registry and its analyses, pool every analysis, build the evidence document.
 
     Raises
@@ -117,7 +106,7 @@ def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = Fal
     InputError
         Located problems in a trial file or the analyses file; nothing is written.
     """
-    progress = Progress(7, quiet)
+    progress = Display(7, quiet)  # step lines and one bar for every figure drawn
     run = compute(trials, out, as_of, style, today, progress)
     # figures will probably be drawn: start the workers now, to import matplotlib meanwhile
     # (without worker processes the figures are drawn in one thread, after the other: matplotlib
@@ -125,7 +114,7 @@ def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = Fal
     drawing = not cache or run.previous is None or run.entry is not None
     with _workers(jobs if drawing else 1) as workers, staging_dir(out) as stage, \
             ThreadPoolExecutor(2 if workers else 1, "trialmeta-figures") as side:
-        how = _Drawing(jobs, cache, quiet, workers, side)
+        how = _Drawing(jobs, cache, quiet, workers, side, progress)
         figures, drawn, reused = _write_outputs(run, stage, out, as_of, style, progress, how)
         from trialmeta.pipeline import stamp  # last: the key of this run and every file it wrote
 
@@ -147,9 +136,10 @@ class _Drawing:
     quiet: bool
     workers: object
     side: ThreadPoolExecutor
+    display: object = None  # the run's progress display (one bar for every figure)
 
 
-def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress: Progress, how: _Drawing) -> tuple:
+def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress: Display, how: _Drawing) -> tuple:
     """Write every output of ``run`` into ``stage``; return the number of figure files and of
     figures drawn and reused.
 
@@ -162,12 +152,13 @@ def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress
                   json.dumps({"results": tables.records(run.frame)}, indent=2, ensure_ascii=False) + "\n")
     from trialmeta.pipeline.export import DOCX_FIGURES, EXPORT_FORMATS, forest_scenes, write_exports
 
-    forests = _figure_batch(stage, out, how.jobs, how.cache, how.quiet, how.workers)
+    forests = _figure_batch(stage, out, how.jobs, how.cache, how.quiet, how.workers, display=how.display)
     scenes = forest_scenes(results, style)  # the Word report's (the title and notes outside the image)
     figures = _write_forest_figures(stage, results, registry, forests, style, scenes)
     km = _write_km(stage, registry, forests)
     planned = forests.planned()
-    histories = _figure_batch(stage, out, how.jobs, how.cache, how.quiet, how.workers, forests.cache)
+    histories = _figure_batch(stage, out, how.jobs, how.cache, how.quiet, how.workers, forests.cache,
+                              display=how.display)
     drawing = [how.side.submit(forests.write)]
     try:
         history = evolution(registry, run.spec, results, as_of)
@@ -191,6 +182,9 @@ def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress
         forests.cancel()
         histories.cancel()
         raise
+    finally:
+        if how.display is not None:
+            how.display.close()
     drawn, reused = forests.drawn + histories.drawn, forests.reused + histories.reused
     progress.step(f"wrote {figures} figure files: {drawn} figures drawn, {reused} unchanged (copied)")
     progress.step(f"reconstructed {km} Kaplan-Meier curves")
@@ -249,12 +243,12 @@ def _write_tables(stage: Path, results, history) -> None:
 
 
 def _figure_batch(stage: Path, out: Path, jobs: int | None, cache: bool, quiet: bool, workers=None,
-                  shared=None):
+                  shared=None, display=None):
     """A batch of figures for ``stage``; ``shared``: the cache of another batch of this refresh."""
     from trialmeta.pipeline.cache import FigureCache
     from trialmeta.pipeline.outputs import Figures
 
-    return Figures(stage, shared or FigureCache(out if cache else None), jobs, quiet, workers)
+    return Figures(stage, shared or FigureCache(out if cache else None), jobs, quiet, workers, display)
 
 
 @contextlib.contextmanager
