@@ -321,3 +321,40 @@ def test_split_row_check_finds_a_row_word_lets_break(tmp_path):
              for body in re.findall(r"<page [^>]*>(.*?)</page>", html, re.S)]
     assert len(pages) >= 2
     assert split_rows(Document(tmp_path / "split.docx"), pages) == ["pages 1-2: tallrow"]
+
+
+def test_reference_docx_gives_its_styles_and_none_of_its_content(tmp_path, run_cli):
+    """--reference-docx FILE (pandoc's --reference-doc): the company template's fonts and colours,
+    none of its text; a style the report needs and the template lacks (here Caption) comes from
+    python-docx's default template, so captions still work."""
+    from docx.shared import Pt, RGBColor
+
+    template = Document()
+    template.styles["Normal"].font.name = "Georgia"
+    template.styles["Normal"].font.size = Pt(11)
+    template.styles["Heading 1"].font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
+    template.styles["Caption"].delete()
+    template.add_paragraph("TEMPLATE BODY TEXT")
+    template.save(tmp_path / "company.docx")
+    out = tmp_path / "out"
+    code, _, err = run_cli("export", "--format", "docx", "--analysis", "carfilzomib-os",
+                           "--reference-docx", tmp_path / "company.docx", "--out", out)
+    assert code == 0, err
+    doc = Document(out / "report.docx")
+    assert doc.styles["Normal"].font.name == "Georgia" and doc.styles["Normal"].font.size == Pt(11)
+    assert doc.styles["Heading 1"].font.color.rgb == RGBColor(0xC0, 0x00, 0x00)
+    assert "TEMPLATE BODY TEXT" not in [p.text for p in doc.paragraphs]
+    captions = [p.text for p in doc.paragraphs if p.style.name == "Caption"]
+    assert captions[0].startswith(f"Figure{NBSP}1. ") and len(captions) == 4  # 1 figure, 3 tables
+    # the same template again: the same bytes
+    code, _, _ = run_cli("export", "--format", "docx", "--analysis", "carfilzomib-os",
+                         "--reference-docx", tmp_path / "company.docx", "--out", tmp_path / "again")
+    assert (tmp_path / "again" / "report.docx").read_bytes() == (out / "report.docx").read_bytes()
+
+
+def test_reference_docx_errors(tmp_path, run_cli):
+    (tmp_path / "notes.txt").write_text("not a document")
+    for bad, why in ((tmp_path / "missing.docx", "cannot read"), (tmp_path / "notes.txt", "is not a Word .docx")):
+        code, _, err = run_cli("export", "--reference-docx", bad, "--out", tmp_path / "out")
+        assert code == 2 and "--reference-docx" in err and why in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()

@@ -133,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--format", default="docx,xlsx", metavar="LIST",
                     help="comma-separated: docx, xlsx (default: both)")
     ex.add_argument("--analysis", default=None, metavar="NAME", help="export only this analysis")
+    ex.add_argument("--reference-docx", dest="reference_docx", type=Path, default=None, metavar="FILE",
+                    help="a Word document whose styles (fonts, sizes, colours, spacing) report.docx takes, "
+                         "as pandoc's --reference-doc (e.g. a company template)")
     ex.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
                     help="output directory (default: outputs/)")
     ex.add_argument("--as-of", dest="as_of", default=None, metavar="DATE",

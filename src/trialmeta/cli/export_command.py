@@ -29,6 +29,10 @@ def cmd_export(args) -> int:
 
     formats = check_export_formats(args.format)
     style = cli_style(args)
+    if args.reference_docx is not None:  # checked before any work
+        from trialmeta.pipeline.export import read_reference_docx
+
+        read_reference_docx(args.reference_docx)
     registry, spec, lines, spec_file = _load_all(args.path)
     names = [a.name for a in spec.analyses]
     if args.analysis is not None and args.analysis not in names:
@@ -44,6 +48,7 @@ def cmd_export(args) -> int:
     doc = {"trialmeta_version": __version__, "as_of": as_of, "inputs": io.fingerprint(files)}
     from trialmeta.pipeline.run import write_export_files
 
-    for path in write_export_files(formats, results, registry, frame, doc, args.out, as_of, style):
+    for path in write_export_files(formats, results, registry, frame, doc, args.out, as_of, style,
+                                   args.reference_docx):
         print(io.display(path))  # (written first in a temporary folder; never a file trialmeta did not write replaced)
     return 0

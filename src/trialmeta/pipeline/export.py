@@ -105,7 +105,32 @@ def forest_figures(results, scenes: dict, jobs: int | None = None, pngs: dict | 
     return figures
 
 
-def export_key(fmt: str, scenes: dict, evidence_doc: dict, as_of) -> str:
+def read_reference_docx(path: Path) -> bytes:
+    """The bytes of a reference Word document, checked to be one.
+
+    Raises
+    ------
+    UsageError
+        The file is missing, unreadable or not a .docx (a zip holding word/styles.xml).
+    """
+    import io as _io
+    import zipfile
+
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"--reference-docx: cannot read {io.display(path)}: {exc.strerror or exc}") from None
+    try:
+        with zipfile.ZipFile(_io.BytesIO(data)) as z:
+            z.getinfo("word/styles.xml")
+    except (zipfile.BadZipFile, KeyError):
+        raise UsageError(f"--reference-docx: {io.display(path)} is not a Word .docx file "
+                         "(no word/styles.xml in a zip archive)") from None
+    return data
+
+
+def export_key(fmt: str, scenes: dict, evidence_doc: dict, as_of, reference: bytes | None = None) -> str:
     """The cache key of ``report.docx`` / ``evidence.xlsx``: everything they are made from (the
     evidence, the figures' scenes, the libraries that write them). Unchanged key: the previous file
     is copied, not rebuilt (:class:`trialmeta.pipeline.cache.FigureCache`)."""
@@ -121,6 +146,7 @@ def export_key(fmt: str, scenes: dict, evidence_doc: dict, as_of) -> str:
              + [hashlib.sha256(p.read_bytes()).hexdigest()
                 for p in sorted(Path(__file__).parent.parent.joinpath("report").glob("*.py"))],
              "figures": {n: scene_digest(s) for n, s in sorted(scenes.items())} if fmt == "docx" else None,
+             "reference_docx": hashlib.sha256(reference).hexdigest() if reference and fmt == "docx" else None,
              # the Word report does not show the inputs' fingerprint (the workbook's Contents sheet does):
              # a comment edited in a trial file does not rebuild it
              "evidence": {k: v for k, v in evidence_doc.items() if fmt == "xlsx" or k != "inputs"}}
@@ -129,18 +155,20 @@ def export_key(fmt: str, scenes: dict, evidence_doc: dict, as_of) -> str:
 
 def write_exports(out: Path, formats, results, registry, frame, evidence_doc: dict, as_of=None,
                   style=None, cache=None, jobs: int | None = None, pngs: dict | None = None,
-                  scenes: dict | None = None, workers=None) -> list[Path]:
+                  scenes: dict | None = None, workers=None, reference_docx: Path | None = None) -> list[Path]:
     """Write ``out/report.docx`` and/or ``out/evidence.xlsx``; return the paths. With ``cache``
     (refresh's :class:`~trialmeta.pipeline.cache.FigureCache`), a file whose inputs are unchanged since
     the previous refresh is copied from it instead of being rebuilt. ``scenes``: the forest scenes
     (:func:`forest_scenes`) if already built; ``workers`` (:class:`trialmeta.pipeline.parallel.Workers`):
-    build the workbook in one of them while this process builds the Word file."""
+    build the workbook in one of them while this process builds the Word file. ``reference_docx``:
+    a company's Word template whose styles the report takes (:func:`read_reference_docx`)."""
     from trialmeta.report import sof
 
+    reference = read_reference_docx(reference_docx) if reference_docx is not None else None
     rows = {r.name: sof.sof_rows(r, registry) for r in results}
     scenes = forest_scenes(results, style) if scenes is None else scenes
     fmts = [f for f in ("docx", "xlsx") if f in formats]
-    keys = {f: export_key(f, scenes, evidence_doc, as_of) if cache is not None else None for f in fmts}
+    keys = {f: export_key(f, scenes, evidence_doc, as_of, reference) if cache is not None else None for f in fmts}
     written, workbook = [], None
     if "xlsx" in fmts and workers is not None and (cache is None or not cache.has(FILES["xlsx"], keys["xlsx"])):
         from trialmeta.report.xlsx import evidence_workbook
@@ -153,7 +181,8 @@ def write_exports(out: Path, formats, results, registry, frame, evidence_doc: di
         if data is None and fmt == "docx":
             from trialmeta.report.docx import report_docx
 
-            data = report_docx(results, registry, rows, forest_figures(results, scenes, jobs, pngs, style), as_of)
+            data = report_docx(results, registry, rows, forest_figures(results, scenes, jobs, pngs, style), as_of,
+                               reference)
         elif data is None and workbook is not None:
             data = workbook.result()
         elif data is None:

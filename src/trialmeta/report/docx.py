@@ -134,24 +134,56 @@ def _sources(doc, result, registry) -> None:
         doc.add_paragraph(text, style="List Bullet")
 
 
-def _styles(doc) -> None:
+#: The styles the report uses (a reference document lacking one gets python-docx's default).
+STYLES = ("Normal", "Title", "Heading 1", "Heading 2", "Heading 3", "TOC Heading", "Caption", "List Bullet",
+          "Table Grid", "Header", "Footer")
+
+
+def _styles(doc, own: bool = True) -> None:
+    """The report's styles: fonts and sizes set here unless ``own`` is False (a company's
+    reference document gives them); pagination flags and the language always."""
     from docx.shared import Pt, RGBColor
 
-    normal = doc.styles["Normal"]
-    normal.font.name = FONT
-    normal.font.size = Pt(BODY_PT)
+    if own:
+        normal = doc.styles["Normal"]
+        normal.font.name = FONT
+        normal.font.size = Pt(BODY_PT)
     for name in ("Title", "Heading 1", "Heading 2", "Heading 3", "TOC Heading", "Caption"):
         style = doc.styles[name]
-        style.font.name = FONT
+        if own:
+            style.font.name = FONT
         style.paragraph_format.keep_with_next = True
         style.paragraph_format.keep_together = True
-    caption = doc.styles["Caption"]
-    caption.font.size = Pt(wordnav.CAPTION_PT)
-    caption.font.color.rgb = RGBColor(0, 0, 0)
-    caption.paragraph_format.space_before = Pt(6)
-    caption.paragraph_format.space_after = Pt(6)
+    if own:
+        caption = doc.styles["Caption"]
+        caption.font.size = Pt(wordnav.CAPTION_PT)
+        caption.font.color.rgb = RGBColor(0, 0, 0)
+        caption.paragraph_format.space_before = Pt(6)
+        caption.paragraph_format.space_after = Pt(6)
     wordxml.language(doc, LANGUAGE)
     wordnav.entry_styles(doc, text_width(False))
+
+
+def _from_reference(data: bytes):
+    """A document with the styles, theme, numbering and settings of the reference document ``data``
+    (as pandoc's ``--reference-doc``) and none of its content; styles the report needs and it
+    lacks are taken from python-docx's default template."""
+    import copy
+
+    from docx import Document
+
+    doc = Document(io.BytesIO(data))
+    body = doc.element.body
+    last = body.sectPr  # the final section properties (page size, margins, header references) stay
+    for child in list(body):
+        if child is not last:
+            body.remove(child)
+    names = {s.name for s in doc.styles}
+    default = Document()
+    for name in STYLES:
+        if name not in names:
+            doc.styles.element.append(copy.deepcopy(default.styles[name].element))
+    return doc
 
 
 def _clip(text: str, limit: int = 255) -> str:
@@ -226,7 +258,8 @@ def _analysis(doc, outline, r, registry, rows, figure: Figure | None, pictures: 
     _sources(doc, r, registry)
 
 
-def report_docx(results, registry, sof_rows: dict, figures: dict, as_of: str | None = None) -> bytes:
+def report_docx(results, registry, sof_rows: dict, figures: dict, as_of: str | None = None,
+                reference: bytes | None = None) -> bytes:
     """The Word report as bytes.
 
     Parameters
@@ -238,11 +271,14 @@ def report_docx(results, registry, sof_rows: dict, figures: dict, as_of: str | N
     figures : dict
         Analysis name -> :class:`Figure` (the forest plot); an analysis without one gets none.
     as_of : str, optional
+    reference : bytes, optional
+        A company's reference document (``.docx``): its styles (fonts, sizes, colours, spacing),
+        theme and numbering are used instead of the report's own, as pandoc's ``--reference-doc``.
     """
     from docx import Document
 
-    doc = Document()
-    _styles(doc)
+    doc = Document() if reference is None else _from_reference(reference)
+    _styles(doc, own=reference is None)
     _properties(doc, results)
     wordxml.update_fields_on_open(doc)
     _page(doc.sections[0], landscape=False)

@@ -89,7 +89,10 @@ def entry_styles(doc, text_width_cm: float) -> None:
     from docx.enum.style import WD_STYLE_TYPE
     from docx.shared import Pt
 
+    names = {s.name for s in doc.styles}
     for name in ("toc 1", "table of figures"):
+        if name in names:  # a reference document's own
+            continue
         style = doc.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
         style.base_style = doc.styles["Normal"]
         style.paragraph_format.space_after = Pt(2)
