@@ -409,3 +409,26 @@ def test_a_forest_without_any_study_explains_only_what_it_shows(registry):
     assert "Squares:" not in notes and "Per-arm events" not in notes
     (full,) = [x for x in run_analyses(registry, spec) if x.name == "carfilzomib-os"]
     assert "Squares:" in " ".join(t for _, t in analysis_spec(full).footnotes)
+
+
+def test_notes_once_per_figure_and_no_mark_for_what_a_row_shows(results):
+    """Notes are de-duplicated per figure: each text printed once; the Bayesian sensitivity result,
+    drawn as its own row (and explained by the Bayesian legend note), gets no lettered note
+    repeating its numbers; 'no prediction interval' is one plain note however many subgroups are
+    small. A subtotal carries at most three marks (it had five: pi3k-akt-pfs non-altered)."""
+    from trialmeta.plot.text import _SUPERSCRIPTS
+
+    marks = set(_SUPERSCRIPTS.values())
+    for name, result in results.items():
+        spec = analysis_spec(result)
+        texts = [t.split(" ", 1)[1] if role == "footnote" else t for role, t in spec.footnotes]
+        assert len(texts) == len(set(texts)), name
+        lettered = [t for role, t in spec.footnotes if role == "footnote"]
+        bayes_rows = [r for r in spec.rows if r.kind == "bayes"]
+        for row in bayes_rows:
+            assert not [t for t in lettered if "sensitivity, Bayesian" in t and row.cells["est"] in t], name
+        assert not [t for t in lettered if "No prediction interval" in t], name
+        assert sum(t.startswith("No prediction interval") for t in texts) <= 1, name
+        for row in spec.rows:
+            for cell in row.cells.values():
+                assert sum(c in marks for c in str(cell)) <= 3, (name, cell)

@@ -27,6 +27,7 @@ from trialmeta.plot.style import styled_layout, styled_scene
 from trialmeta.plot.spec import FIXED_SIDE, MAX_SIDE, MIN_SIDE, Column, ForestSpec, RefLine, Row
 from trialmeta.plot.text import (Footnotes, estimate_text, events_n, favours, statistics_lines,
                                    study_flags, weight_text, year)
+from trialmeta.stats.notes import NoteKind
 from trialmeta.synthesis.data import describe_method
 from trialmeta.plot.scene import Scene
 from trialmeta.synthesis.run import ACROSS_TRIAL_CAVEAT
@@ -121,7 +122,16 @@ def _pooled_rows(rec: dict, label: str, studies: list[dict], measure: str, notes
     ns = _pooled_ns(rec)
     kind = "responders" if measure == "RR" else "events"
     usable = [s for s in studies if s["usable"]]
-    group_notes = [str(n) for n in (getattr(ns, "notes", None) or ())]
+    bayes = _bayes_row(ns, settings, measure, rec["subgroup"]) if settings is not None and ns.k else []
+    group_notes = []
+    for n in getattr(ns, "notes", None) or ():
+        what = getattr(n, "kind", None)
+        if what is NoteKind.BAYES_SENSITIVITY and bayes:
+            continue  # its numbers are the Bayesian row's, its method the Bayesian legend note's
+        if what is NoteKind.NO_PI_FEW_STUDIES:
+            notes.note(str(n))  # the same for every small subgroup: one plain note, no mark
+            continue
+        group_notes.append(str(n))
     cells = {"study": label + notes.marks(group_notes),
              "exp": events_n(_sum(s[f"{kind}_exp"] for s in usable), _sum(s["n_exp"] for s in usable)),
              "ctrl": events_n(_sum(s[f"{kind}_ctrl"] for s in usable), _sum(s["n_ctrl"] for s in usable))}
@@ -134,8 +144,7 @@ def _pooled_rows(rec: dict, label: str, studies: list[dict], measure: str, notes
         rows.append(Row("pi", {"study": "Prediction interval", "est": f"[{fmt.ratio(ns.pi_low)}, "
                                                                       f"{fmt.ratio(ns.pi_high)}]"},
                         lo=ns.pi_low, hi=ns.pi_high, key=rec["subgroup"]))
-    if settings is not None:
-        rows += _bayes_row(ns, settings, measure, rec["subgroup"])
+    rows += bayes
     rows += [Row("stat", text=text, role=role, key=rec["subgroup"]) for role, text in statistics_lines(ns)]
     return rows
 
