@@ -223,3 +223,152 @@ def meta_continuous(df: pd.DataFrame, mean_exp: str, sd_exp: str, n_exp: str, me
     return _run(df, cols, study, subgroup, measure.upper(), "iv",
                 _settings(method, ci, level, prediction, prior, prior_scale, bayes_max_k))
 
+
+class NetMetaResult:
+    """A network meta-analysis of one's own comparisons (built by :func:`netmeta`).
+
+    ``.estimates`` (every treatment vs the reference), ``.league`` (row vs column, best P-score first),
+    ``.pairs`` (every ordered pair, numbers), ``.pscores``, ``.consistency`` (Krahn's Q decomposition),
+    ``.node_split`` (direct vs indirect), ``.plot()`` (forest vs the reference), ``.graph()`` (network graph).
+    """
+
+    def __init__(self, analysis):
+        self.analysis = analysis
+
+    estimates = property(lambda self: self.analysis.estimates(), doc="Every treatment vs the reference.")
+    league = property(lambda self: self.analysis.league(), doc="Row treatment vs column treatment, with its CI.")
+    pairs = property(lambda self: self.analysis.pairs(), doc="Every ordered pair, as numbers.")
+    pscores = property(lambda self: self.analysis.pscores(), doc="P-scores (Rücker & Schwarzer 2015), best first.")
+    consistency = property(lambda self: self.analysis.consistency(), doc="Q total = within + between designs.")
+    node_split = property(lambda self: self.analysis.node_split_frame(), doc="Direct vs indirect (back-calculation).")
+    method = property(lambda self: self.analysis.describe(), doc="The statistical choices, in words.")
+
+    def __str__(self) -> str:
+        a, f = self.analysis, self.analysis.fit
+        lines = [f"Network meta-analysis: {len(a.network.studies)} studies, {len(a.network.treatments)} treatments",
+                 "", "Treatment vs reference:"]
+        lines += [f"  {r['treatment']}: {a.interval(r['coef'], r['ci_low'], r['ci_high'])}" +
+                  ("" if f.method == "fe" else f"  (PI {a.interval(r['coef'], r['pi_low'], r['pi_high']).split(' ', 1)[1]})")
+                  for r in a.estimates().to_dict(orient="records")]
+        lines += ["", "P-scores: " + ", ".join(f"{t} {p:.3f}" for t, p in a.pscores().itertuples(index=False)),
+                  f"  ({a.ranking_caveat})", "",
+                  f"Q = {f.Q:.2f} (df {f.df}), I² = {f.i2:.1%}, tau² = {f.tau2:.4g}"]
+        lines += [f"  {r['part']}: Q = {r['Q']:.2f}, df = {r['df']}, p = {r['p']:.4g}"
+                  for r in a.consistency().to_dict(orient="records")]
+        return "\n".join(lines + ["", f"Method: {a.describe()}"])
+
+    def __repr__(self) -> str:
+        a = self.analysis
+        return (f"<NetMetaResult {a.measure}, {a.fit.method.upper()}: {len(a.network.studies)} studies, "
+                f"{len(a.network.treatments)} treatments, reference {a.reference}>")
+
+    def print_summary(self) -> None:
+        print(self)
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        return (f"<p>{esc(repr(self))}</p>{self.analysis.league().to_html()}<p>P-scores</p>"
+                f"{self.analysis.pscores().to_html(index=False)}<p>Consistency</p>"
+                f"{self.analysis.consistency().to_html(index=False)}<p style='font-size:smaller'>"
+                f"{esc(self.analysis.ranking_caveat)}<br>Method: {esc(self.method)}</p>")
+
+    def plot(self, ax=None, **options):
+        """The forest of every treatment vs the reference (``title``, ``favours``, ``width``); a Figure."""
+        from trialmeta.plot.figures import _checked
+        from trialmeta.plot.network_figures import nma_forest_scene
+        from trialmeta.plot.render import render
+
+        return render(nma_forest_scene(self.analysis, **_checked(options, {"title", "favours", "width"})), ax=ax)
+
+    def graph(self, ax=None, **options):
+        """The network graph (``title``, ``size``); a Figure."""
+        from trialmeta.plot.figures import _checked
+        from trialmeta.plot.network_figures import network_graph_scene
+        from trialmeta.plot.render import render
+
+        return render(network_graph_scene(self.analysis, **_checked(options, {"title", "size"})), ax=ax)
+
+    def to_dict(self) -> dict:
+        return self.analysis.to_dict()
+
+
+def netmeta(df: pd.DataFrame, study: str = "study", treat1: str = "treat1", treat2: str = "treat2", te: str = "te",
+            se: str = "se", *, reference: str | None = None, measure: str = "HR", method: str = "reml",
+            ci: str = "wald", level: float = 0.95, small_values: str = "good") -> NetMetaResult:
+    """Network meta-analysis of pairwise comparisons (R netmeta's input): ``te`` is ``treat1`` vs ``treat2`` on the
+    log scale for ratios (HR, RR, OR) with standard error ``se``; a multi-arm study gives every pair of its arms.
+
+    ``method`` reml (metafor rma.mv), dl (netmeta's generalised DerSimonian-Laird) or fe (common effect); ``ci`` wald,
+    hksj or hksj-adhoc; ``reference`` defaults to the treatment in the most studies; ``small_values`` "good" when an
+    effect below 1 (ratios) or 0 favours ``treat1`` (P-scores and forest labels).
+
+    Examples
+    --------
+    >>> import math, pandas as pd, trialmeta as tm
+    >>> df = pd.DataFrame({"study": ["SOLAR-1", "CAPItello-291"], "treat1": ["alpelisib", "capivasertib"],
+    ...                    "treat2": ["placebo", "placebo"], "te": [math.log(0.65), math.log(0.50)], "se": [0.135, 0.116]})
+    >>> r = tm.netmeta(df, reference="placebo", method="fe")
+    >>> r.league.loc["alpelisib", "capivasertib"]  # Bucher: exp(log 0.65 - log 0.50), SE sqrt(0.135² + 0.116²)
+    '1.30 [0.92, 1.84]'
+    """
+    from trialmeta.stats.nma_data import network_from_pairs
+    from trialmeta.synthesis.network import analyse_network
+
+    rows = _records(df, {"study": study, "treat1": treat1, "treat2": treat2, "te": te, "se": se}, {})
+    cols = list(zip(*[[r[k] for k in ("study", "treat1", "treat2", "te", "se")] for _, r in rows])) or [()] * 5
+    names = {"te": te, "se": se, "treat1": treat1, "treat2": treat2, "study": study}
+    try:
+        net = network_from_pairs(*cols, source=SOURCE, lines=list(range(len(rows))))
+    except InputError as exc:
+        raise InputError([Problem(p.file, None, f"row {df.index[p.line]!r}, {names.get(p.path, p.path)!r}", p.message)
+                          for p in exc.problems]) from None
+    return NetMetaResult(analyse_network(net, reference=reference, measure=measure.upper(), method=method, ci=ci,
+                                         level=level, small_values=small_values))
+
+
+def netmeta_arms(df: pd.DataFrame, study: str = "study", treat: str = "treatment", *, events: str | None = None,
+                 n: str = "n", mean: str | None = None, sd: str | None = None, measure: str = "OR",
+                 reference: str | None = None, method: str = "reml", ci: str = "wald", level: float = 0.95,
+                 small_values: str = "good", to: str = "only0") -> NetMetaResult:
+    """Network meta-analysis from one row per arm: ``events`` and ``n`` (``measure`` OR, RR or RD) or ``mean``,
+    ``sd`` and ``n`` (MD). Arm-level log odds / log risks / risks / means whose differences are metafor's ``escalc``
+    contrasts (1/2 added to every arm of a study with a zero cell; ``to="all"``: of every study); contrasts against each study's first arm in
+    treatment order, with the baseline arm's variance as their covariance (metafor's examples for
+    dat.hasselblad1998 and dat.senn2013). Other arguments as :func:`netmeta`."""
+    from trialmeta.stats.nma import network_from_arms
+    from trialmeta.stats.nma_data import arm_level
+    from trialmeta.synthesis.network import analyse_network
+
+    measure = measure.upper()
+    if (events is None) == (mean is None) or (mean is not None and sd is None):
+        raise TypeError("give events= (with n=) for counts, or mean= and sd= (with n=) for means")
+    cols = {"study": study, "treat": treat, "n": n, "events": events, "mean": mean, "sd": sd}
+    rows = _records(df, {k: v for k, v in cols.items() if v is not None}, {})
+    get = lambda key: [r[key] for _, r in rows]  # noqa: E731
+    problems = [Problem(SOURCE, None, f"row {df.index[i]!r}, {cols[k]!r}", f"{r[k]!r} is not a valid {k}")
+                for i, (_, r) in enumerate(rows) for k in ("n", "events", "mean", "sd") if cols[k] is not None
+                and not _valid(k, r[k], r.get("n"))]
+    if problems:
+        raise InputError(problems)
+    yi, vi, _ = arm_level(measure, get("study"), events=get("events") if events else None, n=get("n"),
+                          mean=get("mean") if mean else None, sd=get("sd") if sd else None, to=to)
+    net = network_from_arms([str(s) for s in get("study")], [str(t) for t in get("treat")], yi, vi)
+    return NetMetaResult(analyse_network(net, reference=reference, measure=measure, method=method, ci=ci,
+                                         level=level, small_values=small_values))
+
+
+def _valid(key: str, value, n) -> bool:
+    """A count or SD that a study can have (events within 0..n, n and SD positive, means finite)."""
+    import math
+
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return False
+    if not math.isfinite(x) or isinstance(value, bool):
+        return False
+    if key == "n":
+        return x > 0 and x == int(x)
+    if key == "events":
+        return 0 <= x == int(x) and _valid("n", n, None) and x <= float(n)
+    return x > 0 if key == "sd" else True

@@ -74,6 +74,24 @@ def build_parser() -> argparse.ArgumentParser:
                     help="omit the prediction interval")
     pt.add_argument("--format", choices=["table", "json", "csv", "md"], default="table")
 
+    nt = sub.add_parser("network-table", help="network meta-analysis of your own pairwise comparisons (like R netmeta)")
+    nt.add_argument("file", type=Path, metavar="FILE",
+                    help="CSV (, ; or tab; decimal commas) or .xlsx; columns study, treat1, treat2, te (treat1 vs "
+                    "treat2, log scale for ratios), se; a multi-arm study gives every pair of its arms")
+    nt.add_argument("--reference", default=None, help="reference treatment (default: the one in most studies)")
+    nt.add_argument("--measure", type=str.upper, choices=["HR", "RR", "OR", "RD", "MD", "SMD"], default="HR")
+    nt.add_argument("--method", choices=["reml", "dl", "fe"], default="reml",
+                    help="tau² by REML (metafor rma.mv), dl (netmeta's generalised DerSimonian-Laird) or fe "
+                    "(common effect); default reml")
+    nt.add_argument("--ci", choices=["wald", "hksj", "hksj-adhoc"], default="wald")
+    nt.add_argument("--level", type=float, default=0.95, help="level of the output intervals (default 0.95)")
+    nt.add_argument("--small-values", dest="small_values", choices=["good", "bad"], default="good",
+                    help="whether effects below 1 (ratios) or 0 favour treat1 (P-scores; default good)")
+    nt.add_argument("--col", action="append", default=[], metavar="NAME=HEADER",
+                    help="use the file's column HEADER as NAME (study, treat1, treat2, te, se)")
+    nt.add_argument("--sheet", default=None, help=".xlsx: the sheet to read (default: the first)")
+    nt.add_argument("--format", choices=["table", "json", "md"], default="table")
+
     f = sub.add_parser("refresh", help="validate, pool and write every output atomically into outputs/")
     f.add_argument("--trials", type=Path, default=DEFAULT_TRIALS, help="trial directory (default: trials/)")
     f.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory (default: outputs/)")

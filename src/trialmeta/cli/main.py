@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _handler(command: str):
     """The function that runs ``command`` (imported on use: quick commands stay quick)."""
-    if command in ("pool-table", "reconstruct"):
+    if command in ("pool-table", "reconstruct", "network-table"):
         from trialmeta.cli import owndata
 
         return getattr(owndata, f"cmd_{command.replace('-', '_')}")

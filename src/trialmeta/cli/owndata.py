@@ -54,6 +54,33 @@ def cmd_pool_table(args) -> int:
     return 0
 
 
+def cmd_network_table(args) -> int:
+    from trialmeta import io
+    from trialmeta.synthesis.network import analyse_network
+    from trialmeta.synthesis.network_table import COLUMNS, format_network, read_network_table
+
+    if not 0.5 < args.level < 1:
+        raise UsageError(f"--level must be a fraction between 0.5 and 1 (e.g. 0.95), got {args.level:g}")
+    if not Path(args.file).is_file():
+        raise UsageError(f"{io.display(args.file)}: no such file")
+    mapping = {}
+    for item in args.col:
+        canon, sep, header = item.partition("=")
+        if not sep or canon.strip() not in COLUMNS or not header.strip():
+            raise UsageError(f"--col {item}: expected NAME=HEADER with NAME one of {', '.join(COLUMNS)}")
+        mapping[canon.strip()] = header.strip()
+    name = io.display(args.file)
+    xlsx = Path(args.file).suffix.lower() in (".xlsx", ".xlsm")
+    content = io.read_input_bytes(args.file) if xlsx else io.read_input_text(args.file)
+    net = read_network_table(content, name, mapping, xlsx=xlsx, sheet=args.sheet)
+    if args.reference is not None and args.reference not in net.treatments:
+        raise UsageError(f"--reference {args.reference}: not a treatment of {name} ({', '.join(net.treatments)})")
+    analysis = analyse_network(net, reference=args.reference, measure=args.measure, method=args.method, ci=args.ci,
+                               level=args.level, small_values=args.small_values)
+    sys.stdout.write(format_network(analysis, args.format))
+    return 0
+
+
 def cmd_reconstruct(args) -> int:
     from trialmeta import io, tables
     from trialmeta.survival.reconstruct import format_table, ipd_csv, reconstruct

@@ -142,7 +142,8 @@ def export_key(fmt: str, scenes: dict, evidence_doc: dict, as_of, reference: byt
 
     parts = {"format": fmt, "as_of": as_of, "environment": environment(),
              "libraries": [version(d) for d in ("python-docx", "openpyxl", "pillow")],
-             "code": [hashlib.sha256(Path(__file__).with_name(n).read_bytes()).hexdigest() for n in ("export.py",)]
+             "code": [hashlib.sha256(Path(__file__).with_name(n).read_bytes()).hexdigest()
+                      for n in ("export.py", "network_outputs.py")]
              + [hashlib.sha256(p.read_bytes()).hexdigest()
                 for p in sorted(Path(__file__).parent.parent.joinpath("report").glob("*.py"))],
              "figures": {n: scene_digest(s) for n, s in sorted(scenes.items())} if fmt == "docx" else None,
@@ -181,8 +182,11 @@ def write_exports(out: Path, formats, results, registry, frame, evidence_doc: di
         if data is None and fmt == "docx":
             from trialmeta.report.docx import report_docx
 
+            from trialmeta.pipeline.network_outputs import network_pictures
+
+            networks = evidence_doc.get("networks") or None
             data = report_docx(results, registry, rows, forest_figures(results, scenes, jobs, pngs, style), as_of,
-                               reference)
+                               reference, networks, network_pictures(out) if networks else None)
         elif data is None and workbook is not None:
             data = workbook.result()
         elif data is None:

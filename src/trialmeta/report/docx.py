@@ -259,7 +259,8 @@ def _analysis(doc, outline, r, registry, rows, figure: Figure | None, pictures: 
 
 
 def report_docx(results, registry, sof_rows: dict, figures: dict, as_of: str | None = None,
-                reference: bytes | None = None) -> bytes:
+                reference: bytes | None = None, networks: list | None = None, network_pictures: dict | None = None
+                ) -> bytes:
     """The Word report as bytes.
 
     Parameters
@@ -274,6 +275,9 @@ def report_docx(results, registry, sof_rows: dict, figures: dict, as_of: str | N
     reference : bytes, optional
         A company's reference document (``.docx``): its styles (fonts, sizes, colours, spacing),
         theme and numbering are used instead of the report's own, as pandoc's ``--reference-doc``.
+    networks, network_pictures : optional
+        ``evidence.json``'s network meta-analyses and their figures (stem -> PNG bytes), appended
+        on landscape pages (:mod:`trialmeta.report.wordnetworks`).
     """
     from docx import Document
 
@@ -298,6 +302,12 @@ def report_docx(results, registry, sof_rows: dict, figures: dict, as_of: str | N
     for r in results:
         _section(doc, landscape=False)
         _analysis(doc, outline, r, registry, sof_rows[r.name], figures.get(r.name), pictures)
+    if networks:
+        from trialmeta.report.wordnetworks import networks_section
+
+        _section(doc, landscape=True)
+        networks_section(doc, outline, networks, network_pictures or {}, text_width(True), WIDE_TABLE_PT,
+                         lambda d, text, style: _note(d, text, style))
     outline.contents(contents)
     for insert in pictures:  # last: the figures may still be drawing while the tables are built
         insert()
