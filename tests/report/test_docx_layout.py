@@ -19,8 +19,6 @@ import pytest
 from docx import Document
 from docx.oxml.ns import qn
 
-from conftest import TRIALS
-from trialmeta.cli.main import main
 from trialmeta.report.docx import methods_statements
 from trialmeta.report.wordtable import NBSP
 from trialmeta.registry.analyses import load_analyses
@@ -31,12 +29,17 @@ W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory):
-    out = tmp_path_factory.mktemp("docx")
-    assert main(["export", str(TRIALS), "--format", "docx", "--out", str(out)]) == 0
-    spec, lines = load_analyses(TRIALS / "analyses.yaml")
-    results = run_analyses(load_registry(TRIALS), spec, spec_file="trials/analyses.yaml", lines=lines)
-    return out / "report.docx", results
+def report(refreshed):
+    """The report.docx of a full refresh (network meta-analyses included) and the analyses' results."""
+    trials = refreshed / "trials"
+    spec, lines = load_analyses(trials / "analyses.yaml")
+    results = run_analyses(load_registry(trials), spec, spec_file="trials/analyses.yaml", lines=lines)
+    assert spec.networks  # the network section is laid out like the rest
+    return refreshed / "outputs" / "report.docx", results
+
+
+def _captions(doc, kind: str) -> list[str]:
+    return [p.text for p in doc.paragraphs if p.style.name == "Caption" and p.text.startswith(kind)]
 
 
 def _body(doc):
@@ -82,8 +85,11 @@ def test_captions_are_numbered_seq_fields_tables_above_figures_below(report):
                 assert prev.paragraph_format.keep_with_next
         if kind == "t":
             assert items[i - 1][0] == "p" and items[i - 1][1].style.name == "Caption"
-    assert numbers["Figure"] == list(range(1, len(results) + 1))
-    assert numbers["Table"] == list(range(1, 3 * len(results) + 1))
+    assert numbers["Figure"] == list(range(1, len(numbers["Figure"]) + 1))
+    assert numbers["Table"] == list(range(1, len(numbers["Table"]) + 1))
+    forests = [c for c in _captions(doc, "Figure") if ". Forest plot: " in c]
+    assert len(forests) == len(results) and len(numbers["Table"]) > 3 * len(results)  # + the networks'
+    assert sum(". Network " in c for c in _captions(doc, "Figure")) >= 2
 
 
 def test_contents_and_lists_link_every_heading_and_caption_with_a_page_field(report):
@@ -91,7 +97,9 @@ def test_contents_and_lists_link_every_heading_and_caption_with_a_page_field(rep
     doc = Document(path)
     entries = [p for p in doc.paragraphs if p.style.name in ("toc 1", "table of figures")]
     bookmarks = {b.get(qn("w:name")): b.getparent() for b in doc.element.body.iter(qn("w:bookmarkStart"))}
-    assert len(entries) == (1 + len(results)) + len(results) + 3 * len(results)  # Methods + analyses; figures; tables
+    level1 = [p for p in doc.paragraphs if p.style.name == "Heading 1"]
+    assert [p.text for p in level1][:1 + len(results)] == ["Methods", *(r.spec.title for r in results)]
+    assert len(entries) == len(level1) + len(_captions(doc, "Figure")) + len(_captions(doc, "Table"))
     for e in entries:
         link = e._p.find(qn("w:hyperlink"))
         anchor = link.get(qn("w:anchor"))
@@ -126,7 +134,8 @@ def test_pagination_flags_language_fields_and_alt_text(report):
     assert " PAGE " in footer and " NUMPAGES " in footer and "Page " in footer
     assert "trialmeta evidence report" in doc.sections[0].header.paragraphs[0].text
     assert all(s.header.is_linked_to_previous and s.footer.is_linked_to_previous for s in doc.sections[1:])
-    assert len(doc.inline_shapes) == len(results)
+    assert len(doc.inline_shapes) == len(_captions(doc, "Figure"))
+    assert all(shape._inline.docPr.get("descr") for shape in doc.inline_shapes)
     for shape, r in zip(doc.inline_shapes, results):
         descr = shape._inline.docPr.get("descr")
         assert descr.startswith("Forest plot of ") and r.spec.experimental in descr
@@ -216,10 +225,10 @@ def test_rendered_pages_number_captions_in_order_and_every_page(pdf_pages, repor
             m = re.match(r"(Figure|Table) (\d+)\. ", line)
             if m:
                 captions[m.group(1)].append(int(m.group(2)))
-    results = report[1]
+    doc = Document(report[0])
     # each caption printed twice: in its list on the contents pages, then at its figure or table
-    assert captions["Figure"] == 2 * list(range(1, len(results) + 1))
-    assert captions["Table"] == 2 * list(range(1, 3 * len(results) + 1))
+    assert captions["Figure"] == 2 * list(range(1, len(_captions(doc, "Figure")) + 1))
+    assert captions["Table"] == 2 * list(range(1, len(_captions(doc, "Table")) + 1))
     for n, (w, h, words) in enumerate(pages, start=1):
         footer = " ".join(t for _, y0, _, _, t in words if y0 > h - MARGIN_PT)
         assert f"Page {n} of {len(pages)}" in footer
