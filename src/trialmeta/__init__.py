@@ -25,6 +25,11 @@ _LAZY = {"pool": "trialmeta.stats.pooling", "pool_many": "trialmeta.stats.poolin
          "netmeta": "trialmeta.api", "netmeta_arms": "trialmeta.api"}
 
 
+def __dir__() -> list[str]:
+    """The module's names and the lazy public ones (``dir(trialmeta)``, tab completion), none imported."""
+    return sorted(set(globals()) | set(__all__))
+
+
 def __getattr__(name: str):
     if name in _LAZY:
         import importlib

@@ -70,6 +70,10 @@ def _handler(command: str):
         from trialmeta.cli import owndata
 
         return getattr(owndata, f"cmd_{command.replace('-', '_')}")
+    if command in ("check-updates", "new-trial", "crosscheck"):
+        from trialmeta.cli import living
+
+        return getattr(living, f"cmd_{command.replace('-', '_')}")
     if command == "export":
         from trialmeta.cli.export_command import cmd_export
 
@@ -148,6 +152,8 @@ def cmd_pool(args) -> int:
         raise TrialmetaError(f"unknown analysis {args.analysis!r}{suggest(args.analysis, names)}; "
                              f"defined in {spec_file}: {', '.join(names)}")
     as_of = _as_of(args.as_of)
+    if args.include_unverified:  # results imported from ClinicalTrials.gov and not yet checked may enter
+        spec = spec.model_copy(update={"defaults": spec.defaults.model_copy(update={"include_unverified": True})})
     results = run_analyses(registry, spec, as_of=as_of, only=args.analysis, spec_file=spec_file, lines=lines)
     if args.format == "json":
         payload = {"analyses": [r.to_dict() for r in results]}
@@ -188,6 +194,10 @@ def cmd_forest(args) -> int:
         formats = check_formats(args.format.split(","))
     except ValueError as exc:
         raise UsageError(f"--format: {exc}") from None
+    if args.table is not None:
+        from trialmeta.cli.owndata import cmd_forest_table
+
+        return cmd_forest_table(args, formats)
     registry, spec, lines, spec_file = _load_all(args.path)
     names = [a.name for a in spec.analyses]
     if args.analysis is not None and args.analysis not in names:

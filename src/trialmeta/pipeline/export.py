@@ -156,7 +156,8 @@ def export_key(fmt: str, scenes: dict, evidence_doc: dict, as_of, reference: byt
 
 def write_exports(out: Path, formats, results, registry, frame, evidence_doc: dict, as_of=None,
                   style=None, cache=None, jobs: int | None = None, pngs: dict | None = None,
-                  scenes: dict | None = None, workers=None, reference_docx: Path | None = None) -> list[Path]:
+                  scenes: dict | None = None, workers=None, evidence_status: dict | None = None,
+                  reference_docx: Path | None = None) -> list[Path]:
     """Write ``out/report.docx`` and/or ``out/evidence.xlsx``; return the paths. With ``cache``
     (refresh's :class:`~trialmeta.pipeline.cache.FigureCache`), a file whose inputs are unchanged since
     the previous refresh is copied from it instead of being rebuilt. ``scenes``: the forest scenes
@@ -169,7 +170,8 @@ def write_exports(out: Path, formats, results, registry, frame, evidence_doc: di
     rows = {r.name: sof.sof_rows(r, registry) for r in results}
     scenes = forest_scenes(results, style) if scenes is None else scenes
     fmts = [f for f in ("docx", "xlsx") if f in formats]
-    keys = {f: export_key(f, scenes, evidence_doc, as_of, reference) if cache is not None else None for f in fmts}
+    keyed = {**evidence_doc, "evidence_status": evidence_status} if evidence_status else evidence_doc
+    keys = {f: export_key(f, scenes, keyed, as_of, reference) if cache is not None else None for f in fmts}
     written, workbook = [], None
     if "xlsx" in fmts and workers is not None and (cache is None or not cache.has(FILES["xlsx"], keys["xlsx"])):
         from trialmeta.report.xlsx import evidence_workbook
@@ -186,7 +188,7 @@ def write_exports(out: Path, formats, results, registry, frame, evidence_doc: di
 
             networks = evidence_doc.get("networks") or None
             data = report_docx(results, registry, rows, forest_figures(results, scenes, jobs, pngs, style), as_of,
-                               reference, networks, network_pictures(out) if networks else None)
+                               evidence_status, reference, networks, network_pictures(out) if networks else None)
         elif data is None and workbook is not None:
             data = workbook.result()
         elif data is None:

@@ -64,6 +64,7 @@ class Computed:
     previous: dict | None
     entry: str | None
     networks: tuple = ()  # synthesis.networks.NetworkResult
+    status: dict | None = None  # the living-evidence state beside the registry (check-updates, crosscheck)
 
 
 def compute(trials: Path, out: Path, as_of: str | None, style, today: str | None, progress: Display) -> Computed:
@@ -94,7 +95,10 @@ def compute(trials: Path, out: Path, as_of: str | None, style, today: str | None
     evidence_doc = build_evidence(registry, spec, results, indirect, frame, fingerprint, as_of, networks)
     previous = _previous_evidence(out)
     entry = changelog.entry(previous, evidence_doc, today or dt.date.today().isoformat())
-    return Computed(registry, spec, results, indirect, frame, evidence_doc, previous, entry, networks)
+    from trialmeta.living.state import saved_state
+
+    return Computed(registry, spec, results, indirect, frame, evidence_doc, previous, entry, networks,
+                    saved_state(trials))
 
 
 def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = False, today: str | None = None,
@@ -183,7 +187,7 @@ def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress
         write_exports(stage, EXPORT_FORMATS, results, registry, run.frame, run.evidence, as_of, style, forests.cache,
                       how.jobs, {r.name: _when_drawn(drawing[0], png) for r in results
                                  if (png := stage / DOCX_FIGURES / f"{r.name}.png") in planned},
-                      scenes, how.workers)
+                      scenes, how.workers, evidence_status=run.status)
         for d in drawing:
             d.result()
     except BaseException:
@@ -199,7 +203,8 @@ def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress
     from trialmeta.report.html import report_html
 
     io.write_text(stage / "report.html", report_html(registry, results, run.indirect, history, log, as_of, stage,
-                                                       networks=run.evidence.get("networks", ())))
+                                                      networks=run.evidence.get("networks", ()),
+                                                      evidence_status=run.status))
     forests.cache.write(stage)  # (after the exports: their keys are in it too)
     progress.step("wrote report.html, report.docx, evidence.xlsx and CHANGELOG.md")
     return figures, drawn, reused

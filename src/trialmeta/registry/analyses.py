@@ -69,6 +69,8 @@ class Settings(PoolSettings):
     allow_reconstructed: bool = Field(False, description="Let HRs from patient data reconstructed "
                                                          "from a digitised KM figure enter the pool "
                                                          "when no better estimate was published.")
+    include_unverified: bool = Field(False, description="Let results marked `status: unverified` (imported from "
+                                                        "ClinicalTrials.gov, not yet checked) enter the pool.")
     assessment_preference: tuple[Literal["irc", "bicr", "investigator", "unspecified", "not-applicable"], ...] = Field(
         ("irc", "bicr", "investigator", "unspecified", "not-applicable"),
         description="Which assessment to use when a data cut reports several.")

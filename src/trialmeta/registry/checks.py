@@ -54,6 +54,11 @@ def check_trial(t):
                          f"{published} of {c.publication!r}")
     yield from _check_populations(trial, pops, at, ref)
     yield from _check_results(trial, pubs, cuts, pops, at, ref)
+    for i, r in enumerate(trial.results):
+        if r.status == "unverified":
+            yield at(("results", i, "status"), f"unverified result ({r.endpoint}, {r.population}, from "
+                     f"{'ClinicalTrials.gov' if r.source == 'ctgov' else r.source}): pooling skips it until it is "
+                     "checked against the publication and the mark removed", "warning")
     cited = {s for r in trial.results for s in r.sources} | {s for r in trial.results
                                                             for v in r.provenance.values() for s in v}
     for j, s in enumerate(trial.sources):

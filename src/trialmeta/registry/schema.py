@@ -157,6 +157,12 @@ class Result(Model):
     sources: list[Key] = Field(min_length=1, description="Publication keys for every number in this result.")
     provenance: dict[str, list[Key]] = Field(
         default_factory=dict, description="Per-field sources where they differ from `sources`.")
+    status: Literal["verified", "unverified"] = Field(
+        "verified", description="'unverified': imported (e.g. by `trialmeta new-trial`) and not yet checked against "
+                                "the publication; pooling skips it unless --include-unverified.")
+    source: Literal["publication", "ctgov"] = Field(
+        "publication", description="Where the numbers were entered from: a publication, or ClinicalTrials.gov's "
+                                   "posted results.")
     notes: str | None = None
 
 

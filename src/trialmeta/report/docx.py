@@ -258,9 +258,22 @@ def _analysis(doc, outline, r, registry, rows, figure: Figure | None, pictures: 
     _sources(doc, r, registry)
 
 
+def _evidence_status(doc, outline, evidence_status: dict) -> None:
+    """What ClinicalTrials.gov says changed since the registry was last checked (report.status)."""
+    from trialmeta.report import status
+
+    outline.heading("Evidence status", level=1)
+    doc.add_paragraph(status.lead(evidence_status))
+    outline.caption("Table", "Evidence status: registry entries against ClinicalTrials.gov")
+    add_table(doc, ["Trial", "NCT", "Last update posted", "Posted, not in the registry"],
+              status.status_rows(evidence_status), text_width(True), TABLE_PT)
+    for line in status.disagreements(evidence_status):
+        _note(doc, "Crosscheck disagreement: " + line, "List Bullet")
+
+
 def report_docx(results, registry, sof_rows: dict, figures: dict, as_of: str | None = None,
-                reference: bytes | None = None, networks: list | None = None, network_pictures: dict | None = None
-                ) -> bytes:
+                evidence_status: dict | None = None, reference: bytes | None = None, networks: list | None = None,
+                network_pictures: dict | None = None) -> bytes:
     """The Word report as bytes.
 
     Parameters
@@ -272,6 +285,8 @@ def report_docx(results, registry, sof_rows: dict, figures: dict, as_of: str | N
     figures : dict
         Analysis name -> :class:`Figure` (the forest plot); an analysis without one gets none.
     as_of : str, optional
+    evidence_status : dict, optional
+        The living-evidence state (:func:`trialmeta.living.state.saved_state`), for its section.
     reference : bytes, optional
         A company's reference document (``.docx``): its styles (fonts, sizes, colours, spacing),
         theme and numbering are used instead of the report's own, as pandoc's ``--reference-doc``.
@@ -308,6 +323,9 @@ def report_docx(results, registry, sof_rows: dict, figures: dict, as_of: str | N
         _section(doc, landscape=True)
         networks_section(doc, outline, networks, network_pictures or {}, text_width(True), WIDE_TABLE_PT,
                          lambda d, text, style: _note(d, text, style))
+    if evidence_status:  # the living-evidence state (trialmeta.report.status), when one was saved
+        _section(doc, landscape=True)
+        _evidence_status(doc, outline, evidence_status)
     outline.contents(contents)
     for insert in pictures:  # last: the figures may still be drawing while the tables are built
         insert()

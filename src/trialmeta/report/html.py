@@ -140,8 +140,9 @@ def _markdown(md: str) -> str:
 
 
 def report_html(registry, results, indirect, history, changelog_md: str, as_of: str | None, stage: Path,
-                networks=()) -> str:
-    """The whole report page as a string (figures are read from ``stage``)."""
+                networks=(), evidence_status: dict | None = None) -> str:
+    """The whole report page as a string (figures are read from ``stage``); ``evidence_status`` is the
+    living-evidence state (:mod:`trialmeta.report.status`), shown when given."""
     from trialmeta.registry.analyses import Settings
 
     defaults = results[0].settings if results else Settings()
@@ -176,6 +177,10 @@ def report_html(registry, results, indirect, history, changelog_md: str, as_of: 
         body.append(networks_html(list(networks), stage, inline_svg))
     body.append(trials_section(registry, stage))
     body.append(methods_section(defaults))
+    if evidence_status:
+        from trialmeta.report.status import status_html
+
+        body.append(status_html(evidence_status))
     body.append(f"<section id='changelog'><h2>Changelog</h2>{_markdown(changelog_md)}</section>")
     style = evidence.STYLE + REPORT_STYLE
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
