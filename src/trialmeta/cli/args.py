@@ -156,6 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--format", default="docx,xlsx", metavar="LIST",
                     help="comma-separated: docx, xlsx (default: both)")
     ex.add_argument("--analysis", default=None, metavar="NAME", help="export only this analysis")
+    ex.add_argument("--reference-docx", dest="reference_docx", type=Path, default=None, metavar="FILE",
+                    help="a Word document whose styles (fonts, sizes, colours, spacing) report.docx takes, "
+                         "as pandoc's --reference-doc (e.g. a company template)")
     ex.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
                     help="output directory (default: outputs/)")
     ex.add_argument("--as-of", dest="as_of", default=None, metavar="DATE",
@@ -223,9 +226,10 @@ def _jobs(value: str) -> int:
 
 def _style_options(p) -> None:
     """Figure style options shared by forest, refresh and export (they override analyses.yaml's `style:`)."""
-    p.add_argument("--style", default=None, choices=["revman", "journal", "slide"],
-                   help="figure preset: revman (17.4 cm, 7 pt, default), journal (8.5 cm single column), "
-                        "slide (25 cm, 14 pt, no footnotes)")
+    p.add_argument("--style", default=None, choices=["revman", "document", "journal", "journal-double", "slide"],
+                   help="figure preset: revman (17.4 cm, 7 pt, title and notes in the image; default); with "
+                        "the title and notes left to the document: document (17 cm), journal (8.5 cm single "
+                        "column), journal-double (17.5 cm), slide (16:9, 33.9 x 19.1 cm, no footnotes)")
     p.add_argument("--footnotes", default=None, choices=["full", "short", "none"],
                    help="figure footnotes: every note (full), the lettered ones only (short) or none")
     p.add_argument("--font", default=None, metavar="FAMILY", help="figure font family, e.g. Arial")

@@ -29,6 +29,10 @@ def cmd_export(args) -> int:
 
     formats = check_export_formats(args.format)
     style = cli_style(args)
+    if args.reference_docx is not None:  # checked before any work
+        from trialmeta.pipeline.export import read_reference_docx
+
+        read_reference_docx(args.reference_docx)
     registry, spec, lines, spec_file = _load_all(args.path)
     names = [a.name for a in spec.analyses]
     if args.analysis is not None and args.analysis not in names:
@@ -46,6 +50,6 @@ def cmd_export(args) -> int:
     from trialmeta.pipeline.run import write_export_files
 
     for path in write_export_files(formats, results, registry, frame, doc, args.out, as_of, style,
-                                   saved_state(args.path)):
+                                   saved_state(args.path), args.reference_docx):
         print(io.display(path))  # (written first in a temporary folder; never a file trialmeta did not write replaced)
     return 0

@@ -129,7 +129,8 @@ def write_forest_files(results, registry, out: Path, formats, *, trials: bool = 
 
 
 def write_export_files(formats, results, registry, frame, evidence_doc: dict, out: Path, as_of=None,
-                       style=None, evidence_status: dict | None = None) -> list[Path]:
+                       style=None, evidence_status: dict | None = None, reference_docx: Path | None = None
+                       ) -> list[Path]:
     """Write ``report.docx`` and/or ``evidence.xlsx`` of ``results`` into ``out``; return the
     files (written first in a temporary folder, as :func:`write_forest_files`). ``evidence_status``:
     the living-evidence state (:func:`trialmeta.living.state.saved_state`), for the report's section."""
@@ -138,5 +139,5 @@ def write_export_files(formats, results, registry, frame, evidence_doc: dict, ou
 
     with tempfile.TemporaryDirectory(prefix="trialmeta-export-") as tmp:
         staged = write_exports(Path(tmp), formats, results, registry, frame, evidence_doc, as_of, style,
-                               evidence_status=evidence_status)
+                               evidence_status=evidence_status, reference_docx=reference_docx)
         return deliver(staged, out)

@@ -17,7 +17,7 @@ RC = {
     "font.family": "DejaVu Sans",
     "font.size": 8.0,
     "svg.hashsalt": "trialmeta",
-    "svg.fonttype": "path",
+    "svg.fonttype": "none",  # text stays text (found, copied, read aloud), its font named
     "pdf.fonttype": 42,
     "axes.unicode_minus": True,
     "path.simplify": False,
@@ -244,6 +244,11 @@ def to_bytes(fig, fmt: str, dpi: int = 200) -> bytes:
     buf = io.BytesIO()
     with mpl.rc_context(RC), (_pdf_fonts() if fmt == "pdf" else contextlib.nullcontext()):
         fig.savefig(buf, format=fmt, dpi=dpi, metadata=METADATA[fmt])
+    if fmt == "svg":  # text kept as text names its font; a reader without it gets a like one
+        import re
+
+        return re.sub(rb"font-family: ('[^']+')", rb"font-family: \1, 'DejaVu Sans', Verdana, sans-serif",
+                      buf.getvalue())
     return buf.getvalue()
 
 
