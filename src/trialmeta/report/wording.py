@@ -80,8 +80,8 @@ def evidence_cells(header: list[str], row: list[str]) -> list[str]:
 
 
 #: The summary-of-findings footnote without the pointer into analyses.yaml.
-SOF_FOOTNOTE_START = "Certainty (GRADE) is the reviewers' rating from certainty: in analyses.yaml;"
+SOF_FOOTNOTE_START = "Certainty (GRADE) is the reviewers' rating from certainty: in analyses.yaml,"
 
 
 def sof_footnote(text: str) -> str:
-    return text.replace(SOF_FOOTNOTE_START, "Certainty (GRADE) is the review team's rating;")
+    return text.replace(SOF_FOOTNOTE_START, "Certainty (GRADE) is the review team's rating,")
