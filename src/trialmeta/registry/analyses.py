@@ -216,6 +216,34 @@ def load_analyses(path: Path) -> tuple[AnalysesFile, dict]:
                 problems.append(Problem(name, where, f"analyses[{i}].certainty[{j}].subgroup",
                                         f"a second rating for {c.subgroup or 'every subgroup'!r}"))
             seen_rating.add(c.subgroup)
+    problems += _confine_stylesheets(spec, lines, Path(path).parent, name)
     if problems:
         raise InputError(problems)
     return spec, lines
+
+
+#: A style sheet given by name (matplotlib's own, or one in the user's stylelib); anything else
+#: (a ``/``, a ``.mplstyle`` suffix) is a path.
+_SHEET_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+def _confine_stylesheets(spec: AnalysesFile, lines: dict, base: Path, name: str) -> list[Problem]:
+    """A ``style.stylesheet`` that is a path is relative to the analyses file and stays inside its
+    folder (the registry): absolute paths, ``..`` and symbolic links out of it are refused unread
+    (:func:`trialmeta.io.outside_reason`). An accepted path is replaced by its resolved absolute
+    path, so drawing does not depend on the working folder; a name is left to matplotlib."""
+    from trialmeta.io import outside_reason
+
+    problems = []
+    for i, a in enumerate(spec.analyses):
+        sheet = a.style.stylesheet if a.style is not None else None
+        if not sheet or (_SHEET_NAME.fullmatch(sheet) and not sheet.endswith(".mplstyle")):
+            continue
+        why = outside_reason(base, sheet)
+        if why is not None:
+            problems.append(Problem(name, lines.get(("analyses", i, "style", "stylesheet")),
+                                    f"analyses[{i}].style.stylesheet", why))
+        else:
+            style = a.style.model_copy(update={"stylesheet": str((base / sheet).resolve())})
+            spec.analyses[i] = a.model_copy(update={"style": style})
+    return problems

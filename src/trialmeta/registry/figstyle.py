@@ -24,7 +24,8 @@ class StyleSpec(Model):
     preset: Literal["revman", "journal", "slide"] | None = Field(
         None, description="revman (default: 17.4 cm, 7 pt, every footnote), journal (8.5 cm single column, "
                           "compact columns, short footnotes), slide (25 cm, 14 pt, compact, no footnotes).")
-    font_family: str | None = Field(None, min_length=1, description="e.g. 'Arial' (falls back to DejaVu Sans "
+    font_family: str | None = Field(None, min_length=1, max_length=100, pattern=r"^[^/\\\x00-\x1f~]+$",
+                                    description="A font family name, never a path; e.g. 'Arial' (falls back to DejaVu Sans "
                                                                     "when the font is not installed).")
     font_size: float | None = Field(None, ge=5, le=24, description="Table text, points (the title is 1.2x).")
     width: float | None = Field(None, gt=0, le=40, description="Figure width in cm.")
