@@ -156,6 +156,11 @@ def _walk(node: yaml.Node, path: tuple, lines: dict, problems: list, name: str) 
                                         "or a mapping"))
                 continue
             key = key_node.value
+            if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *itt` would copy every field silently
+                problems.append(Problem(name, line, format_path(path), "a YAML merge key ('<<') copies another "
+                                        "mapping's fields (events, label, notes...) here unseen; write the fields "
+                                        "of this entry out"))
+                continue
             if key in seen:
                 where = format_path((*path, key))
                 problems.append(Problem(name, line, where,

@@ -36,6 +36,9 @@ FILES = {
     "control-escaped": ('x: 1\ny: "a\\x1bb"\n', 2, "y: control character U+001B in the value"),
     "complex-key": ("? [a, b]\n: 1\n", 1, "a key must be a plain name"),
     "duplicate-key": ("a: 1\nb: 2\na: 3\n", 3, "duplicate key 'a' (first given on line 1)"),
+    # issue 29: `<<: *itt` copied the ITT result's events, label and notes into a subgroup result
+    "merge-key": ("results:\n  - &itt {population: itt, events_exp: 49}\n  - <<: *itt\n    population: pik3ca\n",
+                  3, "results[1]: a YAML merge key ('<<') copies another mapping's fields"),
 }
 
 

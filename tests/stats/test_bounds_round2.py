@@ -68,3 +68,41 @@ def test_bayesian_model_pools_in_linear_memory_and_blocks_change_nothing_small()
         bayes.STUDY_BLOCK = old
     for name in ("mu_median", "mu_low", "mu_high", "tau_median", "tau_high"):
         assert getattr(blocked, name)[0] == pytest.approx(getattr(whole, name)[0], rel=1e-9, abs=1e-12), name
+
+
+@pytest.mark.parametrize("scale", [1e300, 1e10, 10.5, 0.0, 1e-6, float("nan"), float("inf")])
+def test_prior_scales_outside_the_range_are_refused_naming_it(scale, run_cli):
+    """--prior-scale 1e300 printed the REML/HKSJ result under a 'Bayesian' method line; 1e10
+    gave tau^2 742,196 with a narrow credible interval."""
+    from conftest import DATA
+
+    code, out, err = run_cli("pool-table", DATA / "pooltable" / "steurer-lnhr.csv", "--method", "bayes",
+                             "--prior-scale", repr(scale))
+    assert code == 2 and out == "", err
+    assert "--prior-scale: the prior scale on tau must be a number from 0.001 to 10 (log scale" in err, err
+
+
+def test_an_md_prior_scale_is_ranged_in_the_data_units(run_cli, tmp_path):
+    path = tmp_path / "md.csv"
+    path.write_text("study,yi,se\nA,12,4\nB,20,5\nC,3,6\n")
+    code, _, err = run_cli("pool-table", path, "--measure", "MD", "--method", "bayes", "--prior-scale", "25")
+    assert code == 0, err  # 25 <= 10 x the largest SE (6)
+    code, _, err = run_cli("pool-table", path, "--measure", "MD", "--method", "bayes", "--prior-scale", "1e10")
+    assert code == 2 and "from 0.006 to 60 (0.001 to 10 times the largest SE, 6, in the data's units" in err, err
+
+
+def test_a_bayesian_method_line_only_over_bayesian_numbers(monkeypatch):
+    """Should the posterior not be evaluable, the group is not pooled: never REML's numbers
+    under the Bayesian label."""
+    import trialmeta.stats.bayes as bayes
+    from trialmeta.stats.pooling import PoolingError, PoolSettings, pool
+
+    real = bayes.fit_bayes
+
+    def broken(ys, vs, **kw):
+        b = real(ys, vs, **kw)
+        return type(b)(**{n: np.full_like(getattr(b, n), np.nan) if n != "k" else b.k for n in bayes.FIELDS})
+
+    monkeypatch.setattr(bayes, "fit_bayes", broken)
+    with pytest.raises(PoolingError, match="the Bayesian posterior could not be evaluated"):
+        pool([-0.2, -0.4, 0.1], [0.2, 0.3, 0.25], settings=PoolSettings(method="bayes"))

@@ -65,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     pt.add_argument("--col", action="append", default=[], metavar="NAME=HEADER",
                     help="use the file's column HEADER as NAME (e.g. --col hr=HR --col ci_low='Lower 95%% CI')")
     pt.add_argument("--sheet", default=None, help=".xlsx: the sheet to read (default: the first)")
+    pt.add_argument("--decimal", choices=["comma", "point"], default=None,
+                    help="CSV: ',' in numbers is a decimal comma, or separates thousands (point); default: "
+                    "decimal commas recognised in ';' and tab files, and '1,234' (either) refused")
     pt.add_argument("--no-prediction", dest="prediction", action="store_false",
                     help="omit the prediction interval")
     pt.add_argument("--format", choices=["table", "json", "csv", "md"], default="table")

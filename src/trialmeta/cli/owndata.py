@@ -34,9 +34,12 @@ def cmd_pool_table(args) -> int:
     xlsx = Path(args.file).suffix.lower() in (".xlsx", ".xlsm")
     content = io.read_input_bytes(args.file) if xlsx else io.read_input_text(args.file)
     frame = read_effects_table(content, name, ci_level=args.input_level, measure=args.measure, mapping=mapping,
-                               xlsx=xlsx, sheet=args.sheet)
-    if not (args.prior_scale > 0 and math.isfinite(args.prior_scale)):
-        raise UsageError(f"--prior-scale must be a number > 0 (e.g. 0.5), got {args.prior_scale:g}")
+                               xlsx=xlsx, sheet=args.sheet, decimal=args.decimal)
+    from trialmeta.stats.settings import prior_scale_problem
+
+    unit = float(frame["se"].max()) if args.measure == "MD" else None  # (an MD is in the data's units)
+    if prior_scale_problem(args.prior_scale, unit):
+        raise UsageError(f"--prior-scale: {prior_scale_problem(args.prior_scale, unit)}")
     counts = frame["se_from"].iloc[0] == "counts"
     method = args.method or ("mh" if counts else "reml")
     pool_method = method if method in ("mh", "peto") else "iv"

@@ -55,7 +55,8 @@ class Settings(PoolSettings):
     tau2_ci: Literal["qprofile"] = "qprofile"
     prior: Literal["half-normal", "half-cauchy", "uniform"] = Field(
         "half-normal", description="Prior on tau of the Bayesian random-effects model.")
-    prior_scale: Number = Field(0.5, gt=0, description="Its scale on the log scale (uniform: upper bound).")
+    prior_scale: Number = Field(0.5, ge=0.001, le=10, description="Its scale on the log scale (uniform: upper "
+                                                                   "bound), from 0.001 to 10.")
     bayes_max_k: Count = Field(4, ge=0, description="Groups with 2 <= k <= this also show the Bayesian result "
                                                   "as a labelled sensitivity line (0: never).")
     subgroup_test: Literal["q-between", "moderator"] = "q-between"
@@ -76,7 +77,7 @@ class Overrides(Model):
     method: Literal["fe", "dl", "reml", "pm", "bayes"] | None = None
     ci: Literal["wald", "hksj", "hksj-adhoc"] | None = None
     prior: Literal["half-normal", "half-cauchy", "uniform"] | None = None
-    prior_scale: Number | None = Field(None, gt=0)
+    prior_scale: Number | None = Field(None, ge=0.001, le=10)
     bayes_max_k: Count | None = Field(None, ge=0)
     level: Number | None = Field(None, gt=0.5, lt=1)
     prediction: bool | None = None

@@ -181,6 +181,9 @@ def _result(b: engine.Batch, i: int, s: PoolSettings, group: str | None,
         notes=pool_notes(b, i, s) + ((Note(NoteKind.RATIO_OVERFLOW),) if any(
             x is not None and x > LOG_MAX for x in (v["est"], v["ci_high"], v["pi_high"])) else ()),
         wald_ci_low=_exp(v["est"] - half), wald_ci_high=_exp(v["est"] + half), bayes=by)
+    if s.method == "bayes" and by is None:  # never the REML numbers under a Bayesian method line
+        raise PoolingError(f"cannot pool {group or f'analysis {i}'}: the Bayesian posterior could not be "
+                           f"evaluated with the {s.tau_prior.describe()} prior on tau")
     if s.method != "bayes" or by is None:
         return replace(r, notes=r.notes + bayes_notes(r, s)) if by is not None else r
     tau2 = by.tau ** 2

@@ -31,6 +31,28 @@ METHOD_LABELS = {"fe": "common effect (inverse variance)", "dl": "DerSimonian-La
                  "bayes": "Bayesian normal-normal random effects (numerical integration)"}
 CI_LABELS = {"wald": "Wald z", "hksj": "HKSJ t(k-1)", "hksj-adhoc": "ad-hoc HKSJ t(k-1), never narrower than Wald"}
 
+#: The tau prior scales (log scale) that pool-table and analyses.yaml accept: below, the prior fixes tau at 0 (say common effect);
+#: above, a half-normal/half-Cauchy is flat far beyond any plausible spread of log ratios (10: a
+#: 22,000-fold ratio between trials) and the posterior's grid cannot be trusted (at 1e10 it gave
+#: tau^2 742,196; at 1e300 no number at all).
+PRIOR_SCALE_RANGE = (0.001, 10.0)
+
+
+def prior_scale_problem(scale, unit: float | None = None) -> str | None:
+    """Why ``scale`` is not an accepted tau prior scale (naming the range), or None: from 0.001 to
+    10 on the log scale of a ratio (or for an SMD or RD); ``unit``: for effects in the data's own
+    units (MD), the range is that many times the table's largest SE."""
+    low, high = PRIOR_SCALE_RANGE
+    if unit is not None:
+        low, high = low * unit, high * unit
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not low <= float(scale) <= high:
+        where = ("log scale" if unit is None else
+                 f"0.001 to 10 times the largest SE, {unit:.4g}, in the data's units")
+        return f"the prior scale on tau must be a number from {low:.4g} to {high:.4g} ({where}; e.g. 0.5), " \
+               f"got {scale!r}"
+    return None
+
+
 @dataclass(frozen=True)
 class TauPrior:
     """Prior on the between-study SD ``tau`` (on the log scale of the effect).

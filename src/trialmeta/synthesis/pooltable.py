@@ -30,7 +30,7 @@ from trialmeta.errors import InputError, Problem
 from trialmeta.stats.binary import RATIO_MEASURES
 from trialmeta.stats.pooling import GroupResult, PoolSettings
 from trialmeta.synthesis.own import pool_studies
-from trialmeta.synthesis.owndata import canonical, check_rows
+from trialmeta.synthesis.owndata import COLUMNS, KINDS, canonical, check_rows
 from trialmeta.synthesis.tablefile import csv_rows, records, xlsx_rows
 
 GROUP_KEYS = ("group", "k", "method", "ci_method", "log_hr", "se", "hr", "hr_ci_low", "hr_ci_high",
@@ -42,7 +42,8 @@ BAYES_KEYS = ("prior", "level", "log_est", "est", "ci_low", "ci_high", "tau", "t
 
 
 def read_effects_table(content, name: str, ci_level: float = 0.95, measure: str = "HR", mapping: dict | None = None,
-                       delimiter: str | None = None, xlsx: bool = False, sheet: str | None = None) -> pd.DataFrame:
+                       delimiter: str | None = None, xlsx: bool = False, sheet: str | None = None,
+                       decimal: str | None = None) -> pd.DataFrame:
     """Parse and check a table of studies.
 
     Parameters
@@ -57,6 +58,9 @@ def read_effects_table(content, name: str, ci_level: float = 0.95, measure: str 
     measure : {"HR", "RR", "OR", "RD", "MD", "SMD"}
     mapping : dict, optional
         Canonical column -> the file's column (``--col hr=HR``).
+    decimal : {None, "comma", "point"}
+        CSV only: what ``,`` inside a number means; None recognises decimal commas and refuses a
+        field such as ``1,234`` that could be either (:func:`trialmeta.synthesis.tablefile.csv_rows`).
 
     Returns
     -------
@@ -74,13 +78,19 @@ def read_effects_table(content, name: str, ci_level: float = 0.95, measure: str 
         header, rows = xlsx_rows(content, name, sheet)
         comma = False
     else:
-        header, rows, comma = csv_rows(content, name, delimiter)
+        header, rows, comma = csv_rows(content, name, delimiter, decimal)
     if header is None:
         raise InputError([Problem(name, 1, "", "file is empty: expected a header row "
                                   "(study,log_hr,se or study,hr,ci_low,ci_high) and data rows")])
     if not rows:
         raise InputError([Problem(name, header[0], "", "no data rows after the header")])
     recs = records(header, rows, name, mapping, canonical)
+    present = set(recs[0][1]) if recs else set()
+    given = [k for k in KINDS[measure] if set(COLUMNS[k]) <= present]
+    if len(given) > 1:  # e.g. HR, Lower, Upper and log_hr, se: which one is the data?
+        forms = " and ".join("(" + ", ".join(COLUMNS[k]) + ")" for k in given)
+        raise InputError([Problem(name, header[0], "", f"the file gives the {measure} twice, as {forms}; keep the "
+                                  "columns of one form (the others may disagree)")])
     try:
         frame = check_rows(recs, measure, name, ci_level)
     except InputError as exc:  # a missing-columns problem belongs on the header line

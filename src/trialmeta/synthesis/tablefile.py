@@ -7,7 +7,10 @@ its spreadsheet row number, so every problem can be located.
 * Delimiter: the one of ``,``, ``;`` and tab found most often, outside quotes, in the header
   line (ties: the comma), unless given.
 * Decimal comma: with ``;`` or tab as delimiter, fields like ``0,85`` or ``-1,2`` are read as
-  0.85 and -1.2 (never with ``,`` as delimiter, where they would be two fields).
+  0.85 and -1.2 (never with ``,`` as delimiter, where they would be two fields). A field such
+  as ``1,234`` (a thousands separator, or a decimal comma?) is read as 1.234 only beside
+  commas that cannot separate thousands (``0,85``) and no decimal point; else it is refused
+  unless ``decimal`` says.
 * .xlsx (pandas + openpyxl): the first sheet unless one is named; the first non-empty row is
   the header; cells keep their types (numbers stay numbers).
 """
@@ -22,6 +25,9 @@ from trialmeta.errors import InputError, Problem
 
 DELIMITERS = (",", ";", "\t")
 DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+\s*$")
+#: ``1,234`` or ``-12,345,678``: a thousands separator as well as a decimal comma could be meant.
+DECIMAL_POINT = re.compile(r"^\s*[-+]?\d*\.\d+\s*$")
+THOUSANDS_FIELD = re.compile(r"^\s*[-+]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?\s*$")
 
 
 def sniff_delimiter(text: str) -> str:
@@ -38,8 +44,11 @@ def sniff_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def csv_rows(text: str, name: str, delimiter: str | None = None):
-    """(header line, header, [(line, fields)], decimal_comma) of a delimited text; blank lines skipped."""
+def csv_rows(text: str, name: str, delimiter: str | None = None, decimal: str | None = None):
+    """(header line, header, [(line, fields)], decimal_comma) of a delimited text; blank lines skipped.
+
+    ``decimal``: None (decimal commas recognised as the module says, but a field such as ``1,234``,
+    which could be either, refused), ``"comma"`` or ``"point"`` (``,`` separates thousands)."""
     delim = delimiter or sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), delimiter=delim)
     header, rows, end = None, [], 0
@@ -54,7 +63,20 @@ def csv_rows(text: str, name: str, delimiter: str | None = None):
                 rows.append((start, fields))
     except csv.Error as exc:
         raise InputError([Problem(name, reader.line_num, "", f"not valid CSV: {exc}")]) from None
+    if decimal == "point":
+        return header, [(ln, [f.replace(",", "") if THOUSANDS_FIELD.match(f) else f for f in fields])
+                        for ln, fields in rows], False
     comma = delim != "," and any(DECIMAL_COMMA.match(f) for _, fields in rows for f in fields)
+    if comma and decimal is None:
+        ambiguous = next(((ln, f) for ln, fields in rows for f in fields if THOUSANDS_FIELD.match(f)), None)
+        # '1,234' reads as a decimal comma only beside commas that cannot be thousands ('0,85',
+        # '12,5') and no decimal point anywhere ('12.5' says the ',' separates thousands)
+        sure = any(DECIMAL_COMMA.match(f) and not THOUSANDS_FIELD.match(f) for _, fields in rows for f in fields)
+        point = any(DECIMAL_POINT.match(f) for _, fields in rows for f in fields)
+        if ambiguous is not None and (point or not sure):
+            raise InputError([Problem(name, ambiguous[0], "", f"{ambiguous[1].strip()!r} may be a number with a "
+                                      "thousands separator or with a decimal comma; say which with --decimal point "
+                                      "(',' separates thousands) or --decimal comma")])
     if comma:
         rows = [(ln, [f.replace(",", ".") if DECIMAL_COMMA.match(f) else f for f in fields]) for ln, fields in rows]
     return header, rows, comma
@@ -103,6 +125,14 @@ def records(header, rows, name: str, mapping: dict | None = None, canonical=None
     if problems:
         raise InputError(problems)
     names = canonical(cols, mapping)
+    seen: dict[str, str] = {}
+    for c in cols:  # 'HR' and 'hr', or 'HR' and 'Hazard ratio': never silently one of them
+        if names[c] in seen:
+            problems.append(Problem(name, hline, c, f"columns {seen[names[c]]!r} and {c!r} both give "
+                                    f"{names[c]!r}; keep one (or name the one to use with --col {names[c]}=...)"))
+        seen.setdefault(names[c], c)
+    if problems:
+        raise InputError(problems)
     out = []
     for line, fields in rows:
         if len(fields) != len(cols):
