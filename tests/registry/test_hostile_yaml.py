@@ -109,6 +109,6 @@ def test_out_of_range_values_get_a_located_error(name, tmp_path, run_cli):
 
 
 @pytest.mark.parametrize("value", ["9999-12", "0000", "2020-13", "soon"])
-def test_an_impossible_as_of_date_exits_1(value, run_cli):
-    code, _, err = run_cli("pool", "--as-of", value)
-    assert code == 1 and "--as-of:" in err and "internal error" not in err, err
+def test_an_impossible_as_of_date_exits_2(value, run_cli):
+    code, _, err = run_cli("pool", "--as-of", value)  # a usage error (issue 29: it was 1)
+    assert code == 2 and "--as-of:" in err and "internal error" not in err, err

@@ -78,10 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--as-of", dest="as_of", default=None, help="use only data cuts published on or before DATE")
     f.add_argument("--quiet", action="store_true", help="no progress display")
     f.add_argument("--jobs", type=_jobs, default=None, metavar="N",
-                   help="draw figures on N processes (default: every core)")
+                   help="draw figures on N processes (default and at most: every core)")
     f.add_argument("--no-cache", dest="cache", action="store_false",
                    help="redraw every figure (default: copy those unchanged since the last refresh)")
-    f.add_argument("--wait", type=float, default=600.0, metavar="SECONDS",
+    f.add_argument("--wait", type=_seconds, default=600.0, metavar="SECONDS",
                    help="how long to wait for another refresh of the same folder to finish (default 600; "
                    "0: do not wait)")
     _style_options(f)
@@ -98,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--n-exp", type=int, metavar="N", help="randomised n, experimental arm (checked against "
                    "the first at-risk count)")
     k.add_argument("--n-ctrl", type=int, metavar="N", help="randomised n, control arm")
-    k.add_argument("--horizon", type=float, metavar="T",
+    k.add_argument("--horizon", type=_positive, metavar="T",
                    help="RMST horizon (default: the last time both arms have patients at risk)")
     k.add_argument("--survival-scale", choices=["auto", "proportion", "percent"], default="auto",
                    help="scale of the survival column (default: the file's '# survival:' line, else "
@@ -124,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     fo.add_argument("--as-of", dest="as_of", default=None, metavar="DATE",
                     help="use only data cuts published on or before DATE")
     fo.add_argument("--jobs", type=_jobs, default=None, metavar="N",
-                    help="draw figures on N processes (default: every core)")
+                    help="draw figures on N processes (default and at most: every core)")
     _style_options(fo)
     ex = sub.add_parser("export", help="the report as Word (report.docx) and the tables as Excel (evidence.xlsx)")
     ex.add_argument("path", nargs="?", type=Path, default=DEFAULT_TRIALS, help="trial directory")
@@ -140,13 +140,44 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _jobs(value: str) -> int:
+    """A number of processes, capped at the cores this process may use (--jobs 10000 started 2,328)."""
+    import os
+
     try:
         n = int(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number of processes, got {value!r}") from None
     if n < 1:
         raise argparse.ArgumentTypeError(f"expected at least 1 process, got {n}")
-    return n
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return min(n, cores)
+
+
+def _number(value: str) -> float:
+    import math
+
+    try:
+        x = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {value!r}") from None
+    if not math.isfinite(x):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {value!r}")
+    return x
+
+
+def _seconds(value: str) -> float:
+    """A waiting time: finite and >= 0 (-1 waited forever, nan ended in an internal error)."""
+    x = _number(value)
+    if x < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 or more seconds, got {value!r}")
+    return x
+
+
+def _positive(value: str) -> float:
+    x = _number(value)
+    if x <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {value!r}")
+    return x
 
 
 def _style_options(p) -> None:

@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 from trialmeta import io
-from trialmeta.errors import TrialmetaError, UsageError
+from trialmeta.errors import UsageError
 
 EXPORT_FORMATS = ("docx", "xlsx")
 FILES = {"docx": "report.docx", "xlsx": "evidence.xlsx"}
@@ -199,7 +199,7 @@ def cmd_export(args) -> int:
     if args.analysis is not None and args.analysis not in names:
         from trialmeta.errors import suggest
 
-        raise TrialmetaError(f"unknown analysis {args.analysis!r}{suggest(args.analysis, names)}; "
+        raise UsageError(f"unknown analysis {args.analysis!r}{suggest(args.analysis, names)}; "
                              f"defined in {spec_file}: {', '.join(names)}")
     check_styles(spec, lines, spec_file, style)
     as_of = _as_of(args.as_of)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from trialmeta.errors import TrialmetaError
+from trialmeta.errors import TrialmetaError, UsageError
 
 
 def load_all(path: Path):
@@ -30,4 +30,4 @@ def as_of(value: str | None) -> str | None:
     try:
         return partial_date(value)
     except ValueError as exc:
-        raise TrialmetaError(f"--as-of: {exc}") from None
+        raise UsageError(f"--as-of: {exc}") from None

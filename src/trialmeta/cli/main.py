@@ -145,7 +145,7 @@ def cmd_pool(args) -> int:
     if args.analysis is not None and args.analysis not in names:
         from trialmeta.errors import suggest
 
-        raise TrialmetaError(f"unknown analysis {args.analysis!r}{suggest(args.analysis, names)}; "
+        raise UsageError(f"unknown analysis {args.analysis!r}{suggest(args.analysis, names)}; "
                              f"defined in {spec_file}: {', '.join(names)}")
     as_of = _as_of(args.as_of)
     results = run_analyses(registry, spec, as_of=as_of, only=args.analysis, spec_file=spec_file, lines=lines)
@@ -216,7 +216,7 @@ def cmd_forest(args) -> int:
     if args.analysis is not None and args.analysis not in names:
         from trialmeta.errors import suggest
 
-        raise TrialmetaError(f"unknown analysis {args.analysis!r}{suggest(args.analysis, names)}; "
+        raise UsageError(f"unknown analysis {args.analysis!r}{suggest(args.analysis, names)}; "
                              f"defined in {spec_file}: {', '.join(names)}")
     from trialmeta.cli.export import check_styles
 
