@@ -79,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--quiet", action="store_true", help="no progress display")
     f.add_argument("--jobs", type=_jobs, default=None, metavar="N",
                    help="draw figures on N processes (default and at most: every core)")
+    f.add_argument("--overwrite-edits", dest="overwrite_edits", action="store_true",
+                   help="replace report.docx / evidence.xlsx even if they changed since refresh wrote them "
+                   "(default: refuse, exit 1, naming them)")
     f.add_argument("--no-cache", dest="cache", action="store_false",
                    help="redraw every figure (default: copy those unchanged since the last refresh)")
     f.add_argument("--wait", type=_seconds, default=600.0, metavar="SECONDS",
@@ -135,6 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="output directory (default: outputs/)")
     ex.add_argument("--as-of", dest="as_of", default=None, metavar="DATE",
                     help="use only data cuts published on or before DATE")
+    ex.add_argument("--overwrite-edits", dest="overwrite_edits", action="store_true",
+                    help="replace report.docx / evidence.xlsx of a refresh's folder even if edited since")
     _style_options(ex)
     return p
 

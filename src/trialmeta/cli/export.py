@@ -207,7 +207,11 @@ def cmd_export(args) -> int:
     frame, _ = filter_as_of(results_frame(registry), as_of)
     files = [t.file for t in registry.trials] + [spec_file]
     doc = {"trialmeta_version": __version__, "as_of": as_of, "inputs": io.fingerprint(files)}
+    from trialmeta.cli.inputs import refuse_edited
     from trialmeta.cli.outputs import deliver
+
+    if not args.overwrite_edits:
+        refuse_edited(args.out, "export", [f"{'report' if f == 'docx' else 'evidence'}.{f}" for f in formats])
 
     with tempfile.TemporaryDirectory(prefix="trialmeta-export-") as tmp:  # write first: no half-written folder
         staged = write_exports(Path(tmp), formats, results, registry, frame, doc, as_of, style)

@@ -14,6 +14,7 @@ from pathlib import Path
 from trialmeta.cli.args import build_parser
 from trialmeta.cli.inputs import as_of as _as_of
 from trialmeta.cli.inputs import load_all as _load_all
+from trialmeta.cli.inputs import refuse_edited as _refuse_edited
 from trialmeta.errors import InputError, TrialmetaError, UsageError
 
 
@@ -182,6 +183,8 @@ def cmd_refresh(args) -> int:
     with outdir.refresh_lock(args.out, args.wait):
         outdir.recover(args.out)
         outdir.check_target(args.out)
+        if not args.overwrite_edits:
+            _refuse_edited(args.out, "refresh")
         key = None
         if args.cache:  # nothing it depends on changed: the outputs are already what a refresh writes
             from trialmeta.cli import stamp
