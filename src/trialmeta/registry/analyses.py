@@ -17,7 +17,7 @@ from pydantic import AfterValidator, Field, ValidationError, model_validator
 from trialmeta.io import display, read_yaml
 from trialmeta.errors import InputError, Problem
 from trialmeta.registry.figstyle import StyleSpec
-from trialmeta.registry.schema import Model
+from trialmeta.registry.schema import LABEL, TITLE, Model
 from trialmeta.registry.types import Biomarker, Count, Endpoint, Key, Number, PartialDate
 from trialmeta.stats.settings import PoolSettings
 
@@ -96,7 +96,7 @@ class StudyRef(Model):
 
 class Subgroup(Model):
     key: Key
-    label: str
+    label: str = Field(max_length=LABEL)
     studies: list[StudyRef] = Field(default_factory=list)
     biomarker: Biomarker | None = Field(None, description="Select every population of this category...")
     trials: list[str] = Field(default_factory=list, description="...in these trials (required with biomarker).")
@@ -123,12 +123,12 @@ class Certainty(Model):
 
 class Analysis(Model):
     name: AnalysisName
-    title: str
-    question: str
+    title: str = Field(max_length=TITLE)
+    question: str = Field(max_length=1000)
     endpoint: Endpoint
     measure: Literal["HR", "RR"] = "HR"
-    experimental: str = Field(description="Experimental side, for 'Favours ...' labels.")
-    control: str = Field(description="Control side, for 'Favours ...' labels.")
+    experimental: str = Field(max_length=LABEL, description="Experimental side, for 'Favours ...' labels.")
+    control: str = Field(max_length=LABEL, description="Control side, for 'Favours ...' labels.")
     subgroups: list[Subgroup] = Field(min_length=1)
     pooled: bool = Field(True, description="False: show the studies side by side without pooling.")
     overall: bool = Field(False, description="Also pool all subgroups together.")
@@ -149,13 +149,13 @@ class IndirectArm(Model):
 
 class Indirect(Model):
     name: Key
-    title: str
-    question: str
+    title: str = Field(max_length=TITLE)
+    question: str = Field(max_length=1000)
     a_vs_common: IndirectArm
     c_vs_common: IndirectArm
-    label_a: str
-    label_c: str
-    common_comparator: str
+    label_a: str = Field(max_length=LABEL)
+    label_c: str = Field(max_length=LABEL)
+    common_comparator: str = Field(max_length=LABEL)
     caveats: list[str] = Field(min_length=1)
 
 

@@ -82,10 +82,55 @@ def csv_rows(text: str, name: str, delimiter: str | None = None, decimal: str | 
     return header, rows, comma
 
 
+#: A table of studies in a spreadsheet fits well within these (checked before the sheet is read:
+#: a 4.9 KB workbook with one cell at XFD1048576 made pandas build a 5.7 GB grid).
+MAX_XLSX_ROWS = 100_000
+MAX_XLSX_COLUMNS = 500
+
+
+def _check_dimensions(data: bytes, name: str, sheet: str | None) -> None:
+    """Refuse a sheet whose cells reach beyond :data:`MAX_XLSX_ROWS` x :data:`MAX_XLSX_COLUMNS`,
+    before anything is read into memory: the sheet's XML is streamed and the reference of every
+    row and cell looked at (its declared dimension may lie); the scan stops at the first one out
+    of bounds."""
+    import xml.etree.ElementTree as ET
+
+    import openpyxl
+    from openpyxl.utils.cell import coordinate_from_string, column_index_from_string
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # noqa: BLE001 - not a workbook: pandas below says so, located
+        return
+    try:
+        if sheet is not None and sheet not in book.sheetnames:
+            return
+        ws = book[sheet] if sheet is not None else book.worksheets[0]
+        with ws._get_source() as source:  # (openpyxl's read-only sheet: its XML part in the archive)
+            for _, el in ET.iterparse(source, events=("start",)):
+                ref = el.get("r") if el.tag.endswith(("}c", "}row")) else None
+                if ref is None:
+                    continue
+                try:
+                    col, row = coordinate_from_string(ref) if el.tag.endswith("}c") else ("A", int(ref))
+                    width = column_index_from_string(col)
+                except ValueError:
+                    continue
+                if row > MAX_XLSX_ROWS or width > MAX_XLSX_COLUMNS:
+                    raise InputError([Problem(name, row, "", f"the sheet reaches {'cell ' + ref if width > 1 else f'row {row}'}; "
+                                              f"tables are limited to {MAX_XLSX_ROWS:,} rows and {MAX_XLSX_COLUMNS} "
+                                              "columns (delete what lies beyond the table)")])
+    except (ET.ParseError, KeyError, OSError):
+        return  # a damaged sheet: pandas below says so
+    finally:
+        book.close()
+
+
 def xlsx_rows(data: bytes, name: str, sheet: str | None = None):
     """(header row, header, [(row, cells)]) of a sheet of an .xlsx workbook (row numbers as Excel shows them)."""
     import pandas as pd
 
+    _check_dimensions(data, name, sheet)
     try:
         frame = pd.read_excel(io.BytesIO(data), sheet_name=sheet if sheet is not None else 0, header=None,
                               dtype=object, engine="openpyxl")
