@@ -23,8 +23,14 @@ MAX_YAML_BYTES = 2_000_000
 MAX_YAML_DEPTH = 40
 MAX_YAML_VALUES = 200_000  # after expanding aliases: a 1 KB "billion laughs" stops here, unexpanded
 MAX_INT_DIGITS = 30
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
-_CONTROL_IN_VALUE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
+#: Control characters, and the bidirectional embeddings, overrides and isolates (U+202A-U+202E,
+#: U+2066-U+2069): an unbalanced right-to-left override reverses the rest of a paragraph in
+#: the Word report (right-to-left letters themselves are text, and welcome).
+BIDI = "\u202a-\u202e\u2066-\u2069"
+_CONTROL = re.compile(rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff{BIDI}]")
+_CONTROL_IN_VALUE = re.compile(rf"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff{BIDI}]")
+#: What a cell of a user's table may not hold (tab and line breaks are the CSV's own business).
+CONTROL_IN_CELL = re.compile(rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{BIDI}]")
 #: PyYAML's C parser when built with libyaml (fast), else the pure-Python one; both give line marks.
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

@@ -233,9 +233,9 @@ FOOTNOTE = ("Certainty (GRADE) is the reviewers' rating from certainty: in analy
 
 
 def to_markdown(result, rows: list[SofRow]) -> str:
-    from trialmeta.report.evidence import _md_table
+    from trialmeta.report.evidence import _md_table, md_text
 
-    return "\n".join([f"## {result.spec.title}", "", f"*{result.spec.question}*", "",
+    return "\n".join([f"## {md_text(result.spec.title)}", "", f"*{md_text(result.spec.question)}*", "",
                       _md_table(header(result.settings.level), [cells(r) for r in rows]), "",
                       f"- {FOOTNOTE}", ""])
 

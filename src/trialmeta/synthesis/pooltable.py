@@ -24,7 +24,7 @@ import math
 
 import pandas as pd
 
-from trialmeta.fmt import fixed, p_column
+from trialmeta.fmt import fixed, md_text, p_column
 from trialmeta.tables import spreadsheet_safe
 from trialmeta.errors import InputError, Problem
 from trialmeta.stats.binary import RATIO_MEASURES
@@ -226,9 +226,10 @@ def format_groups(result: dict, fmt: str = "table", settings: PoolSettings | Non
     foot += [f"Note ({g['group']}): {n}" for g in groups for n in g.get("notes", ())]
     foot += [f"Note: {n}" for n in result.get("notes", ())]
     if fmt == "md":
-        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        lines += ["| " + " | ".join(row) + " |" for row in body]
-        return "\n".join(lines) + "\n\n" + "\n\n".join(foot) + "\n"
+        cell = lambda c: md_text(c).replace("|", "\\|")  # noqa: E731 (a label's '<script>' is shown, never run)
+        lines = ["| " + " | ".join(map(cell, head)) + " |", "|" + "---|" * len(head)]
+        lines += ["| " + " | ".join(map(cell, row)) + " |" for row in body]
+        return "\n".join(lines) + "\n\n" + "\n\n".join(map(md_text, foot)) + "\n"
     widths = [max(len(r[i]) for r in [head] + body) for i in range(len(head))]
     lines = ["  ".join(c.ljust(wd) for c, wd in zip(r, widths)).rstrip() for r in [head] + body]
     return "\n".join(lines + [""] + foot) + "\n"

@@ -161,8 +161,12 @@ def records(header, rows, name: str, mapping: dict | None = None, canonical=None
     ``canonical(columns, mapping)`` maps the file's column names (see
     :func:`trialmeta.synthesis.owndata.canonical`).
     """
+    from trialmeta.io import CONTROL_IN_CELL
+
     hline, cols = header
     problems = [Problem(name, hline, c, "duplicate column name") for i, c in enumerate(cols) if c and c in cols[:i]]
+    problems += [Problem(name, hline, repr(c), f"control character U+{ord(m.group()):04X} in a column name; remove it")
+                 for c in cols if (m := CONTROL_IN_CELL.search(c))]
     for canon, original in (mapping or {}).items():
         if original not in cols:
             problems.append(Problem(name, hline, original, f"--col {canon}={original}: no such column; columns are "
@@ -180,6 +184,12 @@ def records(header, rows, name: str, mapping: dict | None = None, canonical=None
         raise InputError(problems)
     out = []
     for line, fields in rows:
+        bad = next(((c, m) for c, f in zip(cols, fields) if isinstance(f, str) and (m := CONTROL_IN_CELL.search(f))),
+                   None)
+        if bad is not None:  # a terminal escape (ESC [ ...) would act on the terminal; a bidi override on reports
+            problems.append(Problem(name, line, bad[0], f"control character U+{ord(bad[1].group()):04X} in the "
+                                    "value; remove it"))
+            continue
         if len(fields) != len(cols):
             problems.append(Problem(name, line, "", f"expected {len(cols)} fields, found {len(fields)}"))
             continue
