@@ -266,11 +266,24 @@ def write_text(path: Path, text: str) -> None:
         fh.write(text)
 
 
-def fingerprint(paths: list) -> dict:
-    """SHA-256 of each input file and of them all together (paths as given, sorted)."""
+def fingerprint(paths: list, root: Path | None = None) -> dict:
+    """SHA-256 of each input file and of them all together (paths as given, sorted; with
+    ``root``, the registry folder, named ``<its folder name>/<path inside it>`` so that the
+    outputs are the same whatever the working folder and however ``--trials`` was written)."""
     import hashlib
 
-    files = {str(p): hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in sorted(map(str, paths))}
+    def name(p) -> str:
+        if root is None:
+            return str(p)
+        base = Path(root).resolve()
+        base = base if base.is_dir() else base.parent
+        try:
+            return (Path(base.name) / Path(p).resolve().relative_to(base)).as_posix()
+        except ValueError:
+            return str(p)
+
+    files = {name(p): hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in paths}
+    files = dict(sorted(files.items()))
     total = hashlib.sha256("".join(f"{k}\0{v}\n" for k, v in files.items()).encode()).hexdigest()
     return {"fingerprint": total, "files": files}
 

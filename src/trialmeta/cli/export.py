@@ -206,7 +206,7 @@ def cmd_export(args) -> int:
     results = run_analyses(registry, spec, as_of=as_of, only=args.analysis, spec_file=spec_file, lines=lines)
     frame, _ = filter_as_of(results_frame(registry), as_of)
     files = [t.file for t in registry.trials] + [spec_file]
-    doc = {"trialmeta_version": __version__, "as_of": as_of, "inputs": io.fingerprint(files)}
+    doc = {"trialmeta_version": __version__, "as_of": as_of, "inputs": io.fingerprint(files, args.path)}
     from trialmeta.cli.inputs import refuse_edited
     from trialmeta.cli.outputs import deliver
 
