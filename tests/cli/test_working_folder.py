@@ -22,3 +22,16 @@ def test_outputs_do_not_depend_on_the_working_folder(tmp_path, run_cli):
     assert '"trials/minimal.yaml"' in (tmp_path / "a" / "evidence.json").read_text()
     for out in "bcd":
         assert snapshot(tmp_path / out) == first, out
+
+
+def test_quiet_is_quiet_with_glyphs_the_font_lacks(tmp_path, run_cli):
+    """Issue 29: matplotlib's 'Glyph 28450 missing from font(s) DejaVu Sans' was printed for
+    every glyph, figure and worker despite --quiet."""
+    import warnings
+
+    trials = tiny_registry(tmp_path)
+    spec = trials / "analyses.yaml"
+    spec.write_text(spec.read_text().replace("label: All patients", 'label: "All patients \u6f22\u5b57"'))
+    with warnings.catch_warnings():  # (the filter --quiet installs stays within this test)
+        code, out, err = run_cli("refresh", "--quiet", "--jobs", "1", cwd=tmp_path)
+    assert code == 0 and out == "" and err == "", err

@@ -174,6 +174,10 @@ def cmd_refresh(args) -> int:
     from trialmeta import io, outdir
 
     as_of = _as_of(args.as_of)
+    if args.quiet:  # matplotlib's "Glyph ... missing from font" (once per glyph, figure and worker) too
+        import warnings
+
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font", category=UserWarning)
     try:  # before any work, and before taking the lock beside it: refresh replaces only a folder it wrote
         outdir.check_target(args.out)
     except outdir.OutputRefused:
