@@ -7,7 +7,7 @@ each a fresh process, as a user runs them):
 * floor:      ``python -c "import pandas, matplotlib.pyplot, pymare"`` (the libraries a refresh needs);
 * cold:       ``trialmeta refresh --no-cache`` into an empty output folder;
 * no-change:  ``trialmeta refresh`` again on the same inputs (the whole-run key of
-  :mod:`trialmeta.cli.stamp` matches: nothing is written);
+  :mod:`trialmeta.pipeline.stamp` matches: nothing is written);
 * comment-only: a comment added to one trial file, then ``trialmeta refresh``: the key changes,
   so the refresh runs, but no result does (every figure and the Word report copied) - the cost
   of the per-figure cache on its own;

@@ -66,6 +66,7 @@ class MetaResult:
                          f"(p = {t.p_between:.4f})")
         lines.append(f"Method: {a.describe()}")
         lines += [f"Note ({r.group}): {n}" for r in (*a.groups, a.overall) for n in r.notes]
+        lines += [f"Note: {n}" for n in a.notes]
         return lines
 
     def __str__(self) -> str:
@@ -118,17 +119,23 @@ def _records(df: pd.DataFrame, columns: dict, extra: dict) -> list:
     return [(i, {canon: rec[col] for canon, col in given.items()}) for i, rec in enumerate(df.to_dict(orient="records"))]
 
 
-def _settings(method: str, ci: str, level: float, prediction: bool) -> PoolSettings:
-    return PoolSettings(method=method, ci=ci, level=level, prediction=prediction)
+def _settings(method: str, ci: str, level: float, prediction: bool, prior: str = "half-normal",
+              prior_scale: float | None = None, bayes_max_k: int = 4) -> PoolSettings:
+    """The pool settings, as ``trialmeta pool-table`` builds them (``--prior``, ``--prior-scale``)."""
+    return PoolSettings(method=method, ci=ci, level=level, prediction=prediction, prior=prior,
+                        prior_scale=prior_scale, bayes_max_k=bayes_max_k)
 
 
-def _run(df, cols, study, subgroup, measure, pool_method, settings, input_level=0.95) -> MetaResult:
+
+
+def _run(df, cols, study, subgroup, measure, pool_method, settings, input_level=0.95,
+         double_zero: str = "exclude") -> MetaResult:
     extra = {"study": study, "group": subgroup}
     names = {canon: col for canon, col in {**cols, **extra}.items() if col is not None}
     try:
         frame = check_rows(_records(df, cols, extra), measure, SOURCE, input_level)
         return MetaResult(pool_studies(frame, measure, pool_method, settings, "group" if subgroup else None,
-                                       SOURCE))
+                                       SOURCE, double_zero))
     except InputError as exc:  # name the DataFrame's own row labels and columns
         raise InputError([Problem(p.file, None, ", ".join(x for x in (
             "" if p.line is None else f"row {df.index[p.line]!r}", repr(names.get(p.path, p.path)) if p.path else "")
@@ -139,7 +146,8 @@ def _run(df, cols, study, subgroup, measure, pool_method, settings, input_level=
 def meta(df: pd.DataFrame, study: str = "study", hr: str | None = None, lower: str | None = None,
          upper: str | None = None, *, log_hr: str | None = None, se: str | None = None, subgroup: str | None = None,
          measure: str = "HR", method: str = "reml", ci: str = "hksj", level: float = 0.95,
-         input_level: float | str = 0.95, prediction: bool = True) -> MetaResult:
+         input_level: float | str = 0.95, prediction: bool = True, prior: str = "half-normal",
+         prior_scale: float | None = None, bayes_max_k: int = 4) -> MetaResult:
     """Pool effects given as estimate + CI (``hr``, ``lower``, ``upper``) or log effect + SE (``log_hr``, ``se``).
 
     ``measure`` names the effect (HR, RR, OR: ratios, pooled on the log scale; RD, MD, SMD: differences).
@@ -147,6 +155,10 @@ def meta(df: pd.DataFrame, study: str = "study", hr: str | None = None, lower: s
     ``metagen(..., method.tau=, method.random.ci=)``). ``input_level`` is the level of the given CIs, or the
     name of a column holding it per row; ``level`` the level of every output interval: changing ``level``
     never changes Q, I² or tau².
+    ``prior`` (half-normal, half-cauchy or uniform) and ``prior_scale`` set the prior on τ of the Bayesian model
+    (``method="bayes"``, and the sensitivity line of groups with k <= ``bayes_max_k``), as ``pool-table
+    --prior/--prior-scale``: ``prior_scale`` is in the units pooled, 0.5 by default for ratios (log scale);
+    a difference (RD, MD, SMD) has no default and needs it stated in its own units.
 
     Examples
     --------
@@ -170,27 +182,44 @@ def meta(df: pd.DataFrame, study: str = "study", hr: str | None = None, lower: s
         if se is None:
             raise TypeError("log_hr= needs se=")
         cols = {"log_hr": log_hr, "se": se}
-    return _run(df, cols, study, subgroup, measure.upper(), "iv", _settings(method, ci, level, prediction),
-                float(input_level))
+    return _run(df, cols, study, subgroup, measure.upper(), "iv",
+                _settings(method, ci, level, prediction, prior, prior_scale, bayes_max_k), float(input_level))
 
 
 def meta_binary(df: pd.DataFrame, events_exp: str, n_exp: str, events_ctrl: str, n_ctrl: str, *,
                 study: str = "study", subgroup: str | None = None, measure: str = "RR", method: str = "MH",
-                tau2: str = "reml", ci: str = "hksj", level: float = 0.95, prediction: bool = True) -> MetaResult:
+                tau2: str = "reml", ci: str = "hksj", level: float = 0.95, prediction: bool = True,
+                prior: str = "half-normal", prior_scale: float | None = None, bayes_max_k: int = 4,
+                double_zero: str = "exclude") -> MetaResult:
     """Pool 2x2 counts: ``measure`` RR, OR or RD; ``method`` MH (Mantel-Haenszel, RevMan's default), Peto (OR
-    only) or IV (inverse variance with ``tau2`` = reml, dl, pm or fe and ``ci``). Per-study effects are metafor's
-    ``escalc`` (0.5 added to zero-cell studies only); MH/Peto match ``rma.mh``/``rma.peto``.
+    only) or IV (inverse variance with ``tau2`` = reml, dl, pm, fe or bayes and ``ci``). Per-study effects are
+    metafor's ``escalc`` (0.5 added to zero-cell studies only); MH/Peto match ``rma.mh``/``rma.peto``.
+    ``double_zero``: RR/OR studies with no events in either arm are "exclude"-d as not estimable (RevMan,
+    R meta) or "include"-d with 0.5 added to every cell (metafor); RD keeps them; a note says which.
+    ``prior`` (half-normal, half-cauchy or uniform) and ``prior_scale`` set the prior on τ of the Bayesian model
+    (``method="bayes"``, and the sensitivity line of groups with k <= ``bayes_max_k``), as ``pool-table
+    --prior/--prior-scale``: ``prior_scale`` is in the units pooled, 0.5 by default for ratios (log scale);
+    a difference (RD, MD, SMD) has no default and needs it stated in its own units.
     """
     cols = {"events_exp": events_exp, "n_exp": n_exp, "events_ctrl": events_ctrl, "n_ctrl": n_ctrl}
-    return _run(df, cols, study, subgroup, measure.upper(), method.lower(), _settings(tau2, ci, level, prediction))
+    return _run(df, cols, study, subgroup, measure.upper(), method.lower(),
+                _settings(tau2, ci, level, prediction, prior, prior_scale, bayes_max_k), double_zero=double_zero)
 
 
 def meta_continuous(df: pd.DataFrame, mean_exp: str, sd_exp: str, n_exp: str, mean_ctrl: str, sd_ctrl: str,
                     n_ctrl: str, *, study: str = "study", subgroup: str | None = None, measure: str = "MD",
                     method: str = "reml", ci: str = "hksj", level: float = 0.95,
-                    prediction: bool = True) -> MetaResult:
+                    prediction: bool = True, prior: str = "half-normal", prior_scale: float | None = None,
+                    bayes_max_k: int = 4) -> MetaResult:
     """Pool means: ``measure`` MD (mean difference) or SMD (Hedges' g, exact bias correction; metafor
-    ``escalc("SMD")``), by inverse variance (``method`` reml, dl, pm or fe; ``ci``)."""
+    ``escalc("SMD")``), by inverse variance (``method`` reml, dl, pm, fe or bayes; ``ci``).
+    ``prior`` (half-normal, half-cauchy or uniform) and ``prior_scale`` set the prior on τ of the Bayesian model
+    (``method="bayes"``, and the sensitivity line of groups with k <= ``bayes_max_k``), as ``pool-table
+    --prior/--prior-scale``: ``prior_scale`` is in the units pooled, 0.5 by default for ratios (log scale);
+    a difference (RD, MD, SMD) has no default and needs it stated in its own units.
+    """
     cols = {"mean_exp": mean_exp, "sd_exp": sd_exp, "n_exp": n_exp, "mean_ctrl": mean_ctrl, "sd_ctrl": sd_ctrl,
             "n_ctrl": n_ctrl}
-    return _run(df, cols, study, subgroup, measure.upper(), "iv", _settings(method, ci, level, prediction))
+    return _run(df, cols, study, subgroup, measure.upper(), "iv",
+                _settings(method, ci, level, prediction, prior, prior_scale, bayes_max_k))
+

@@ -76,6 +76,19 @@ def ratio(x, digits: int = 2) -> str:
     return f"{x:.{digits}f}"
 
 
+def difference(x, digits: int = 2) -> str:
+    """A difference (RD, MD, SMD) on its own scale: ``digits`` decimals, as the ``pool-table`` columns print
+    it; six significant digits from 1e6 on (a mean difference in grams or costs stays readable)."""
+    if missing(x):
+        return ""
+    return f"{x:.6g}" if abs(x) >= 1e6 else f"{x:.{digits}f}"
+
+
+def on_scale(x, is_ratio: bool, digits: int = 2) -> str:
+    """``x`` printed as a ratio (:func:`ratio`) or a difference (:func:`difference`)."""
+    return ratio(x, digits) if is_ratio else difference(x, digits)
+
+
 def ratio_ci(est, lo, hi, digits: int = 2) -> str:
     """'0.55 [0.28, 1.09]' (RevMan); the estimate alone when the CI is unknown."""
     if missing(est):

@@ -23,7 +23,7 @@ from tiny_registry import complete, tiny_registry
 WORKER = """
 import random, sys, time
 from pathlib import Path
-import trialmeta.cli.refresh as refresh_mod
+import trialmeta.pipeline.refresh as refresh_mod
 from trialmeta import io
 from trialmeta.cli.main import main
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from conftest import TRIALS
 from trialmeta.registry.analyses import load_analyses
-from trialmeta.cli.outputs import write_forests
+from trialmeta.pipeline.outputs import write_forests
 from trialmeta.synthesis.run import run_analyses
 from trialmeta.registry.load import load_registry
 

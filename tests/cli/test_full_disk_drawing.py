@@ -56,7 +56,7 @@ def test_a_failed_figure_batch_leaves_the_shared_workers_to_their_owner():
     import time as _time
 
     from test_refresh_cache import scene
-    from trialmeta.cli import parallel
+    from trialmeta.pipeline import parallel
 
     workers = parallel.Workers(2)
     try:

@@ -250,7 +250,7 @@ def test_refresh_on_a_hostile_registry_keeps_every_promise(seed, hostile_base, t
     import hashlib
     import json
 
-    import trialmeta.cli.refresh as refresh_mod
+    import trialmeta.pipeline.refresh as refresh_mod
     from tiny_registry import complete, snapshot
 
     # figures do not change the property and would make each case seconds: one small SVG instead

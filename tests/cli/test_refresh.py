@@ -123,7 +123,7 @@ def test_invalid_input_leaves_previous_outputs_untouched(built, tmp_path, run_cl
 
 def test_failure_while_writing_leaves_previous_outputs(built, tmp_path, monkeypatch, run_cli):
     """A step failing after some files were written (e.g. disk full) must not leak them."""
-    import trialmeta.cli.refresh as refresh_mod
+    import trialmeta.pipeline.refresh as refresh_mod
 
     work = tmp_path / "w"
     shutil.copytree(built, work)

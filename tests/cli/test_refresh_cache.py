@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from trialmeta.cli import cache, parallel, progress
+from trialmeta.pipeline import cache, parallel, progress
 from trialmeta.plot.scene import Axis, Markers, Panel, Scene, Text
 
 # one published result edited (hazard ratio and CI together, so the file stays valid)
@@ -62,7 +62,7 @@ def test_cold_on_two_processes_equals_cold_on_one(refreshed, tmp_path, run_cli):
 def test_no_change_copies_every_figure_and_changes_no_byte(refreshed, tmp_path, run_cli, monkeypatch):
     """Word and Excel files are keyed like figures: with nothing changed they are copied, not
     rebuilt (building them would call these, which now fail)."""
-    import trialmeta.cli.export as export
+    import trialmeta.pipeline.export as export
 
     def rebuilt(*a, **k):
         raise AssertionError("an unchanged export was rebuilt")
@@ -240,7 +240,7 @@ def test_draw_all_is_ordered_by_task_and_independent_of_jobs():
 
 def test_a_few_changed_figures_are_split_across_workers_with_the_same_bytes(tmp_path):
     """Fewer scenes than twice the workers: each is drawn as a raster and a vector task."""
-    from trialmeta.cli.outputs import Figures
+    from trialmeta.pipeline.outputs import Figures
 
     files = {}
     for jobs in (1, 2):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from trialmeta.cli import stamp
+from trialmeta.pipeline import stamp
 
 UP_TO_DATE = "is up to date"
 
@@ -111,7 +111,7 @@ def test_key_covers_code_libraries_options_and_style_sheets(tmp_path, monkeypatc
 def test_a_style_sheet_edited_outside_the_registry_makes_the_outputs_stale(work):
     """The run records the style sheets it read by path (refresh._style_files); the next key
     re-hashes them."""
-    from trialmeta.cli.refresh import _style_files
+    from trialmeta.pipeline.refresh import _style_files
     from trialmeta.registry.analyses import load_analyses
     from trialmeta.registry.figstyle import StyleSpec
 
@@ -130,6 +130,6 @@ def test_a_style_sheet_edited_outside_the_registry_makes_the_outputs_stale(work)
 
 def test_no_cache_always_refreshes(work, run_cli, monkeypatch):
     calls = []
-    monkeypatch.setattr("trialmeta.cli.refresh.refresh", lambda *a, **k: calls.append(k["cache"]) or "refreshed")
+    monkeypatch.setattr("trialmeta.pipeline.refresh.refresh", lambda *a, **k: calls.append(k["cache"]) or "refreshed")
     assert run_cli("refresh", cwd=work)[1].startswith("outputs is up to date") and calls == []
     assert run_cli("refresh", "--no-cache", cwd=work)[:2] == (0, "refreshed\n") and calls == [False]

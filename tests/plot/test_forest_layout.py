@@ -254,11 +254,12 @@ def test_header_and_footnotes(results):
 def test_tau2_never_prints_a_positive_value_as_zero(results, registry):
     assert [fmt.tau2(x) for x in (0.0, 7.8e-5, 0.004, 0.00605, 0.0456)] == ["0.00", "0.00008", "0.004", "0.01", "0.05"]
     spec = load_analyses(TRIALS / "analyses.yaml")[0]
-    iv = spec.model_copy(update={"defaults": spec.defaults.model_copy(update={"binary_pooling": "iv"})})
-    (orr,) = run_analyses(registry, iv, only="carfilzomib-orr")  # by inverse variance (REML): tau² 7.8e-5
-    (het,) = span_text(forest_layout(orr), "heterogeneity")
+    # (binary_pooling: mh is refused in a file's defaults; set here in code, as an analysis's override would)
+    mh_spec = spec.model_copy(update={"defaults": spec.defaults.model_copy(update={"binary_pooling": "mh"})})
+    (orr,) = run_analyses(registry, mh_spec, only="carfilzomib-orr")  # Mantel-Haenszel: Q-based, no tau²
+    (het,) = span_text(forest_layout(results["carfilzomib-orr"]), "heterogeneity")  # REML (default): tau² 7.8e-5
     assert het.startswith("Heterogeneity: Tau\u00b2 = 0.00008; Chi\u00b2 = 1.04")
-    (mh,) = span_text(forest_layout(results["carfilzomib-orr"]), "heterogeneity")  # Mantel-Haenszel (default)
+    (mh,) = span_text(forest_layout(orr), "heterogeneity")
     assert mh.startswith("Heterogeneity: Chi\u00b2 = 1.06, df = 1")
 
 
@@ -350,17 +351,18 @@ def test_footnote_marks_are_in_letter_order():
 
 def test_few_studies_show_the_bayesian_row_with_its_prior(results, registry):
     """Issue 14: every random-effects group with 2 <= k <= 4 gets a labelled Bayesian row (prior on
-    tau named) beside the HKSJ diamond. Carfilzomib ORR is pooled by Mantel-Haenszel by default
-    (a common-effect model: RR 1.27 [1.19, 1.34], rma.mh), with no tau and so no Bayesian row; under
-    inverse variance (binary_pooling: iv) its HKSJ CI is [0.86, 1.87] and the Bayesian row is shown."""
+    tau named) beside the HKSJ diamond. Issue 21: carfilzomib ORR is pooled by random effects like every
+    measure (HKSJ [0.86, 1.87]) and so has its Bayesian row; an analysis that makes Mantel-Haenszel primary
+    (binary_pooling: mh, a common-effect model: RR 1.27 [1.19, 1.34], rma.mh) has no tau and no Bayesian row."""
     spec_file = load_analyses(TRIALS / "analyses.yaml")[0]
-    iv = spec_file.model_copy(update={"defaults": spec_file.defaults.model_copy(update={"binary_pooling": "iv"})})
-    orr_iv = next(r for r in run_analyses(registry, iv) if r.name == "carfilzomib-orr")
-    mh = results["carfilzomib-orr"].groups[0].pooled
-    assert results["carfilzomib-orr"].pooling == "mh" and mh.bayes is None
+    mh_spec = spec_file.model_copy(update={"defaults": spec_file.defaults.model_copy(update={"binary_pooling": "mh"})})
+    orr_mh = next(r for r in run_analyses(registry, mh_spec) if r.name == "carfilzomib-orr")
+    orr_iv = results["carfilzomib-orr"]
+    mh = orr_mh.groups[0].pooled
+    assert orr_mh.pooling == "mh" and mh.bayes is None and orr_iv.pooling == "iv"
     assert (fmt.ratio(mh.ci_low), fmt.ratio(mh.ci_high)) == ("1.19", "1.34")
-    assert not [row for row in forest_layout(results["carfilzomib-orr"]).spec.rows if row.kind == "bayes"]
-    for name, r in {**results, "carfilzomib-orr": orr_iv}.items():
+    assert not [row for row in forest_layout(orr_mh).spec.rows if row.kind == "bayes"]
+    for name, r in results.items():
         spec = forest_layout(r).spec
         for g in r.groups:
             p = g.pooled

@@ -20,7 +20,7 @@ from trialmeta.registry.analyses import load_analyses  # noqa: E402
 from trialmeta.plot.axis import SCALES, log_axis  # noqa: E402
 from trialmeta.plot.grid import place  # noqa: E402
 from trialmeta.synthesis.history import evolution  # noqa: E402
-from trialmeta.cli.outputs import write_history_plots  # noqa: E402
+from trialmeta.pipeline.outputs import write_history_plots  # noqa: E402
 from trialmeta.plot.history import history_scene, history_spec  # noqa: E402
 from trialmeta.plot.render import close, render, to_bytes  # noqa: E402
 from trialmeta.plot.scene import Arrow, Line, Markers  # noqa: E402

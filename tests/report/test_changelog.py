@@ -66,3 +66,25 @@ def test_changed_result_names_trial_population_endpoint_cut_and_field(evidence):
     row["hr"] = 0.66
     text = changelog.entry(evidence, new, "2026-01-01")
     assert f"- Changed: SOLAR-1 pik3ca-mutated PFS ({row['data_cut']}): hr {before} -> 0.66" in text
+
+
+def test_each_move_names_its_cause_data_settings_or_software(evidence):
+    """Issue 21: carfilzomib-orr moved from Mantel-Haenszel to random effects; the entry says the method,
+    not the data, changed. A changed study input is a data change; a new trialmeta version is named."""
+    old = copy.deepcopy(evidence)
+    a, g = group(old, "carfilzomib-orr", "all")
+    a["pooling"], g["method"], g["ci_method"] = "mh", "fe", "wald"
+    g["rr"], g["rr_ci_low"], g["rr_ci_high"] = 1.27, 1.19, 1.34
+    text = changelog.entry(old, evidence, "2026-01-01")
+    line = next(s for s in text.splitlines() if "carfilzomib-orr / all" in s)
+    assert line.startswith("- **Conclusion flip: the CI no longer excludes 1.**")
+    assert line.endswith("cause: settings or method changed (pooling mh -> iv; method fe -> reml; "
+                         "ci_method wald -> hksj), not the data")
+    new = copy.deepcopy(evidence)
+    _, g = group(new, "capivasertib-pfs", "all")
+    g["hr"] *= 1.01
+    g["studies"][0]["se"] *= 1.1
+    new["trialmeta_version"] = "9.9"
+    line = next(s for s in changelog.entry(evidence, new, "2026-01-01").splitlines() if "capivasertib-pfs / all" in s)
+    assert line.endswith("cause: data changed (studies or their inputs) and software version changed "
+                         "(trialmeta ? -> 9.9)")

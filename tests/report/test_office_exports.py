@@ -1,4 +1,4 @@
-"""report.docx and evidence.xlsx (report/docx.py, report/xlsx.py, cli/export.py), opened with
+"""report.docx and evidence.xlsx (report/docx.py, report/xlsx.py, pipeline/export.py), opened with
 their own libraries: tables present, numbers equal to evidence.json, images present, typed cells,
 no formulas, byte-identical reruns; the DOCX converted to PDF by LibreOffice for a layout check."""
 

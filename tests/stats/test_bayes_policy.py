@@ -25,7 +25,7 @@ def test_every_group_has_three_intervals_and_the_k2_note():
     assert r.bayes.est == pytest.approx(math.exp(ref.mu_median[0]), rel=1e-12)
     assert (r.bayes.ci_low, r.bayes.ci_high) == pytest.approx(
         (math.exp(ref.mu_low[0]), math.exp(ref.mu_high[0])), rel=1e-12)
-    assert r.bayes.p_below_1 == pytest.approx(ref.p_below_zero[0], abs=1e-12)
+    assert r.bayes.p_below_null == pytest.approx(ref.p_below_zero[0], abs=1e-12)
     assert has(r.notes, NoteKind.BAYES_SENSITIVITY) and has(r.notes, NoteKind.K2_READ)
     (k2,) = [n for n in r.notes if n.kind is NoteKind.K2_READ]
     assert "which interval to read: the Bayesian one" in str(k2) and "half-normal(0.5)" in str(k2)

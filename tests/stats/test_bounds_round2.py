@@ -82,15 +82,6 @@ def test_prior_scales_outside_the_range_are_refused_naming_it(scale, run_cli):
     assert "--prior-scale: the prior scale on tau must be a number from 0.001 to 10 (log scale" in err, err
 
 
-def test_an_md_prior_scale_is_ranged_in_the_data_units(run_cli, tmp_path):
-    path = tmp_path / "md.csv"
-    path.write_text("study,yi,se\nA,12,4\nB,20,5\nC,3,6\n")
-    code, _, err = run_cli("pool-table", path, "--measure", "MD", "--method", "bayes", "--prior-scale", "25")
-    assert code == 0, err  # 25 <= 10 x the largest SE (6)
-    code, _, err = run_cli("pool-table", path, "--measure", "MD", "--method", "bayes", "--prior-scale", "1e10")
-    assert code == 2 and "from 0.006 to 60 (0.001 to 10 times the largest SE, 6, in the data's units" in err, err
-
-
 def test_a_bayesian_method_line_only_over_bayesian_numbers(monkeypatch):
     """Should the posterior not be evaluable, the group is not pooled: never REML's numbers
     under the Bayesian label."""

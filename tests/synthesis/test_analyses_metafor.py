@@ -5,8 +5,9 @@ Reference: tests/data/metafor/analyses_reference.json, written by tests/data/met
 rma(yi = yi, sei = sei, method = "REML", test = "knha", level = 95,
     control = list(threshold = 1e-12, maxiter = 1000, tol = 1e-12, tau2.max = 1e6)),
 confint(fit) for the Q-profile tau^2 CI, and the t(k-2) prediction interval; for the risk-ratio
-analyses pooled by Mantel-Haenszel (the default), rma.mh(measure = "RR", ai, n1i, ci, n2i) on the
-responder counts.
+analyses (random effects like every measure) rma.mh(measure = "RR", ai, n1i, ci, n2i) on the responder
+counts for their Mantel-Haenszel sensitivity line (``mh_*``), or the primary result of an analysis that
+sets ``binary_pooling: mh``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import math
 import pytest
 
 from conftest import DATA
+from trialmeta.stats.notes import NoteKind
 
 REF = json.loads((DATA / "metafor" / "analyses_reference.json").read_text())
 INPUT = json.loads((DATA / "metafor" / "analyses_input.json").read_text())
@@ -73,6 +75,13 @@ def test_pooled_group_equals_metafor(ref, pooled):
     if ref["k"] >= 2:  # fit$I2, fit$H2: tau²-based (metafor, RevMan 2025)
         assert r.i2 == pytest.approx(ref["I2"], abs=1e-6)
         assert r.h2 == pytest.approx(ref["H2"], rel=1e-6)
+    mh = [n for n in r.notes if getattr(n, "kind", None) is NoteKind.MH_SENSITIVITY]
+    if "mh_beta" in ref:  # the labelled Mantel-Haenszel line beside a random-effects risk ratio
+        assert len(mh) == 1
+        for name, key in (("est", "mh_beta"), ("low", "mh_ci_lb"), ("high", "mh_ci_ub")):
+            assert math.log(mh[0][name]) == pytest.approx(ref[key], abs=1e-6)
+    else:
+        assert mh == []
 
 
 @pytest.mark.parametrize("ref", [r for r in REF["groups"] if r["k"] >= 2 and r.get("pooling") != "mh"],

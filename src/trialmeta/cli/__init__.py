@@ -1,4 +1,5 @@
-"""The command line and the refresh pipeline: the only layer that writes output files."""
+"""The command line: parses arguments, calls the library (:mod:`trialmeta.pipeline` for the
+refresh), prints, and maps errors to exit codes."""
 
 from trialmeta.cli.main import main
 

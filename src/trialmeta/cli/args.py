@@ -56,9 +56,14 @@ def build_parser() -> argparse.ArgumentParser:
                     "mh (Mantel-Haenszel) or peto for counts (default: mh for counts, reml otherwise)")
     pt.add_argument("--prior", choices=["half-normal", "half-cauchy", "uniform"], default="half-normal",
                     help="prior on tau of the Bayesian model (default half-normal)")
-    pt.add_argument("--prior-scale", dest="prior_scale", type=float, default=0.5, metavar="S",
-                    help="its scale on the log scale (uniform: upper bound; default 0.5)")
+    pt.add_argument("--prior-scale", dest="prior_scale", type=float, default=None, metavar="S",
+                    help="its scale (uniform: upper bound) in the units pooled: the log scale for HR, RR, OR "
+                    "(default 0.5), the difference's own units for RD, MD, SMD (no default: required for "
+                    "--method bayes and for the few-study Bayesian line)")
     pt.add_argument("--ci", choices=["wald", "hksj", "hksj-adhoc"], default="hksj")
+    pt.add_argument("--double-zero", dest="double_zero", choices=["exclude", "include"], default="exclude",
+                    help="RR/OR studies with no events in either arm: exclude as not estimable (default; RevMan, "
+                    "R meta) or include with 0.5 added to every cell (metafor); RD always keeps them")
     pt.add_argument("--level", type=float, default=0.95, help="level of the output intervals (default 0.95)")
     pt.add_argument("--input-level", dest="input_level", type=float, default=0.95,
                     help="level of the CIs in the file (default 0.95; a ci_level column overrides it per row)")

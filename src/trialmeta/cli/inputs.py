@@ -1,5 +1,5 @@
-"""What several commands read the same way: the registry with its analyses, ``--as-of``, and
-whether a deliverable they would replace was edited."""
+"""What several commands read the same way: the registry with its analyses, ``--as-of`` and the
+figure style options."""
 
 from __future__ import annotations
 
@@ -34,16 +34,21 @@ def as_of(value: str | None) -> str | None:
         raise UsageError(f"--as-of: {exc}") from None
 
 
-def refuse_edited(out: Path, command: str, names=None) -> None:
-    """Exit 1, nothing changed, when ``command`` would replace a deliverable of ``out`` that
-    changed since refresh wrote it (a person's edits are never silently replaced)."""
-    from trialmeta import io
-    from trialmeta.cli import stamp
+def cli_style(args):
+    """The figure style given on the command line (None when no option was used)."""
+    from pydantic import ValidationError
 
-    changed = stamp.edited(out, names if names is not None else stamp.EDITABLE)
-    if changed:
-        files = ", ".join(io.display(Path(out) / n) for n in changed)
-        raise TrialmetaError(f"{files} changed since trialmeta wrote {'it' if len(changed) == 1 else 'them'} "
-                             f"(edited, or written by `trialmeta export`); {command} would replace "
-                             f"{'it' if len(changed) == 1 else 'them'}. Copy what you want to keep out of "
-                             f"{io.display(out)}, then run again with --overwrite-edits; nothing was changed")
+    from trialmeta.registry.figstyle import StyleSpec
+
+    given = {"preset": args.style, "footnotes": args.footnotes, "font_family": args.font,
+             "font_size": args.font_size, "width": args.fig_width, "stylesheet": args.stylesheet}
+    given = {k: v for k, v in given.items() if v is not None}
+    if not given:
+        return None
+    try:
+        return StyleSpec(**given)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        flag = {"preset": "--style", "font_family": "--font", "font_size": "--font-size",
+                "width": "--width", "stylesheet": "--stylesheet"}.get(str(err["loc"][0]), "--" + str(err["loc"][0]))
+        raise UsageError(f"{flag}: {err['msg']} (got {err.get('input')!r})") from None

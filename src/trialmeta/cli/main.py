@@ -14,7 +14,6 @@ from pathlib import Path
 from trialmeta.cli.args import build_parser
 from trialmeta.cli.inputs import as_of as _as_of
 from trialmeta.cli.inputs import load_all as _load_all
-from trialmeta.cli.inputs import refuse_edited as _refuse_edited
 from trialmeta.errors import InputError, TrialmetaError, UsageError
 
 
@@ -72,7 +71,7 @@ def _handler(command: str):
 
         return getattr(owndata, f"cmd_{command.replace('-', '_')}")
     if command == "export":
-        from trialmeta.cli.export import cmd_export
+        from trialmeta.cli.export_command import cmd_export
 
         return cmd_export
     return globals()[f"cmd_{command.replace('-', '_')}"]
@@ -165,44 +164,20 @@ def cmd_pool(args) -> int:
 
 
 def _style(args):
-    from trialmeta.cli.export import cli_style
+    from trialmeta.cli.inputs import cli_style
 
     return cli_style(args)
 
 
 def cmd_refresh(args) -> int:
-    from trialmeta import io, outdir
+    from trialmeta.pipeline.run import refresh
 
-    as_of = _as_of(args.as_of)
     if args.quiet:  # matplotlib's "Glyph ... missing from font" (once per glyph, figure and worker) too
         import warnings
 
         warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font", category=UserWarning)
-    try:  # before any work, and before taking the lock beside it: refresh replaces only a folder it wrote
-        outdir.check_target(args.out)
-    except outdir.OutputRefused:
-        if not outdir.has_leftovers(args.out):  # else it may be an interrupted swap, recovered below
-            raise
-    style = _style(args)
-    with outdir.refresh_lock(args.out, args.wait):
-        outdir.recover(args.out)
-        outdir.check_target(args.out)
-        if not args.overwrite_edits:
-            _refuse_edited(args.out, "refresh")
-        key = None
-        if args.cache:  # nothing it depends on changed: the outputs are already what a refresh writes
-            from trialmeta.cli import stamp
-
-            key = stamp.run_key(args.trials, as_of, style, stamp.recorded_depends(args.out))
-            if stamp.up_to_date(args.out, key):
-                if not args.quiet:
-                    print(f"{io.display(args.out)} is up to date: no trial file, option, code or library changed "
-                          "since its last refresh, and no output was edited (nothing written)")
-                return 0
-        from trialmeta.cli.refresh import refresh
-
-        summary = refresh(args.trials, args.out, as_of=as_of, quiet=args.quiet, jobs=args.jobs, cache=args.cache,
-                          style=style)
+    summary = refresh(args.trials, args.out, as_of=_as_of(args.as_of), jobs=args.jobs, style=_style(args),
+                      cache=args.cache, wait=args.wait, quiet=args.quiet, overwrite_edits=args.overwrite_edits)
     if not args.quiet:
         print(summary)
     return 0
@@ -210,7 +185,6 @@ def cmd_refresh(args) -> int:
 
 def cmd_forest(args) -> int:
     from trialmeta import io
-    from trialmeta.cli.outputs import write_forests
     from trialmeta.plot.figures import check_formats
     from trialmeta.synthesis.run import run_analyses
 
@@ -225,21 +199,16 @@ def cmd_forest(args) -> int:
 
         raise UsageError(f"unknown analysis {args.analysis!r}{suggest(args.analysis, names)}; "
                              f"defined in {spec_file}: {', '.join(names)}")
-    from trialmeta.cli.export import check_styles
+    from trialmeta.pipeline.export import check_styles
 
     style = _style(args)
     check_styles(spec, lines, spec_file, style)
     results = run_analyses(registry, spec, as_of=_as_of(args.as_of), only=args.analysis, spec_file=spec_file,
                            lines=lines)
-    import tempfile
+    from trialmeta.pipeline.run import write_forest_files
 
-    from trialmeta.cli.outputs import Figures, deliver
-
-    with tempfile.TemporaryDirectory(prefix="trialmeta-forest-") as tmp:  # draw first: no half-written folder
-        staged = write_forests(results, registry, Path(tmp), formats, trials=args.analysis is None,
-                               figures=(batch := Figures(jobs=args.jobs)), style=style)
-        batch.write()
-        paths = deliver(staged, args.out)  # never overwrites a file trialmeta did not write
+    paths = write_forest_files(results, registry, args.out, formats, trials=args.analysis is None, jobs=args.jobs,
+                               style=style)
     stems = list(dict.fromkeys(p.with_suffix("") for p in paths))
     suffix = f"{{{','.join(formats)}}}" if len(formats) > 1 else formats[0]
     for stem in stems:

@@ -35,20 +35,23 @@ def cmd_pool_table(args) -> int:
     content = io.read_input_bytes(args.file) if xlsx else io.read_input_text(args.file)
     frame = read_effects_table(content, name, ci_level=args.input_level, measure=args.measure, mapping=mapping,
                                xlsx=xlsx, sheet=args.sheet, decimal=args.decimal)
-    from trialmeta.stats.settings import prior_scale_problem
+    if args.prior_scale is not None and args.measure != "MD":  # (an MD's scale is in the data's own units)
+        from trialmeta.stats.settings import prior_scale_problem
 
-    unit = float(frame["se"].max()) if args.measure == "MD" else None  # (an MD is in the data's units)
-    if prior_scale_problem(args.prior_scale, unit):
-        raise UsageError(f"--prior-scale: {prior_scale_problem(args.prior_scale, unit)}")
+        if prior_scale_problem(args.prior_scale):
+            raise UsageError(f"--prior-scale: {prior_scale_problem(args.prior_scale)}")
+    if args.prior_scale is not None and not (args.prior_scale > 0 and math.isfinite(args.prior_scale)):
+        raise UsageError(f"--prior-scale must be a number > 0 (e.g. 0.5), got {args.prior_scale:g}")
     counts = frame["se_from"].iloc[0] == "counts"
     method = args.method or ("mh" if counts else "reml")
     pool_method = method if method in ("mh", "peto") else "iv"
     settings = PoolSettings(method="fe" if pool_method != "iv" else method, ci="wald" if pool_method != "iv"
                             else args.ci, level=args.level, prediction=args.prediction, prior=args.prior,
                             prior_scale=args.prior_scale)
-    result = pool_table(frame, by=args.by, settings=settings, name=name, measure=args.measure, method=pool_method)
+    result = pool_table(frame, by=args.by, settings=settings, name=name, measure=args.measure, method=pool_method,
+                        double_zero=args.double_zero)
     if frame.attrs.get("decimal_comma"):
-        result["notes"] = [f"{name}: decimal commas read as decimal points"]
+        result["notes"] = [*result.get("notes", []), f"{name}: decimal commas read as decimal points"]
     if args.format == "json":
         sys.stdout.write(json.dumps(tables.jsonable(result), indent=2, ensure_ascii=False) + "\n")
     else:
@@ -85,7 +88,7 @@ def cmd_reconstruct(args) -> int:
     if args.ipd is not None:
         io.write_text(args.ipd, ipd_csv(result))
     if args.figure is not None:
-        from trialmeta.cli.outputs import write_km_figure
+        from trialmeta.pipeline.outputs import write_km_figure
 
         write_km_figure(result, args.figure.with_suffix(""), formats=(args.figure.suffix[1:],), title=args.title)
     if args.format == "json":

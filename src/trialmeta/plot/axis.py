@@ -98,13 +98,27 @@ def linear_limit(spread: float) -> float:
     return 10.0 ** (e + 1)  # pragma: no cover - the loop always returns
 
 
-def linear_axis(values, width: float, size: float = TICK_FONT, soft=()) -> LogAxis:
-    """A linear axis for differences, symmetric around 0, carried on the log axis of exp(value).
+def linear_unit(values) -> float:
+    """A power of ten near the largest finite ``|value|`` (differences), so that ``value / unit`` stays within
+    [-10, 10] for every study: the exp-encoding of :func:`encode_difference` never overflows."""
+    spread = max((abs(v) for v in values if v is not None and math.isfinite(v)), default=0.0)
+    return 10.0 ** math.floor(math.log10(spread)) if spread > 0 else 1.0
 
-    Rows of a difference measure hold ``exp(value)`` (so every positive-value check, the null
-    line at 1 and the drawing code serve both scales); a log axis of ``exp(value)`` is a linear
-    axis of ``value``. ``values``/``soft`` are such exp-encoded numbers; the ticks are labelled
-    with the differences themselves (-L, -L/2, 0, L/2, L)."""
+
+def encode_difference(x, unit: float):
+    """A difference as a forest row carries it: ``exp(x / unit)``, clamped to the float range (``None`` stays)."""
+    if x is None or not math.isfinite(x):
+        return x
+    return math.exp(min(max(x / unit, -700.0), 700.0))
+
+
+def linear_axis(values, width: float, size: float = TICK_FONT, soft=(), unit: float = 1.0) -> LogAxis:
+    """A linear axis for differences, symmetric around 0, carried on the log axis of exp(value / unit).
+
+    Rows of a difference measure hold ``exp(value / unit)`` (:func:`encode_difference`, so every
+    positive-value check, the null line at 1 and the drawing code serve both scales); a log axis
+    of ``exp(value / unit)`` is a linear axis of ``value``. ``values``/``soft`` are such encoded
+    numbers; the ticks are labelled with the differences themselves (-L, -L/2, 0, L/2, L)."""
     spread = max((abs(math.log(v)) for v in values if positive(v)), default=0.0)
     lim = linear_limit(spread)
     if soft:
@@ -115,4 +129,4 @@ def linear_axis(values, width: float, size: float = TICK_FONT, soft=()) -> LogAx
     if not _fits(tuple(math.exp(t) for t in ticks), (math.exp(-lim), math.exp(lim)), width, size):
         ticks = (-lim, 0.0, lim)
     return LogAxis((math.exp(-lim), math.exp(lim)), tuple(math.exp(t) for t in ticks),
-                   tuple(f"{t:g}".replace("-", "\u2212") for t in ticks))
+                   tuple(f"{t * unit:g}".replace("-", "\u2212") for t in ticks))

@@ -1,4 +1,4 @@
-"""Forest plots: public API (figures; files are written by :mod:`trialmeta.cli.outputs`).
+"""Forest plots: public API (figures; files are written by :mod:`trialmeta.pipeline.outputs`).
 
 * :func:`forest_plot` - the RevMan-style forest of one pooled analysis;
 * :func:`trial_forest_plot` - one trial's populations for one endpoint (clinical-trial
@@ -6,7 +6,7 @@
 
 Layouts are computed as plain data (:mod:`trialmeta.plot.forest`,
 :mod:`trialmeta.plot.trial_forest`) and drawn by :mod:`trialmeta.plot.render`, the one module that
-imports matplotlib. Files are written by :mod:`trialmeta.cli.outputs`; SVG and PDF are
+imports matplotlib. Files are written by :mod:`trialmeta.pipeline.outputs`; SVG and PDF are
 byte-identical across runs.
 """
 

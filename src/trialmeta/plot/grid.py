@@ -100,7 +100,8 @@ def place(spec: ForestSpec) -> Placed:
               if positive(v)]
     values += [r.est for r in spec.rows if r.kind == "pooled" and positive(r.est)] + [ln.x for ln in spec.ref_lines]
     soft = [v for r in spec.rows if r.kind == "pooled" or r.soft for v in (r.lo, r.hi) if positive(v)]
-    axis = (linear_axis if spec.scale == "linear" else log_axis)(values, plot_w, soft=soft)
+    axis = (linear_axis(values, plot_w, soft=soft, unit=spec.unit) if spec.scale == "linear"
+            else log_axis(values, plot_w, soft=soft))
     x_of = lambda v: px0 + axis.frac(axis.clamp(v)) * plot_w  # noqa: E731
     last = len(spec.rows) - 1
     placed = []

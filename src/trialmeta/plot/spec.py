@@ -80,5 +80,6 @@ class ForestSpec:
     ref_lines: tuple[RefLine, ...] = ()
     spans: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (header, column keys) over several columns
     width: float = WIDTH
-    scale: Literal["log", "linear"] = "log"  # linear: rows carry exp(difference) (see axis.linear_axis)
+    scale: Literal["log", "linear"] = "log"  # linear: rows carry exp(difference / unit) (see axis.linear_axis)
+    unit: float = 1.0  # linear only: the difference one exp-encoded log unit stands for
     min_plot: float = MIN_PLOT  # the plot column's least width (the figure widens rather than go below)

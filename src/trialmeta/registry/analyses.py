@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, ValidationError, model_validator
+from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
 
 from trialmeta.io import display, read_yaml
 from trialmeta.errors import InputError, Problem
@@ -60,9 +60,11 @@ class Settings(PoolSettings):
     bayes_max_k: Count = Field(4, ge=0, description="Groups with 2 <= k <= this also show the Bayesian result "
                                                   "as a labelled sensitivity line (0: never).")
     subgroup_test: Literal["q-between", "moderator"] = "q-between"
-    binary_pooling: Literal["mh", "iv"] = Field("mh", description="Risk ratios from responder counts: "
-                                                "Mantel-Haenszel (RevMan's default for dichotomous data; a "
-                                                "common-effect model) or inverse variance with the settings above.")
+    binary_pooling: Literal["mh", "iv"] = Field("iv", description="Risk ratios from responder counts: inverse "
+                                                "variance with the settings above (random effects, as every "
+                                                "measure; the Mantel-Haenszel common effect is shown beside it as "
+                                                "a labelled sensitivity line). `mh` makes the Mantel-Haenszel "
+                                                "common effect primary: per analysis only, with a `reason:`.")
     allow_approximate: bool = Field(False, description="Let HRs derived from medians or assumed "
                                                        "p-value sidedness enter the pool.")
     allow_reconstructed: bool = Field(False, description="Let HRs from patient data reconstructed "
@@ -71,6 +73,14 @@ class Settings(PoolSettings):
     assessment_preference: tuple[Literal["irc", "bicr", "investigator", "unspecified", "not-applicable"], ...] = Field(
         ("irc", "bicr", "investigator", "unspecified", "not-applicable"),
         description="Which assessment to use when a data cut reports several.")
+
+    @field_validator("binary_pooling")
+    @classmethod
+    def _mh_needs_a_reason(cls, value):
+        if value == "mh":
+            raise ValueError("binary_pooling: mh (a common-effect model) is not a default: every measure is pooled by "
+                             "random effects; set it under one analysis's `settings:` with the `reason:` it departs")
+        return value
 
 
 class Overrides(Model):

@@ -3,7 +3,9 @@
 Compares the previous ``outputs/evidence.json`` with the new one and writes a Markdown
 entry: results added, removed or changed (trial, population, endpoint, data cut), and for
 every pooled estimate what moved (HR and CI before -> after, tau^2, subgroup-test p,
-within-trial interaction), with conclusion flips highlighted. No entry when nothing moved.
+within-trial interaction), with conclusion flips highlighted and the cause of each move named:
+data changed (the studies or their inputs), settings or method changed (which ones, before -> after),
+software version changed (trialmeta's). No entry when nothing moved.
 """
 
 from __future__ import annotations
@@ -17,6 +19,11 @@ RESULT_FIELDS = ("hr", "ci_low", "ci_high", "p", "median_exp", "median_ctrl", "n
                  "events_exp", "events_ctrl", "responders_exp", "responders_ctrl", "data_cutoff",
                  "publication_date", "derivation", "source")
 ALPHA = 0.05
+#: Analysis-level settings whose change moves a pooled estimate without any new data.
+SETTING_FIELDS = ("pooling", "method", "ci_method", "level", "prediction", "tau2_ci", "prior", "prior_scale",
+                  "bayes_max_k")
+#: Group-level fields that name how the group was pooled (e.g. fe -> reml when the pooling changed).
+GROUP_METHOD_FIELDS = ("method", "ci_method")
 
 
 def _key(r: dict) -> tuple:
@@ -72,8 +79,33 @@ def _studies(g: dict) -> list[str]:
     return [f"{s['trial']}:{s['population']}:{s['data_cut']}" for s in g.get("studies", []) if s.get("usable")]
 
 
+def _study_inputs(g: dict) -> list:
+    """Each study's inputs (everything but its weight, which moves with the method)."""
+    return [sorted((k, repr(v)) for k, v in s.items() if k != "weight") for s in g.get("studies", [])]
+
+
+def _changed(before: dict, after: dict, fields) -> list[str]:
+    return [f"{f} {before.get(f)} -> {after.get(f)}" for f in fields if not _same(before.get(f), after.get(f))]
+
+
+def causes(prev: dict, a: dict, p: dict, g: dict, old_version, new_version) -> str:
+    """Why group ``g`` of analysis ``a`` moved (``prev``/``p`` before): every cause found, named."""
+    found = []
+    if _study_inputs(p) != _study_inputs(g):
+        found.append("data changed (studies or their inputs)")
+    settings = _changed(prev, a, SETTING_FIELDS) + _changed(p, g, GROUP_METHOD_FIELDS)
+    if settings:
+        found.append(f"settings or method changed ({'; '.join(dict.fromkeys(settings))})")
+    if old_version != new_version:
+        found.append(f"software version changed (trialmeta {old_version or '?'} -> {new_version or '?'})")
+    if not found:
+        return "cause: none recorded (same studies, settings and software version)"
+    only = "" if len(found) > 1 or found[0].startswith("data") else ", not the data"
+    return "cause: " + " and ".join(found) + only
+
+
 def pooled_changes(old: dict, new: dict) -> list[str]:
-    """Lines describing what moved in each analysis; flips are marked **bold**."""
+    """Lines describing what moved in each analysis, each with its cause; flips are marked **bold**."""
     before = {a["name"]: a for a in old.get("analyses", [])}
     lines = []
     for a in new.get("analyses", []):
@@ -96,6 +128,7 @@ def pooled_changes(old: dict, new: dict) -> list[str]:
                     f"{fmt.number(g.get('tau2'), 3) or 'n/a'})")
             if _studies(p) != _studies(g):
                 text += f"; studies now {', '.join(_studies(g)) or 'none'}"
+            text += "; " + causes(prev, a, p, g, old.get("trialmeta_version"), new.get("trialmeta_version"))
             x0, x1 = _excludes_one(*e0[1:]), _excludes_one(*e1[1:])
             if x0 is not None and x1 is not None and x0 != x1:
                 text = f"**Conclusion flip: the CI {'now excludes' if x1 else 'no longer excludes'} 1.** " + text

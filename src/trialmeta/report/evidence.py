@@ -13,6 +13,7 @@ import re
 import pandas as pd
 
 from trialmeta import fmt, tables
+from trialmeta.stats import formulas
 from trialmeta.stats.notes import NoteKind
 from trialmeta.synthesis.data import describe_method
 
@@ -125,11 +126,15 @@ def _disp(study, result):
 def footers(result) -> list[str]:
     """Method, heterogeneity and test lines, then every note, as plain sentences."""
     s = result.settings
-    tau = ("Mantel-Haenszel common effect (no tau\u00b2)" if getattr(result, "pooling", "iv") == "mh"
+    pooling = getattr(result, "pooling", "iv")
+    common = pooling == "mh" or s.method == "fe"
+    tau = ("Mantel-Haenszel common effect (no tau\u00b2)" if pooling == "mh"
+           else "common effect (no tau\u00b2)" if s.method == "fe"
            else f"tau\u00b2 by {s.method.upper()} with Q-profile CI")
-    lines = [f"Method: {describe_method(result)}; {tau}; "
-             f"I\u00b2 = max(0, (Q - df)/Q); prediction interval exp(mu +/- t(k-2) sqrt(tau\u00b2 + SE\u00b2)) "
-             f"for k >= 3" + ("" if s.prediction else " (not requested)") + ".",
+    pi = ("no prediction interval (common-effect model)" if common
+          else formulas.prediction_statement(True, s.method) + ("" if s.prediction else " (not requested)"))
+    lines = [f"Method: {describe_method(result)}; {tau}; {formulas.heterogeneity_statement(s.method, pooling)}; "
+             f"{pi}.",
              "SE of each study from its published CI: (ln upper - ln lower) / (2 z) (Parmar 1998 eq. 7) unless "
              "'SE from' says otherwise; * = CI computed from the derived SE, not published.",
              "Data cut: for each population the latest data cut with a usable estimate"

@@ -13,6 +13,7 @@ from pathlib import Path
 from trialmeta import __version__, fmt, io
 
 from trialmeta.report import evidence, sof
+from trialmeta.stats import formulas
 
 esc = html.escape
 #: The only links report.html makes from trial files: web addresses and DOIs.
@@ -93,11 +94,11 @@ def methods_section(spec_defaults) -> str:
         "skipped are listed with the reason.",
         f"Default model: random effects, {esc(spec_defaults.method.upper())} τ², "
         f"{'HKSJ (t, k−1 df)' if spec_defaults.ci == 'hksj' else esc(spec_defaults.ci)} CI at "
-        f"{spec_defaults.level:.0%}, Q-profile CI for τ², prediction interval exp(μ ± t(k−2)·√(τ² + SE²)) with "
-        "the Wald SE for k ≥ 3 (Higgins, Thompson &amp; Spiegelhalter 2009); Cochrane 2025 RevMan defaults. "
-        "Analyses that depart from them say why.",
-        "Heterogeneity: Cochran's Q, I² = max(0, (Q − df)/Q) (Q-based; RevMan's 2024 addendum uses a τ²-based I², "
-        "which equals this one under DerSimonian–Laird), H² = Q/df.",
+        f"{spec_defaults.level:.0%}, Q-profile CI for τ², {esc(formulas.prediction_statement(True, spec_defaults.method))}; "
+        "Cochrane 2025 RevMan defaults, for every measure (risk ratios included; their Mantel-Haenszel common "
+        "effect is shown beside them as a sensitivity line). Analyses that depart from them say why.",
+        f"Heterogeneity: Cochran's Q; {esc(formulas.heterogeneity_statement(spec_defaults.method))}. An analysis "
+        f"pooled by a common-effect model (common effect, Mantel-Haenszel) gives {esc(formulas.I2_Q_TEXT)}.",
         "Subgroups: pooled separately (own τ²); test for subgroup differences Q-between = Σ w_j(θ_j − θ̄)², "
         "w_j = 1/SE_j², df = J − 1. Across-trial subgroup comparisons are observational; the within-trial "
         "interaction (per trial ln HR_a − ln HR_b, variance v_a + v_b, pooled: the deft approach, Fisher et al. "

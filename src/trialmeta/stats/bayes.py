@@ -95,6 +95,9 @@ def _tau_posterior(y, v, prior, c, p0, m0):
     t = np.minimum(u * t_max[:, None], 1.0 - 1e-12)  # (d, G); the open end t = 1 (tau = inf) is a limit
     half = 0.5 * math.pi * t
     tau = c[:, None] * np.tan(half)
+    if prior.family == "uniform":  # tan(arctan(s/c)) can round above s: the top node is s itself, inside the support
+        tau[:, -1] = prior.scale
+        tau = np.minimum(tau, prior.scale)
     log_jac = np.log(c * 0.5 * math.pi)[:, None] - 2.0 * np.log(np.cos(half))
     sum_w, sum_wy, sum_log_v, resid = _study_sums(y, v, tau ** 2)
     P = sum_w + p0
@@ -137,7 +140,7 @@ def _study_sums(y, v, tau2):
     return sums[0], sums[1], sums[2], resid
 
 
-def _tau_quantile(t, f, c, p):
+def _tau_quantile(t, f, c, p, tau_max=math.inf):
     """Quantile ``p`` of tau from its density ``f`` on the (uniform) t grid, per row.
 
     Cumulative trapezoid in t, then the exact root of the quadratic from the linear
@@ -158,7 +161,7 @@ def _tau_quantile(t, f, c, p):
         x_quad = 2.0 * need / (f0 + np.sqrt(np.maximum(f0 ** 2 + 2.0 * slope * need, 0.0)))
     x = np.where(np.abs(slope) * h < 1e-12 * np.maximum(f0, 1e-300), x_lin, x_quad)
     tq = t[rows, j - 1] + np.clip(np.nan_to_num(x, nan=0.0), 0.0, h)
-    return c * np.tan(0.5 * math.pi * np.minimum(tq, 1.0 - 1e-12))
+    return np.minimum(c * np.tan(0.5 * math.pi * np.minimum(tq, 1.0 - 1e-12)), tau_max)
 
 
 def mixture_quantile(w, m, s, p, iterations: int = 100):
@@ -191,6 +194,16 @@ def mixture_quantile(w, m, s, p, iterations: int = 100):
     return out
 
 
+def finite_moments(prior: TauPrior, k: int, mu_prior: bool) -> dict[str, bool]:
+    """Which posterior moments exist. With a flat prior on mu, given tau the posterior of mu has
+    variance ~ tau^2/k and the marginal likelihood of tau falls as tau^-(k-1); under a half-Cauchy
+    prior (density ~ tau^-2) the posterior of tau falls as tau^-(k+1): E[tau] and E[mu] exist only
+    for k >= 2 and Var(mu) only for k >= 3. Half-normal and uniform priors (and a proper normal
+    prior on mu) leave every moment finite."""
+    heavy = prior.family == "half-cauchy" and not mu_prior
+    return {"mu_mean": not (heavy and k < 2), "tau_mean": not (heavy and k < 2), "mu_sd": not (heavy and k < 3)}
+
+
 def _fit_rows(y, v, prior, level, p0, m0):
     """All summaries for (d, k) arrays (finite y, v > 0), one analysis per row."""
     d = y.shape[0]
@@ -206,12 +219,17 @@ def _fit_rows(y, v, prior, level, p0, m0):
         out[f"{name}_median"] = mixture_quantile(w, m, s, 0.5)
         out[f"{name}_low"] = mixture_quantile(w, m, s, alpha / 2)
         out[f"{name}_high"] = mixture_quantile(w, m, s, 1.0 - alpha / 2)
-    out["tau_median"] = _tau_quantile(t, f, c, 0.5)
-    out["tau_low"] = _tau_quantile(t, f, c, alpha / 2)
-    out["tau_high"] = _tau_quantile(t, f, c, 1.0 - alpha / 2)
+    top = prior.scale if prior.family == "uniform" else math.inf
+    out["tau_median"] = _tau_quantile(t, f, c, 0.5, top)
+    out["tau_low"] = _tau_quantile(t, f, c, alpha / 2, top)
+    out["tau_high"] = _tau_quantile(t, f, c, 1.0 - alpha / 2, top)
     out["mu_mean"] = (w * m).sum(axis=-1)
     out["mu_sd"] = np.sqrt(np.maximum((w * (var + m ** 2)).sum(axis=-1) - out["mu_mean"] ** 2, 0.0))
     out["tau_mean"] = (w * tau).sum(axis=-1)
+    moments = finite_moments(prior, y.shape[1], p0 > 0)
+    for name in ("mu_mean", "tau_mean", "mu_sd"):
+        if not moments[name]:  # the grid would return a number set by its last node
+            out[name] = np.full(d, np.nan)
     out["p_below_zero"] = (w * special.ndtr(-m / s_mu)).sum(axis=-1)
     return out
 

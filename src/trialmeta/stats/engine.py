@@ -24,6 +24,7 @@ from scipy import stats
 from trialmeta.stats.settings import CI_METHODS
 from trialmeta.stats.settings import ENGINE_METHODS as METHODS
 
+from trialmeta.stats import formulas
 from trialmeta.stats import tau2 as _tau2
 
 #: trialmeta CI name -> PyMARE ``small_sample_correction`` (metafor ``test=``).
@@ -180,14 +181,13 @@ def fit_same_k(y: np.ndarray, v: np.ndarray, *, method: str, ci: str, level: flo
     out.update(stat=stat, ci_low=est - crit * se, ci_high=est + crit * se)
     q = _tau2.q_gen(y, v, 0.0)
     df = k - 1.0
-    out.update(q=q, df=np.full(d, df), q_p=stats.chi2.sf(q, df), h2_q=q / df)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        out["i2_q"] = np.where(q > 0, 100.0 * np.maximum(0.0, (q - df) / q), 0.0)
+    out.update(q=q, df=np.full(d, df), q_p=stats.chi2.sf(q, df), h2_q=formulas.h2_from_q(q, df))
+    out["i2_q"] = formulas.i2_from_q(q, df)
     out["s2"] = typical_variance(v)
     if method == "fe":
         out.update(i2=out["i2_q"], h2=out["h2_q"])
     else:
-        out.update(i2=100.0 * tau2 / (tau2 + out["s2"]), h2=(tau2 + out["s2"]) / out["s2"])
+        out.update(i2=formulas.i2_from_tau2(tau2, out["s2"]), h2=formulas.h2_from_tau2(tau2, out["s2"]))
     nan = np.full(d, np.nan)
     if method == "fe":
         out.update(tau2_ci_low=nan, tau2_ci_high=nan, tau2_ci_null=np.zeros(d, dtype=bool))
@@ -195,7 +195,7 @@ def fit_same_k(y: np.ndarray, v: np.ndarray, *, method: str, ci: str, level: flo
         low, high, null = _tau2.q_profile(y, v, level)
         out.update(tau2_ci_low=low, tau2_ci_high=high, tau2_ci_null=null)
     if prediction and method != "fe" and k >= 3:
-        half = stats.t.isf(alpha / 2, k - 2) * np.sqrt(tau2 + se_wald ** 2)
+        half = formulas.prediction_half_width(stats.t.isf(alpha / 2, k - 2), tau2, se_wald)
         out.update(pi_low=est - half, pi_high=est + half)
     else:
         out.update(pi_low=nan, pi_high=nan.copy())

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from scipy import stats
 
 from trialmeta import fmt
+from trialmeta.stats.effects import LOG_MAX
 
 if TYPE_CHECKING:
     from trialmeta.stats import engine
@@ -46,11 +47,18 @@ class NoteKind(enum.Enum):
     K2_READ = "k2-which-interval"
     BAYES_PRIMARY = "bayes-primary"
     BAYES_PRIOR_MATTERS = "bayes-prior-matters"
+    BAYES_NO_SCALE = "bayes-no-prior-scale"
+    BAYES_SD_UNDEFINED = "bayes-sd-undefined"
+    MH_SENSITIVITY = "mh-sensitivity"
 
 
 @dataclass(frozen=True)
 class Note:
-    """One note: its kind and the values its sentence cites (``values`` as (name, value) pairs)."""
+    """One note: its kind and the values its sentence cites (``values`` as (name, value) pairs).
+
+    Notes that cite an effect carry ``ratio``: True for a ratio (values given as exp(log)), False for a
+    difference (RD, MD, SMD: values on their own scale, never exponentiated).
+    """
 
     kind: NoteKind
     values: tuple[tuple[str, object], ...] = ()
@@ -60,6 +68,16 @@ class Note:
 
     def __str__(self) -> str:
         return _TEXT[self.kind](dict(self.values))
+
+
+def _v(v: dict, name: str) -> str:
+    """Value ``name`` of a note printed on its measure's scale."""
+    return fmt.on_scale(v[name], v.get("ratio", True))
+
+
+def _below(v: dict) -> str:
+    """'P(ratio < 1)' or 'P(difference < 0)'."""
+    return "P(ratio < 1)" if v.get("ratio", True) else "P(difference < 0)"
 
 
 def _hksj_zero(v: dict) -> str:
@@ -76,15 +94,15 @@ _TEXT = {
     NoteKind.ADHOC_SCALE_RAISED: lambda v: (f"ad-hoc HKSJ: scale factor {v['scale']:.4g} < 1 replaced by 1 "
                                             "(Wald SE, t quantile)"),
     NoteKind.HKSJ_NARROWER: lambda v: (
-        f"the HKSJ CI is narrower than the Wald CI (half-widths on the log scale {v['half_hksj']:.4f} vs "
-        f"{v['half_wald']:.4f}: HKSJ SE {v['se_hksj']:.5f}, Wald SE {v['se_wald']:.5f}); with few studies and "
+        f"the HKSJ CI is narrower than the Wald CI (half-widths on the "
+        f"{'log scale' if v.get('ratio', True) else 'scale of the difference'} {v['half_hksj']:.4g} vs "
+        f"{v['half_wald']:.4g}: HKSJ SE {v['se_hksj']:.5g}, Wald SE {v['se_wald']:.5g}); with few studies and "
         "little heterogeneity HKSJ can be implausibly narrow (Jackson et al. 2017): read it with the ad hoc "
         "variant (ci: hksj-adhoc), which never goes below Wald"),
     NoteKind.K2_HKSJ: lambda v: (
         f"k = 2: the HKSJ CI uses t with 1 df (critical value {v['t1']:.2f} vs z {v['z']:.2f}) scaled by how "
         f"closely the two studies agree, so its width swings widely (here {v['times']:.2f} times the Wald "
-        f"width); with the same τ² the Wald (z) CI would be [{fmt.ratio(v['wald_low'])}, "
-        f"{fmt.ratio(v['wald_high'])}]"),
+        f"width); with the same τ² the Wald (z) CI would be [{_v(v, 'wald_low')}, {_v(v, 'wald_high')}]"),
     NoteKind.WALD_FEW_STUDIES: lambda v: (
         f"Wald (z) CI with k = {v['k']}: it ignores the uncertainty in τ² and can under-cover badly with so "
         "few studies; HKSJ is Cochrane's 2025 default"),
@@ -95,24 +113,42 @@ _TEXT = {
     NoteKind.RATIO_OVERFLOW: lambda v: ("a ratio-scale value is beyond the float range (log scale above 709.78) and "
                                         "is given as infinity (null in JSON); the log-scale values are exact"),
     NoteKind.BAYES_SENSITIVITY: lambda v: (
-        f"sensitivity, {v['label']}: {fmt.ratio(v['est'])} [{fmt.ratio(v['low'])}, {fmt.ratio(v['high'])}] "
-        f"({v['level']:.0%} credible interval; posterior P(ratio < 1) = {v['p_below_1']:.3f})"),
+        f"sensitivity, {v['label']}: {_v(v, 'est')} [{_v(v, 'low')}, {_v(v, 'high')}] "
+        f"({v['level']:.0%} credible interval; posterior {_below(v)} = {v['p_below']:.3f})"),
     NoteKind.K2_READ: lambda v: (
-        f"k = 2, which interval to read: the Bayesian one, {fmt.ratio(v['est'])} [{fmt.ratio(v['low'])}, "
-        f"{fmt.ratio(v['high'])}], because its one assumption about the between-study SD \u03c4 is stated "
+        f"k = 2, which interval to read: the Bayesian one, {_v(v, 'est')} [{_v(v, 'low')}, "
+        f"{_v(v, 'high')}], because its one assumption about the between-study SD \u03c4 is stated "
         f"({v['prior']} prior). Two studies cannot estimate \u03c4: the HKSJ interval "
-        f"[{fmt.ratio(v['hksj_low'])}, {fmt.ratio(v['hksj_high'])}] uses t with 1 df and its width depends on "
-        f"how closely the two results happen to agree; the Wald interval [{fmt.ratio(v['wald_low'])}, "
-        f"{fmt.ratio(v['wald_high'])}] treats the estimated \u03c4\u00b2 as known and is too narrow if the trials "
+        f"[{_v(v, 'hksj_low')}, {_v(v, 'hksj_high')}] uses t with 1 df and its width depends on "
+        f"how closely the two results happen to agree; the Wald interval [{_v(v, 'wald_low')}, "
+        f"{_v(v, 'wald_high')}] treats the estimated \u03c4\u00b2 as known and is too narrow if the trials "
         "differ (Friede et al. 2017; Bender et al. 2018)"),
     NoteKind.BAYES_PRIMARY: lambda v: (
-        f"Bayesian random effects: {v['prior']} prior on \u03c4 (log scale), flat prior on \u03bc; posterior "
-        f"median with {v['level']:.0%} equal-tailed credible interval by numerical integration; posterior "
-        f"P(ratio < 1) = {v['p_below_1']:.3f}"),
+        f"Bayesian random effects: {v['prior']} prior on \u03c4 "
+        f"({'log scale' if v.get('ratio', True) else 'in the units of the difference'}), flat prior on \u03bc; "
+        f"posterior median with {v['level']:.0%} equal-tailed credible interval by numerical integration; "
+        f"posterior {_below(v)} = {v['p_below']:.3f}"),
     NoteKind.BAYES_PRIOR_MATTERS: lambda v: (
         f"k = {v['k']}: \u03c4 is barely informed by the data, so the interval depends on the prior on \u03c4; "
         "the JSON also holds the REML Wald and HKSJ intervals"),
+    NoteKind.BAYES_NO_SCALE: lambda v: (
+        "no Bayesian line: for a difference (RD, MD, SMD) the prior on \u03c4 must be stated in the measure's "
+        "own units (prior_scale, --prior-scale); the 0.5 used for log ratios would mean nothing here"),
+    NoteKind.MH_SENSITIVITY: lambda v: (
+        f"sensitivity, Mantel-Haenszel common effect from the responder counts (RevMan's dichotomous default; it "
+        f"assumes one true effect in every trial): {fmt.ratio(v['est'])} [{fmt.ratio(v['low'])}, "
+        f"{fmt.ratio(v['high'])}] ({v['level']:.0%} CI, Wald z)"),
+    NoteKind.BAYES_SD_UNDEFINED: lambda v: (
+        f"the posterior SD of \u03bc does not exist under a {v['prior']} prior with k = {v['k']} (its tails are "
+        "too heavy: the posterior variance diverges), so it is not given; the median and credible interval are "
+        "well defined"),
 }
+
+
+def _to_scale(x: float, ratio: bool) -> float:
+    """A pooled-scale value on the measure's scale: exp for a ratio (+inf past the float range), as is for a
+    difference."""
+    return (math.exp(x) if x <= LOG_MAX else math.inf) if ratio else x
 
 
 @lru_cache(maxsize=None)
@@ -121,8 +157,9 @@ def _quantiles(level: float) -> tuple[float, float]:
     return float(stats.norm.isf((1 - level) / 2)), float(stats.t.isf((1 - level) / 2, 1))
 
 
-def pool_notes(b: engine.Batch, i: int, s: PoolSettings) -> tuple[Note, ...]:
-    """What a reader must know about pooled analysis ``i`` of batch ``b``."""
+def pool_notes(b: engine.Batch, i: int, s: PoolSettings, ratio: bool = True) -> tuple[Note, ...]:
+    """What a reader must know about pooled analysis ``i`` of batch ``b`` (a ratio, on the log scale, or a
+    difference, on its own scale: ``ratio``)."""
     k, notes = int(b.k[i]), []
     if k == 1:
         return (Note(NoteKind.SINGLE_STUDY),)
@@ -140,12 +177,12 @@ def pool_notes(b: engine.Batch, i: int, s: PoolSettings) -> tuple[Note, ...]:
         half_hksj = b.ci_high[i] - b.est[i]
         if half_hksj < half_wald * (1.0 - 1e-9):  # (equal up to rounding is not narrower)
             notes.append(Note(NoteKind.HKSJ_NARROWER, (
-                ("half_hksj", float(half_hksj)), ("half_wald", float(half_wald)),
+                ("ratio", ratio), ("half_hksj", float(half_hksj)), ("half_wald", float(half_wald)),
                 ("se_hksj", float(b.se[i])), ("se_wald", float(b.se_wald[i])))))
     if s.ci != "wald" and k == 2:
-        lo, hi = (math.exp(b.est[i] + sign * half_wald) for sign in (-1, 1))
+        lo, hi = (_to_scale(float(b.est[i] + sign * half_wald), ratio) for sign in (-1, 1))
         notes.append(Note(NoteKind.K2_HKSJ, (
-            ("t1", t1), ("z", z), ("times", float((b.ci_high[i] - b.ci_low[i]) / (2 * half_wald))),
+            ("ratio", ratio), ("t1", t1), ("z", z), ("times", float((b.ci_high[i] - b.ci_low[i]) / (2 * half_wald))),
             ("wald_low", lo), ("wald_high", hi))))
     elif s.ci == "wald" and s.method != "fe" and 2 <= k < 5:
         notes.append(Note(NoteKind.WALD_FEW_STUDIES, (("k", k),)))
@@ -165,25 +202,31 @@ def bayes_notes(r, s: PoolSettings) -> tuple[Note, ...]:
 
     Under ``method="bayes"``: what was computed and, for k <= 4, that the prior matters.
     Otherwise, for 2 <= k <= ``s.bayes_max_k``: the Bayesian result as a labelled sensitivity
-    line and, for k = 2 under HKSJ, which interval to read and why.
+    line and, for k = 2 under HKSJ, which interval to read and why; for a difference pooled
+    without a prior scale in its units, why there is no Bayesian line. Values are on the
+    measure's scale (``r.ratio``).
     """
-    by = r.bayes
+    by, ratio = r.bayes, r.ratio
     if by is None:
+        if not ratio and s.method != "bayes" and s.prior_scale is None and 2 <= r.k <= s.bayes_max_k:
+            return (Note(NoteKind.BAYES_NO_SCALE),)
         return ()
+    sd = () if by.log_sd is not None or r.k < 1 else (Note(NoteKind.BAYES_SD_UNDEFINED, (
+        ("prior", by.prior), ("k", r.k))),)
     if s.method == "bayes":
-        notes = [Note(NoteKind.BAYES_PRIMARY, (("prior", by.prior), ("level", by.level),
-                                               ("p_below_1", by.p_below_1)))]
+        notes = [Note(NoteKind.BAYES_PRIMARY, (("ratio", ratio), ("prior", by.prior), ("level", by.level),
+                                               ("p_below", by.p_below_null)))]
         if 1 < r.k <= 4:
             notes.append(Note(NoteKind.BAYES_PRIOR_MATTERS, (("k", r.k),)))
-        return tuple(notes)
+        return tuple(notes) + sd
     if not 2 <= r.k <= s.bayes_max_k:
         return ()
     notes = [Note(NoteKind.BAYES_SENSITIVITY, (
-        ("label", s.describe_bayes()), ("est", by.est), ("low", by.ci_low), ("high", by.ci_high),
-        ("level", by.level), ("p_below_1", by.p_below_1)))]
+        ("ratio", ratio), ("label", s.describe_bayes(ratio)), ("est", by.est), ("low", by.ci_low),
+        ("high", by.ci_high), ("level", by.level), ("p_below", by.p_below_null)))]
     if r.k == 2 and s.ci != "wald" and s.method != "fe":
         notes.append(Note(NoteKind.K2_READ, (
-            ("est", by.est), ("low", by.ci_low), ("high", by.ci_high), ("prior", by.prior),
+            ("ratio", ratio), ("est", by.est), ("low", by.ci_low), ("high", by.ci_high), ("prior", by.prior),
             ("hksj_low", r.ci_low), ("hksj_high", r.ci_high), ("wald_low", r.wald_ci_low),
             ("wald_high", r.wald_ci_high))))
     return tuple(notes)

@@ -1,8 +1,11 @@
 """Pooled results: frozen result types and pooling (settings: :mod:`trialmeta.stats.settings`; (subgroup tests: :mod:`trialmeta.stats.subgroups`).
 
 Pure: the numbers come from :mod:`trialmeta.stats.engine` (the one module that imports PyMARE).
-Estimates are pooled on the log scale (log hazard ratio, log risk ratio, ...) and reported
-on both scales: ``log_est``/``se``/``log_ci_*`` and ``est``/``ci_*`` (= exp).
+Ratios are pooled on the log scale (log hazard ratio, log risk ratio, ...) and reported
+on both scales: ``log_est``/``se``/``log_ci_*`` and ``est``/``ci_*`` (= exp). Differences
+(RD, MD, SMD; ``ratio=False``) are pooled on their own scale and never pass through exp():
+``est``/``ci_*`` are then the ``log_*`` values themselves (the "pooled scale" and the
+measure's scale coincide).
 
 References
 ----------
@@ -23,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 from trialmeta.stats import bayes as _bayes
-from trialmeta.stats import engine
+from trialmeta.stats import engine, formulas
 from trialmeta.stats.effects import LOG_MAX, safe_exp
 from trialmeta.stats.notes import Note, NoteKind, bayes_notes, pool_notes
 from trialmeta.fmt import finite_or_none
@@ -35,16 +38,29 @@ def _exp(x: float | None) -> float | None:
     return None if x is None else safe_exp(x)
 
 
+def _same(x: float | None) -> float | None:
+    return x
+
+
+def to_measure(ratio: bool):
+    """The map from the pooled scale to the measure's: exp (ratios; +inf past the float range) or
+    the identity (differences). ``None`` maps to ``None``."""
+    return _exp if ratio else _same
+
+
 @dataclass(frozen=True)
 class BayesSummary:
     """The Bayesian random-effects result of one group (:mod:`trialmeta.stats.bayes`).
 
     ``prior`` names the prior on tau (e.g. ``half-normal(0.5)``); the prior on mu is flat.
-    ``log_est`` is the posterior median of mu, ``log_ci_*`` the equal-tailed ``level``
-    credible interval; ``est``/``ci_*`` their exponentials (medians and quantiles carry over);
-    ``tau``, ``tau_ci_*`` the posterior median and interval of tau; ``pi_*`` the posterior
-    predictive interval of a new study's true effect (ratio scale); ``p_below_1`` the
-    posterior probability that the ratio is below 1 (e.g. P(HR < 1)).
+    ``log_est`` is the posterior median of mu on the pooled scale, ``log_ci_*`` the
+    equal-tailed ``level`` credible interval; ``est``/``ci_*`` the same on the measure's scale
+    (exp for a ratio: medians and quantiles carry over; as is for a difference); ``tau``,
+    ``tau_ci_*`` the posterior median and interval of tau (pooled scale); ``pi_*`` the posterior
+    predictive interval of a new study's true effect (measure's scale, ``log_pi_*`` pooled scale);
+    ``p_below_null`` the posterior probability that mu < 0: P(ratio < 1), e.g. P(HR < 1), or
+    P(difference < 0). ``log_sd`` the posterior SD of mu, ``None`` where it does not exist
+    (half-Cauchy prior, k <= 2: :func:`trialmeta.stats.bayes.finite_moments`).
     """
 
     prior: str
@@ -60,8 +76,11 @@ class BayesSummary:
     tau_ci_high: float
     pi_low: float
     pi_high: float
-    p_below_1: float
+    p_below_null: float
     log_sd: float | None = None  # posterior SD of mu (the SE under method bayes)
+    log_pi_low: float | None = None
+    log_pi_high: float | None = None
+    ratio: bool = True
 
 
 @dataclass(frozen=True)
@@ -123,6 +142,8 @@ class GroupResult:
     wald_ci_low: float | None = None
     wald_ci_high: float | None = None
     bayes: BayesSummary | None = None
+    ratio: bool = True  # False: a difference, est/ci_*/pi_*/wald_ci_* = the log_* values (never exp'd)
+    s2: float | None = None  # the typical within-study variance I² and H² are computed with (formulas)
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -142,24 +163,26 @@ class GroupResult:
         b = self.bayes
         row.update({f"Bayes {part}": None if b is None else getattr(b, attr) for part, attr in (
             ("prior", "prior"), ("exp(median)", "est"), (f"exp(median) lower {lv}", "ci_low"),
-            (f"exp(median) upper {lv}", "ci_high"), ("P(exp(est) < 1)", "p_below_1"))})
+            (f"exp(median) upper {lv}", "ci_high"), ("P(exp(est) < 1)", "p_below_null"))})
         return pd.DataFrame([row])
 
 
-def _bayes_summary(bb: _bayes.BayesBatch, i: int, s: PoolSettings) -> BayesSummary | None:
+def _bayes_summary(bb: _bayes.BayesBatch, i: int, s: PoolSettings, ratio: bool = True) -> BayesSummary | None:
     if math.isnan(bb.mu_median[i]):
         return None
     f = {name: float(getattr(bb, name)[i]) for name in _bayes.FIELDS}
-    return BayesSummary(prior=s.tau_prior.describe(), level=s.level, log_est=f["mu_median"],
-                        log_ci_low=f["mu_low"], log_ci_high=f["mu_high"], est=math.exp(f["mu_median"]),
-                        ci_low=math.exp(f["mu_low"]), ci_high=math.exp(f["mu_high"]), tau=f["tau_median"],
-                        tau_ci_low=f["tau_low"], tau_ci_high=f["tau_high"], pi_low=math.exp(f["pred_low"]),
-                        pi_high=math.exp(f["pred_high"]), p_below_1=f["p_below_zero"],
-                        log_sd=float(bb.mu_sd[i]))
+    conv = to_measure(ratio)
+    return BayesSummary(prior=s.prior_for(ratio).describe(), level=s.level, log_est=f["mu_median"],
+                        log_ci_low=f["mu_low"], log_ci_high=f["mu_high"], est=conv(f["mu_median"]),
+                        ci_low=conv(f["mu_low"]), ci_high=conv(f["mu_high"]), tau=f["tau_median"],
+                        tau_ci_low=f["tau_low"], tau_ci_high=f["tau_high"], pi_low=conv(f["pred_low"]),
+                        pi_high=conv(f["pred_high"]), p_below_null=f["p_below_zero"],
+                        log_sd=finite_or_none(f["mu_sd"]), log_pi_low=f["pred_low"], log_pi_high=f["pred_high"],
+                        ratio=ratio)
 
 
 def _result(b: engine.Batch, i: int, s: PoolSettings, group: str | None,
-            by: BayesSummary | None = None) -> GroupResult:
+            by: BayesSummary | None = None, ratio: bool = True) -> GroupResult:
     k = int(b.k[i])
     if b.reason[i] is not None:
         raise PoolingError(f"cannot pool {group or f'analysis {i}'}: {b.reason[i]}")
@@ -167,33 +190,34 @@ def _result(b: engine.Batch, i: int, s: PoolSettings, group: str | None,
     fe = s.method == "fe"
     t_test = s.ci != "wald" and k > 1
     half = float(stats.norm.isf((1 - s.level) / 2)) * v["se_wald"]
+    conv = to_measure(ratio)
+    overflow = ratio and any(x is not None and x > LOG_MAX for x in (v["est"], v["ci_high"], v["pi_high"]))
     r = GroupResult(
         group=group, k=k, method=s.method, ci_method=s.ci if k > 1 else "wald", level=s.level,
         log_est=v["est"], se=v["se"], se_wald=v["se_wald"], log_ci_low=v["ci_low"],
-        log_ci_high=v["ci_high"], est=_exp(v["est"]), ci_low=_exp(v["ci_low"]),
-        ci_high=_exp(v["ci_high"]), stat=v["stat"], stat_name="t" if t_test else "z",
+        log_ci_high=v["ci_high"], est=conv(v["est"]), ci_low=conv(v["ci_low"]),
+        ci_high=conv(v["ci_high"]), stat=v["stat"], stat_name="t" if t_test else "z",
         df_test=None if v["df_test"] is None else int(v["df_test"]), p=v["p"], tau2=None if fe else v["tau2"],
         tau2_ci_low=v["tau2_ci_low"], tau2_ci_high=v["tau2_ci_high"], q=v["q"],
         df=None if k == 1 else k - 1, q_p=v["q_p"], i2=v["i2"], h2=v["h2"],
         i2_q=v["i2_q"], h2_q=v["h2_q"],
-        log_pi_low=v["pi_low"], log_pi_high=v["pi_high"], pi_low=_exp(v["pi_low"]),
-        pi_high=_exp(v["pi_high"]), weights=tuple(float(x) for x in b.study_weights(i)),
-        notes=pool_notes(b, i, s) + ((Note(NoteKind.RATIO_OVERFLOW),) if any(
-            x is not None and x > LOG_MAX for x in (v["est"], v["ci_high"], v["pi_high"])) else ()),
-        wald_ci_low=_exp(v["est"] - half), wald_ci_high=_exp(v["est"] + half), bayes=by)
+        log_pi_low=v["pi_low"], log_pi_high=v["pi_high"], pi_low=conv(v["pi_low"]),
+        pi_high=conv(v["pi_high"]), weights=tuple(float(x) for x in b.study_weights(i)),
+        notes=pool_notes(b, i, s, ratio) + ((Note(NoteKind.RATIO_OVERFLOW),) if overflow else ()),
+        wald_ci_low=conv(v["est"] - half), wald_ci_high=conv(v["est"] + half), bayes=by, ratio=ratio, s2=v["s2"])
     if s.method == "bayes" and by is None:  # never the REML numbers under a Bayesian method line
         raise PoolingError(f"cannot pool {group or f'analysis {i}'}: the Bayesian posterior could not be "
                            f"evaluated with the {s.tau_prior.describe()} prior on tau")
     if s.method != "bayes" or by is None:
-        return replace(r, notes=r.notes + bayes_notes(r, s)) if by is not None else r
+        return replace(r, notes=r.notes + bayes_notes(r, s))
     tau2 = by.tau ** 2
     s2 = v["s2"]
-    i2 = None if s2 is None else 100.0 * tau2 / (tau2 + s2)
+    i2 = None if s2 is None else formulas.i2_from_tau2(tau2, s2)
     return replace(r, ci_method="credible", log_est=by.log_est, se=by.log_sd, log_ci_low=by.log_ci_low,
                    log_ci_high=by.log_ci_high, est=by.est, ci_low=by.ci_low, ci_high=by.ci_high, stat=None,
                    stat_name="z", df_test=None, p=None, tau2=tau2, tau2_ci_low=by.tau_ci_low ** 2,
-                   tau2_ci_high=by.tau_ci_high ** 2, i2=i2, h2=None if s2 is None else (tau2 + s2) / s2,
-                   log_pi_low=math.log(by.pi_low), log_pi_high=math.log(by.pi_high), pi_low=by.pi_low,
+                   tau2_ci_high=by.tau_ci_high ** 2, i2=i2, h2=None if s2 is None else formulas.h2_from_tau2(tau2, s2),
+                   log_pi_low=by.log_pi_low, log_pi_high=by.log_pi_high, pi_low=by.pi_low,
                    pi_high=by.pi_high, notes=bayes_notes(r, s))
 
 
@@ -218,13 +242,15 @@ def as_effects(yi, sei, where: str) -> tuple[np.ndarray, np.ndarray]:
     return y, se
 
 
-def pool(yi, sei, settings: PoolSettings | None = None, group: str | None = None) -> GroupResult:
-    """Pool one set of log effects.
+def pool(yi, sei, settings: PoolSettings | None = None, group: str | None = None, *,
+         ratio: bool = True) -> GroupResult:
+    """Pool one set of log effects (or differences, ``ratio=False``).
 
     Parameters
     ----------
     yi, sei : array-like of float
-        Log effects (e.g. log HR) and their standard errors.
+        Log effects (e.g. log HR) and their standard errors; differences (RD, MD, SMD) with
+        ``ratio=False``, which are then reported on their own scale (never exponentiated).
     settings : PoolSettings, optional
         Defaults to ``PoolSettings()`` (REML, HKSJ, Q-profile, prediction interval).
     group : str, optional
@@ -246,11 +272,11 @@ def pool(yi, sei, settings: PoolSettings | None = None, group: str | None = None
     >>> round(r.est, 4), round(r.p, 4)
     (0.8865, 0.0688)
     """
-    return pool_many([(yi, sei)], settings, None if group is None else [group])[0]
+    return pool_many([(yi, sei)], settings, None if group is None else [group], ratio=ratio)[0]
 
 
 def pool_many(analyses: Sequence[tuple], settings: PoolSettings | None = None,
-              groups: Sequence[str | None] | None = None) -> list[GroupResult]:
+              groups: Sequence[str | None] | None = None, *, ratio: bool = True) -> list[GroupResult]:
     """Pool many analyses in vectorised passes (one per distinct k).
 
     Parameters
@@ -259,6 +285,10 @@ def pool_many(analyses: Sequence[tuple], settings: PoolSettings | None = None,
     settings : PoolSettings, optional
     groups : sequence of str, optional
         One label per analysis.
+    ratio : bool
+        True: log ratios, reported also as exp; False: differences, reported as they are. The
+        Bayesian model of a difference needs ``settings.prior_scale`` in the difference's units:
+        without it the few-study line is left out (with a note) and ``method="bayes"`` raises.
 
     Returns
     -------
@@ -268,9 +298,16 @@ def pool_many(analyses: Sequence[tuple], settings: PoolSettings | None = None,
     Raises
     ------
     PoolingError
-        Naming every invalid analysis (all are checked before any is pooled).
+        Naming every invalid analysis (all are checked before any is pooled); ``method="bayes"`` for a
+        difference without a prior scale.
     """
     s = settings or PoolSettings()
+    prior = s.prior_for(ratio)
+    if prior is None and s.method == "bayes":
+        raise PoolingError("prior_scale: a Bayesian analysis of a difference (RD, MD, SMD) needs the scale of its "
+                           "prior on \u03c4 in the difference's own units (e.g. --prior-scale 5 for a mean difference "
+                           "in mmHg); the default 0.5 is meant for log ratios and would be an arbitrary, "
+                           "unit-dependent assumption here")
     groups = list(groups) if groups is not None else [None] * len(analyses)
     if len(groups) != len(analyses):
         raise PoolingError(f"{len(analyses)} analyses but {len(groups)} group labels")
@@ -288,13 +325,13 @@ def pool_many(analyses: Sequence[tuple], settings: PoolSettings | None = None,
                          level=s.level, prediction=s.prediction)
     # the Bayesian model (numerical integration, the costly part) where it is shown: every group under
     # method "bayes", else the few-studies groups (k <= bayes_max_k: its sensitivity line and JSON)
-    need = [i for i, y in enumerate(ys) if s.method == "bayes" or len(y) <= s.bayes_max_k]
+    need = [i for i, y in enumerate(ys) if prior is not None and (s.method == "bayes" or len(y) <= s.bayes_max_k)]
     bayes = [None] * len(ys)
     if need:
-        bb = _bayes.fit_bayes([ys[i] for i in need], [vs[i] for i in need], prior=s.tau_prior, level=s.level)
+        bb = _bayes.fit_bayes([ys[i] for i in need], [vs[i] for i in need], prior=prior, level=s.level)
         for j, i in enumerate(need):
-            bayes[i] = _bayes_summary(bb, j, s)
-    return [_result(b, i, s, g, bayes[i]) for i, g in enumerate(groups)]
+            bayes[i] = _bayes_summary(bb, j, s, ratio)
+    return [_result(b, i, s, g, bayes[i], ratio) for i, g in enumerate(groups)]
 
 
 def summary_frame(results: Sequence[GroupResult]) -> pd.DataFrame:

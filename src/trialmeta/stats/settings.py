@@ -29,6 +29,8 @@ METHODS = (*ENGINE_METHODS, "bayes")
 METHOD_LABELS = {"fe": "common effect (inverse variance)", "dl": "DerSimonian-Laird",
                  "reml": "REML", "pm": "Paule-Mandel",
                  "bayes": "Bayesian normal-normal random effects (numerical integration)"}
+#: The default prior scale of tau for log ratios (half-normal(0.5): Friede et al. 2017; Röver 2021).
+RATIO_PRIOR_SCALE = 0.5
 CI_LABELS = {"wald": "Wald z", "hksj": "HKSJ t(k-1)", "hksj-adhoc": "ad-hoc HKSJ t(k-1), never narrower than Wald"}
 
 #: The tau prior scales (log scale) that pool-table and analyses.yaml accept: below, the prior fixes tau at 0 (say common effect);
@@ -38,28 +40,24 @@ CI_LABELS = {"wald": "Wald z", "hksj": "HKSJ t(k-1)", "hksj-adhoc": "ad-hoc HKSJ
 PRIOR_SCALE_RANGE = (0.001, 10.0)
 
 
-def prior_scale_problem(scale, unit: float | None = None) -> str | None:
-    """Why ``scale`` is not an accepted tau prior scale (naming the range), or None: from 0.001 to
-    10 on the log scale of a ratio (or for an SMD or RD); ``unit``: for effects in the data's own
-    units (MD), the range is that many times the table's largest SE."""
+def prior_scale_problem(scale) -> str | None:
+    """Why ``scale`` is not an accepted tau prior scale on the log scale of a ratio (or for an
+    SMD or RD), naming the range :data:`PRIOR_SCALE_RANGE`, or None."""
     low, high = PRIOR_SCALE_RANGE
-    if unit is not None:
-        low, high = low * unit, high * unit
     if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not low <= float(scale) <= high:
-        where = ("log scale" if unit is None else
-                 f"0.001 to 10 times the largest SE, {unit:.4g}, in the data's units")
-        return f"the prior scale on tau must be a number from {low:.4g} to {high:.4g} ({where}; e.g. 0.5), " \
-               f"got {scale!r}"
+        return f"the prior scale on tau must be a number from {low:g} to {high:g} (log scale; e.g. 0.5), got {scale!r}"
     return None
 
 
 @dataclass(frozen=True)
 class TauPrior:
-    """Prior on the between-study SD ``tau`` (on the log scale of the effect).
+    """Prior on the between-study SD ``tau``, in the units the effects are pooled in.
 
     ``family`` half-normal (``scale`` = the normal's SD; 0.5 is the weakly informative choice
     for log HR/OR/RR of Friede et al. 2017 and Röver 2021), half-Cauchy (``scale`` = its
-    scale) or uniform on [0, ``scale``].
+    scale) or uniform on [0, ``scale``]. For a ratio ``tau`` is on the log scale; for a
+    difference (RD, MD, SMD) it is in the difference's own units, so its scale must be given
+    (:data:`RATIO_PRIOR_SCALE` is meant for log ratios only).
     """
 
     family: str = "half-normal"
@@ -115,9 +113,10 @@ class PoolSettings(BaseModel):
     tau2_ci : {"qprofile"}
         CI for tau^2: Q-profile (Viechtbauer 2007), the only one implemented.
     prior, prior_scale
-        Prior on tau of the Bayesian model: ``"half-normal"`` (default, scale 0.5 on the log
-        scale, weakly informative for log HR/OR/RR), ``"half-cauchy"`` or ``"uniform"``
-        (on [0, scale]). The Bayesian result is computed for groups with k <= ``bayes_max_k``
+        Prior on tau of the Bayesian model: ``"half-normal"`` (default), ``"half-cauchy"`` or
+        ``"uniform"`` (on [0, scale]). ``prior_scale`` is in the units the effects are pooled in:
+        ``None`` (default) means 0.5 for ratios (log scale, weakly informative for log HR/OR/RR);
+        a difference (RD, MD, SMD) has no default: its scale must be stated in its own units. The Bayesian result is computed for groups with k <= ``bayes_max_k``
         (JSON ``bayes``; every group under ``method="bayes"``).
     bayes_max_k : int
         Groups with 2 <= k <= this also show the Bayesian result as a labelled sensitivity
@@ -132,7 +131,7 @@ class PoolSettings(BaseModel):
     prediction: bool = True
     tau2_ci: str = "qprofile"
     prior: str = "half-normal"
-    prior_scale: float = 0.5
+    prior_scale: float | None = None
     bayes_max_k: int = 4
 
     def __init__(self, method: str = "reml", ci: str = "hksj", level: float = 0.95, prediction: bool = True,
@@ -152,8 +151,8 @@ class PoolSettings(BaseModel):
         if not (isinstance(level, (int, float)) and not isinstance(level, bool) and 0.5 <= float(level) < 1.0):
             problems.append(Problem("pool settings", None, "level",
                                     f"level must be in [0.5, 1), e.g. 0.95; got {level!r}"))
-        scale = more.get("prior_scale", 0.5)
-        if not (isinstance(scale, (int, float)) and not isinstance(scale, bool) and 0 < float(scale) < float("inf")):
+        scale = more.get("prior_scale")
+        if scale is not None and not (isinstance(scale, (int, float)) and not isinstance(scale, bool) and 0 < float(scale) < float("inf")):
             problems.append(Problem("pool settings", None, "prior_scale",
                                     f"prior_scale must be a number > 0, e.g. 0.5; got {scale!r}"))
         max_k = more.get("bayes_max_k", 4)
@@ -166,17 +165,28 @@ class PoolSettings(BaseModel):
 
     @property
     def tau_prior(self) -> TauPrior:
-        """The prior on tau of the Bayesian model."""
-        return TauPrior(self.prior, float(self.prior_scale))
+        """The prior on tau of the Bayesian model for a ratio (log scale; scale 0.5 unless given)."""
+        return TauPrior(self.prior, float(RATIO_PRIOR_SCALE if self.prior_scale is None else self.prior_scale))
 
-    def describe_bayes(self) -> str:
-        """e.g. ``Bayesian RE, half-normal(0.5) prior on τ, flat prior on μ``."""
-        return f"Bayesian RE, {self.tau_prior.describe()} prior on \u03c4, flat prior on \u03bc"
+    def prior_for(self, ratio: bool) -> TauPrior | None:
+        """The prior on tau for a ratio (log scale) or a difference (its own units; ``None`` when no
+        scale was given: a log-scale default would be meaningless in, e.g., mmHg)."""
+        if ratio:
+            return self.tau_prior
+        return None if self.prior_scale is None else TauPrior(self.prior, float(self.prior_scale))
 
-    def describe(self) -> str:
+    def describe_bayes(self, ratio: bool = True) -> str:
+        """e.g. ``Bayesian RE, half-normal(0.5) prior on τ (log scale), flat prior on μ``."""
+        prior = self.prior_for(ratio)
+        if prior is None:
+            return f"Bayesian RE, {self.prior} prior on \u03c4 (scale not given), flat prior on \u03bc"
+        units = "log scale" if ratio else "the difference's units"
+        return f"Bayesian RE, {prior.describe()} prior on \u03c4 ({units}), flat prior on \u03bc"
+
+    def describe(self, ratio: bool = True) -> str:
         """One line for an output footer, e.g. ``REML tau² (Q-profile CI); HKSJ t(k-1) CI; ...``."""
         if self.method == "bayes":
-            return (f"{self.describe_bayes()}: posterior median, {_pct(self.level)} equal-tailed credible "
+            return (f"{self.describe_bayes(ratio)}: posterior median, {_pct(self.level)} equal-tailed credible "
                     f"interval and posterior predictive interval (exact numerical integration)")
         pi = "; prediction interval t(k-2) (Higgins 2009)" if self.prediction and self.method != "fe" else ""
         tau = "" if self.method == "fe" else " τ² (Q-profile CI)"

@@ -128,7 +128,7 @@ def _pooled_record(result, group, kind: str) -> dict:
         if r.bayes is not None:  # the Bayesian result (prior on tau named), for the few-studies policy
             b = r.bayes
             rec.update(bayes_prior=b.prior, bayes_est=b.est, bayes_ci_low=b.ci_low, bayes_ci_high=b.ci_high,
-                       bayes_pi_low=b.pi_low, bayes_pi_high=b.pi_high, bayes_p_below_1=b.p_below_1)
+                       bayes_pi_low=b.pi_low, bayes_pi_high=b.pi_high, bayes_p_below_1=b.p_below_null)
     return rec
 
 

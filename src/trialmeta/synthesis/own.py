@@ -5,8 +5,8 @@ Like R meta's ``metagen``/``metabin``/``metacont``: inverse variance through the
 (:mod:`trialmeta.stats.binary`, common-effect models as metafor ``rma.mh``/``rma.peto``).
 Every pooled group is a :class:`~trialmeta.stats.pooling.GroupResult` (a MH or Peto pool is
 one with ``method = "fe"`` and a Wald CI), so the subgroup test, the RevMan text lines and the
-forest read them as they read registry pools. GroupResult keeps ``est = exp(log_est)``; for the
-differences (RD, MD, SMD) ``log_est`` *is* the difference and the frames here report it as is.
+forest read them as they read registry pools. A ratio's GroupResult has ``est = exp(log_est)``; a
+difference's (RD, MD, SMD; ``ratio=False``) has ``est = log_est``, the difference, never exponentiated.
 """
 
 from __future__ import annotations
@@ -19,12 +19,15 @@ import pandas as pd
 from trialmeta.errors import InputError, Problem
 from trialmeta.stats.binary import MEASURE_NAMES, RATIO_MEASURES, FixedPool, mantel_haenszel, peto
 from trialmeta.errors import PoolingError
-from trialmeta.stats.pooling import GroupResult, PoolSettings, _pct, pool_many
+from trialmeta.stats.pooling import GroupResult, PoolSettings, _pct, pool_many, to_measure
 from trialmeta.stats.settings import METHOD_LABELS
 from trialmeta.stats.subgroups import SubgroupTest, subgroup_test
 
 OVERALL = "overall"
 METHODS = ("iv", "mh", "peto")
+#: Studies with no events in either arm, for RR and OR: "exclude" (RevMan, R meta's metabin: not estimable)
+#: or "include" (metafor's escalc/rma: 0.5 added to every cell). Risk differences always keep them.
+DOUBLE_ZERO = ("exclude", "include")
 METHOD_NAMES = {"mh": "Mantel-Haenszel (common effect; Q and I² from the study estimates around it, as "
                       "metafor rma.mh)",
                 "peto": "Peto one-step odds ratio (common effect; as metafor rma.peto)"}
@@ -42,6 +45,7 @@ class OwnAnalysis:
     overall: GroupResult
     subgroup_test: SubgroupTest | None
     by: str | None
+    notes: tuple[str, ...] = ()  # about the analysis as a whole (e.g. studies not estimable), printed with it
 
     @property
     def ratio(self) -> bool:
@@ -50,12 +54,12 @@ class OwnAnalysis:
     def describe(self) -> str:
         """The statistical choices, printed with every result."""
         if self.method == "iv":
-            return f"{MEASURE_NAMES[self.measure]}, inverse variance, {self.settings.describe()}"
+            return f"{MEASURE_NAMES[self.measure]}, inverse variance, {self.settings.describe(self.ratio)}"
         return f"{MEASURE_NAMES[self.measure]}, {METHOD_NAMES[self.method]}; Wald z CI; {_pct(self.settings.level)} level"
 
 
-def _fixed_group(r: FixedPool, group: str | None, level: float) -> GroupResult:
-    ex = lambda v: None if v is None else float(np.exp(v))  # noqa: E731
+def _fixed_group(r: FixedPool, group: str | None, level: float, ratio: bool = True) -> GroupResult:
+    ex = to_measure(ratio)
     df = r.k_q - 1 if r.k_q > 1 else None
     return GroupResult(group=group, k=r.k, method="fe", ci_method="wald", level=level, log_est=r.est, se=r.se,
                        se_wald=r.se, log_ci_low=r.ci_low, log_ci_high=r.ci_high, est=ex(r.est), ci_low=ex(r.ci_low),
@@ -64,27 +68,70 @@ def _fixed_group(r: FixedPool, group: str | None, level: float) -> GroupResult:
                        i2=r.i2 if df else None, h2=r.h2 if df else None,  # common effect: Q-based
                        i2_q=r.i2 if df else None, h2_q=r.h2 if df else None, log_pi_low=None, log_pi_high=None,
                        pi_low=None, pi_high=None, weights=r.weights, notes=(), wald_ci_low=ex(r.ci_low),
-                       wald_ci_high=ex(r.ci_high))
+                       wald_ci_high=ex(r.ci_high), ratio=ratio)
+
+
+def double_zero_studies(studies: pd.DataFrame, measure: str) -> tuple[np.ndarray, str]:
+    """Which studies have no events in either arm (for OR also: every patient with the event in both arms,
+    where the odds ratio is undefined too), and that reason; all False unless counts give a RR or OR."""
+    none = np.zeros(len(studies), dtype=bool)
+    if measure not in ("RR", "OR") or studies["se_from"].iloc[0] != "counts":
+        return none, ""
+    a, n1, c, n2 = (studies[col].to_numpy(float) for col in ("events_exp", "n_exp", "events_ctrl", "n_ctrl"))
+    zero = (a == 0) & (c == 0)
+    if measure == "OR":
+        full = (a == n1) & (c == n2)
+        return zero | full, ("no events in either arm" if not full.any() else
+                             "no events in either arm, or every patient with the event in both")
+    return zero, "no events in either arm"
+
+
+def _double_zero_note(names: list[str], measure: str, why: str, convention: str) -> str:
+    which = f"{len(names)} {'study' if len(names) == 1 else 'studies'} ({', '.join(names)}) with {why}"
+    if measure == "RD":
+        return (f"{which}: kept, as RevMan, R meta and metafor do for a risk difference (a difference of 0 is "
+                "estimable), with 0.5 added to every cell for its variance")
+    if convention == "exclude":
+        return (f"{which}: not estimable for the {MEASURE_NAMES[measure].lower()}, excluded from the pool (the "
+                "convention of RevMan and R meta's metabin); double_zero='include' (--double-zero include) keeps "
+                "them with 0.5 added to every cell, as metafor's escalc and rma do")
+    return (f"{which}: kept with 0.5 added to every cell, as metafor's escalc and rma do (double_zero='include'); "
+            "RevMan and R meta's metabin exclude them as not estimable")
 
 
 def pool_studies(studies: pd.DataFrame, measure: str, method: str = "iv", settings: PoolSettings | None = None,
-                 by: str | None = None, name: str = "table") -> OwnAnalysis:
+                 by: str | None = None, name: str = "table", double_zero: str = "exclude") -> OwnAnalysis:
     """Pool ``studies`` (from :func:`trialmeta.synthesis.owndata.check_rows`) overall and by ``by``.
+
+    ``double_zero``: studies with no events in either arm, for RR and OR, are ``"exclude"``-d (RevMan and R
+    meta: "not estimable", listed with that reason in the ``status`` column) or ``"include"``-d with 0.5 added
+    to every cell (metafor's ``escalc``); a risk difference keeps them. A note says which, whenever there are
+    such studies.
 
     Raises
     ------
     trialmeta.errors.InputError
-        Unknown grouping column, empty or reserved subgroup labels, MH/Peto without counts.
+        Unknown grouping column, empty or reserved subgroup labels, MH/Peto without counts, no estimable
+        study in a group.
     """
     s = settings or PoolSettings()
     method = method.lower()
     if method not in METHODS:
         raise InputError([Problem(name, None, "method", f"unknown method {method!r}; choose one of iv, mh, peto")])
+    if double_zero not in DOUBLE_ZERO:
+        raise InputError([Problem(name, None, "double_zero", f"unknown double_zero {double_zero!r}; choose "
+                                  "exclude (RevMan, R meta) or include (metafor)")])
     if method != "iv" and studies["se_from"].iloc[0] != "counts":
         raise InputError([Problem(name, None, "method", f"{method.upper()} pooling needs counts (events_exp, n_exp, "
                                   "events_ctrl, n_ctrl)")])
     if method == "peto" and measure != "OR":
         raise InputError([Problem(name, None, "measure", f"Peto's method pools odds ratios; got measure {measure}")])
+    if method == "iv" and s.method == "bayes" and measure not in RATIO_MEASURES and s.prior_scale is None:
+        raise InputError([Problem(name, None, "prior_scale", (
+            f"a Bayesian analysis of a {MEASURE_NAMES[measure].lower()} needs the scale of its prior on \u03c4 in "
+            f"the {measure}'s own units (prior_scale; --prior-scale), e.g. a plausible between-study SD of the "
+            "difference: the default 0.5 is meant for log ratios and would be an arbitrary, unit-dependent "
+            "assumption here"))])
     lines = list(studies["line"])
     frame = studies.copy()
     labels, masks = [], []
@@ -105,6 +152,19 @@ def pool_studies(studies: pd.DataFrame, measure: str, method: str = "iv", settin
         names = []
         frame["group"] = None
     masks.append(np.ones(len(frame), dtype=bool))
+    dz, why = double_zero_studies(frame, measure)
+    if measure == "RD" and studies["se_from"].iloc[0] == "counts":
+        dz = ((frame["events_exp"] == 0) & (frame["events_ctrl"] == 0)).to_numpy()
+        why = "no events in either arm"
+    notes = (_double_zero_note([str(x) for x in frame["study"][dz]], measure, why, double_zero),) if dz.any() else ()
+    if dz.any() and measure != "RD" and double_zero == "exclude":
+        frame["status"] = np.where(dz, f"not estimable: {why}", "")
+        masks = [m & ~dz for m in masks]
+        empty = [g for g, m in zip(names + [OVERALL], masks) if not m.any()]
+        if empty:
+            raise InputError([Problem(name, None, "", f"{', '.join(empty)}: no estimable study for the "
+                                      f"{MEASURE_NAMES[measure].lower()}: every study has {why} (RD, or "
+                                      "double_zero='include', would pool them)")])
     try:
         results = _pool(frame, masks, names + [OVERALL], measure, method, s)
     except PoolingError as exc:
@@ -114,12 +174,13 @@ def pool_studies(studies: pd.DataFrame, measure: str, method: str = "iv", settin
         weights[mask] = r.weights
     frame["weight"] = weights
     test = subgroup_test(results[:-1]) if len(names) >= 2 else None
-    return OwnAnalysis(measure, method, s, frame, tuple(results[:-1]), results[-1], test, by)
+    return OwnAnalysis(measure, method, s, frame, tuple(results[:-1]), results[-1], test, by, notes)
 
 
 def _pool(frame, masks, groups, measure, method, s) -> list[GroupResult]:
     if method == "iv":
-        return pool_many([(frame["yi"][m].to_numpy(float), frame["se"][m].to_numpy(float)) for m in masks], s, groups)
+        return pool_many([(frame["yi"][m].to_numpy(float), frame["se"][m].to_numpy(float)) for m in masks], s, groups,
+                         ratio=measure in RATIO_MEASURES)
     counts = [frame[c].to_numpy(float) for c in ("events_exp", "n_exp", "events_ctrl", "n_ctrl")]
     out = []
     for m, g in zip(masks, groups):
@@ -128,7 +189,7 @@ def _pool(frame, masks, groups, measure, method, s) -> list[GroupResult]:
         if r.est is None:
             raise PoolingError(f"{g}: the {method.upper()} estimate is not defined (no events in one arm of every "
                                "study)")
-        out.append(_fixed_group(r, g, s.level))
+        out.append(_fixed_group(r, g, s.level, measure in RATIO_MEASURES))
     return out
 
 
@@ -180,6 +241,8 @@ def studies_frame(a: OwnAnalysis) -> pd.DataFrame:
         out[f"exp(coef) lower {lv}"], out[f"exp(coef) upper {lv}"] = (np.exp(out[f"coef lower {lv}"]),
                                                                       np.exp(out[f"coef upper {lv}"]))
     out["weight (%)"] = f["weight"]
+    if "status" in f.columns:
+        out["status"] = f["status"]
     if f["corrected"].any():
         out["zero-cell corrected"] = f["corrected"]
     return out.reset_index(drop=True)

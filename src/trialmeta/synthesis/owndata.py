@@ -55,7 +55,7 @@ SYNONYMS = {_key(k): v for v, ks in {
     "ci_level": ("ci_level", "level", "ci level", "confidence level"),
     "events_exp": ("events_exp", "event.e", "ai", "events experimental", "responders_exp"),
     "n_exp": ("n_exp", "n.e", "n1i", "total experimental"),
-    "events_ctrl": ("events_ctrl", "event.c", "ci_events", "events control", "responders_ctrl"),
+    "events_ctrl": ("events_ctrl", "event.c", "ci", "ci_events", "events control", "responders_ctrl"),
     "n_ctrl": ("n_ctrl", "n.c", "n2i", "total control"),
     "mean_exp": ("mean_exp", "mean.e", "m1i"), "sd_exp": ("sd_exp", "sd.e", "sd1i"),
     "mean_ctrl": ("mean_ctrl", "mean.c", "m2i"), "sd_ctrl": ("sd_ctrl", "sd.c", "sd2i"),

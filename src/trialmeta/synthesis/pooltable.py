@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 
 import pandas as pd
 
@@ -33,12 +32,25 @@ from trialmeta.synthesis.own import pool_studies
 from trialmeta.synthesis.owndata import COLUMNS, KINDS, canonical, check_rows
 from trialmeta.synthesis.tablefile import csv_rows, records, xlsx_rows
 
-GROUP_KEYS = ("group", "k", "method", "ci_method", "log_hr", "se", "hr", "hr_ci_low", "hr_ci_high",
+GROUP_KEYS = ("group", "k", "method", "ci_method", "log_hr", "se", "se_wald", "hr", "hr_ci_low", "hr_ci_high",
               "p", "tau2", "tau2_ci_low", "tau2_ci_high", "q", "df", "q_p", "i2", "h2",
-              "i2_q", "h2_q", "hr_pi_low", "hr_pi_high", "hr_wald_ci_low", "hr_wald_ci_high")
-#: The Bayesian result of a group (JSON ``bayes``; CSV columns ``bayes_<key>``), measure-neutral names.
+              "i2_q", "h2_q", "s2", "hr_pi_low", "hr_pi_high", "hr_wald_ci_low", "hr_wald_ci_high")
+#: The Bayesian result of a group (JSON ``bayes``; CSV columns ``bayes_<key>``), measure-neutral names, for a
+#: ratio (``p_below_1`` = P(ratio < 1)); a difference has no ``log_est`` and ``p_below_0`` (:func:`bayes_keys`).
 BAYES_KEYS = ("prior", "level", "log_est", "est", "ci_low", "ci_high", "tau", "tau_ci_low", "tau_ci_high",
               "pi_low", "pi_high", "p_below_1")
+DIFFERENCE_BAYES_KEYS = ("prior", "level", "est", "ci_low", "ci_high", "tau", "tau_ci_low", "tau_ci_high",
+                         "pi_low", "pi_high", "p_below_0")
+
+
+def bayes_keys(measure: str) -> tuple[str, ...]:
+    """The keys of a group's ``bayes`` record for ``measure``."""
+    return BAYES_KEYS if measure in RATIO_MEASURES else DIFFERENCE_BAYES_KEYS
+
+
+def _bayes_dict(b, measure: str) -> dict:
+    values = {**{k: getattr(b, k) for k in BAYES_KEYS[:-1]}, "p_below_1": b.p_below_null, "p_below_0": b.p_below_null}
+    return {k: values[k] for k in bayes_keys(measure)}
 
 
 def read_effects_table(content, name: str, ci_level: float = 0.95, measure: str = "HR", mapping: dict | None = None,
@@ -104,16 +116,16 @@ def read_effects_table(content, name: str, ci_level: float = 0.95, measure: str 
     return frame
 
 
-def group_dict(r: GroupResult) -> dict:
+def group_dict(r: GroupResult, measure: str = "HR") -> dict:
     """The JSON-ready dict of one pooled group (keys :data:`GROUP_KEYS` and ``bayes``, a dict of
-    :data:`BAYES_KEYS`; ``None`` if undefined). ``hr_wald_ci_*``: the Wald (z) CI with the same tau^2."""
+    :func:`bayes_keys`; ``None`` if undefined). ``hr_wald_ci_*``: the Wald (z) CI with the same tau^2."""
     return {"group": r.group, "k": r.k, "method": r.method, "ci_method": r.ci_method,
-            "log_hr": r.log_est, "se": r.se, "hr": r.est, "hr_ci_low": r.ci_low, "hr_ci_high": r.ci_high,
+            "log_hr": r.log_est, "se": r.se, "se_wald": r.se_wald, "hr": r.est, "hr_ci_low": r.ci_low, "hr_ci_high": r.ci_high,
             "p": r.p, "tau2": r.tau2, "tau2_ci_low": r.tau2_ci_low, "tau2_ci_high": r.tau2_ci_high,
             "q": r.q, "df": r.df, "q_p": r.q_p, "i2": r.i2, "h2": r.h2,
-            "i2_q": r.i2_q, "h2_q": r.h2_q, "hr_pi_low": r.pi_low, "hr_pi_high": r.pi_high,
+            "i2_q": r.i2_q, "h2_q": r.h2_q, "s2": r.s2, "hr_pi_low": r.pi_low, "hr_pi_high": r.pi_high,
             "hr_wald_ci_low": r.wald_ci_low, "hr_wald_ci_high": r.wald_ci_high,
-            "bayes": None if r.bayes is None else {key: getattr(r.bayes, key) for key in BAYES_KEYS}}
+            "bayes": None if r.bayes is None else _bayes_dict(r.bayes, measure)}
 
 
 def keys_for(measure: str) -> tuple[str, ...]:
@@ -126,19 +138,17 @@ def keys_for(measure: str) -> tuple[str, ...]:
 
 
 def measure_dict(r: GroupResult, measure: str) -> dict:
-    """A pooled group keyed as :func:`keys_for` (differences on their own scale)."""
-    d = group_dict(r)
+    """A pooled group keyed as :func:`keys_for` (differences on their own scale: the result of a difference
+    carries it as is, never through exp and log)."""
+    d = group_dict(r, measure)
     if measure not in RATIO_MEASURES:
-        log = lambda x: None if x is None else math.log(x)  # noqa: E731  (the Wald CI is kept as exp)
-        d.update(hr=r.log_est, hr_ci_low=r.log_ci_low, hr_ci_high=r.log_ci_high, hr_pi_low=r.log_pi_low,
-                 hr_pi_high=r.log_pi_high, hr_wald_ci_low=log(r.wald_ci_low), hr_wald_ci_high=log(r.wald_ci_high))
         del d["log_hr"]
     low = measure.lower()
     return {k.replace("hr", low, 1) if "hr" in k else k: v for k, v in d.items()}
 
 
 def pool_table(frame: pd.DataFrame, by: str | None = None, settings: PoolSettings | None = None,
-               name: str = "table", measure: str = "HR", method: str = "iv") -> dict:
+               name: str = "table", measure: str = "HR", method: str = "iv", double_zero: str = "exclude") -> dict:
     """Pool a table of studies, overall and by subgroup.
 
     Parameters
@@ -152,6 +162,9 @@ def pool_table(frame: pd.DataFrame, by: str | None = None, settings: PoolSetting
     measure : str
     method : {"iv", "mh", "peto"}
         Mantel-Haenszel and Peto need counts.
+    double_zero : {"exclude", "include"}
+        RR/OR studies with no events in either arm: not estimable (RevMan, R meta) or kept with 0.5 added
+        (metafor); see :func:`trialmeta.synthesis.own.pool_studies`.
 
     Returns
     -------
@@ -175,7 +188,7 @@ def pool_table(frame: pd.DataFrame, by: str | None = None, settings: PoolSetting
             frame[col] = default
     if "line" not in frame.columns:
         frame["line"] = None
-    a = pool_studies(frame, measure, method, settings, by, name)
+    a = pool_studies(frame, measure, method, settings, by, name, double_zero)
     test = None
     if a.subgroup_test is not None:
         t = a.subgroup_test
@@ -183,7 +196,7 @@ def pool_table(frame: pd.DataFrame, by: str | None = None, settings: PoolSetting
     return {"measure": measure, "method": a.method, "described_as": a.describe(),
             "groups": [{**measure_dict(r, measure), "notes": [str(n) for n in r.notes]}
                        for r in (*a.groups, a.overall)],
-            "subgroup_test": test}
+            "subgroup_test": test, "notes": list(a.notes)}
 
 
 def format_groups(result: dict, fmt: str = "table", settings: PoolSettings | None = None) -> str:
@@ -201,9 +214,10 @@ def format_groups(result: dict, fmt: str = "table", settings: PoolSettings | Non
     if fmt == "csv":
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
-        w.writerow([*keys, *(f"bayes_{k}" for k in BAYES_KEYS)])
+        bkeys = bayes_keys(measure)
+        w.writerow([*keys, *(f"bayes_{k}" for k in bkeys)])
         cell = lambda x: "" if x is None else repr(x) if isinstance(x, float) else spreadsheet_safe(x)  # noqa: E731
-        w.writerows([[cell(g[k]) for k in keys] + [cell((g.get("bayes") or {}).get(k)) for k in BAYES_KEYS]
+        w.writerows([[cell(g[k]) for k in keys] + [cell((g.get("bayes") or {}).get(k)) for k in bkeys]
                      for g in groups])
         return buf.getvalue()
     if fmt not in ("table", "md"):

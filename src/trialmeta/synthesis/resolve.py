@@ -65,6 +65,7 @@ class Prepared:
     pairs: list[tuple[Study, Study]]
     notes: list[str]
     pooling: str = "iv"  # "mh": risk ratios pooled by Mantel-Haenszel from the responder counts
+    mh_sensitivity: bool = False  # risk ratios pooled by IV: the MH common effect beside them (a labelled line)
 
 
 def _prepare(a: Analysis, s: Settings, frame: pd.DataFrame, registry: Registry, records: StudyRows) -> Prepared:
@@ -80,15 +81,16 @@ def _prepare(a: Analysis, s: Settings, frame: pd.DataFrame, registry: Registry, 
         ga, gb = (next(g for g in groups if g.key == k) for k in a.interaction)
         pairs, pair_notes = _interaction_pairs(ga, gb, a, s, records, registry)
         notes += pair_notes
-    pooling = "iv"
-    if a.measure == "RR" and s.binary_pooling == "mh" and a.pooled:
+    pooling, mh_line = "iv", False
+    if a.measure == "RR" and a.pooled:
         lacking = [st for g in groups for st in g.studies if st.usable and counts(st) is None]
-        if lacking:
+        if lacking and s.binary_pooling == "mh":
             notes.append("Pooled by inverse variance, not Mantel-Haenszel: no responder counts for "
                          + ", ".join(sorted({st.label for st in lacking})) + ".")
-        else:
-            pooling = "mh"
-    return Prepared(a, s, groups, overall, pairs, notes, pooling)
+        elif not lacking:
+            pooling = s.binary_pooling
+            mh_line = pooling == "iv"
+    return Prepared(a, s, groups, overall, pairs, notes, pooling, mh_line)
 
 
 def counts(study: Study) -> tuple[float, float, float, float] | None:

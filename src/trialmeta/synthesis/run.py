@@ -15,6 +15,7 @@ from typing import Collection
 import pandas as pd
 
 from trialmeta.registry.analyses import Analysis, AnalysesFile, Settings
+from trialmeta.stats.notes import Note, NoteKind
 from trialmeta.stats.pooling import GroupResult, PoolSettings, pool_many
 from trialmeta.synthesis.resolve import Prepared, counts, resolve_analyses
 from trialmeta.synthesis.selection import Study, related
@@ -143,6 +144,17 @@ def _pool_all(prepared: list[Prepared]) -> dict:
     for (settings, _), items in jobs.items():
         results = pool_many([(y, se) for _, y, se in items], settings, [key[1] for key, _, _ in items])
         out.update({key: r for (key, _, _), r in zip(items, results)})
+    for p in prepared:  # risk ratios by random effects: the Mantel-Haenszel common effect as a labelled line
+        if not (p.mh_sensitivity and p.spec.pooled):
+            continue
+        for g in [*p.groups, *([p.overall] if p.overall else [])]:
+            usable = [st for st in g.studies if st.usable]
+            r = out.get((p.spec.name, g.key))
+            if r is None or len(usable) < 2:
+                continue
+            mh = _mh(g.key, usable, p.settings.level)
+            out[(p.spec.name, g.key)] = replace(r, notes=r.notes + (Note(NoteKind.MH_SENSITIVITY, (
+                ("est", mh.est), ("low", mh.ci_low), ("high", mh.ci_high), ("level", mh.level))),))
     return out
 
 

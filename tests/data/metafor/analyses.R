@@ -29,11 +29,17 @@ recs <- lapply(groups, function(g) {
     f <- suppressWarnings(rma(yi = yi, sei = sei, method = m, test = g$test, level = 95, control = CTRL))
     sprintf('"%s": {"tau2": %s, "I2": %s, "H2": %s}', m, num(f$tau2), num(f$I2), num(f$H2))
   })
-  sprintf('{"analysis": "%s", "group": "%s", "k": %d, "beta": %s, "se": %s, "ci_lb": %s, "ci_ub": %s, "pval": %s, "tau2": %s, "tau2_ci_lb": %s, "tau2_ci_ub": %s, "QE": %s, "QEp": %s, "I2": %s, "H2": %s, "pi_lb_hts": %s, "pi_ub_hts": %s, "pi_lb_riley_z": %s, "pi_ub_riley_z": %s, "pi_lb_predict_default": %s, "pi_ub_predict_default": %s, "by_method": {%s}}',
+  # risk ratios pooled by random effects: the Mantel-Haenszel common effect of the sensitivity line
+  mh <- if (!is.null(g$ai) && k >= 2) {
+    m <- rma.mh(measure = "RR", ai = unlist(g$ai), n1i = unlist(g$n1i), ci = unlist(g$ci), n2i = unlist(g$n2i), level = 95)
+    sprintf(', "mh_call": "rma.mh(measure = \\"RR\\", ai, n1i, ci, n2i, level = 95)", "mh_beta": %s, "mh_ci_lb": %s, "mh_ci_ub": %s',
+            num(m$beta), num(m$ci.lb), num(m$ci.ub))
+  } else ""
+  sprintf('{"analysis": "%s", "group": "%s", "k": %d, "beta": %s, "se": %s, "ci_lb": %s, "ci_ub": %s, "pval": %s, "tau2": %s, "tau2_ci_lb": %s, "tau2_ci_ub": %s, "QE": %s, "QEp": %s, "I2": %s, "H2": %s, "pi_lb_hts": %s, "pi_ub_hts": %s, "pi_lb_riley_z": %s, "pi_ub_riley_z": %s, "pi_lb_predict_default": %s, "pi_ub_predict_default": %s, "by_method": {%s}%s}',
           g$analysis, g$group, k, num(fit$beta), num(fit$se), num(fit$ci.lb), num(fit$ci.ub), num(fit$pval),
           num(fit$tau2), num(ci[1]), num(ci[2]), num(fit$QE), num(fit$QEp), num(fit$I2), num(fit$H2),
           num(pi[1]), num(pi[2]), num(riley$pi.lb), num(riley$pi.ub), num(dflt$pi.lb), num(dflt$pi.ub),
-          paste(het, collapse = ", "))
+          paste(het, collapse = ", "), mh)
 })
 meta <- sprintf('{"generated_by": "tests/data/metafor/analyses.R", "R": "%s", "metafor": "%s", "call": "rma(yi = yi, sei = sei, method = <method>, test = <test>, level = 95, control = list(threshold = 1e-12, maxiter = 1000, tol = 1e-12, tau2.max = 1e6)); confint(fit)$random[\\"tau^2\\", ]; fit$I2, fit$H2 and, under by_method, the same rma call with method = REML, DL, PM; pi_*_riley_z = predict(<the fit with test = \\"z\\">, pi.type = \\"riley\\"); pi_*_predict_default = predict(fit); PI = beta +/- qt(0.975, k - 2) * sqrt(tau2 + 1/sum(1/(vi + tau2)))", "groups": [\n%s\n]}',
                 R.version.string, as.character(packageVersion("metafor")), paste(unlist(recs), collapse = ",\n"))

@@ -30,7 +30,7 @@ def groups():
                         "yi": [s.log_est for s in g.usable], "sei": [s.se for s in g.usable],
                         "labels": [f"{s.trial}:{s.population}:{s.row['data_cut']}" for s in g.usable],
                         "pooling": r.pooling})
-            if r.pooling == "mh":  # rma.mh on the responder counts
+            if r.spec.measure == "RR":  # rma.mh on the responder counts (primary, or the sensitivity line)
                 out[-1].update({k: [s.row[c] for s in g.usable] for k, c in (
                     ("ai", "responders_exp"), ("n1i", "n_exp"), ("ci", "responders_ctrl"), ("n2i", "n_ctrl"))})
     return out

@@ -2,8 +2,8 @@
 
 The figures themselves come from :mod:`trialmeta.plot` as scenes (plain data); this module
 queues them in a :class:`Figures` batch, which renders each scene once (in a process pool,
-:mod:`trialmeta.cli.parallel`), or copies it from the previous outputs when its key is
-unchanged (:mod:`trialmeta.cli.cache`), and writes it in every requested format through
+:mod:`trialmeta.pipeline.parallel`), or copies it from the previous outputs when its key is
+unchanged (:mod:`trialmeta.pipeline.cache`), and writes it in every requested format through
 :mod:`trialmeta.io`, so :mod:`trialmeta.plot` never touches a file.
 """
 
@@ -29,19 +29,19 @@ class Figures:
     ----------
     root : Path, optional
         The output folder; manifest paths are relative to it (needed with ``cache``).
-    cache : trialmeta.cli.cache.FigureCache, optional
+    cache : trialmeta.pipeline.cache.FigureCache, optional
         Reuse unchanged figures of the previous outputs and record this run's keys.
     jobs : int, optional
         Worker processes (default: every core).
     quiet : bool
         No progress bar (there is none either when stderr is not a terminal).
-    workers : trialmeta.cli.parallel.Workers, optional
+    workers : trialmeta.pipeline.parallel.Workers, optional
         Processes started earlier (already importing matplotlib) to draw on; closed by their owner.
     """
 
     def __init__(self, root: Path | None = None, cache=None, jobs: int | None = None, quiet: bool = False,
                  workers=None):
-        from trialmeta.cli.parallel import default_jobs
+        from trialmeta.pipeline.parallel import default_jobs
 
         self.root, self.cache, self.quiet, self.workers = root, cache, quiet, workers
         self.jobs = default_jobs() if jobs is None else jobs
@@ -67,7 +67,7 @@ class Figures:
 
     def write(self) -> None:
         """Copy the unchanged figures, draw the others (all cores) and write every file."""
-        from trialmeta.cli import parallel, progress
+        from trialmeta.pipeline import parallel, progress
 
         todo = []
         for scene, files in self.queue:
@@ -115,7 +115,7 @@ class Figures:
     def _keys(self, scene, formats) -> list[str | None]:
         if self.cache is None:
             return [None] * len(formats)
-        from trialmeta.cli.cache import file_key, scene_digest
+        from trialmeta.pipeline.cache import file_key, scene_digest
 
         digest = scene_digest(scene)
         return [file_key(digest, fmt) for fmt in formats]
@@ -184,7 +184,7 @@ def write_forests(results: Sequence, registry, out_dir: Path, formats: Iterable[
         Also write each analysis' forest as ``<word_dir>/<name>.png``, the 300 dpi palette PNG
         of the Word report, from the same render.
     scenes : dict, optional
-        Analysis name -> its forest scene, if already built (``cli.export.forest_scenes``).
+        Analysis name -> its forest scene, if already built (``pipeline.export.forest_scenes``).
 
     Returns
     -------

@@ -26,6 +26,7 @@ from trialmeta.registry.frame import results_frame
 from trialmeta.synthesis.history import evolution, evolution_frame
 from trialmeta.synthesis.indirect import run_indirect
 from trialmeta.errors import TrialmetaError
+from trialmeta.pipeline.summary import RefreshSummary
 from trialmeta.synthesis.selection import filter_as_of
 from trialmeta.synthesis.run import run_analyses
 from trialmeta.registry.load import load_registry
@@ -87,7 +88,7 @@ def compute(trials: Path, out: Path, as_of: str | None, style, today: str | None
     if spec_path is None:
         raise TrialmetaError(f"no {io.ANALYSES_FILE} beside the trial files in {io.display(trials)}")
     spec, lines = load_analyses(spec_path)
-    from trialmeta.cli.export import check_styles
+    from trialmeta.pipeline.export import check_styles
 
     spec_file = io.display(spec_path)
     check_styles(spec, lines, spec_file, style)
@@ -103,12 +104,13 @@ def compute(trials: Path, out: Path, as_of: str | None, style, today: str | None
 
 
 def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = False, today: str | None = None,
-            jobs: int | None = None, cache: bool = True, style=None) -> str:
-    """Rebuild ``out`` from the registry at ``trials``; return a one-line summary. ``style``: the
+            jobs: int | None = None, cache: bool = True, style=None) -> RefreshSummary:
+    """Rebuild ``out`` from the registry at ``trials``; return what it did (``str()``: one line).
+    The caller holds ``out``'s lock (:func:`trialmeta.pipeline.run.refresh` takes it). ``style``: the
     command line's figure style (:class:`trialmeta.registry.figstyle.StyleSpec`), if any.
 
     Figures are drawn on ``jobs`` processes (default: every core); with ``cache``, those whose
-    key is unchanged since the previous refresh are copied from ``out`` (see :mod:`trialmeta.cli.cache`).
+    key is unchanged since the previous refresh are copied from ``out`` (see :mod:`trialmeta.pipeline.cache`).
 
     Raises
     ------
@@ -123,18 +125,16 @@ def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = Fal
     drawing = not cache or run.previous is None or run.entry is not None
     with _workers(jobs if drawing else 1) as workers, staging_dir(out) as stage, \
             ThreadPoolExecutor(2 if workers else 1, "trialmeta-figures") as side:
-        figures = _write_outputs(run, stage, out, as_of, style, progress, _Drawing(jobs, cache, quiet, workers, side))
-        from trialmeta.cli import stamp  # last: the key of this run and every file it wrote
+        how = _Drawing(jobs, cache, quiet, workers, side)
+        figures, drawn, reused = _write_outputs(run, stage, out, as_of, style, progress, how)
+        from trialmeta.pipeline import stamp  # last: the key of this run and every file it wrote
 
         depends = _style_files(run.spec, style)
         stamp.write(stage, stamp.run_key(trials, as_of, style, depends), depends)
     progress.step(f"swapped in {io.display(out)}")
-    changed = "no change in the evidence" if run.entry is None else "changelog entry written"
-    warnings = run.registry.warnings
-    return (f"refreshed {io.display(out)}: {len(run.registry.trials)} trials, {len(run.frame)} results, "
-            f"{len(run.results)} analyses, {figures} figures; {changed}"
-            + (f"; as of {as_of}" if as_of else "")
-            + (f"; {len(warnings)} warnings" if warnings else ""))
+    return RefreshSummary(out, trials=len(run.registry.trials), results=len(run.frame), analyses=len(run.results),
+                          figures=figures, drawn=drawn, reused=reused, changes=run.entry,
+                          warnings=tuple(run.registry.warnings), as_of=as_of)
 
 
 @dataclass(frozen=True)
@@ -149,8 +149,9 @@ class _Drawing:
     side: ThreadPoolExecutor
 
 
-def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress: Progress, how: _Drawing) -> int:
-    """Write every output of ``run`` into ``stage``; return the number of figure files.
+def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress: Progress, how: _Drawing) -> tuple:
+    """Write every output of ``run`` into ``stage``; return the number of figure files and of
+    figures drawn and reused.
 
     The forest plots are drawn (another thread feeding the workers) while this thread computes
     the history, writes the tables and builds the Word and Excel files."""
@@ -159,7 +160,7 @@ def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress
     io.write_text(stage / "results.csv", tables.frame_csv(run.frame))
     io.write_text(stage / "results.json",
                   json.dumps({"results": tables.records(run.frame)}, indent=2, ensure_ascii=False) + "\n")
-    from trialmeta.cli.export import DOCX_FIGURES, EXPORT_FORMATS, forest_scenes, write_exports
+    from trialmeta.pipeline.export import DOCX_FIGURES, EXPORT_FORMATS, forest_scenes, write_exports
 
     forests = _figure_batch(stage, out, how.jobs, how.cache, how.quiet, how.workers)
     scenes = forest_scenes(results, style)
@@ -198,7 +199,7 @@ def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress
     io.write_text(stage / "report.html", report_html(registry, results, run.indirect, history, log, as_of, stage))
     forests.cache.write(stage)  # (after the exports: their keys are in it too)
     progress.step("wrote report.html, report.docx, evidence.xlsx and CHANGELOG.md")
-    return figures
+    return figures, drawn, reused
 
 
 def _when_drawn(drawing, path: Path):
@@ -250,8 +251,8 @@ def _write_tables(stage: Path, results, history) -> None:
 def _figure_batch(stage: Path, out: Path, jobs: int | None, cache: bool, quiet: bool, workers=None,
                   shared=None):
     """A batch of figures for ``stage``; ``shared``: the cache of another batch of this refresh."""
-    from trialmeta.cli.cache import FigureCache
-    from trialmeta.cli.outputs import Figures
+    from trialmeta.pipeline.cache import FigureCache
+    from trialmeta.pipeline.outputs import Figures
 
     return Figures(stage, shared or FigureCache(out if cache else None), jobs, quiet, workers)
 
@@ -259,7 +260,7 @@ def _figure_batch(stage: Path, out: Path, jobs: int | None, cache: bool, quiet: 
 @contextlib.contextmanager
 def _workers(jobs: int | None):
     """Worker processes started now (None with one job), closed on leaving."""
-    from trialmeta.cli.parallel import Workers, default_jobs
+    from trialmeta.pipeline.parallel import Workers, default_jobs
 
     jobs = default_jobs() if jobs is None else jobs
     workers = Workers(jobs) if jobs > 1 else None
@@ -273,8 +274,8 @@ def _workers(jobs: int | None):
 def _write_forest_figures(stage: Path, results, registry, batch, style=None, scenes=None) -> int:
     """Queue every forest plot in ``batch``; return how many files they make. The Word report's
     copies (palette PNGs under ``.cache/docx``) come from the same renders."""
-    from trialmeta.cli.export import DOCX_FIGURES
-    from trialmeta.cli.outputs import write_forests
+    from trialmeta.pipeline.export import DOCX_FIGURES
+    from trialmeta.pipeline.outputs import write_forests
 
     return len(write_forests(results, registry, stage / "forest", ("png", "svg", "pdf"), figures=batch, style=style,
                              word_dir=stage / DOCX_FIGURES, scenes=scenes))
@@ -282,13 +283,13 @@ def _write_forest_figures(stage: Path, results, registry, batch, style=None, sce
 
 def _write_history_figures(stage: Path, history, batch) -> int:
     """Queue every history figure in ``batch``; return how many files they make."""
-    from trialmeta.cli.outputs import write_history_plots
+    from trialmeta.pipeline.outputs import write_history_plots
 
     return len(write_history_plots(history, stage / "history", ("png", "svg"), figures=batch))
 
 
 def _write_km(stage: Path, registry, batch) -> int:
-    from trialmeta.cli.outputs import write_km
+    from trialmeta.pipeline.outputs import write_km
 
     write_km(registry, stage / "km", figures=batch)
     return len(registry.curves)

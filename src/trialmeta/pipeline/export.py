@@ -1,4 +1,4 @@
-"""``trialmeta export`` and refresh's export step: ``report.docx`` and ``evidence.xlsx``.
+"""The export step of refresh and ``trialmeta export``: ``report.docx`` and ``evidence.xlsx``.
 
 Figures are rendered here (300 dpi PNG of each forest plot) and handed to
 :mod:`trialmeta.report.docx` as bytes, so the report layer never imports :mod:`trialmeta.plot`.
@@ -7,7 +7,6 @@ Figures are rendered here (300 dpi PNG of each forest plot) and handed to
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 from trialmeta import io
@@ -15,35 +14,6 @@ from trialmeta.errors import UsageError
 
 EXPORT_FORMATS = ("docx", "xlsx")
 FILES = {"docx": "report.docx", "xlsx": "evidence.xlsx"}
-
-
-def check_export_formats(text: str) -> tuple[str, ...]:
-    out = tuple(dict.fromkeys(f.strip().lower() for f in text.split(",") if f.strip()))
-    bad = [f for f in out if f not in EXPORT_FORMATS]
-    if bad or not out:
-        raise UsageError(f"--format: unknown export format(s) {', '.join(bad) or '(none given)'}; "
-                            f"choose from {', '.join(EXPORT_FORMATS)}")
-    return out
-
-
-def cli_style(args):
-    """The figure style given on the command line (None when no option was used)."""
-    from pydantic import ValidationError
-
-    from trialmeta.registry.figstyle import StyleSpec
-
-    given = {"preset": args.style, "footnotes": args.footnotes, "font_family": args.font,
-             "font_size": args.font_size, "width": args.fig_width, "stylesheet": args.stylesheet}
-    given = {k: v for k, v in given.items() if v is not None}
-    if not given:
-        return None
-    try:
-        return StyleSpec(**given)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        flag = {"preset": "--style", "font_family": "--font", "font_size": "--font-size",
-                "width": "--width", "stylesheet": "--stylesheet"}.get(str(err["loc"][0]), "--" + str(err["loc"][0]))
-        raise UsageError(f"{flag}: {err['msg']} (got {err.get('input')!r})") from None
 
 
 def check_styles(spec, lines: dict, spec_file: str, command_line=None) -> None:
@@ -109,8 +79,8 @@ def forest_figures(results, scenes: dict, jobs: int | None = None, pngs: dict | 
     """Analysis name -> :class:`trialmeta.report.docx.Figure` (forest plot, 300 dpi palette PNG).
     ``pngs``: those already drawn (refresh draws them with the forest plots, in its cached figure
     batch); the others are drawn here on ``jobs`` processes (default: every core)."""
-    from trialmeta.cli import parallel
-    from trialmeta.cli.outputs import WORD_FORMAT
+    from trialmeta.pipeline import parallel
+    from trialmeta.pipeline.outputs import WORD_FORMAT
     from trialmeta.report.docx import Figure
 
     pngs = dict(pngs or {})
@@ -125,12 +95,12 @@ def forest_figures(results, scenes: dict, jobs: int | None = None, pngs: dict | 
 def export_key(fmt: str, scenes: dict, evidence_doc: dict, as_of) -> str:
     """The cache key of ``report.docx`` / ``evidence.xlsx``: everything they are made from (the
     evidence, the figures' scenes, the libraries that write them). Unchanged key: the previous file
-    is copied, not rebuilt (:class:`trialmeta.cli.cache.FigureCache`)."""
+    is copied, not rebuilt (:class:`trialmeta.pipeline.cache.FigureCache`)."""
     import hashlib
     import json
     from importlib.metadata import version
 
-    from trialmeta.cli.cache import environment, scene_digest
+    from trialmeta.pipeline.cache import environment, scene_digest
 
     parts = {"format": fmt, "as_of": as_of, "environment": environment(),
              "libraries": [version(d) for d in ("python-docx", "openpyxl", "pillow")],
@@ -148,9 +118,9 @@ def write_exports(out: Path, formats, results, registry, frame, evidence_doc: di
                   style=None, cache=None, jobs: int | None = None, pngs: dict | None = None,
                   scenes: dict | None = None, workers=None) -> list[Path]:
     """Write ``out/report.docx`` and/or ``out/evidence.xlsx``; return the paths. With ``cache``
-    (refresh's :class:`~trialmeta.cli.cache.FigureCache`), a file whose inputs are unchanged since
+    (refresh's :class:`~trialmeta.pipeline.cache.FigureCache`), a file whose inputs are unchanged since
     the previous refresh is copied from it instead of being rebuilt. ``scenes``: the forest scenes
-    (:func:`forest_scenes`) if already built; ``workers`` (:class:`trialmeta.cli.parallel.Workers`):
+    (:func:`forest_scenes`) if already built; ``workers`` (:class:`trialmeta.pipeline.parallel.Workers`):
     build the workbook in one of them while this process builds the Word file."""
     from trialmeta.report import sof
 
@@ -182,39 +152,3 @@ def write_exports(out: Path, formats, results, registry, frame, evidence_doc: di
             cache.record(FILES[fmt], key, data)
         written.append(path)
     return written
-
-
-def cmd_export(args) -> int:
-    from trialmeta.cli.inputs import as_of as _as_of
-    from trialmeta.cli.inputs import load_all as _load_all
-    from trialmeta.registry.frame import results_frame
-    from trialmeta.synthesis.run import run_analyses
-    from trialmeta.synthesis.selection import filter_as_of
-    from trialmeta import __version__
-
-    formats = check_export_formats(args.format)
-    style = cli_style(args)
-    registry, spec, lines, spec_file = _load_all(args.path)
-    names = [a.name for a in spec.analyses]
-    if args.analysis is not None and args.analysis not in names:
-        from trialmeta.errors import suggest
-
-        raise UsageError(f"unknown analysis {args.analysis!r}{suggest(args.analysis, names)}; "
-                             f"defined in {spec_file}: {', '.join(names)}")
-    check_styles(spec, lines, spec_file, style)
-    as_of = _as_of(args.as_of)
-    results = run_analyses(registry, spec, as_of=as_of, only=args.analysis, spec_file=spec_file, lines=lines)
-    frame, _ = filter_as_of(results_frame(registry), as_of)
-    files = [t.file for t in registry.trials] + [spec_file]
-    doc = {"trialmeta_version": __version__, "as_of": as_of, "inputs": io.fingerprint(files, args.path)}
-    from trialmeta.cli.inputs import refuse_edited
-    from trialmeta.cli.outputs import deliver
-
-    if not args.overwrite_edits:
-        refuse_edited(args.out, "export", [f"{'report' if f == 'docx' else 'evidence'}.{f}" for f in formats])
-
-    with tempfile.TemporaryDirectory(prefix="trialmeta-export-") as tmp:  # write first: no half-written folder
-        staged = write_exports(Path(tmp), formats, results, registry, frame, doc, as_of, style)
-        for path in deliver(staged, args.out):  # never overwrites a file trialmeta did not write
-            print(io.display(path))
-    return 0

@@ -75,7 +75,7 @@ def run_key(trials: Path, as_of: str | None, style, depends: dict[str, str] | No
     ``depends``: further files (path as the run named them -> SHA-256 at the time), e.g. style
     sheets, re-hashed now; a missing one changes the key.
     """
-    from trialmeta.cli.cache import _matplotlibrc_candidates, font_list_digest, library_versions, user_styles
+    from trialmeta.pipeline.cache import _matplotlibrc_candidates, font_list_digest, library_versions, user_styles
 
     files = _files(Path(trials), skip_dirs=(".git", "__pycache__"))
     if files is None:
@@ -157,6 +157,20 @@ def edited(out: Path, names=EDITABLE) -> list[str]:
         except OSError:
             found.append(name)  # cannot be read: cannot be shown unchanged
     return found
+
+
+def refuse_edited(out: Path, command: str, names=EDITABLE) -> None:
+    """Raise a TrialmetaError (exit 1, nothing changed) when ``command`` would replace a
+    deliverable of ``out`` that changed since refresh wrote it: a person's edits are never
+    silently replaced (``overwrite_edits`` / ``--overwrite-edits`` skip this check)."""
+    from trialmeta.errors import TrialmetaError, display
+
+    changed = edited(out, names)
+    if changed:
+        files, it = ", ".join(display(Path(out) / n) for n in changed), "it" if len(changed) == 1 else "them"
+        raise TrialmetaError(f"{files} changed since trialmeta wrote {it} (edited, or written by `trialmeta "
+                             f"export`); {command} would replace {it}. Copy what you want to keep out of "
+                             f"{display(out)}, then run again with --overwrite-edits; nothing was changed")
 
 
 def write(stage: Path, key: str | None, depends: dict[str, str]) -> None:
