@@ -241,9 +241,9 @@ _SHEET_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 def _confine_stylesheets(spec: AnalysesFile, lines: dict, base: Path, name: str) -> list[Problem]:
     """A ``style.stylesheet`` that is a path is relative to the analyses file and stays inside its
     folder (the registry): absolute paths, ``..`` and symbolic links out of it are refused unread
-    (:func:`trialmeta.io.outside_reason`). An accepted path is replaced by its resolved absolute
+    (:func:`trialmeta.paths.outside_reason`). An accepted path is replaced by its resolved absolute
     path, so drawing does not depend on the working folder; a name is left to matplotlib."""
-    from trialmeta.io import outside_reason
+    from trialmeta.paths import outside_reason
 
     problems = []
     for i, a in enumerate(spec.analyses):
