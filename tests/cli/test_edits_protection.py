@@ -65,3 +65,17 @@ def test_a_lookalike_leftover_without_an_owner_record_is_never_deleted(built, ru
     code, _, err = run_cli("refresh", "--quiet", "--no-cache", cwd=built)
     assert code == 1 and ".trialmeta-staging-1-deadbeef/" in err, err
     assert (theirs / "draft.txt").read_text() == "mine\n"
+
+
+def test_python_refresh_protects_edits_too(built, monkeypatch):
+    import trialmeta as tm
+    from trialmeta.errors import TrialmetaError
+
+    monkeypatch.chdir(built)
+    path = built / "outputs" / "report.docx"
+    path.write_bytes(path.read_bytes() + b"\0edit")
+    with pytest.raises(TrialmetaError, match="report.docx changed since trialmeta wrote it"):
+        tm.refresh("trials", "outputs")
+    assert path.read_bytes().endswith(b"\0edit")
+    summary = tm.refresh("trials", "outputs", overwrite_edits=True, jobs=1)
+    assert not path.read_bytes().endswith(b"\0edit") and summary is not None
