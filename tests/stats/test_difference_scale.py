@@ -7,7 +7,7 @@ size pools (costs, grams and step counts reach 1e5-1e6).
 References: tests/data/issue21/differences.json, written by tests/data/issue21/differences.R (its
 R call, R and metafor versions inside): ``rma(yi, vi, method = "REML", test = "knha")`` and
 ``test = "z"`` on the first two studies of metadat's dat.laopaiboon2015 (``escalc("RD")``) and
-dat.curtis1998 (``escalc("MD")``).
+dat.curtis1998 (``escalc("MD")`` and ``escalc("SMD")``).
 """
 
 import json
@@ -43,7 +43,8 @@ def _pooled(name, measure, **settings):
 
 
 @pytest.mark.parametrize("name, data, measure", [("laopaiboon2015-RD", "laopaiboon2015", "RD"),
-                                                 ("curtis1998-MD", "curtis1998", "MD")])
+                                                 ("curtis1998-MD", "curtis1998", "MD"),
+                                                 ("curtis1998-SMD", "curtis1998", "SMD")])
 def test_k2_difference_matches_metafor_on_its_own_scale(name, data, measure):
     ref, m = CASES[name], measure.lower()
     g = _pooled(data, measure)

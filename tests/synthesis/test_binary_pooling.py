@@ -38,6 +38,8 @@ def test_orr_is_random_effects_with_its_bayesian_and_mantel_haenszel_lines(setup
     assert (round(g.bayes.ci_low, 2), round(g.bayes.ci_high, 2)) == (0.81, 2.00)
     mh = next(n for n in g.notes if n.kind is NoteKind.MH_SENSITIVITY)
     assert "sensitivity, Mantel-Haenszel common effect" in str(mh) and "1.27 [1.19, 1.34]" in str(mh)
+    line = analysis_dict(r)["groups"][0]["mh_sensitivity"]  # also as numbers in the JSON
+    assert (line["rr"], line["rr_ci_low"], line["rr_ci_high"]) == (mh["est"], mh["low"], mh["high"])
 
 
 def test_mantel_haenszel_primary_per_analysis_with_a_reason(setup, tmp_path):

@@ -23,7 +23,7 @@ from trialmeta.plot.forest import square_side
 from trialmeta.stats.binary import MEASURE_NAMES, RATIO_MEASURES
 from trialmeta.plot.axis import encode_difference, linear_unit
 from trialmeta.stats.effects import z_for_level
-from trialmeta.stats.pooling import to_measure
+from trialmeta.stats.scale import to_measure
 
 METHOD_HEADERS = {"mh": "M-H, fixed", "peto": "Peto, fixed"}
 MODELS = {"fe": "fixed", "dl": "random (DL", "reml": "random (REML", "pm": "random (PM"}

@@ -18,7 +18,6 @@ Higgins JPT, Thompson SG, Spiegelhalter DJ. JRSS A 2009;172:137-59 (prediction i
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 from typing import Sequence
 
@@ -27,60 +26,12 @@ import pandas as pd
 from scipy import stats
 from trialmeta.stats import bayes as _bayes
 from trialmeta.stats import engine, formulas
-from trialmeta.stats.effects import LOG_MAX, safe_exp
+from trialmeta.stats.effects import LOG_MAX
+from trialmeta.stats.scale import BayesSummary, bayes_summary, to_measure
 from trialmeta.stats.notes import Note, NoteKind, bayes_notes, pool_notes
 from trialmeta.fmt import finite_or_none
 from trialmeta.errors import PoolingError
 from trialmeta.stats.settings import PoolSettings, _pct
-
-
-def _exp(x: float | None) -> float | None:
-    return None if x is None else safe_exp(x)
-
-
-def _same(x: float | None) -> float | None:
-    return x
-
-
-def to_measure(ratio: bool):
-    """The map from the pooled scale to the measure's: exp (ratios; +inf past the float range) or
-    the identity (differences). ``None`` maps to ``None``."""
-    return _exp if ratio else _same
-
-
-@dataclass(frozen=True)
-class BayesSummary:
-    """The Bayesian random-effects result of one group (:mod:`trialmeta.stats.bayes`).
-
-    ``prior`` names the prior on tau (e.g. ``half-normal(0.5)``); the prior on mu is flat.
-    ``log_est`` is the posterior median of mu on the pooled scale, ``log_ci_*`` the
-    equal-tailed ``level`` credible interval; ``est``/``ci_*`` the same on the measure's scale
-    (exp for a ratio: medians and quantiles carry over; as is for a difference); ``tau``,
-    ``tau_ci_*`` the posterior median and interval of tau (pooled scale); ``pi_*`` the posterior
-    predictive interval of a new study's true effect (measure's scale, ``log_pi_*`` pooled scale);
-    ``p_below_null`` the posterior probability that mu < 0: P(ratio < 1), e.g. P(HR < 1), or
-    P(difference < 0). ``log_sd`` the posterior SD of mu, ``None`` where it does not exist
-    (half-Cauchy prior, k <= 2: :func:`trialmeta.stats.bayes.finite_moments`).
-    """
-
-    prior: str
-    level: float
-    log_est: float
-    log_ci_low: float
-    log_ci_high: float
-    est: float
-    ci_low: float
-    ci_high: float
-    tau: float
-    tau_ci_low: float
-    tau_ci_high: float
-    pi_low: float
-    pi_high: float
-    p_below_null: float
-    log_sd: float | None = None  # posterior SD of mu (the SE under method bayes)
-    log_pi_low: float | None = None
-    log_pi_high: float | None = None
-    ratio: bool = True
 
 
 @dataclass(frozen=True)
@@ -165,20 +116,6 @@ class GroupResult:
             ("prior", "prior"), ("exp(median)", "est"), (f"exp(median) lower {lv}", "ci_low"),
             (f"exp(median) upper {lv}", "ci_high"), ("P(exp(est) < 1)", "p_below_null"))})
         return pd.DataFrame([row])
-
-
-def _bayes_summary(bb: _bayes.BayesBatch, i: int, s: PoolSettings, ratio: bool = True) -> BayesSummary | None:
-    if math.isnan(bb.mu_median[i]):
-        return None
-    f = {name: float(getattr(bb, name)[i]) for name in _bayes.FIELDS}
-    conv = to_measure(ratio)
-    return BayesSummary(prior=s.prior_for(ratio).describe(), level=s.level, log_est=f["mu_median"],
-                        log_ci_low=f["mu_low"], log_ci_high=f["mu_high"], est=conv(f["mu_median"]),
-                        ci_low=conv(f["mu_low"]), ci_high=conv(f["mu_high"]), tau=f["tau_median"],
-                        tau_ci_low=f["tau_low"], tau_ci_high=f["tau_high"], pi_low=conv(f["pred_low"]),
-                        pi_high=conv(f["pred_high"]), p_below_null=f["p_below_zero"],
-                        log_sd=finite_or_none(f["mu_sd"]), log_pi_low=f["pred_low"], log_pi_high=f["pred_high"],
-                        ratio=ratio)
 
 
 def _result(b: engine.Batch, i: int, s: PoolSettings, group: str | None,
@@ -330,7 +267,7 @@ def pool_many(analyses: Sequence[tuple], settings: PoolSettings | None = None,
     if need:
         bb = _bayes.fit_bayes([ys[i] for i in need], [vs[i] for i in need], prior=prior, level=s.level)
         for j, i in enumerate(need):
-            bayes[i] = _bayes_summary(bb, j, s, ratio)
+            bayes[i] = bayes_summary(bb, j, s, ratio)
     return [_result(b, i, s, g, bayes[i], ratio) for i, g in enumerate(groups)]
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 
 from trialmeta.fmt import missing
 from trialmeta.stats.effects import ci_from_log
+from trialmeta.stats.notes import NoteKind
 from trialmeta.synthesis.pooltable import group_dict
 
 SHORT_METHODS = {"fe": "fixed", "dl": "DL", "reml": "REML", "pm": "PM", "bayes": "Bayesian"}
@@ -164,6 +165,11 @@ def _group_json(result, group) -> dict:
     else:
         d = {"group": group.key, "k": 0}
     d["label"] = group.label
+    mh = [n for n in (group.pooled.notes if group.pooled else ()) if getattr(n, "kind", None) is NoteKind.MH_SENSITIVITY]
+    if mh:  # the labelled Mantel-Haenszel line beside a random-effects risk ratio, as numbers too
+        d["mh_sensitivity"] = {"hr": mh[0]["est"], "hr_ci_low": mh[0]["low"], "hr_ci_high": mh[0]["high"],
+                               "level": mh[0]["level"], "method": "mh"}
+        d["mh_sensitivity"] = _rename(d["mh_sensitivity"], measure)
     d["notes"] = [str(n) for n in (group.pooled.notes if group.pooled else ())] + list(group.notes)
     d["studies"] = []
     for s, w in zip(group.studies, _weights(group)):

@@ -19,7 +19,8 @@ import pandas as pd
 from trialmeta.errors import InputError, Problem
 from trialmeta.stats.binary import MEASURE_NAMES, RATIO_MEASURES, FixedPool, mantel_haenszel, peto
 from trialmeta.errors import PoolingError
-from trialmeta.stats.pooling import GroupResult, PoolSettings, _pct, pool_many, to_measure
+from trialmeta.stats.pooling import GroupResult, PoolSettings, _pct, pool_many
+from trialmeta.stats.scale import to_measure
 from trialmeta.stats.settings import METHOD_LABELS
 from trialmeta.stats.subgroups import SubgroupTest, subgroup_test
 

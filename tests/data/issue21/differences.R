@@ -22,7 +22,9 @@ out <- list(
     one("laopaiboon2015-RD", escalc("RD", ai = ai, n1i = n1i, ci = ci, n2i = n2i, data = lao),
         "rma(escalc('RD', ai, n1i, ci, n2i, data = dat.laopaiboon2015[1:2, ]), method = 'REML', test = 'knha' | 'z')"),
     one("curtis1998-MD", escalc("MD", m1i = m1i, sd1i = sd1i, n1i = n1i, m2i = m2i, sd2i = sd2i, n2i = n2i, data = curtis),
-        "rma(escalc('MD', m1i, sd1i, n1i, m2i, sd2i, n2i, data = dat.curtis1998[1:2, ]), method = 'REML', test = 'knha' | 'z')")),
+        "rma(escalc('MD', m1i, sd1i, n1i, m2i, sd2i, n2i, data = dat.curtis1998[1:2, ]), method = 'REML', test = 'knha' | 'z')"),
+    one("curtis1998-SMD", escalc("SMD", m1i = m1i, sd1i = sd1i, n1i = n1i, m2i = m2i, sd2i = sd2i, n2i = n2i, data = curtis),
+        "rma(escalc('SMD', m1i, sd1i, n1i, m2i, sd2i, n2i, data = dat.curtis1998[1:2, ]), method = 'REML', test = 'knha' | 'z')")),
   inputs = list(
     laopaiboon2015 = list(study = lao$author, events_exp = lao$ai, n_exp = lao$n1i, events_ctrl = lao$ci, n_ctrl = lao$n2i),
     curtis1998 = list(study = paste(curtis$paper, curtis$id), mean_exp = curtis$m1i, sd_exp = curtis$sd1i,
