@@ -25,8 +25,13 @@ HRS = pd.DataFrame({"Study": ["A", "B", "C", "D", "E"], "HR": [0.7, 0.8, 0.9, 0.
                     "biomarker": ["pos", "pos", "neg", "pos", "neg"]})
 
 
+#: dat.bcg's year column (metadat; R: dat.bcg$year): with it the two "Rosenthal et al" and the two "Comstock et al"
+#: trials get labels that tell them apart (the same label twice is warned about).
+BCG_YEARS = [1948, 1949, 1960, 1977, 1973, 1953, 1973, 1980, 1968, 1961, 1974, 1969, 1976]
+
+
 def _bcg():
-    return pd.DataFrame({"study": BCG["study"], "ev_t": BCG["ai"], "n_t": BCG["n1i"], "ev_c": BCG["ci"],
+    return pd.DataFrame({"study": [f"{a} {y}" for a, y in zip(BCG["study"], BCG_YEARS)], "ev_t": BCG["ai"], "n_t": BCG["n1i"], "ev_c": BCG["ci"],
                          "n_c": BCG["n2i"]})
 
 
@@ -108,7 +113,9 @@ def test_errors_name_row_column_and_value():
 def test_repr_html_and_print_are_compact(capsys):
     r = tm.meta(HRS, study="Study", hr="HR", lower="Lower 95% CI", upper="Upper 95% CI", subgroup="biomarker")
     html = r._repr_html_()
-    assert html.startswith("<table>") and "<td>overall</td>" in html and len(html) < 3000
+    assert html.startswith("<table><thead><tr><th>study</th><th>subgroup</th>") and "<td>overall</td>" in html
+    assert html.count("<table>") == 2 and len(html) < 5000
+    assert all(f"<td>{s}</td>" in html for s in HRS["Study"])  # every study row is shown, not only the pools
     r.print_summary()
     out = capsys.readouterr().out
     assert "Test for subgroup differences: Chi² = 4.46" in out and "overall  5" in out
@@ -135,7 +142,8 @@ fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 5))
 assert r.plot(ax=ax1) is fig
 ax2.plot([1, 2], [3, 4])
 alone = r.plot()
-assert type(alone).__name__ == "Figure"
+import matplotlib.figure
+assert isinstance(alone, matplotlib.figure.Figure) and alone._repr_png_()[1:4] == b"PNG"  # shows itself
 print(matplotlib.get_backend(), plt.get_fignums(), len(ax2.lines))
 """
 
@@ -169,7 +177,13 @@ def test_columns_do_not_overlap_in_a_small_axes(size):
 
     r = tm.meta(HRS, study="Study", hr="HR", lower="Lower 95% CI", upper="Upper 95% CI", subgroup="biomarker")
     fig = Figure(figsize=size)
-    r.plot(ax=fig.add_subplot(1, 1, 1))
+    if size == (4.0, 3.0):  # too small for 6 pt text even without the notes: drawn, and a warning says so
+        from trialmeta.api import LayoutWarning
+
+        with pytest.warns(LayoutWarning, match=r"give the Axes at least 5.5 x 8.1 in"):
+            r.plot(ax=fig.add_subplot(1, 1, 1))
+    else:
+        r.plot(ax=fig.add_subplot(1, 1, 1))
     assert _overlaps(fig) == []
 
 
@@ -195,3 +209,44 @@ def test_docstring_examples_run():
 
     result = doctest.testmod(api)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_forest_in_a_small_axes_drops_its_notes_and_stays_legible():
+    import warnings
+
+    import matplotlib.figure
+
+    from trialmeta.api import LEGIBLE_PT
+
+    r = tm.meta(HRS, study="Study", hr="HR", lower="Lower 95% CI", upper="Upper 95% CI", subgroup="biomarker")
+
+    def drawn(size):
+        ax = matplotlib.figure.Figure(figsize=size).add_subplot()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # legible: no LayoutWarning
+            r.plot(ax=ax)
+        return [t for a in ax.child_axes for t in a.texts if t.get_text().strip()]
+
+    small = drawn((6, 8))  # the notes block would shrink the text below 6 pt: it is left out, and the figure says so
+    assert min(t.get_fontsize() for t in small) >= LEGIBLE_PT
+    assert not any(t.get_text().startswith("Method:") for t in small)
+    assert any(t.get_text().endswith("notes left out at this size: print the result (or read its .method) for them.")
+               for t in small)
+    assert any(t.get_text().startswith("Test for overall effect") for t in small)  # statistics rows stay
+    large = drawn((11, 11))
+    assert any(t.get_text().startswith("Method:") for t in large) and min(t.get_fontsize() for t in large) == 7.0
+
+
+def test_forest_options_sort_labels_and_pooled_counts():
+    from trialmeta.plot.own_forest import own_scene
+
+    r = tm.meta_binary(_bcg(), "ev_t", "n_t", "ev_c", "n_c", measure="RR", method="MH")
+    s = own_scene(r.analysis, sort="-weight", labels=("BCG", "No BCG"))
+    order = [t.text for t in s.texts("study-label")]
+    assert order[0] == "TPT Madras 1980" and len(order) == 13  # the largest MH weight first
+    assert {"BCG", "No BCG"} <= {t.text for t in s.texts()}
+    # The total row's events/N are the sums over the 13 trials (dat.bcg: sum(tpos)/sum(tpos + tneg) = 1065/191064
+    # vaccinated, sum(cpos)/sum(cpos + cneg) = 1510/166283 not)
+    assert {"1065/191064", "1510/166283"} <= {t.text for t in s.texts("pooled-counts")}
+    with pytest.raises(ValueError, match="cannot sort by 'year'"):
+        own_scene(r.analysis, sort="year")

@@ -84,13 +84,28 @@ def test_a_terminal_that_cannot_show_the_output_is_exit_1_with_advice(tmp_path):
 @pytest.mark.parametrize("content, message", [
     ("study,log_hr,se\nA,-0.5,0.2\n".encode("utf-16"), "UTF-16 text; save the file as UTF-8"),
     (b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", "binary data (a NUL byte at byte 8)"),
-    (b"study,log_hr,se\nA\xff,-0.5,0.2\n", "not UTF-8 text (invalid start byte at byte 17)"),
 ])
 def test_an_unreadable_effects_table_is_a_located_error(tmp_path, run_cli, content, message):
     table = tmp_path / "effects.csv"
     table.write_bytes(content)
     code, _, err = run_cli("pool-table", table)
     assert code == 1 and f"{table}: {message}" in err, err
+
+
+def test_a_windows_1252_table_is_read_with_a_note(tmp_path, run_cli):
+    """Excel's "CSV (comma delimited)" on a German or French Windows writes Windows-1252: read, and said so."""
+    table = tmp_path / "effects.csv"
+    table.write_bytes("study,log_hr,se\nMüller,-0.5,0.2\nGötz,-0.2,0.1\nBéla,0.1,0.2\n".encode("cp1252"))
+    code, out, err = run_cli("pool-table", table)
+    assert code == 0, err
+    assert "Müller" in out and "Götz" in out and "Béla" in out
+    assert f"Note: {table}: not UTF-8 (byte 17); read as Windows-1252 (Excel's CSV on Western-European Windows)" in out
+    code, _, err = run_cli("pool-table", table, "--encoding", "utf-8")
+    assert code == 1 and f"{table}: not utf-8 text (invalid start byte at byte 17)" in err, err
+    code, out, _ = run_cli("pool-table", table, "--encoding", "latin-1")
+    assert code == 0 and "Müller" in out and "not UTF-8" not in out
+    code, _, err = run_cli("pool-table", table, "--encoding", "klingon")
+    assert code == 2 and "--encoding klingon: unknown encoding" in err
 
 
 def test_a_directory_or_device_as_effects_table_is_refused(tmp_path, run_cli):

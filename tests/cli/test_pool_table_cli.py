@@ -154,7 +154,10 @@ def test_counts_by_subgroup_text_output(run_cli, tmp_path):
     code, out, err = run_cli("pool-table", path, "--measure", "RR", "--by", "era")
     assert code == 0, err
     lines = out.splitlines()
-    assert lines[0].split()[:3] == ["group", "k", "RR"]
-    assert [ln.split()[0] for ln in lines[1:4]] == ["early", "late", "overall"]
+    assert lines[0].split() == ["study", "subgroup", "RR", "[95%", "CI]", "weight"]  # 13 study rows first
+    assert [ln.rsplit(maxsplit=4)[0].split()[-1] for ln in lines[1:14]] == ["early"] * 6 + ["late"] * 7
+    pooled = lines[15:]
+    assert pooled[0].split()[:3] == ["group", "k", "RR"]
+    assert [ln.split()[0] for ln in pooled[1:4]] == ["early", "late", "overall"]
     assert "Test for subgroup differences" in out and "Method: Risk ratio, Mantel-Haenszel" in out
-    assert not math.isnan(float(lines[3].split()[2]))
+    assert not math.isnan(float(pooled[3].split()[2]))

@@ -93,12 +93,22 @@ def test_grouped_table_and_its_renderings():
     assert out["subgroup_test"]["q_between"] + within == pytest.approx(out["groups"][-1]["q"], rel=1e-12)
     table = format_groups(out, "table", PoolSettings("fe", "wald"))
     assert "Test for subgroup differences: Chi² = " in table and "overall  4  0.89 [0.78, 1.01]" in table
+    # Study rows first, as R meta's print(): Rai exp(-0.237 -+ 1.96 * 0.144) = [0.59, 1.05]; within 2000, FE weights 1/0.144^2 : 1/0.312^2 = 82.4% : 17.6%.
+    assert table.splitlines()[:2] == ["study       subgroup  HR [95% CI]        weight",
+                                      "FCG on CLL  1996      0.55 [0.28, 1.09]  100.0%"]
+    assert "Rai         2000      0.79 [0.59, 1.05]  82.4%" in table and "Study weights are within each subgroup." in table
+    assert [s["study"] for s in out["studies"]] == ["FCG on CLL", "Leporrier", "Rai", "Robak"]
+    rai = out["studies"][2]
+    assert (rai["line"], rai["group"], rai["log_hr"], rai["se"]) == (4, "2000", -0.237, 0.144)
+    assert rai["weight"] == pytest.approx(100 * 0.144 ** -2 / (0.144 ** -2 + 0.312 ** -2), rel=1e-12)
     md = format_groups(out, "md", PoolSettings("fe", "wald"))
-    assert md.splitlines()[0].startswith("| group | k | HR [95% CI]") and md == format_groups(out, "md", PoolSettings("fe", "wald"))
+    assert md.splitlines()[0] == "| study | subgroup | HR [95% CI] | weight |" and md == format_groups(out, "md", PoolSettings("fe", "wald"))
+    assert "| group | k | HR [95% CI]" in md
     csv_text = format_groups(out, "csv")
-    header = ",".join([*GROUP_KEYS, *(f"bayes_{k}" for k in BAYES_KEYS)])
-    assert csv_text.splitlines()[0] == header and len(csv_text.splitlines()) == 5
-    assert repr(out["groups"][-1]["log_hr"]) in csv_text
+    header = ",".join(["row", "study", *GROUP_KEYS, "weight", *(f"bayes_{k}" for k in BAYES_KEYS)])
+    assert csv_text.splitlines()[0] == header and len(csv_text.splitlines()) == 9
+    assert csv_text.splitlines()[3].startswith("study,Rai,2000,,,,-0.237,0.144,")
+    assert repr(out["groups"][-1]["log_hr"]) in csv_text and csv_text.splitlines()[-1].startswith("pooled,,overall,4,")
 
 
 def test_grouping_problems_are_located():

@@ -23,6 +23,9 @@ class Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog="trialmeta", description="Curated trial evidence: validate, tabulate, pool, plot.")
+    from trialmeta import __version__
+
+    p.add_argument("--version", action="version", version=f"trialmeta {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
 
@@ -48,34 +51,36 @@ def build_parser() -> argparse.ArgumentParser:
                     help="CSV (, ; or tab; decimal commas) or .xlsx; columns: study + (log_hr, se) or "
                     "(hr, ci_low, ci_high) or counts (events_exp, n_exp, events_ctrl, n_ctrl) or means "
                     "(mean_exp, sd_exp, n_exp, mean_ctrl, sd_ctrl, n_ctrl); more columns allowed")
-    pt.add_argument("--by", default=None, metavar="COLUMN", help="subgroup column")
-    pt.add_argument("--measure", type=str.upper, choices=["HR", "RR", "OR", "RD", "MD", "SMD"], default="HR",
-                    help="effect measure (default HR)")
-    pt.add_argument("--method", choices=["fe", "dl", "reml", "pm", "bayes", "mh", "peto"], default=None,
-                    help="tau² estimator (reml, dl, pm), fe for inverse variance, bayes (Bayesian random effects); "
-                    "mh (Mantel-Haenszel) or peto for counts (default: mh for counts, reml otherwise)")
-    pt.add_argument("--prior", choices=["half-normal", "half-cauchy", "uniform"], default="half-normal",
-                    help="prior on tau of the Bayesian model (default half-normal)")
-    pt.add_argument("--prior-scale", dest="prior_scale", type=float, default=None, metavar="S",
-                    help="its scale (uniform: upper bound) in the units pooled: the log scale for HR, RR, OR "
-                    "(default 0.5), the difference's own units for RD, MD, SMD (no default: required for "
-                    "--method bayes and for the few-study Bayesian line)")
-    pt.add_argument("--ci", choices=["wald", "hksj", "hksj-adhoc"], default="hksj")
-    pt.add_argument("--double-zero", dest="double_zero", choices=["exclude", "include"], default="exclude",
-                    help="RR/OR studies with no events in either arm: exclude as not estimable (default; RevMan, "
-                    "R meta) or include with 0.5 added to every cell (metafor); RD always keeps them")
-    pt.add_argument("--level", type=float, default=0.95, help="level of the output intervals (default 0.95)")
-    pt.add_argument("--input-level", dest="input_level", type=float, default=0.95,
-                    help="level of the CIs in the file (default 0.95; a ci_level column overrides it per row)")
-    pt.add_argument("--col", action="append", default=[], metavar="NAME=HEADER",
-                    help="use the file's column HEADER as NAME (e.g. --col hr=HR --col ci_low='Lower 95%% CI')")
-    pt.add_argument("--sheet", default=None, help=".xlsx: the sheet to read (default: the first)")
-    pt.add_argument("--decimal", choices=["comma", "point"], default=None,
-                    help="CSV: ',' in numbers is a decimal comma, or separates thousands (point); default: "
-                    "decimal commas recognised in ';' and tab files, and '1,234' (either) refused")
-    pt.add_argument("--no-prediction", dest="prediction", action="store_false",
-                    help="omit the prediction interval")
-    pt.add_argument("--format", choices=["table", "json", "csv", "md"], default="table")
+    own_table_options(pt)
+    pt.add_argument("--forest", type=Path, default=None, metavar="FILE",
+                    help="also draw the RevMan-style forest into FILE (ending .png, .svg or .pdf)")
+    pt.add_argument("--funnel", type=Path, default=None, metavar="FILE",
+                    help="also draw the contour-enhanced funnel plot (trim-and-fill studies as open circles) into FILE")
+    pt.add_argument("--small-study", dest="small_study", action="store_true",
+                    help="also test for small-study effects (Egger, Begg, trim and fill; Peters and Harbord for "
+                    "counts; as metafor regtest/ranktest/trimfill), printed as notes and under small_study in JSON")
+    pt.add_argument("--format", choices=["table", "json", "csv", "md"], default="table",
+                    help="table (text, default), md (Markdown), csv (one row per study then per pooled group, full "
+                    "precision) or json (everything, with the warnings)")
+    _style_options(pt)
+
+    nt = sub.add_parser("network-table", help="network meta-analysis of your own pairwise comparisons (like R netmeta)")
+    nt.add_argument("file", type=Path, metavar="FILE",
+                    help="CSV (, ; or tab; decimal commas) or .xlsx; columns study, treat1, treat2, te (treat1 vs "
+                    "treat2, log scale for ratios), se; a multi-arm study gives every pair of its arms")
+    nt.add_argument("--reference", default=None, help="reference treatment (default: the one in most studies)")
+    nt.add_argument("--measure", type=str.upper, choices=["HR", "RR", "OR", "RD", "MD", "SMD"], default="HR")
+    nt.add_argument("--method", choices=["reml", "dl", "fe"], default="reml",
+                    help="tau² by REML (metafor rma.mv), dl (netmeta's generalised DerSimonian-Laird) or fe "
+                    "(common effect); default reml")
+    nt.add_argument("--ci", choices=["wald", "hksj", "hksj-adhoc"], default="wald")
+    nt.add_argument("--level", type=float, default=0.95, help="level of the output intervals (default 0.95)")
+    nt.add_argument("--small-values", dest="small_values", choices=["good", "bad"], default="good",
+                    help="whether effects below 1 (ratios) or 0 favour treat1 (P-scores; default good)")
+    nt.add_argument("--col", action="append", default=[], metavar="NAME=HEADER",
+                    help="use the file's column HEADER as NAME (study, treat1, treat2, te, se)")
+    nt.add_argument("--sheet", default=None, help=".xlsx: the sheet to read (default: the first)")
+    nt.add_argument("--format", choices=["table", "json", "md"], default="table")
 
     f = sub.add_parser("refresh", help="validate, pool and write every output atomically into outputs/")
     f.add_argument("--trials", type=Path, default=DEFAULT_TRIALS, help="trial directory (default: trials/)")
@@ -125,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     fo.add_argument("path", nargs="?", type=Path, default=DEFAULT_TRIALS, help="trial directory")
     fo.add_argument("--analysis", default=None, metavar="NAME",
                     help="draw only this analysis (no single-trial forests)")
+    fo.add_argument("--table", type=Path, default=None, metavar="FILE",
+                    help="draw the forest of your own table FILE instead (as pool-table reads it; the pool-table "
+                    "options below apply), into --out as <FILE stem>.<format>")
     fo.add_argument("--format", default="png,svg,pdf", metavar="LIST",
                     help="comma-separated figure formats: png, svg, pdf (default: all three)")
     fo.add_argument("--out", type=Path, default=DEFAULT_OUT / "forest", metavar="DIR",
@@ -134,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     fo.add_argument("--jobs", type=_jobs, default=None, metavar="N",
                     help="draw figures on N processes (default and at most: every core)")
     _style_options(fo)
+    own_table_options(fo)
     ex = sub.add_parser("export", help="the report as Word (report.docx) and the tables as Excel (evidence.xlsx)")
     ex.add_argument("path", nargs="?", type=Path, default=DEFAULT_TRIALS, help="trial directory")
     ex.add_argument("--format", default="docx,xlsx", metavar="LIST",
@@ -147,6 +156,53 @@ def build_parser() -> argparse.ArgumentParser:
                     help="replace report.docx / evidence.xlsx of a refresh's folder even if edited since")
     _style_options(ex)
     return p
+
+
+
+def own_table_options(p) -> None:
+    """The options that read and pool one's own table (pool-table, and forest --table)."""
+    p.add_argument("--by", default=None, metavar="COLUMN", help="subgroup column")
+    p.add_argument("--measure", type=str.upper, choices=["HR", "RR", "OR", "RD", "MD", "SMD"], default="HR",
+                   help="effect measure (default HR)")
+    p.add_argument("--method", choices=["fe", "dl", "reml", "pm", "bayes", "mh", "peto"], default=None,
+                   help="tau² estimator (reml, dl, pm), fe for inverse variance, bayes (Bayesian random effects); "
+                   "mh (Mantel-Haenszel) or peto for counts (default: mh for counts, reml otherwise)")
+    p.add_argument("--prior", choices=["half-normal", "half-cauchy", "uniform"], default="half-normal",
+                   help="prior on tau of the Bayesian model (default half-normal)")
+    p.add_argument("--prior-scale", dest="prior_scale", type=float, default=None, metavar="S",
+                   help="its scale (uniform: upper bound) in the units pooled: the log scale for HR, RR, OR "
+                   "(default 0.5), the difference's own units for RD, MD, SMD (no default: required for "
+                   "--method bayes and for the few-study Bayesian line)")
+    p.add_argument("--ci", choices=["wald", "hksj", "hksj-adhoc"], default="hksj",
+                   help="CI of the pooled estimate: hksj (Hartung-Knapp-Sidik-Jonkman t(k-1), default), wald (z), "
+                   "hksj-adhoc (HKSJ never narrower than Wald)")
+    p.add_argument("--double-zero", dest="double_zero", choices=["exclude", "include"], default="exclude",
+                   help="RR/OR studies with no events in either arm: exclude as not estimable (default; RevMan, "
+                   "R meta) or include with 0.5 added to every cell (metafor); RD always keeps them")
+    p.add_argument("--level", type=float, default=0.95, help="level of the output intervals (default 0.95)")
+    p.add_argument("--input-level", dest="input_level", type=float, default=0.95,
+                   help="level of the CIs in the file (default 0.95; a ci_level column overrides it per row)")
+    p.add_argument("--col", action="append", default=[], metavar="NAME=HEADER",
+                   help="use the file's column HEADER as NAME (e.g. --col hr=HR --col ci_low='Lower 95%% CI')")
+    p.add_argument("--sheet", default=None, help=".xlsx: the sheet to read (default: the first)")
+    p.add_argument("--decimal", choices=["comma", "point"], default=None,
+                   help="CSV: ',' in numbers is a decimal comma, or separates thousands (point); default: "
+                   "decimal commas recognised in ';' and tab files, and '1,234' (either) refused")
+    p.add_argument("--encoding", default=None, metavar="NAME",
+                   help="CSV text encoding (default: UTF-8, else Windows-1252 with a note), e.g. cp1252, latin-1")
+    p.add_argument("--no-prediction", dest="prediction", action="store_false",
+                   help="omit the prediction interval")
+    p.add_argument("--strict", action="store_true",
+                   help="refuse suspicious rows (a study listed twice, identical rows, a pooled-summary row, a "
+                   "ratio typed as a percentage or outside plausible bounds, a lopsided CI) instead of warning")
+    p.add_argument("--sort", default=None, metavar="COLUMN",
+                   help="forest: order the studies by COLUMN (study, weight, effect, se or a column of the file; "
+                   "--sort=-COLUMN descending)")
+    p.add_argument("--title", default="", help="forest: title")
+    p.add_argument("--label-exp", dest="label_exp", default="Exp.", metavar="TEXT",
+                   help="forest: header of the experimental arm's column (default Exp.)")
+    p.add_argument("--label-ctrl", dest="label_ctrl", default="Ctrl", metavar="TEXT",
+                   help="forest: header of the control arm's column (default Ctrl)")
 
 
 def _jobs(value: str) -> int:

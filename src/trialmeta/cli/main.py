@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _handler(command: str):
     """The function that runs ``command`` (imported on use: quick commands stay quick)."""
-    if command in ("pool-table", "reconstruct"):
+    if command in ("pool-table", "reconstruct", "network-table"):
         from trialmeta.cli import owndata
 
         return getattr(owndata, f"cmd_{command.replace('-', '_')}")
@@ -192,6 +192,10 @@ def cmd_forest(args) -> int:
         formats = check_formats(args.format.split(","))
     except ValueError as exc:
         raise UsageError(f"--format: {exc}") from None
+    if args.table is not None:
+        from trialmeta.cli.owndata import cmd_forest_table
+
+        return cmd_forest_table(args, formats)
     registry, spec, lines, spec_file = _load_all(args.path)
     names = [a.name for a in spec.analyses]
     if args.analysis is not None and args.analysis not in names:

@@ -12,17 +12,28 @@ from pathlib import Path
 from trialmeta.errors import InputError, UsageError
 
 
-def cmd_pool_table(args) -> int:
-    from trialmeta import io, tables
+FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def own_table(args):
+    """Read, check and pool ``args.file`` as pool-table does: (analysis, result dict, settings)."""
+    from trialmeta import io
     from trialmeta.stats.pooling import PoolSettings
     from trialmeta.synthesis.owndata import COLUMNS
-    from trialmeta.synthesis.pooltable import format_groups, pool_table, read_effects_table
+    from trialmeta.synthesis.pooltable import pool_own, read_effects_table
 
     for flag, value in (("--level", args.level), ("--input-level", args.input_level)):
         if not 0.5 < value < 1:
             raise UsageError(f"{flag} must be a fraction between 0.5 and 1 (e.g. 0.95), got {value:g}")
     if not Path(args.file).is_file():
         raise UsageError(f"{io.display(args.file)}: no such file")
+    if args.encoding is not None:
+        import codecs
+
+        try:
+            codecs.lookup(args.encoding)
+        except LookupError:
+            raise UsageError(f"--encoding {args.encoding}: unknown encoding (e.g. utf-8, cp1252, latin-1)") from None
     known = sorted({c for cols in COLUMNS.values() for c in cols} | {"study", "ci_level"})
     mapping = {}
     for item in args.col:
@@ -32,7 +43,11 @@ def cmd_pool_table(args) -> int:
         mapping[canon.strip()] = header.strip()
     name = io.display(args.file)
     xlsx = Path(args.file).suffix.lower() in (".xlsx", ".xlsm")
-    content = io.read_input_bytes(args.file) if xlsx else io.read_input_text(args.file)
+    content, note = io.read_input_bytes(args.file), None
+    if not xlsx:
+        from trialmeta.synthesis.tableencoding import decode_table
+
+        content, note = decode_table(content, name, args.encoding)
     frame = read_effects_table(content, name, ci_level=args.input_level, measure=args.measure, mapping=mapping,
                                xlsx=xlsx, sheet=args.sheet, decimal=args.decimal)
     if args.prior_scale is not None and args.measure != "MD":  # (an MD's scale is in the data's own units)
@@ -48,14 +63,117 @@ def cmd_pool_table(args) -> int:
     settings = PoolSettings(method="fe" if pool_method != "iv" else method, ci="wald" if pool_method != "iv"
                             else args.ci, level=args.level, prediction=args.prediction, prior=args.prior,
                             prior_scale=args.prior_scale)
-    result = pool_table(frame, by=args.by, settings=settings, name=name, measure=args.measure, method=pool_method,
-                        double_zero=args.double_zero)
-    if frame.attrs.get("decimal_comma"):
-        result["notes"] = [*result.get("notes", []), f"{name}: decimal commas read as decimal points"]
+    analysis, result = pool_own(frame, by=args.by, settings=settings, name=name, measure=args.measure,
+                                method=pool_method, strict=args.strict, double_zero=args.double_zero)
+    notes = ([note] if note else []) + ([f"{name}: decimal commas read as decimal points"]
+                                        if frame.attrs.get("decimal_comma") else [])
+    if notes:
+        result["notes"] = [*result.get("notes", []), *notes]
+    for warning in result["warnings"]:
+        print(warning, file=sys.stderr)
+    return analysis, result, settings
+
+
+def own_forest_scene(analysis, args):
+    """The forest of one's own table with the command line's options and style."""
+    from trialmeta.cli.inputs import cli_style
+    from trialmeta.plot.own_forest import own_spec
+    from trialmeta.plot.style import resolve, styled_scene
+
+    try:
+        spec = own_spec(analysis, title=args.title, sort=args.sort, labels=(args.label_exp, args.label_ctrl))
+    except ValueError as exc:
+        raise UsageError(f"--sort: {exc}") from None
+    return styled_scene(spec, resolve(None, cli_style(args)))
+
+
+def funnel_of(analysis, title: str = ""):
+    """The contour-enhanced funnel plot of every study, with the L0 trim-and-fill studies as open circles."""
+    import numpy as np
+
+    from trialmeta.plot.diagnostics import funnel_scene
+    from trialmeta.synthesis import owndiag
+
+    y, v = owndiag.effects(analysis)
+    try:
+        tf = owndiag.trimfill(analysis)
+    except ValueError:
+        tf = None
+    return funnel_scene(y, np.sqrt(v), ratio=analysis.ratio, measure=analysis.measure, pooled=analysis.overall.log_est,
+                        filled_yi=() if tf is None else tf.yi_filled,
+                        filled_sei=() if tf is None else np.sqrt(tf.vi_filled), title=title)
+
+
+def cmd_pool_table(args) -> int:
+    from trialmeta import io, tables
+    from trialmeta.synthesis.pooltable import format_groups
+
+    for flag, path in (("--forest", args.forest), ("--funnel", args.funnel)):
+        if path is not None and path.suffix.lower() not in FIGURE_SUFFIXES:
+            raise UsageError(f"{flag} {path}: the file must end in .png, .svg or .pdf")
+    analysis, result, settings = own_table(args)
+    if args.small_study:
+        from trialmeta.synthesis.owndiag import small_study_summary
+
+        result["small_study"], lines = small_study_summary(analysis)
+        result["notes"] = [*result.get("notes", []), *(f"small-study effects, all studies: {ln}" for ln in lines)]
+    for flag, path in (("--forest", args.forest), ("--funnel", args.funnel)):
+        if path is None:
+            continue
+        from trialmeta.pipeline.outputs import write_scene
+
+        scene = own_forest_scene(analysis, args) if flag == "--forest" else funnel_of(analysis, args.title)
+        write_scene(scene, path.with_suffix(""), (path.suffix[1:].lower(),))
+        print(f"{flag[2:]} plot: {io.display(path)}", file=sys.stderr)
     if args.format == "json":
         sys.stdout.write(json.dumps(tables.jsonable(result), indent=2, ensure_ascii=False) + "\n")
     else:
         sys.stdout.write(format_groups(result, args.format, settings))
+    return 0
+
+
+def cmd_forest_table(args, formats) -> int:
+    """``trialmeta forest --table FILE``: the forest of one's own table into ``--out``."""
+    import tempfile
+
+    from trialmeta import io
+    from trialmeta.pipeline.outputs import deliver, write_scene
+
+    args.file = args.table
+    analysis, _, _ = own_table(args)
+    scene = own_forest_scene(analysis, args)
+    with tempfile.TemporaryDirectory(prefix="trialmeta-forest-") as tmp:  # draw first: no half-written folder
+        staged = write_scene(scene, Path(tmp) / Path(args.table).stem, formats)
+        paths = deliver(staged, args.out)  # never overwrites a file trialmeta did not write
+    for path in paths:
+        print(io.display(path))
+    return 0
+
+
+def cmd_network_table(args) -> int:
+    from trialmeta import io
+    from trialmeta.synthesis.network import analyse_network
+    from trialmeta.synthesis.network_table import COLUMNS, format_network, read_network_table
+
+    if not 0.5 < args.level < 1:
+        raise UsageError(f"--level must be a fraction between 0.5 and 1 (e.g. 0.95), got {args.level:g}")
+    if not Path(args.file).is_file():
+        raise UsageError(f"{io.display(args.file)}: no such file")
+    mapping = {}
+    for item in args.col:
+        canon, sep, header = item.partition("=")
+        if not sep or canon.strip() not in COLUMNS or not header.strip():
+            raise UsageError(f"--col {item}: expected NAME=HEADER with NAME one of {', '.join(COLUMNS)}")
+        mapping[canon.strip()] = header.strip()
+    name = io.display(args.file)
+    xlsx = Path(args.file).suffix.lower() in (".xlsx", ".xlsm")
+    content = io.read_input_bytes(args.file) if xlsx else io.read_input_text(args.file)
+    net = read_network_table(content, name, mapping, xlsx=xlsx, sheet=args.sheet)
+    if args.reference is not None and args.reference not in net.treatments:
+        raise UsageError(f"--reference {args.reference}: not a treatment of {name} ({', '.join(net.treatments)})")
+    analysis = analyse_network(net, reference=args.reference, measure=args.measure, method=args.method, ci=args.ci,
+                               level=args.level, small_values=args.small_values)
+    sys.stdout.write(format_network(analysis, args.format))
     return 0
 
 

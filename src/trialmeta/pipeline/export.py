@@ -104,7 +104,8 @@ def export_key(fmt: str, scenes: dict, evidence_doc: dict, as_of) -> str:
 
     parts = {"format": fmt, "as_of": as_of, "environment": environment(),
              "libraries": [version(d) for d in ("python-docx", "openpyxl", "pillow")],
-             "code": [hashlib.sha256(Path(__file__).with_name(n).read_bytes()).hexdigest() for n in ("export.py",)]
+             "code": [hashlib.sha256(Path(__file__).with_name(n).read_bytes()).hexdigest()
+                      for n in ("export.py", "network_outputs.py")]
              + [hashlib.sha256(p.read_bytes()).hexdigest()
                 for p in sorted(Path(__file__).parent.parent.joinpath("report").glob("*.py"))],
              "figures": {n: scene_digest(s) for n, s in sorted(scenes.items())} if fmt == "docx" else None,
@@ -141,6 +142,11 @@ def write_exports(out: Path, formats, results, registry, frame, evidence_doc: di
             from trialmeta.report.docx import report_docx
 
             data = report_docx(results, registry, rows, forest_figures(results, scenes, jobs, pngs), as_of)
+            if evidence_doc.get("networks"):
+                from trialmeta.pipeline.network_outputs import network_pictures
+                from trialmeta.report.networks import append_networks_docx
+
+                data = append_networks_docx(data, evidence_doc["networks"], network_pictures(out))
         elif data is None and workbook is not None:
             data = workbook.result()
         elif data is None:

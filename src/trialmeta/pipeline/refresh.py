@@ -47,7 +47,7 @@ class Progress:
             print(f"[{self.done}/{self.total}] {what}", file=sys.stderr, flush=True)
 
 
-def build_evidence(registry, spec, results, indirect, frame, fingerprint: dict, as_of) -> dict:
+def build_evidence(registry, spec, results, indirect, frame, fingerprint: dict, as_of, networks=()) -> dict:
     """The machine-readable evidence: ``trialmeta pool --format json`` plus inputs and results."""
     return tables.jsonable({
         "trialmeta_version": __version__,
@@ -56,6 +56,7 @@ def build_evidence(registry, spec, results, indirect, frame, fingerprint: dict, 
         "defaults": spec.defaults.model_dump(),
         "analyses": [r.to_dict() for r in results],
         "indirect": [i.to_dict() for i in indirect],
+        **({"networks": [n.to_dict() for n in networks]} if networks else {}),
         "results": tables.records(frame),
     })
 
@@ -73,6 +74,7 @@ class Computed:
     evidence: dict
     previous: dict | None
     entry: str | None
+    networks: tuple = ()  # synthesis.networks.NetworkResult
 
 
 def compute(trials: Path, out: Path, as_of: str | None, style, today: str | None, progress: Progress) -> Computed:
@@ -95,12 +97,15 @@ def compute(trials: Path, out: Path, as_of: str | None, style, today: str | None
     progress.step(f"validated {len(registry.trials)} trials and {len(spec.analyses)} analyses")
     results = run_analyses(registry, spec, as_of=as_of, spec_file=spec_file, lines=lines)
     indirect = run_indirect(spec, results, spec_file, lines)
+    from trialmeta.synthesis.networks import run_networks
+
+    networks = tuple(run_networks(registry, spec, results, indirect, spec_file, lines))
     frame, _ = filter_as_of(results_frame(registry), as_of)
     fingerprint = io.fingerprint([t.file for t in registry.trials] + [spec_file] + _curve_files(registry), trials)
-    evidence_doc = build_evidence(registry, spec, results, indirect, frame, fingerprint, as_of)
+    evidence_doc = build_evidence(registry, spec, results, indirect, frame, fingerprint, as_of, networks)
     previous = _previous_evidence(out)
     entry = changelog.entry(previous, evidence_doc, today or dt.date.today().isoformat())
-    return Computed(registry, spec, results, indirect, frame, evidence_doc, previous, entry)
+    return Computed(registry, spec, results, indirect, frame, evidence_doc, previous, entry, networks)
 
 
 def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = False, today: str | None = None,
@@ -162,9 +167,12 @@ def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress
                   json.dumps({"results": tables.records(run.frame)}, indent=2, ensure_ascii=False) + "\n")
     from trialmeta.pipeline.export import DOCX_FIGURES, EXPORT_FORMATS, forest_scenes, write_exports
 
+    from trialmeta.pipeline.network_outputs import write_network_outputs
+
     forests = _figure_batch(stage, out, how.jobs, how.cache, how.quiet, how.workers)
+    network_figures = write_network_outputs(stage, run.networks, forests.cache)
     scenes = forest_scenes(results, style)
-    figures = _write_forest_figures(stage, results, registry, forests, style, scenes)
+    figures = _write_forest_figures(stage, results, registry, forests, style, scenes) + network_figures
     km = _write_km(stage, registry, forests)
     planned = forests.planned()
     histories = _figure_batch(stage, out, how.jobs, how.cache, how.quiet, how.workers, forests.cache)
@@ -196,7 +204,8 @@ def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress
     progress.step(f"reconstructed {km} Kaplan-Meier curves")
     from trialmeta.report.html import report_html
 
-    io.write_text(stage / "report.html", report_html(registry, results, run.indirect, history, log, as_of, stage))
+    io.write_text(stage / "report.html", report_html(registry, results, run.indirect, history, log, as_of, stage,
+                                                       networks=run.evidence.get("networks", ())))
     forests.cache.write(stage)  # (after the exports: their keys are in it too)
     progress.step("wrote report.html, report.docx, evidence.xlsx and CHANGELOG.md")
     return figures, drawn, reused

@@ -54,7 +54,7 @@ def render(scene: Scene, ax=None):
 
     with _context(mpl, scene):
         if ax is None:
-            fig = Figure(figsize=(scene.width, scene.height))
+            fig = _shown_figure_class(Figure)(figsize=(scene.width, scene.height))
             host, k = None, 1.0
         else:
             fig, host = ax.figure, ax
@@ -66,6 +66,19 @@ def render(scene: Scene, ax=None):
         if scene.title:
             fig.suptitle(scene.title)
     return fig
+
+
+@functools.lru_cache(maxsize=1)
+def _shown_figure_class(base):
+    """A :class:`~matplotlib.figure.Figure` that a notebook displays by itself (``_repr_png_``), whatever the
+    backend and without pyplot: a returned figure shows in Jupyter without ``%matplotlib inline``."""
+
+    class ShownFigure(base):
+        def _repr_png_(self) -> bytes:
+            return to_bytes(self, "png", dpi=100)
+
+    ShownFigure.__module__ = base.__module__
+    return ShownFigure
 
 
 def warm_up() -> None:
@@ -218,7 +231,7 @@ def _draw_item(ax, item, k: float = 1.0, scale: float = 1.0) -> None:
                    linewidths=0.8 * k)
     elif isinstance(item, Polygon):
         ax.fill(item.xs, item.ys, facecolor=item.facecolor, edgecolor=item.edgecolor,
-                linewidth=item.width * k, clip_on=False, zorder=3)
+                linewidth=item.width * k, clip_on=False, zorder=item.zorder)
     else:  # pragma: no cover - the Item union is closed
         raise TypeError(f"cannot draw {type(item).__name__}")
 

@@ -75,6 +75,7 @@ class Polygon:
     edgecolor: str = "black"
     width: float = 0.8
     role: str = ""
+    zorder: float = 3  # above lines (diamonds); a shaded background region goes below (e.g. 1)
 
 
 Item = Text | Line | Arrow | Markers | Polygon

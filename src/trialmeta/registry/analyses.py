@@ -169,10 +169,32 @@ class Indirect(Model):
     caveats: list[str] = Field(min_length=1)
 
 
+class NetworkSubgroup(Model):
+    key: Key
+    label: str
+    studies_from: list[IndirectArm] = Field(min_length=1, description="The studies of these pooled subgroups "
+                                            "(analysis + subgroup) form this subgroup's network.")
+
+
+class NetworkSpec(Model):
+    name: AnalysisName
+    title: str
+    question: str
+    endpoint: Endpoint
+    reference: str = Field(description="Reference treatment (a treatment name after `treatments`).")
+    subgroups: list[NetworkSubgroup] = Field(min_length=1, description="One network per biomarker subgroup.")
+    treatments: dict[str, str] = Field(default_factory=dict, description="Arm (its drugs joined by ' + ', e.g. "
+                                       "'placebo + fulvestrant') -> treatment name; default: the drugs themselves.")
+    method: Literal["reml", "dl", "fe"] = "reml"
+    ci: Literal["wald", "hksj", "hksj-adhoc"] = "wald"
+    caveats: list[str] = Field(min_length=1)
+
+
 class AnalysesFile(Model):
     defaults: Settings = Field(default_factory=Settings)
     analyses: list[Analysis] = Field(min_length=1)
     indirect: list[Indirect] = Field(default_factory=list)
+    networks: list[NetworkSpec] = Field(default_factory=list, description="Network meta-analyses (see README).")
     as_of: PartialDate | None = Field(None, description="Unused; reserved.", exclude=True)
 
 
@@ -228,6 +250,7 @@ def load_analyses(path: Path) -> tuple[AnalysesFile, dict]:
                                         f"a second rating for {c.subgroup or 'every subgroup'!r}"))
             seen_rating.add(c.subgroup)
     problems += _confine_stylesheets(spec, lines, Path(path).parent, name)
+    problems += _network_problems(spec, name, lines)
     if problems:
         raise InputError(problems)
     return spec, lines
@@ -258,3 +281,24 @@ def _confine_stylesheets(spec: AnalysesFile, lines: dict, base: Path, name: str)
             style = a.style.model_copy(update={"stylesheet": str((base / sheet).resolve())})
             spec.analyses[i] = a.model_copy(update={"style": style})
     return problems
+
+
+def _network_problems(spec: AnalysesFile, name: str, lines: dict) -> list[Problem]:
+    """Network names unique and distinct from analyses; every ``studies_from`` names a known analysis and subgroup."""
+    out, keys = [], {a.name: {s.key for s in a.subgroups} for a in spec.analyses}
+    seen = set()
+    for i, n in enumerate(spec.networks):
+        if n.name in keys or n.name in seen:
+            out.append(Problem(name, lines.get(("networks", i, "name")), f"networks[{i}].name",
+                               f"name {n.name!r} is already used by an analysis or another network"))
+        seen.add(n.name)
+        for j, g in enumerate(n.subgroups):
+            for m, ref in enumerate(g.studies_from):
+                where = f"networks[{i}].subgroups[{j}].studies_from[{m}]"
+                line = lines.get(("networks", i, "subgroups", j, "studies_from", m)) or lines.get(("networks", i, "name"))
+                if ref.analysis not in keys:
+                    out.append(Problem(name, line, where, f"unknown analysis {ref.analysis!r}"))
+                elif ref.subgroup not in keys[ref.analysis]:
+                    out.append(Problem(name, line, where, f"analysis {ref.analysis!r} has no subgroup {ref.subgroup!r}; "
+                                       f"subgroups: {', '.join(sorted(keys[ref.analysis]))}"))
+    return out

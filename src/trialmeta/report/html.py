@@ -136,7 +136,8 @@ def _markdown(md: str) -> str:
     return "".join(out)
 
 
-def report_html(registry, results, indirect, history, changelog_md: str, as_of: str | None, stage: Path) -> str:
+def report_html(registry, results, indirect, history, changelog_md: str, as_of: str | None, stage: Path,
+                networks=()) -> str:
     """The whole report page as a string (figures are read from ``stage``)."""
     from trialmeta.registry.analyses import Settings
 
@@ -146,6 +147,7 @@ def report_html(registry, results, indirect, history, changelog_md: str, as_of: 
             f"{'as of ' + esc(as_of) if as_of else 'from every data cut in the registry'}; "
             f"{len(registry.trials)} trials, {len(results)} analyses; trialmeta {esc(__version__)}.</p>"
             f"<nav><ol>{toc}<li><a href='#indirect'>Indirect comparisons</a></li>"
+            + ("<li><a href='#networks'>Network meta-analyses</a></li>" if networks else "") +
             "<li><a href='#trials'>Trials and sources</a></li><li><a href='#methods'>Methods</a></li>"
             "<li><a href='#changelog'>Changelog</a></li></ol></nav></header>"]
     for r in results:
@@ -164,6 +166,10 @@ def report_html(registry, results, indirect, history, changelog_md: str, as_of: 
                     f"{esc(d['a_vs_common']['source'])} vs {esc(d['c_vs_common']['source'])}).</p><ul>"
                     + "".join(f"<li>{esc(c)}</li>" for c in d["caveats"]) + "</ul>")
     body.append("</section>")
+    if networks:
+        from trialmeta.report.networks import networks_html
+
+        body.append(networks_html(list(networks), stage, inline_svg))
     body.append(trials_section(registry, stage))
     body.append(methods_section(defaults))
     body.append(f"<section id='changelog'><h2>Changelog</h2>{_markdown(changelog_md)}</section>")

@@ -162,6 +162,14 @@ def evidence_workbook(results, sof_rows: dict, results_frame, evidence_doc: dict
                    [f for _, _, f in present])
         index.append((ws.title, f"{res.spec.title}: evidence table"))
 
+    if evidence_doc.get("networks"):
+        from trialmeta.report.networks import networks_sheets
+
+        before = set(wb.sheetnames)
+        networks_sheets(wb, evidence_doc["networks"], write_rows, sheet_title, taken)
+        index += [(t, "network meta-analysis (league table, ranking, consistency)") for t in wb.sheetnames
+                  if t not in before]
+
     ws = wb.create_sheet(sheet_title("Results", taken))
     write_rows(ws, list(results_frame.columns), results_frame.astype(object).values.tolist())
     index.append((ws.title, "the tidy results table of the registry (results.csv)"))

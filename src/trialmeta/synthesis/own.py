@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from trialmeta.errors import InputError, Problem
+from trialmeta.errors import InputError, Problem, suggest
 from trialmeta.stats.binary import MEASURE_NAMES, RATIO_MEASURES, FixedPool, mantel_haenszel, peto
 from trialmeta.errors import PoolingError
 from trialmeta.stats.pooling import GroupResult, PoolSettings, _pct, pool_many
@@ -25,6 +25,8 @@ from trialmeta.stats.settings import METHOD_LABELS
 from trialmeta.stats.subgroups import SubgroupTest, subgroup_test
 
 OVERALL = "overall"
+#: Columns :func:`~trialmeta.synthesis.owndata.check_rows` adds (not the user's).
+INTERNAL = ("line", "yi", "se_from", "corrected", "_level", "group", "weight")
 METHODS = ("iv", "mh", "peto")
 #: Studies with no events in either arm, for RR and OR: "exclude" (RevMan, R meta's metabin: not estimable)
 #: or "include" (metafor's escalc/rma: 0.5 added to every cell). Risk differences always keep them.
@@ -138,8 +140,11 @@ def pool_studies(studies: pd.DataFrame, measure: str, method: str = "iv", settin
     labels, masks = [], []
     if by is not None:
         if by not in frame.columns:
-            raise InputError([Problem(name, None, by, f"grouping column {by!r} not found; columns are "
-                                      f"{', '.join(map(str, studies.columns))}")])
+            shown = studies.attrs.get("columns", {})  # canonical -> the file's header
+            cols = ([str(c) for c in shown.values()] if shown else
+                    [str(c) for c in studies.columns if c not in INTERNAL])
+            raise InputError([Problem(name, None, by, f"grouping column {by!r} not found{suggest(by, cols)}; "
+                                      f"columns are {', '.join(cols)}")])
         labels = ["" if pd.isna(g) else str(g).strip() for g in frame[by]]
         problems = [Problem(name, ln, by, "empty subgroup label") for ln, g in zip(lines, labels) if not g]
         problems += [Problem(name, ln, by, f"subgroup label {OVERALL!r} is reserved for the overall pool")
@@ -247,3 +252,47 @@ def studies_frame(a: OwnAnalysis) -> pd.DataFrame:
     if f["corrected"].any():
         out["zero-cell corrected"] = f["corrected"]
     return out.reset_index(drop=True)
+
+
+def study_records(a: OwnAnalysis) -> list[dict]:
+    """One JSON-ready dict per study, input order: ``study``, ``group`` (with subgroups), ``line`` (file line or
+    DataFrame row), the effect keyed as the pooled rows (``log_hr``, ``se``, ``hr``, ``hr_ci_low``,
+    ``hr_ci_high`` for HR; ``rd``, ``se``, ``rd_ci_low``... for differences) at the output level, and
+    ``weight`` (%, within its subgroup, as R meta's ``w.random``/``w.common`` of that subgroup)."""
+    from scipy.stats import norm
+
+    from trialmeta.stats.effects import safe_exp
+
+    z = float(norm.ppf(0.5 + a.settings.level / 2))
+    m = a.measure.lower()
+    out = []
+    for rec in a.studies.to_dict(orient="records"):
+        yi, se = float(rec["yi"]), float(rec["se"])
+        lo, hi = yi - z * se, yi + z * se
+        row = {"study": rec["study"]}
+        if a.by is not None:
+            row["group"] = rec["group"]
+        row["line"] = None if rec.get("line") is None or pd.isna(rec["line"]) else int(rec["line"])
+        if a.ratio:
+            row.update({f"log_{m}": yi, "se": se, m: safe_exp(yi), f"{m}_ci_low": safe_exp(lo),  # inf beyond floats
+                        f"{m}_ci_high": safe_exp(hi)})
+        else:
+            row.update({m: yi, "se": se, f"{m}_ci_low": lo, f"{m}_ci_high": hi})
+        row["weight"] = float(rec["weight"])
+        out.append(row)
+    return out
+
+
+def study_table(studies: list[dict], measure: str, level: float) -> tuple[list[str], list[list[str]]]:
+    """(header, rows) of the study lines as text, as R meta's ``print()``: study, [subgroup,] effect [CI], weight."""
+    from trialmeta.fmt import fixed, ratio_ci
+
+    m = measure.lower()
+    grouped = any("group" in s for s in studies)
+    head = ["study", *(["subgroup"] if grouped else []), f"{measure} [{level * 100:g}% CI]", "weight"]
+    rows = []
+    for s in studies:
+        est = (ratio_ci(s[m], s[f"{m}_ci_low"], s[f"{m}_ci_high"]) if measure in RATIO_MEASURES else
+               f"{fixed(s[m], 2)} [{fixed(s[f'{m}_ci_low'], 2)}, {fixed(s[f'{m}_ci_high'], 2)}]")
+        rows.append([str(s["study"]), *([str(s["group"])] if grouped else []), est, f"{s['weight']:.1f}%"])
+    return head, rows

@@ -99,6 +99,15 @@ def needs(measure: str) -> str:
     return "either " + ", or ".join(forms) if len(forms) > 1 else forms[0]
 
 
+def measure_hint(columns, measure: str) -> str:
+    """'; these are 2x2 counts: pool them with --measure RR, OR or RD' when ``columns`` hold another measure's input."""
+    for kind, measures in (("counts", "RR, OR or RD"), ("means", "MD or SMD")):
+        if set(COLUMNS[kind]) <= set(columns) and kind not in KINDS[measure]:
+            return f"; these are {'2x2 counts' if kind == 'counts' else 'means and SDs'}: pool them with --measure " \
+                   f"{measures} (Python: tm.meta_{'binary' if kind == 'counts' else 'continuous'})"
+    return ""
+
+
 def parse_level(value) -> float:
     """0.95, 95, '95%' -> 0.95; ValueError otherwise."""
     text = str(value).strip().rstrip("%").strip()
@@ -141,7 +150,7 @@ def check_rows(records, measure: str, name: str, input_level: float = 0.95) -> p
     if kind is None or "study" not in columns:
         problems.append(Problem(name, None, "",
                                 f"missing columns{'' if measure == 'HR' else ' for ' + measure}: need 'study' plus {needs(measure)}; found "
-                                f"{', '.join(map(str, columns)) or 'none'}"))
+                                f"{', '.join(map(str, columns)) or 'none'}{measure_hint(columns, measure)}"))
         raise InputError(problems)
     ratio = measure in RATIO_MEASURES
     numeric = COLUMNS[kind]

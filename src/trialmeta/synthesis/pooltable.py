@@ -28,7 +28,8 @@ from trialmeta.tables import spreadsheet_safe
 from trialmeta.errors import InputError, Problem
 from trialmeta.stats.binary import RATIO_MEASURES
 from trialmeta.stats.pooling import GroupResult, PoolSettings
-from trialmeta.synthesis.own import pool_studies
+from trialmeta.synthesis.own import pool_studies, study_records, study_table
+from trialmeta.synthesis.owncheck import enforce, sanity_warnings
 from trialmeta.synthesis.owndata import COLUMNS, KINDS, canonical, check_rows
 from trialmeta.synthesis.tablefile import csv_rows, records, xlsx_rows
 
@@ -103,16 +104,18 @@ def read_effects_table(content, name: str, ci_level: float = 0.95, measure: str 
         forms = " and ".join("(" + ", ".join(COLUMNS[k]) + ")" for k in given)
         raise InputError([Problem(name, header[0], "", f"the file gives the {measure} twice, as {forms}; keep the "
                                   "columns of one form (the others may disagree)")])
+    shown = {canon: original for original, canon in canonical(header[1], mapping).items()}  # the file's headers
     try:
         frame = check_rows(recs, measure, name, ci_level)
-    except InputError as exc:  # a missing-columns problem belongs on the header line
-        raise InputError([Problem(p.file, header[0], p.path, p.message) if p.line is None else p
-                          for p in exc.problems]) from None
+    except InputError as exc:  # name the file's own columns; a missing-columns problem belongs on the header line
+        raise InputError([Problem(p.file, header[0] if p.line is None else p.line, shown.get(p.path, p.path),
+                                  p.message) for p in exc.problems]) from None
     if "log_hr" in frame.columns:
         frame["log_hr"] = frame["yi"]
     else:
         frame.insert(3, "log_hr", frame["yi"])
     frame.attrs["decimal_comma"] = comma
+    frame.attrs["columns"] = shown
     return frame
 
 
@@ -148,7 +151,15 @@ def measure_dict(r: GroupResult, measure: str) -> dict:
 
 
 def pool_table(frame: pd.DataFrame, by: str | None = None, settings: PoolSettings | None = None,
-               name: str = "table", measure: str = "HR", method: str = "iv", double_zero: str = "exclude") -> dict:
+               name: str = "table", measure: str = "HR", method: str = "iv", double_zero: str = "exclude",
+               strict: bool = False) -> dict:
+    """The dict of :func:`pool_own` (its second item); see there."""
+    return pool_own(frame, by, settings, name, measure, method, double_zero, strict)[1]
+
+
+def pool_own(frame: pd.DataFrame, by: str | None = None, settings: PoolSettings | None = None,
+             name: str = "table", measure: str = "HR", method: str = "iv", double_zero: str = "exclude",
+             strict: bool = False):
     """Pool a table of studies, overall and by subgroup.
 
     Parameters
@@ -162,21 +173,28 @@ def pool_table(frame: pd.DataFrame, by: str | None = None, settings: PoolSetting
     measure : str
     method : {"iv", "mh", "peto"}
         Mantel-Haenszel and Peto need counts.
+    strict : bool
+        Refuse the rows that :func:`trialmeta.synthesis.owncheck.sanity_warnings` finds suspicious
+        (duplicates, summary rows, percentages...) instead of listing them under ``"warnings"``.
     double_zero : {"exclude", "include"}
         RR/OR studies with no events in either arm: not estimable (RevMan, R meta) or kept with 0.5 added
         (metafor); see :func:`trialmeta.synthesis.own.pool_studies`.
 
     Returns
     -------
-    dict
-        ``{"measure", "method", "described_as", "groups": [GROUP, ...], "subgroup_test": {...} | None}``: one GROUP per subgroup then ``"overall"``, each with the keys
+    (OwnAnalysis, dict)
+        The analysis (for figures and diagnostics) and
+        ``{"measure", "method", "described_as", "studies": [STUDY, ...], "groups": [GROUP, ...],
+        "subgroup_test": {...} | None}``: one STUDY per row (:func:`trialmeta.synthesis.own.study_records`:
+        its effect and CI at the output level, its weight), one GROUP per subgroup then ``"overall"``, each with the keys
         :func:`keys_for` and ``"notes"``; the subgroup test is Q-between (Wald SEs, separate tau²);
         ``described_as`` the statistical choices in words.
 
     Raises
     ------
     trialmeta.errors.InputError
-        Unknown grouping column, empty or reserved (``"overall"``) subgroup labels, no rows.
+        Unknown grouping column, empty or reserved (``"overall"``) subgroup labels, no rows; with
+        ``strict``, every suspicious row.
     """
     if frame.empty:
         raise InputError([Problem(name, None, "", "no studies to pool")])
@@ -188,15 +206,19 @@ def pool_table(frame: pd.DataFrame, by: str | None = None, settings: PoolSetting
             frame[col] = default
     if "line" not in frame.columns:
         frame["line"] = None
+    shown = frame.attrs.get("columns", {})
+    warnings = enforce([Problem(p.file, p.line, shown.get(p.path, p.path), p.message, p.severity)
+                        for p in sanity_warnings(frame, measure, name)], strict)
     a = pool_studies(frame, measure, method, settings, by, name, double_zero)
     test = None
     if a.subgroup_test is not None:
         t = a.subgroup_test
         test = {"q_between": t.q_between, "df_between": t.df_between, "p_between": t.p_between}
-    return {"measure": measure, "method": a.method, "described_as": a.describe(),
+    return a, {"measure": measure, "method": a.method, "described_as": a.describe(),
+            "studies": study_records(a),
             "groups": [{**measure_dict(r, measure), "notes": [str(n) for n in r.notes]}
                        for r in (*a.groups, a.overall)],
-            "subgroup_test": test, "notes": list(a.notes)}
+            "subgroup_test": test, "notes": list(a.notes), "warnings": [str(p) for p in warnings]}
 
 
 def format_groups(result: dict, fmt: str = "table", settings: PoolSettings | None = None) -> str:
@@ -211,14 +233,17 @@ def format_groups(result: dict, fmt: str = "table", settings: PoolSettings | Non
     measure = result.get("measure", "HR")
     keys = keys_for(measure)
     m = measure.lower()
+    studies = result.get("studies", [])
     if fmt == "csv":
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         bkeys = bayes_keys(measure)
-        w.writerow([*keys, *(f"bayes_{k}" for k in bkeys)])
+        w.writerow(["row", "study", *keys, "weight", *(f"bayes_{k}" for k in bkeys)])
         cell = lambda x: "" if x is None else repr(x) if isinstance(x, float) else spreadsheet_safe(x)  # noqa: E731
-        w.writerows([[cell(g[k]) for k in keys] + [cell((g.get("bayes") or {}).get(k)) for k in bkeys]
-                     for g in groups])
+        w.writerows([["study", cell(s["study"])] + [cell(s.get(k)) for k in keys] + [cell(s["weight"])]
+                     + [""] * len(bkeys) for s in studies])
+        w.writerows([["pooled", ""] + [cell(g[k]) for k in keys] + [""]
+                     + [cell((g.get("bayes") or {}).get(k)) for k in bkeys] for g in groups])
         return buf.getvalue()
     if fmt not in ("table", "md"):
         raise ValueError(f"fmt must be 'table', 'csv' or 'md', got {fmt!r}")
@@ -239,11 +264,18 @@ def format_groups(result: dict, fmt: str = "table", settings: PoolSettings | Non
     foot.append(f"Method: {result.get('described_as') or s.describe()}")
     foot += [f"Note ({g['group']}): {n}" for g in groups for n in g.get("notes", ())]
     foot += [f"Note: {n}" for n in result.get("notes", ())]
+    blocks = ([study_table(studies, measure, s.level)] if studies else []) + [(head, body)]
+    if any("group" in st for st in studies):
+        foot.insert(0, "Study weights are within each subgroup.")
     if fmt == "md":
         cell = lambda c: md_text(c).replace("|", "\\|")  # noqa: E731 (a label's '<script>' is shown, never run)
-        lines = ["| " + " | ".join(map(cell, head)) + " |", "|" + "---|" * len(head)]
-        lines += ["| " + " | ".join(map(cell, row)) + " |" for row in body]
-        return "\n".join(lines) + "\n\n" + "\n\n".join(map(md_text, foot)) + "\n"
+        text = "\n\n".join("\n".join(["| " + " | ".join(map(cell, h)) + " |", "|" + "---|" * len(h)]
+                                      + ["| " + " | ".join(map(cell, row)) + " |" for row in b]) for h, b in blocks)
+        return text + "\n\n" + "\n\n".join(map(md_text, foot)) + "\n"
+    return "\n\n".join("\n".join(aligned(h, b)) for h, b in blocks) + "\n\n" + "\n".join(foot) + "\n"
+
+
+def aligned(head: list[str], body: list[list[str]]) -> list[str]:
+    """Columns padded to their widest cell, two spaces apart (trailing spaces stripped)."""
     widths = [max(len(r[i]) for r in [head] + body) for i in range(len(head))]
-    lines = ["  ".join(c.ljust(wd) for c, wd in zip(r, widths)).rstrip() for r in [head] + body]
-    return "\n".join(lines + [""] + foot) + "\n"
+    return ["  ".join(c.ljust(wd) for c, wd in zip(r, widths)).rstrip() for r in [head] + body]

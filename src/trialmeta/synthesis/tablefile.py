@@ -134,8 +134,8 @@ def xlsx_rows(data: bytes, name: str, sheet: str | None = None):
     try:
         frame = pd.read_excel(io.BytesIO(data), sheet_name=sheet if sheet is not None else 0, header=None,
                               dtype=object, engine="openpyxl")
-    except ValueError as exc:  # unknown sheet
-        raise InputError([Problem(name, None, "", f"cannot read sheet: {exc}")]) from None
+    except ValueError as exc:  # unknown sheet: list the workbook's
+        raise InputError([Problem(name, None, "", f"cannot read sheet: {exc}{_sheets(data)}")]) from None
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a file that is not a workbook
         raise InputError([Problem(name, None, "", f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})")]) \
             from None
@@ -197,3 +197,14 @@ def records(header, rows, name: str, mapping: dict | None = None, canonical=None
     if problems:
         raise InputError(problems)
     return out
+
+
+def _sheets(data: bytes) -> str:
+    """'; its sheets are: A, B' (for a sheet error), or '' when the workbook cannot be listed."""
+    import pandas as pd
+
+    try:
+        names = pd.ExcelFile(io.BytesIO(data), engine="openpyxl").sheet_names
+    except Exception:  # noqa: BLE001 - the error being reported is the sheet's, not this one
+        return ""
+    return f"; its sheets are: {', '.join(map(str, names))} (--sheet NAME)"
