@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: refresh test validate bench install clean
+.PHONY: refresh test validate bench install clean package-smoke docs
 
 install: $(STAMP)
 
@@ -21,10 +21,17 @@ refresh: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --nbmake tests docs/tutorials
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+docs: $(STAMP)
+	$(BIN)/mkdocs serve
 
 validate: $(STAMP)
 	$(BIN)/trialmeta validate trials/
+
+package-smoke: $(STAMP)
+	PYTHON=$(BIN)/python bash .ci/package-smoke
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_pool.py

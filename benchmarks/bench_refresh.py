@@ -49,7 +49,8 @@ CPU: dict[str, list[float]] = {}
 
 def timed(cmd: list[str], cwd: Path, name: str | None = None) -> float:
     """Wall-clock seconds of ``cmd``; its CPU seconds (user + system, workers included) go to CPU[name]."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    # refresh's caches (trialmeta.pipeline.store) in the scratch folder, not the user's cache folder
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "TRIALMETA_CACHE_DIR": str(Path(cwd) / ".caches")}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

@@ -15,6 +15,39 @@ TRIALS = ROOT / "trials"
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 
+def pytest_configure(config):
+    """Refresh caches (trialmeta.pipeline.store) go to a scratch folder of this run, never to the
+    user's cache folder; subprocesses inherit it."""
+    import tempfile
+
+    os.environ["TRIALMETA_CACHE_DIR"] = tempfile.mkdtemp(prefix="trialmeta-test-cache-")
+
+
+def pytest_unconfigure(config):
+    import shutil
+
+    shutil.rmtree(os.environ.pop("TRIALMETA_CACHE_DIR", ""), ignore_errors=True)
+
+
+def cache_of(out: Path) -> Path:
+    """The refresh cache of the output folder ``out`` (manifest.json, stamp.json, docx/)."""
+    from trialmeta.pipeline import store
+
+    return store.folder(out)
+
+
+def copy_tree(src: Path, dst: Path, **kwargs) -> None:
+    """shutil.copytree, and with every output folder in it its refresh cache (kept outside it)."""
+    import shutil
+
+    shutil.copytree(src, dst, **kwargs)
+    for marker in Path(dst).rglob(".trialmeta-outputs"):
+        rel = marker.parent.relative_to(dst)
+        if cache_of(Path(src) / rel).is_dir():
+            shutil.rmtree(cache_of(Path(dst) / rel), ignore_errors=True)
+            shutil.copytree(cache_of(Path(src) / rel), cache_of(Path(dst) / rel))
+
+
 def pytest_addoption(parser):
     parser.addoption("--save-figures", action="store_true", default=False,
                      help="write rendered test figures to tests/_artifacts/ for a person to look at")

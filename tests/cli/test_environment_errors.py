@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, copy_tree
 from tiny_registry import refreshed_tiny, complete, snapshot, tiny_registry
 
 
@@ -24,7 +24,7 @@ def _built_once(tmp_path_factory):
 def built(_built_once, tmp_path):
     import shutil
 
-    shutil.copytree(_built_once, tmp_path / "w", symlinks=True)
+    copy_tree(_built_once, tmp_path / "w", symlinks=True)
     return tmp_path / "w"
 
 

@@ -18,7 +18,7 @@ import shutil
 
 import pytest
 
-from conftest import DATA, TRIALS
+from conftest import DATA, TRIALS, copy_tree
 
 JUNK = ["-1", "0", "1e9", "1e308", "abc", "", "~", "[", "{a: 1}", "yes", "2020-02-30", "2020-13",
         "[0.5, 0.4]", "[1, 2, 3]", "NR", "NE", "'x'", "null"]
@@ -268,7 +268,7 @@ def test_refresh_on_a_hostile_registry_keeps_every_promise(seed, hostile_base, t
     monkeypatch.setattr(refresh_mod, "_write_history_figures", lambda *a: 0)
     rng = random.Random(3000 + seed)
     work = tmp_path / "w"
-    shutil.copytree(hostile_base, work)
+    copy_tree(hostile_base, work)
     edits = rng.sample(EXTREME, rng.randint(1, 3)) + (rng.sample(HOSTILE, rng.randint(1, 2)) if seed % 2 else [])
     for file, old, new in edits:
         path = work / "trials" / file

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, TRIALS
+from conftest import ROOT, TRIALS, copy_tree
 
 TEXT = (".json", ".csv", ".md", ".html", ".svg")
 
@@ -57,7 +57,7 @@ def add_cut(trial_file: Path) -> None:
 def built(refreshed, tmp_path_factory):
     """trials/ copied to a scratch directory and refreshed once (a copy of the session's refresh)."""
     work = tmp_path_factory.mktemp("refresh") / "w"
-    shutil.copytree(refreshed, work)
+    copy_tree(refreshed, work)
     return work
 
 
@@ -92,7 +92,7 @@ def test_second_refresh_is_byte_identical_and_writes_no_entry(built, run_cli):
 
 def test_new_data_cut_updates_everything_and_the_changelog_names_it(built, tmp_path, run_cli):
     work = tmp_path / "w"
-    shutil.copytree(built, work)
+    copy_tree(built, work)
     add_cut(work / "trials" / "capitello-291.yaml")
     report_before = (work / "outputs" / "report.html").read_text()
     code, _, err = run_cli("refresh", "--quiet", cwd=work)
@@ -110,7 +110,7 @@ def test_new_data_cut_updates_everything_and_the_changelog_names_it(built, tmp_p
 
 def test_invalid_input_leaves_previous_outputs_untouched(built, tmp_path, run_cli):
     work = tmp_path / "w"
-    shutil.copytree(built, work)
+    copy_tree(built, work)
     before = text_files(work / "outputs")
     path = work / "trials" / "faktion.yaml"
     path.write_text(path.read_text().replace("ci: [0.39, 0.84]", "ci: [0.84, 0.39]"))
@@ -126,7 +126,7 @@ def test_failure_while_writing_leaves_previous_outputs(built, tmp_path, monkeypa
     import trialmeta.pipeline.refresh as refresh_mod
 
     work = tmp_path / "w"
-    shutil.copytree(built, work)
+    copy_tree(built, work)
     before = text_files(work / "outputs")
 
     def boom(*args, **kwargs):
@@ -144,7 +144,7 @@ def test_killed_refresh_leaves_a_complete_outputs_dir(built, tmp_path):
     """SIGKILL at several moments: outputs/ is always the old or the new complete set (the new
     one has a file more: CAPItello-291's OS gets a trial forest with the new population)."""
     work = tmp_path / "w"
-    shutil.copytree(built, work)
+    copy_tree(built, work)
     before = text_files(work / "outputs")
     add_cut(work / "trials" / "capitello-291.yaml")
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
@@ -167,7 +167,7 @@ def test_killed_refresh_leaves_a_complete_outputs_dir(built, tmp_path):
 
 def test_as_of_reproduces_the_evidence_before_the_faktion_update(built, tmp_path, run_cli):
     work = tmp_path / "w"
-    shutil.copytree(built, work)
+    copy_tree(built, work)
     code, _, err = run_cli("refresh", "--quiet", "--as-of", "2021-12-31", cwd=work)
     assert code == 0, err
     evidence = json.loads((work / "outputs" / "evidence.json").read_text())

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import cache_of, copy_tree
+
 from trialmeta.pipeline import cache, parallel, progress
 from trialmeta.plot.scene import Axis, Markers, Panel, Scene, Text
 
@@ -38,11 +40,11 @@ def counts(err: str) -> tuple[int, int]:
 
 def no_stamp(work: Path) -> None:
     """Forget the whole-run key (cli.stamp), so that the refresh runs and uses the figure cache."""
-    (work / "outputs" / ".cache" / "stamp.json").unlink()
+    (cache_of(work / "outputs") / "stamp.json").unlink()
 
 
 def refresh_copy(source: Path, dest: Path, run_cli, *args: str) -> str:
-    shutil.copytree(source, dest)
+    copy_tree(source, dest)
     no_stamp(dest)
     code, _, err = run_cli("refresh", *args, cwd=dest)
     assert code == 0, err
@@ -51,7 +53,7 @@ def refresh_copy(source: Path, dest: Path, run_cli, *args: str) -> str:
 
 def test_cold_on_two_processes_equals_cold_on_one(refreshed, tmp_path, run_cli):
     (tmp_path / "w").mkdir()
-    shutil.copytree(refreshed / "trials", tmp_path / "w" / "trials")
+    copy_tree(refreshed / "trials", tmp_path / "w" / "trials")
     code, _, err = run_cli("refresh", "--jobs", "2", "--no-cache", cwd=tmp_path / "w")
     assert code == 0, err
     drawn, copied = counts(err)
@@ -76,14 +78,14 @@ def test_no_change_copies_every_figure_and_changes_no_byte(refreshed, tmp_path, 
 
 def test_one_changed_result_redraws_only_its_figures_and_equals_a_cold_refresh(refreshed, tmp_path, run_cli):
     warm, cold = tmp_path / "warm", tmp_path / "cold"
-    shutil.copytree(refreshed, warm)
+    copy_tree(refreshed, warm)
     edit_one_result(warm / "trials")
     code, _, err = run_cli("refresh", "--jobs", "2", cwd=warm)
     assert code == 0, err
     drawn, copied = counts(err)
     assert 0 < drawn < copied
     # a cold refresh of the edited registry, on top of the same previous outputs (same changelog)
-    shutil.copytree(refreshed, cold)
+    copy_tree(refreshed, cold)
     edit_one_result(cold / "trials")
     code, _, err = run_cli("refresh", "--jobs", "2", "--no-cache", cwd=cold)
     assert code == 0, err
@@ -94,14 +96,15 @@ def test_one_changed_result_redraws_only_its_figures_and_equals_a_cold_refresh(r
     # exactly the figures that show FAKTION's primary PFS: its trial forest, the one analysis
     # pooling it (forest, Word copy, history); no other analysis moves, not even in its last bit
     figures = {k.rsplit(".", 1)[0] for k in changed if k.endswith((".png", ".svg", ".pdf"))}
-    assert figures == {"forest/trial-faktion-pfs", "forest/capivasertib-pfs", ".cache/docx/capivasertib-pfs",
-                       "history/capivasertib-pfs"}
+    assert figures == {"forest/trial-faktion-pfs", "forest/capivasertib-pfs", "history/capivasertib-pfs"}
+    word = cache_of(warm / "outputs") / "docx" / "capivasertib-pfs.png"  # (the Word copy, in the cache)
+    assert word.read_bytes() != (cache_of(refreshed / "outputs") / "docx" / "capivasertib-pfs.png").read_bytes()
     assert drawn == 3
 
 
 def test_a_previous_figure_edited_by_hand_is_drawn_again(refreshed, tmp_path, run_cli):
     work = tmp_path / "w"
-    shutil.copytree(refreshed, work)
+    copy_tree(refreshed, work)
     png = work / "outputs" / "forest" / "pearl-pfs-ccne1.png"
     png.write_bytes(b"not the figure")
     code, _, err = run_cli("refresh", "--jobs", "1", cwd=work)
@@ -112,10 +115,13 @@ def test_a_previous_figure_edited_by_hand_is_drawn_again(refreshed, tmp_path, ru
 
 def test_manifest_records_every_figure_file(refreshed):
     out = refreshed / "outputs"
-    manifest = json.loads((out / ".cache" / "manifest.json").read_text())["files"]
+    manifest = json.loads((cache_of(out) / "manifest.json").read_text())["files"]
     figures = {p.relative_to(out).as_posix() for p in out.rglob("*")
                if p.suffix in (".png", ".svg", ".pdf")}
-    assert set(manifest) == figures | {"report.docx", "evidence.xlsx"}  # the exports are keyed too
+    # the Word report's palette PNGs are kept in the cache folder (docx/), never in the outputs
+    word = {f".cache/docx/{p.name}" for p in (cache_of(out) / "docx").glob("*.png")}
+    assert not any(p.name == ".cache" for p in out.rglob("*")) and len(word) == 12
+    assert set(manifest) == figures | word | {"report.docx", "evidence.xlsx"}  # the exports are keyed too
     for rel in ("forest/pearl-pfs-ccne1.pdf", "history/pi3k-akt-pfs.svg"):
         import hashlib
 
@@ -172,7 +178,7 @@ def test_scene_key_covers_the_style_sheet_and_fonts_it_names(tmp_path, monkeypat
 
 def test_a_style_sheet_edited_between_refreshes_redraws_its_figures(refreshed, tmp_path, run_cli):
     work = tmp_path / "w"
-    shutil.copytree(refreshed, work)
+    copy_tree(refreshed, work)
     sheet = work / "house.mplstyle"
     sheet.write_text("text.color: 333333\n")
     code, _, err = run_cli("refresh", "--stylesheet", str(sheet), cwd=work)
@@ -313,7 +319,7 @@ def test_ctrl_c_while_figures_draw_stops_the_workers_and_changes_nothing(refresh
     from conftest import ROOT
 
     work = tmp_path / "w"
-    shutil.copytree(refreshed, work)
+    copy_tree(refreshed, work)
     before = all_files(work / "outputs")
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     proc = subprocess.Popen([sys.executable, "-m", "trialmeta", "refresh", "--no-cache", "--jobs", "2"], cwd=work,

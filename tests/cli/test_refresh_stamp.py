@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, cache_of, copy_tree
 from trialmeta.pipeline import stamp
 
 UP_TO_DATE = "is up to date"
@@ -20,7 +20,7 @@ UP_TO_DATE = "is up to date"
 
 @pytest.fixture
 def work(refreshed, tmp_path) -> Path:
-    shutil.copytree(refreshed, tmp_path / "w")
+    copy_tree(refreshed, tmp_path / "w")
     return tmp_path / "w"
 
 
@@ -64,9 +64,9 @@ def test_any_change_runs_the_refresh_and_restores_what_a_refresh_writes(work, re
         with open(work / "trials" / "pearl.yaml", "a", encoding="utf-8") as fh:
             fh.write("# checked against the publication again\n")
     elif change == "stamp damaged":
-        (out / ".cache" / "stamp.json").write_text("{not json")
+        (cache_of(out) / "stamp.json").write_text("{not json")
     else:  # a stamp far larger than ours is not parsed at all
-        (out / ".cache" / "stamp.json").write_text('{"format": 1, "pad": "' + "x" * 21_000_000 + '"}')
+        (cache_of(out) / "stamp.json").write_text('{"format": 1, "pad": "' + "x" * 21_000_000 + '"}')
     proc = refresh(work)
     if change == "output added":  # a file refresh did not write: refused, nothing touched
         assert proc.returncode == 1 and "notes.txt" in proc.stderr

@@ -105,7 +105,7 @@ def test_a_bad_line_in_a_style_sheet_is_an_error_not_a_warning(tmp_path, run_cli
     assert err.count("\n") == 1, err  # one message, not matplotlib's log lines besides
     trials = _with_style(tmp_path, {"stylesheet": "house.mplstyle"})  # relative to analyses.yaml, inside its folder
     shutil.copy(bad, trials / "house.mplstyle")
-    code, _, err = run_cli("refresh", "--trials", trials, "--out", tmp_path / "o")
+    code, _, err = run_cli("refresh", trials, "--out", tmp_path / "o")
     assert code == 1 and not (tmp_path / "o").exists()
     assert re.search(r"analyses\.yaml:\d+: analyses\[\d+\]\.style\.stylesheet: .*line 1", err), err
     binary = tmp_path / "binary.mplstyle"
@@ -135,6 +135,6 @@ def test_a_font_that_is_not_installed_is_one_warning_and_the_default_font(tmp_pa
         assert (tmp_path / "f" / f"carfilzomib-os.{fmt}").read_bytes() == \
             (tmp_path / "d" / f"carfilzomib-os.{fmt}").read_bytes()
     trials = _with_style(tmp_path, {"font_family": name})
-    code, _, err = run_cli("refresh", "--trials", trials, "--out", tmp_path / "o", "--quiet")
+    code, _, err = run_cli("refresh", trials, "--out", tmp_path / "o", "--quiet")
     assert code == 0 and "findfont" not in err, err
     assert re.search(r"warning: .*analyses\.yaml:\d+: analyses\[\d+\]\.style\.font_family: font", err), err

@@ -16,7 +16,7 @@ def test_python_refresh_equals_the_command_byte_for_byte(tmp_path, run_cli, monk
     trials = tiny_registry(tmp_path)
     monkeypatch.chdir(tmp_path)
     summary = trialmeta.refresh(trials="trials", out="api", jobs=1, today=TODAY)
-    code, _, err = run_cli("refresh", "--trials", "trials", "--out", "cli", "--jobs", "1", "--quiet", cwd=tmp_path)
+    code, _, err = run_cli("refresh", "trials", "--out", "cli", "--jobs", "1", "--quiet", cwd=tmp_path)
     assert code == 0, err
     # the changelog's date is today's for the command: compare it apart
     api, cli = snapshot(tmp_path / "api", skip=("CHANGELOG.md",)), snapshot(tmp_path / "cli", skip=("CHANGELOG.md",))
@@ -65,3 +65,25 @@ def test_bad_options_raise_trialmeta_error(tmp_path, kwargs, message):
     with pytest.raises(TrialmetaError, match=message):
         trialmeta.refresh(trials, tmp_path / "out", jobs=1, **kwargs)
     assert not (tmp_path / "out").exists()
+
+
+def test_caches_live_in_the_cache_folder_never_in_the_outputs(tmp_path):
+    """outputs/ holds only what a reader uses; the figure manifest, the run stamp and the Word
+    report's PNGs go to the cache folder (cache_dir, else $TRIALMETA_CACHE_DIR, else the user's)."""
+    from trialmeta.pipeline import store
+
+    trials = tiny_registry(tmp_path)
+    out, caches = tmp_path / "out", tmp_path / "caches"
+    first = trialmeta.refresh(trials, out, jobs=1, today=TODAY, cache_dir=caches)
+    kept = store.folder(out, caches)
+    assert kept.parent.parent == caches and {p.name for p in kept.iterdir()} == {"manifest.json", "stamp.json", "docx"}
+    assert not (out / ".cache").exists() and ".cache" not in (out / ".trialmeta-outputs").read_text()
+    before = snapshot(out)
+    again = trialmeta.refresh(trials, out, jobs=1, today=TODAY, cache=True, cache_dir=caches)
+    assert again.up_to_date
+    import shutil
+
+    shutil.rmtree(caches)  # a lost cache costs a redraw, never a different output
+    redrawn = trialmeta.refresh(trials, out, jobs=1, today=TODAY, cache_dir=caches)
+    assert not redrawn.up_to_date and redrawn.drawn == first.drawn and redrawn.reused == 0
+    assert snapshot(out) == before and kept.is_dir()

@@ -133,7 +133,7 @@ def test_analysis_uses_reconstructed_hr_only_when_allowed(tmp_path, capsys):
 def test_refresh_writes_km_figure_and_rmst_column(tmp_path, capsys):
     root = registry_dir(tmp_path)
     out = tmp_path / "outputs"
-    code, _, err = run(["refresh", "--trials", str(root), "--out", str(out), "--quiet"], capsys)
+    code, _, err = run(["refresh", str(root), "--out", str(out), "--quiet"], capsys)
     assert code == 0, err
     stem = out / "km" / "sim-1-pfs-itt-primary"
     for suffix in (".png", ".svg"):

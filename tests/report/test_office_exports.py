@@ -19,7 +19,7 @@ from conftest import TRIALS
 from trialmeta.cli.main import main
 from trialmeta.registry.analyses import load_analyses
 from trialmeta.registry.load import load_registry
-from trialmeta.report import evidence, sof
+from trialmeta.report import evidence, grade_table, sof
 from trialmeta.report.docx import NBSP, column_widths
 from trialmeta.report.xlsx import write_rows
 from trialmeta.synthesis.run import run_analyses
@@ -146,12 +146,14 @@ def test_document_has_figures_and_real_tables(exported):
     with zipfile.ZipFile(out / "report.docx") as z:
         pngs = [n for n in z.namelist() if n.startswith("word/media/") and n.endswith(".png")]
     assert len(pngs) == len(results)
-    assert len(doc.tables) == 3 * len(results)  # per analysis: SoF, evidence table, comparison
+    assert len(doc.tables) == 4 * len(results)  # per analysis: SoF, GRADE, evidence table, comparison
     for i, r in enumerate(results):
-        sof_t, ev_t, cmp_t = doc.tables[3 * i: 3 * i + 3]
+        sof_t, grade_t, ev_t, cmp_t = doc.tables[4 * i: 4 * i + 4]
         assert [_text(c) for c in sof_t.rows[0].cells] == sof.header(r.settings.level)
         assert [[_text(c) for c in row.cells] for row in sof_t.rows[1:]] == \
-            [sof.cells(x) for x in sof.sof_rows(r, registry)]
+            sof.table(r, sof.sof_rows(r, registry))[1]
+        assert [[_text(c) for c in row.cells] for row in grade_t.rows] == \
+            [grade_table.HEADER, *grade_table.rows(r, registry)]
         header, rows, _ = evidence.evidence_rows(r)
         assert [_text(c) for c in ev_t.rows[0].cells] == header
         assert [[_text(c) for c in row.cells] for row in ev_t.rows[1:]] == rows
@@ -167,7 +169,7 @@ def test_document_numbers_equal_evidence_json(exported):
     pooled = _pool_json(results)
     for i, r in enumerate(results):
         a = pooled[r.name]
-        cmp_rows = [[_text(c) for c in row.cells] for row in doc.tables[3 * i + 2].rows[1:]]
+        cmp_rows = [[_text(c) for c in row.cells] for row in doc.tables[4 * i + 3].rows[1:]]
         for g, row in zip(a["groups"] + ([a["overall"]] if a["overall"] else []), cmp_rows):
             if a["pooled"] and g["k"]:
                 m = a["measure"].lower()

@@ -345,10 +345,10 @@ def test_every_figure_is_visible(rendered, report):
     names = [a["name"] for a in json.loads((report / "evidence.json").read_text())["analyses"]]
     assert expected >= len(names)
     assert figure_problems(rendered, expected) == []
-    # every analysis shows its forest plot, its summary of findings and both evidence tables
+    # every analysis shows its forest plot, its summary of findings, its GRADE table and both evidence tables
     sections = {s["id"]: s for s in rendered["screen"]["sections"]}
     assert sorted(sections) == sorted(names)
-    assert all(s["figures"] >= 1 and s["tables"] == 3 for s in sections.values()), sections
+    assert all(s["figures"] >= 1 and s["tables"] == 4 for s in sections.values()), sections
 
 
 def test_every_table_is_laid_out(rendered, report):

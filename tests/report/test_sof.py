@@ -48,13 +48,14 @@ def test_landmark_from_the_registry_gives_the_absolute_effect(real):
     registry, results = real
     r = next(x for x in results if x.name == "carfilzomib-os")
     (row,) = sof.sof_rows(r, registry)
-    pooled = r.groups[0].pooled
+    bayes = r.groups[0].pooled.bayes  # k = 2: the row reads the Bayesian estimate, as the forest's note says
+    assert (row.est, row.ci_low, row.ci_high) == (bayes.est, bayes.ci_low, bayes.ci_high) and row.reading
     a = row.absolute
     assert a.baseline.time == 24 and a.baseline.control_risk == pytest.approx(0.35)
     assert len(a.baseline.sources) == 1 and a.baseline.sources[0].startswith("ASPIRE itt, interim-2014")
-    assert a.diff == pytest.approx(1000 * (1 - 0.65 ** pooled.est) - 350)
-    assert a.diff_low == pytest.approx(1000 * (1 - 0.65 ** pooled.ci_low) - 350)
-    assert a.diff_high == pytest.approx(1000 * (1 - 0.65 ** pooled.ci_high) - 350)
+    assert a.diff == pytest.approx(1000 * (1 - 0.65 ** bayes.est) - 350)
+    assert a.diff_low == pytest.approx(1000 * (1 - 0.65 ** bayes.ci_low) - 350)
+    assert a.diff_high == pytest.approx(1000 * (1 - 0.65 ** bayes.ci_high) - 350)
     cells = sof.cells(row)
     assert cells[3] == "350 per 1,000 by 24 months"
     assert cells[4].startswith(f"{round(-a.diff)} fewer per 1,000 by 24 months [")
@@ -65,11 +66,17 @@ def test_every_hr_analysis_has_a_row_per_estimate_and_missing_landmarks_are_stat
     registry, results = real
     for r in results:
         rows = sof.sof_rows(r, registry)
-        assert [x.subgroup for x in rows] == [g.key for g in r.groups] + (["overall"] if r.overall else [])
+        if r.spec.pooled:
+            assert [x.subgroup for x in rows] == [g.key for g in r.groups] + (["overall"] if r.overall else [])
+        else:  # one row per trial, with its own estimate
+            assert [x.subgroup for x in rows] == [g.key for g in r.groups for _ in g.usable]
+            assert all(x.single == "not pooled" and x.k == 1 for x in rows)
         for x in rows:
             if x.absolute is None:
                 assert sof.cells(x)[4].startswith("not available: ") and x.absolute_missing
-            assert x.certainty is None and sof.cells(x)[5] == ""  # nothing rated in the registry: left blank
+                assert sof.cells(x)[3] == "control risk not available"
+            assert x.certainty is None and sof.cells(x)[5] == "not rated"  # nothing rated in the registry
+            assert "not pooled" not in sof.cells(x)[2] or "own estimate" in sof.cells(x)[2]
     pi3k = next(x for x in results if x.name == "pi3k-akt-pfs")
     assert "no control-arm landmark PFS survival" in sof.cells(sof.sof_rows(pi3k, registry)[0])[4]
 
@@ -103,6 +110,65 @@ def test_certainty_comes_from_analyses_yaml(tmp_path):
     assert [(x.subgroup, x.certainty) for x in rows] == [("altered", "moderate"), ("non-altered", "low")]
     assert sof.cells(rows[0])[5] == "\u2295\u2295\u2295\u25ef Moderate (imprecision: wide prediction interval)"
     assert sof.cells(rows[1])[5].startswith("\u2295\u2295\u25ef\u25ef Low")
+    _, body, notes = sof.table(r, rows)  # in a table the reasons become lettered footnotes
+    assert [b[5] for b in body] == ["\u2295\u2295\u2295\u25ef Moderate (a)", "\u2295\u2295\u25ef\u25ef Low (b, c)"]
+    assert notes == ["a. imprecision: wide prediction interval", "b. inconsistency", "c. indirectness"]
+
+
+def test_structured_certainty_footnotes_each_domain_and_the_suggestion_stays_apart(tmp_path):
+    trials = _with_certainty(tmp_path, [{"rating": "low", "domains": {
+        "risk_of_bias": {"concern": "not serious"},
+        "imprecision": {"concern": "very serious", "reason": "CI includes HR 0.8 and 1.25"}}}])
+    registry, results = _run(trials)
+    r = next(x for x in results if x.name == "pi3k-akt-pfs")
+    head, body, notes = sof.table(r, sof.sof_rows(r, registry))
+    assert notes == ["a. Imprecision (very serious, -2): CI includes HR 0.8 and 1.25"]
+    assert body[0][5].endswith("Low (a)")
+    from trialmeta.report import grade_table
+
+    g = grade_table.rows(r, registry)
+    assert g[0][4].startswith("Reviewers: very serious (CI includes HR 0.8 and 1.25). Suggested not serious: CI")
+    assert g[0][-1] == "low"  # the reviewers' rating, not a suggestion
+
+
+def test_a_rating_that_disagrees_with_its_domains_is_a_located_error(tmp_path):
+    trials = _with_certainty(tmp_path, [{"rating": "moderate", "domains": {
+        "imprecision": {"concern": "very serious", "reason": "CI includes HR 0.8 and 1.25"}}}])
+    with pytest.raises(InputError) as err:
+        load_analyses(trials / "analyses.yaml")
+    (p,) = err.value.problems
+    assert p.path == "analyses[0].certainty[0]" and p.line is not None and "down 2 level(s) from high, to 'low'" in str(p)
+
+
+def test_sof_numbers_equal_evidence_json(real):
+    """Every relative effect in the SoF is the number evidence.json holds: the primary pooled estimate, the
+    Bayesian one where the k = 2 note says to read it, or the trial's own estimate for a single trial."""
+    import json
+
+    from trialmeta import tables
+
+    registry, results = real
+    checked = {"primary": 0, "bayes": 0, "trial": 0}
+    for r in results:
+        doc = json.loads(json.dumps(tables.jsonable(r.to_dict())))  # as refresh writes it into evidence.json
+        m = r.spec.measure.lower()
+        groups = {g.key: d for g, d in zip(r.groups, doc["groups"])} | {"overall": doc["overall"]}
+        seen: dict = {}
+        for row in sof.sof_rows(r, registry):
+            g = groups[row.subgroup]
+            if row.single:  # the group's usable trials in order, one row each
+                i = seen[row.subgroup] = seen.get(row.subgroup, -1) + 1
+                st = [s for s in g["studies"] if s["usable"]][i]
+                want, kind = (st[m], st["ci_low"], st["ci_high"]), "trial"
+            elif row.reading:
+                want, kind = (g["bayes"]["est"], g["bayes"]["ci_low"], g["bayes"]["ci_high"]), "bayes"
+                assert row.replaced == (g[f"{m}_ci_low"], g[f"{m}_ci_high"])
+                assert any("which interval to read" in n for n in g["notes"])
+            else:
+                want, kind = (g[m], g[f"{m}_ci_low"], g[f"{m}_ci_high"]), "primary"
+            assert (row.est, row.ci_low, row.ci_high) == pytest.approx(want, rel=1e-12), (r.name, row.subgroup)
+            checked[kind] += 1
+    assert all(checked.values()), checked
 
 
 def test_certainty_for_an_unknown_subgroup_is_a_located_error(tmp_path):
@@ -123,6 +189,22 @@ def test_an_invented_rating_is_refused(tmp_path):
 def test_markdown_and_html(real):
     registry, results = real
     md = sof.document(results, registry)
-    assert md.count("| Outcome |") == len(results)
+    assert md.count("| Outcome | Participants") == len(results)
+    assert md.count("### GRADE: ") == len(results)
     html = sof.to_html(results[0], sof.sof_rows(results[0], registry))
     assert "<table class=\"sof\">" in html and "Summary of findings" in html
+
+
+def test_k2_without_a_bayesian_result_says_what_the_hksj_interval_is(tmp_path):
+    trials = tmp_path / "trials"
+    shutil.copytree(TRIALS, trials)
+    data = yaml.safe_load((trials / "analyses.yaml").read_text())
+    a = next(x for x in data["analyses"] if x["name"] == "carfilzomib-os")
+    a["settings"] = {"bayes_max_k": 0, "reason": "test: no Bayesian sensitivity result"}
+    (trials / "analyses.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    registry, results = _run(trials)
+    r = next(x for x in results if x.name == "carfilzomib-os")
+    (row,) = sof.sof_rows(r, registry)
+    assert (row.est, row.ci_low, row.ci_high) == (r.groups[0].pooled.est, r.groups[0].pooled.ci_low,
+                                                  r.groups[0].pooled.ci_high) and not row.reading
+    assert sof.K2_CAUTION in sof.cells(row)[2]

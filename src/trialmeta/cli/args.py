@@ -22,9 +22,9 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = Parser(prog="trialmeta", description="Curated trial evidence: validate, tabulate, pool, plot.")
     from trialmeta import __version__
 
+    p = Parser(prog="trialmeta", description="Curated trial evidence: validate, tabulate, pool, plot.")
     p.add_argument("--version", action="version", version=f"trialmeta {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
@@ -39,12 +39,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("schema", help="print the JSON Schema of a trial file")
 
+    i = sub.add_parser("init", help="start a new registry in DIR: trials/ with an example trial pair and analysis, "
+                       "JSON Schemas wired for editors, a README and a .gitignore")
+    i.add_argument("path", nargs="?", type=Path, default=Path("."), metavar="DIR",
+                   help="folder of the new registry (created if missing; default: the current folder)")
+
     pl = sub.add_parser("pool", help="run the analyses of trials/analyses.yaml (all, or one with --analysis)")
     pl.add_argument("path", nargs="?", type=Path, default=DEFAULT_TRIALS, help="trial directory")
     pl.add_argument("--analysis", default=None, metavar="NAME", help="run only this analysis")
     pl.add_argument("--as-of", dest="as_of", default=None, metavar="DATE",
                     help="use only data cuts published on or before DATE (YYYY, YYYY-MM or YYYY-MM-DD)")
     pl.add_argument("--format", choices=["table", "json", "csv", "md"], default="table")
+    pl.add_argument("--include-unverified", dest="include_unverified", action="store_true",
+                    help="pool results marked `status: unverified` (imported from ClinicalTrials.gov) too")
 
     pt = sub.add_parser("pool-table", help="pool your own table of studies (like R meta::metagen/metabin/metacont)")
     pt.add_argument("file", type=Path, metavar="FILE",
@@ -83,7 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     nt.add_argument("--format", choices=["table", "json", "md"], default="table")
 
     f = sub.add_parser("refresh", help="validate, pool and write every output atomically into outputs/")
-    f.add_argument("--trials", type=Path, default=DEFAULT_TRIALS, help="trial directory (default: trials/)")
+    f.add_argument("path", nargs="?", type=Path, default=None, help="trial directory (default: trials/)")
+    f.add_argument("--trials", type=Path, default=None, help=argparse.SUPPRESS)  # deprecated: the positional path
     f.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory (default: outputs/)")
     f.add_argument("--as-of", dest="as_of", default=None, help="use only data cuts published on or before DATE")
     f.add_argument("--quiet", action="store_true", help="no progress display")
@@ -94,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default: refuse, exit 1, naming them)")
     f.add_argument("--no-cache", dest="cache", action="store_false",
                    help="redraw every figure (default: copy those unchanged since the last refresh)")
+    f.add_argument("--cache-dir", dest="cache_dir", type=Path, default=None, metavar="DIR",
+                   help="where refresh keeps its caches (default: $TRIALMETA_CACHE_DIR, else the user's cache "
+                   "folder, e.g. ~/.cache/trialmeta); never inside the output folder")
     f.add_argument("--wait", type=_seconds, default=600.0, metavar="SECONDS",
                    help="how long to wait for another refresh of the same folder to finish (default 600; "
                    "0: do not wait)")
@@ -155,6 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--overwrite-edits", dest="overwrite_edits", action="store_true",
                     help="replace report.docx / evidence.xlsx of a refresh's folder even if edited since")
     _style_options(ex)
+    from trialmeta.cli.living import add_parsers as add_living_parsers  # check-updates, new-trial, crosscheck
+
+    add_living_parsers(sub)
     return p
 
 

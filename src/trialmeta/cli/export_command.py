@@ -42,9 +42,10 @@ def cmd_export(args) -> int:
     frame, _ = filter_as_of(results_frame(registry), as_of)
     files = [t.file for t in registry.trials] + [spec_file]
     doc = {"trialmeta_version": __version__, "as_of": as_of, "inputs": io.fingerprint(files, args.path)}
+    from trialmeta.living.state import saved_state
     from trialmeta.pipeline.run import write_export_files
 
     for path in write_export_files(formats, results, registry, frame, doc, args.out, as_of, style,
-                                   overwrite_edits=args.overwrite_edits):
+                                   saved_state(args.path), overwrite_edits=args.overwrite_edits):
         print(io.display(path))  # (written first in a temporary folder; never a file trialmeta did not write replaced)
     return 0

@@ -70,6 +70,10 @@ def _handler(command: str):
         from trialmeta.cli import owndata
 
         return getattr(owndata, f"cmd_{command.replace('-', '_')}")
+    if command in ("check-updates", "new-trial", "crosscheck"):
+        from trialmeta.cli import living
+
+        return getattr(living, f"cmd_{command.replace('-', '_')}")
     if command == "export":
         from trialmeta.cli.export_command import cmd_export
 
@@ -135,6 +139,18 @@ def cmd_schema(args) -> int:
     return 0
 
 
+def cmd_init(args) -> int:
+    from trialmeta import io
+    from trialmeta.registry.scaffold import init_registry
+
+    for path in init_registry(args.path):
+        print(io.display(path))
+    here = io.display(args.path)
+    go = "" if here == "." else f"cd {here} && "
+    print(f"new registry in {here}: next, {go}trialmeta validate trials && trialmeta refresh trials", file=sys.stderr)
+    return 0
+
+
 def cmd_pool(args) -> int:
     from trialmeta.report import evidence
     from trialmeta import tables
@@ -148,6 +164,8 @@ def cmd_pool(args) -> int:
         raise UsageError(f"unknown analysis {args.analysis!r}{suggest(args.analysis, names)}; "
                              f"defined in {spec_file}: {', '.join(names)}")
     as_of = _as_of(args.as_of)
+    if args.include_unverified:  # results imported from ClinicalTrials.gov and not yet checked may enter
+        spec = spec.model_copy(update={"defaults": spec.defaults.model_copy(update={"include_unverified": True})})
     results = run_analyses(registry, spec, as_of=as_of, only=args.analysis, spec_file=spec_file, lines=lines)
     if args.format == "json":
         payload = {"analyses": [r.to_dict() for r in results]}
@@ -169,6 +187,20 @@ def _style(args):
     return cli_style(args)
 
 
+def _registry_path(args) -> Path:
+    """refresh's registry folder: the positional PATH, as every command takes it (``--trials DIR``
+    is its deprecated old spelling)."""
+    from trialmeta.cli.args import DEFAULT_TRIALS
+
+    if args.trials is not None:
+        if args.path is not None and args.path != args.trials:
+            raise UsageError(f"trialmeta refresh: error: two registry folders given: {args.path} and --trials "
+                             f"{args.trials}")
+        print("warning: --trials DIR is deprecated; give the folder as the first argument: "
+              f"trialmeta refresh {args.trials}", file=sys.stderr)
+    return args.path or args.trials or DEFAULT_TRIALS
+
+
 def cmd_refresh(args) -> int:
     from trialmeta.pipeline.run import refresh
 
@@ -176,8 +208,9 @@ def cmd_refresh(args) -> int:
         import warnings
 
         warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font", category=UserWarning)
-    summary = refresh(args.trials, args.out, as_of=_as_of(args.as_of), jobs=args.jobs, style=_style(args),
-                      cache=args.cache, wait=args.wait, quiet=args.quiet, overwrite_edits=args.overwrite_edits)
+    summary = refresh(_registry_path(args), args.out, as_of=_as_of(args.as_of), jobs=args.jobs, style=_style(args),
+                      cache=args.cache, wait=args.wait, quiet=args.quiet, cache_dir=args.cache_dir,
+                      overwrite_edits=args.overwrite_edits)
     if not args.quiet:
         print(summary)
     return 0

@@ -13,8 +13,8 @@ Each figure file is keyed by a SHA-256 of everything that determines its bytes:
 * what the scene names outside itself (:func:`outside`): its style sheet's content, and the
   font list matplotlib has built when the scene asks for a font family other than DejaVu Sans.
 
-The keys of the last refresh are kept in ``<out>/.cache/manifest.json`` (output path ->
-key and SHA-256 of the file). A figure whose key is unchanged, and whose previous file is
+The keys of the last refresh are kept in ``manifest.json`` in the output folder's cache
+(:mod:`trialmeta.pipeline.store`; output path -> key and SHA-256 of the file). A figure whose key is unchanged, and whose previous file is
 still the one recorded, is copied from the previous outputs instead of drawn: the result is
 byte-identical to drawing it again. ``--no-cache`` ignores the manifest (a cold refresh).
 """
@@ -168,14 +168,16 @@ def file_key(digest: str, fmt: str) -> str:
 class FigureCache:
     """Keys of the previous refresh (read from ``previous``) and of this one (written to the stage)."""
 
-    def __init__(self, previous: Path | None):
+    def __init__(self, previous: Path | None, store: Path | None = None):
         self.previous = Path(previous) if previous is not None else None
+        #: where the previous refresh's cache went (default: ``<previous>/.cache``)
+        self.store = Path(store) if store is not None else self.previous / ".cache" if self.previous else None
         self.old: dict[str, dict] = self._read() if self.previous is not None else {}
         self.new: dict[str, dict] = {}
         self.hits = 0
 
     def _read(self) -> dict[str, dict]:
-        path = self.previous / MANIFEST
+        path = self._source(MANIFEST.as_posix())
         if not path.is_file():
             return {}
         try:
@@ -191,7 +193,7 @@ class FigureCache:
         if not isinstance(entry, dict) or entry.get("key") != key:
             return None
         try:
-            data = io.read_bytes(self.previous / rel)
+            data = io.read_bytes(self._source(rel))
         except OSError:
             return None
         if hashlib.sha256(data).hexdigest() != entry.get("sha256"):
@@ -202,7 +204,12 @@ class FigureCache:
     def has(self, rel: str, key: str) -> bool:
         """Whether :meth:`fetch` would likely return the previous file (its key is unchanged)."""
         entry = self.old.get(rel)
-        return isinstance(entry, dict) and entry.get("key") == key and (self.previous / rel).is_file()
+        return isinstance(entry, dict) and entry.get("key") == key and self._source(rel).is_file()
+
+    def _source(self, rel: str) -> Path:
+        """The previous file written at ``rel``: in the cache folder for ``.cache/...``, else in the outputs."""
+        head, _, tail = rel.partition("/")
+        return self.store / tail if head == ".cache" and tail else self.previous / rel
 
     def record(self, rel: str, key: str, data: bytes) -> None:
         self.new[rel] = {"key": key, "sha256": hashlib.sha256(data).hexdigest()}

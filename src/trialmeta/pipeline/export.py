@@ -117,7 +117,7 @@ def export_key(fmt: str, scenes: dict, evidence_doc: dict, as_of) -> str:
 
 def write_exports(out: Path, formats, results, registry, frame, evidence_doc: dict, as_of=None,
                   style=None, cache=None, jobs: int | None = None, pngs: dict | None = None,
-                  scenes: dict | None = None, workers=None) -> list[Path]:
+                  scenes: dict | None = None, workers=None, evidence_status: dict | None = None) -> list[Path]:
     """Write ``out/report.docx`` and/or ``out/evidence.xlsx``; return the paths. With ``cache``
     (refresh's :class:`~trialmeta.pipeline.cache.FigureCache`), a file whose inputs are unchanged since
     the previous refresh is copied from it instead of being rebuilt. ``scenes``: the forest scenes
@@ -128,7 +128,8 @@ def write_exports(out: Path, formats, results, registry, frame, evidence_doc: di
     rows = {r.name: sof.sof_rows(r, registry) for r in results}
     scenes = forest_scenes(results, style) if scenes is None else scenes
     fmts = [f for f in ("docx", "xlsx") if f in formats]
-    keys = {f: export_key(f, scenes, evidence_doc, as_of) if cache is not None else None for f in fmts}
+    keyed = {**evidence_doc, "evidence_status": evidence_status} if evidence_status else evidence_doc
+    keys = {f: export_key(f, scenes, keyed, as_of) if cache is not None else None for f in fmts}
     written, workbook = [], None
     if "xlsx" in fmts and workers is not None and (cache is None or not cache.has(FILES["xlsx"], keys["xlsx"])):
         from trialmeta.report.xlsx import evidence_workbook
@@ -141,7 +142,8 @@ def write_exports(out: Path, formats, results, registry, frame, evidence_doc: di
         if data is None and fmt == "docx":
             from trialmeta.report.docx import report_docx
 
-            data = report_docx(results, registry, rows, forest_figures(results, scenes, jobs, pngs), as_of)
+            data = report_docx(results, registry, rows, forest_figures(results, scenes, jobs, pngs), as_of,
+                               evidence_status)
             if evidence_doc.get("networks"):
                 from trialmeta.pipeline.network_outputs import network_pictures
                 from trialmeta.report.networks import append_networks_docx

@@ -225,6 +225,19 @@ def write_history_plots(history: dict, out_dir: Path, formats=("png", "svg"),
     return written
 
 
+def write_rob_plots(results, out_dir: Path, formats=("png", "svg"), figures: Figures | None = None) -> list[Path]:
+    """The risk-of-bias traffic-light and weighted summary plots (``<name>-traffic-light``,
+    ``<name>-summary``) of every analysis with at least one assessed study; returns the paths written."""
+    from trialmeta.plot.rob_plots import summary_scene, traffic_light_scene
+
+    written = []
+    for r in results:
+        if getattr(r, "risk_of_bias", None):
+            written += write_scene(traffic_light_scene(r), Path(out_dir) / f"{r.name}-traffic-light", formats, figures)
+            written += write_scene(summary_scene(r), Path(out_dir) / f"{r.name}-summary", formats, figures)
+    return written
+
+
 def write_km_figure(result, stem: Path, formats=("png", "svg"), title: str = "",
                     labels: dict[str, str] | None = None, figures: Figures | None = None) -> list[Path]:
     """Render the Kaplan-Meier figure of one reconstruction and write ``stem.<format>``."""

@@ -75,6 +75,7 @@ class Computed:
     previous: dict | None
     entry: str | None
     networks: tuple = ()  # synthesis.networks.NetworkResult
+    status: dict | None = None  # the living-evidence state beside the registry (check-updates, crosscheck)
 
 
 def compute(trials: Path, out: Path, as_of: str | None, style, today: str | None, progress: Progress) -> Computed:
@@ -105,24 +106,32 @@ def compute(trials: Path, out: Path, as_of: str | None, style, today: str | None
     evidence_doc = build_evidence(registry, spec, results, indirect, frame, fingerprint, as_of, networks)
     previous = _previous_evidence(out)
     entry = changelog.entry(previous, evidence_doc, today or dt.date.today().isoformat())
-    return Computed(registry, spec, results, indirect, frame, evidence_doc, previous, entry, networks)
+    from trialmeta.living.state import saved_state
+
+    return Computed(registry, spec, results, indirect, frame, evidence_doc, previous, entry, networks,
+                    saved_state(trials))
 
 
 def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = False, today: str | None = None,
-            jobs: int | None = None, cache: bool = True, style=None) -> RefreshSummary:
+            jobs: int | None = None, cache: bool = True, style=None, cache_dir=None) -> RefreshSummary:
     """Rebuild ``out`` from the registry at ``trials``; return what it did (``str()``: one line).
     The caller holds ``out``'s lock (:func:`trialmeta.pipeline.run.refresh` takes it). ``style``: the
     command line's figure style (:class:`trialmeta.registry.figstyle.StyleSpec`), if any.
 
     Figures are drawn on ``jobs`` processes (default: every core); with ``cache``, those whose
     key is unchanged since the previous refresh are copied from ``out`` (see :mod:`trialmeta.pipeline.cache`).
+    What the next refresh needs is kept in ``out``'s cache folder under ``cache_dir``
+    (:mod:`trialmeta.pipeline.store`), never in ``out``.
 
     Raises
     ------
     InputError
         Located problems in a trial file or the analyses file; nothing is written.
     """
+    from trialmeta.pipeline import store
+
     progress = Progress(7, quiet)
+    kept = store.folder(out, cache_dir)
     run = compute(trials, out, as_of, style, today, progress)
     # figures will probably be drawn: start the workers now, to import matplotlib meanwhile
     # (without worker processes the figures are drawn in one thread, after the other: matplotlib
@@ -130,12 +139,14 @@ def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = Fal
     drawing = not cache or run.previous is None or run.entry is not None
     with _workers(jobs if drawing else 1) as workers, staging_dir(out) as stage, \
             ThreadPoolExecutor(2 if workers else 1, "trialmeta-figures") as side:
-        how = _Drawing(jobs, cache, quiet, workers, side)
+        how = _Drawing(jobs, cache, quiet, workers, side, kept)
         figures, drawn, reused = _write_outputs(run, stage, out, as_of, style, progress, how)
         from trialmeta.pipeline import stamp  # last: the key of this run and every file it wrote
 
         depends = _style_files(run.spec, style)
         stamp.write(stage, stamp.run_key(trials, as_of, style, depends), depends)
+        taken = store.take(stage, kept)  # the cache is no output: out of the folder before the swap
+    store.install(taken, kept)
     progress.step(f"swapped in {io.display(out)}")
     return RefreshSummary(out, trials=len(run.registry.trials), results=len(run.frame), analyses=len(run.results),
                           figures=figures, drawn=drawn, reused=reused, changes=run.entry,
@@ -152,6 +163,7 @@ class _Drawing:
     quiet: bool
     workers: object
     side: ThreadPoolExecutor
+    store: Path
 
 
 def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress: Progress, how: _Drawing) -> tuple:
@@ -169,7 +181,7 @@ def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress
 
     from trialmeta.pipeline.network_outputs import write_network_outputs
 
-    forests = _figure_batch(stage, out, how.jobs, how.cache, how.quiet, how.workers)
+    forests = _figure_batch(stage, out, how.jobs, how.cache, how.quiet, how.workers, store=how.store)
     network_figures = write_network_outputs(stage, run.networks, forests.cache)
     scenes = forest_scenes(results, style)
     figures = _write_forest_figures(stage, results, registry, forests, style, scenes) + network_figures
@@ -186,13 +198,16 @@ def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress
         io.write_text(stage / "sof.md", sof.document(results, registry))
         progress.step("wrote evidence.json, results and evidence tables")
         figures += _write_history_figures(stage, history, histories)
+        from trialmeta.pipeline.outputs import write_rob_plots
+
+        figures += len(write_rob_plots(results, stage / "rob", ("png", "svg"), figures=histories))
         drawing.append(how.side.submit(histories.write))
         log = changelog.prepend(io.read_text(out / CHANGELOG) if (out / CHANGELOG).is_file() else None, run.entry)
         io.write_text(stage / CHANGELOG, log)
         write_exports(stage, EXPORT_FORMATS, results, registry, run.frame, run.evidence, as_of, style, forests.cache,
                       how.jobs, {r.name: _when_drawn(drawing[0], png) for r in results
                                  if (png := stage / DOCX_FIGURES / f"{r.name}.png") in planned},
-                      scenes, how.workers)
+                      scenes, how.workers, evidence_status=run.status)
         for d in drawing:
             d.result()
     except BaseException:
@@ -205,7 +220,8 @@ def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress
     from trialmeta.report.html import report_html
 
     io.write_text(stage / "report.html", report_html(registry, results, run.indirect, history, log, as_of, stage,
-                                                       networks=run.evidence.get("networks", ())))
+                                                      networks=run.evidence.get("networks", ()),
+                                                      evidence_status=run.status))
     forests.cache.write(stage)  # (after the exports: their keys are in it too)
     progress.step("wrote report.html, report.docx, evidence.xlsx and CHANGELOG.md")
     return figures, drawn, reused
@@ -258,12 +274,13 @@ def _write_tables(stage: Path, results, history) -> None:
 
 
 def _figure_batch(stage: Path, out: Path, jobs: int | None, cache: bool, quiet: bool, workers=None,
-                  shared=None):
-    """A batch of figures for ``stage``; ``shared``: the cache of another batch of this refresh."""
+                  shared=None, store: Path | None = None):
+    """A batch of figures for ``stage``; ``shared``: the cache of another batch of this refresh;
+    ``store``: the cache folder of ``out``."""
     from trialmeta.pipeline.cache import FigureCache
     from trialmeta.pipeline.outputs import Figures
 
-    return Figures(stage, shared or FigureCache(out if cache else None), jobs, quiet, workers)
+    return Figures(stage, shared or FigureCache(out if cache else None, store), jobs, quiet, workers)
 
 
 @contextlib.contextmanager
@@ -282,7 +299,7 @@ def _workers(jobs: int | None):
 
 def _write_forest_figures(stage: Path, results, registry, batch, style=None, scenes=None) -> int:
     """Queue every forest plot in ``batch``; return how many files they make. The Word report's
-    copies (palette PNGs under ``.cache/docx``) come from the same renders."""
+    copies (palette PNGs under ``.cache/docx``, kept in the cache folder) come from the same renders."""
     from trialmeta.pipeline.export import DOCX_FIGURES
     from trialmeta.pipeline.outputs import write_forests
 

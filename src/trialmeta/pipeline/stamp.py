@@ -11,8 +11,8 @@ A refresh's outputs are a deterministic function of
   and the font list matplotlib has built (fonts installed since change the key);
 * the previous outputs, through the changelog only, which an unchanged evidence leaves as it is.
 
-Each refresh records that key in ``<out>/.cache/stamp.json``, with the SHA-256 of every file it
-wrote. The next refresh computes the key first (milliseconds, no pandas or matplotlib import) and,
+Each refresh records that key in ``stamp.json`` in the output folder's cache
+(:mod:`trialmeta.pipeline.store`), with the SHA-256 of every file it wrote. The next refresh computes the key first (milliseconds, no pandas or matplotlib import) and,
 when it is the same and every output file is still byte for byte the one recorded (none added,
 removed or edited), reports the outputs up to date and changes nothing: what a full refresh
 would write is, byte for byte, what is already there. ``--no-cache`` never takes this path.
@@ -103,14 +103,15 @@ def _skipped() -> tuple[str, ...]:
     return (STAMP.as_posix(), MANIFEST, OWNER)
 
 
-def recorded_depends(out: Path) -> dict[str, str]:
-    """The further files the previous refresh of ``out`` depended on (see :func:`run_key`)."""
-    doc = _read(out)
+def recorded_depends(out: Path, store: Path | None = None) -> dict[str, str]:
+    """The further files the previous refresh of ``out`` depended on (see :func:`run_key`);
+    ``store``: its cache folder (default ``<out>/.cache``)."""
+    doc = _read(out, store)
     return doc.get("depends", {}) if doc else {}
 
 
-def _read(out: Path) -> dict | None:
-    path = Path(out) / STAMP
+def _read(out: Path, store: Path | None = None) -> dict | None:
+    path = Path(out) / STAMP if store is None else Path(store) / STAMP.name
     try:
         if not path.is_file() or path.stat().st_size > 20_000_000:  # ours is ~20 KB: not one to parse
             return None
@@ -122,12 +123,13 @@ def _read(out: Path) -> dict | None:
     return doc if ok else None
 
 
-def up_to_date(out: Path, key: str | None) -> bool:
-    """Whether ``out`` holds exactly what a refresh with ``key`` would write."""
-    doc = _read(out) if key is not None else None
+def up_to_date(out: Path, key: str | None, store: Path | None = None) -> bool:
+    """Whether ``out`` holds exactly what a refresh with ``key`` would write (``store``: as in
+    :func:`recorded_depends`)."""
+    doc = _read(out, store) if key is not None else None
     if doc is None or doc.get("key") != key:
         return False
-    files = _files(Path(out), _skipped())
+    files = _files(Path(out), _skipped(), skip_dirs=(STAMP.parent.name,))
     if files is None or set(files) != set(doc["files"]):
         return False
     try:
@@ -141,11 +143,11 @@ def up_to_date(out: Path, key: str | None) -> bool:
 EDITABLE = ("report.docx", "evidence.xlsx")
 
 
-def edited(out: Path, names=EDITABLE) -> list[str]:
+def edited(out: Path, names=EDITABLE, store: Path | None = None) -> list[str]:
     """The files of ``names`` in ``out`` whose bytes are not those the last refresh recorded
     (edited by a person, or written since by ``trialmeta export``). A file that is missing, or
     not recorded (no stamp: an outputs folder from git, a damaged stamp), is not reported."""
-    doc = _read(out)
+    doc = _read(out, store)
     if doc is None:
         return []
     found = []
@@ -159,13 +161,13 @@ def edited(out: Path, names=EDITABLE) -> list[str]:
     return found
 
 
-def refuse_edited(out: Path, command: str, names=EDITABLE) -> None:
+def refuse_edited(out: Path, command: str, names=EDITABLE, store: Path | None = None) -> None:
     """Raise a TrialmetaError (exit 1, nothing changed) when ``command`` would replace a
     deliverable of ``out`` that changed since refresh wrote it: a person's edits are never
     silently replaced (``overwrite_edits`` / ``--overwrite-edits`` skip this check)."""
     from trialmeta.errors import TrialmetaError, display
 
-    changed = edited(out, names)
+    changed = edited(out, names, store)
     if changed:
         files, it = ", ".join(display(Path(out) / n) for n in changed), "it" if len(changed) == 1 else "them"
         raise TrialmetaError(f"{files} changed since trialmeta wrote {it} (edited, or written by `trialmeta "
@@ -177,7 +179,7 @@ def write(stage: Path, key: str | None, depends: dict[str, str]) -> None:
     """Record ``key`` (None: it could not be computed, and the next refresh runs in full) and every
     file written in ``stage``, whose hashes also tell an edited deliverable (call last, when
     everything is written)."""
-    files = _files(Path(stage), _skipped()) or {}
+    files = _files(Path(stage), _skipped(), skip_dirs=(STAMP.parent.name,)) or {}  # (the cache is not an output)
     doc = {"format": FORMAT_VERSION, "key": key, "depends": dict(sorted(depends.items())),
            "files": {rel: _sha(path.read_bytes()) for rel, path in files.items()}}
     path = Path(stage) / STAMP

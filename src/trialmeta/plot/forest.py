@@ -231,9 +231,22 @@ def _general_notes(result, notes: Footnotes, counts: bool, dashed: int, pi: bool
 def forest_layout(result, style=None, **options) -> Placed:
     """The placed layout (rows with y positions, column x ranges, axis) of ``result``, laid out
     at 7 pt for ``style`` (a :class:`~trialmeta.plot.style.FigureStyle`; default: RevMan)."""
-    return styled_layout(analysis_spec(result, **options), style)
+    return styled_layout(_with_rob(analysis_spec(result, **options), result, style), style)
 
 
 def forest_scene(result, style=None, **options) -> Scene:
-    """The forest plot of ``result`` as a :class:`~trialmeta.plot.scene.Scene`, in ``style``."""
-    return styled_scene(analysis_spec(result, **options), style)
+    """The forest plot of ``result`` as a :class:`~trialmeta.plot.scene.Scene`, in ``style``, with its
+    risk-of-bias columns (:mod:`trialmeta.plot.rob_columns`)."""
+    from trialmeta.plot.rob_columns import decorate
+
+    return decorate(styled_scene(_with_rob(analysis_spec(result, **options), result, style), style))
+
+
+def _with_rob(spec: ForestSpec, result, style) -> ForestSpec:
+    """The RoB columns, except in the compact styles (a single journal column, a slide), which keep only
+    the columns a reader needs to read the estimates."""
+    from trialmeta.plot.rob_columns import with_rob
+
+    if style is not None and style.compact:
+        return spec
+    return with_rob(spec, getattr(result, "risk_of_bias", {}))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from trialmeta.stats import effects
 from trialmeta.io import line_for
 from trialmeta.errors import Problem, format_path
+from trialmeta.registry.rob import DOMAINS as rob_domains, check as check_rob
 from trialmeta.registry.schema import RESULT_FIELDS, Result, arm_n
 from trialmeta.registry.types import date_bounds
 from trialmeta.registry.vocab import endpoint_kind
@@ -54,12 +55,19 @@ def check_trial(t):
                          f"{published} of {c.publication!r}")
     yield from _check_populations(trial, pops, at, ref)
     yield from _check_results(trial, pubs, cuts, pops, at, ref)
+    for i, r in enumerate(trial.results):
+        if r.status == "unverified":
+            yield at(("results", i, "status"), f"unverified result ({r.endpoint}, {r.population}, from "
+                     f"{'ClinicalTrials.gov' if r.source == 'ctgov' else r.source}): pooling skips it until it is "
+                     "checked against the publication and the mark removed", "warning")
     cited = {s for r in trial.results for s in r.sources} | {s for r in trial.results
                                                             for v in r.provenance.values() for s in v}
     for j, s in enumerate(trial.sources):
         if pr := ref(("sources", j), s, pubs, "source (publication key)"):
             yield pr
     cited |= set(trial.sources) | {c.publication for c in trial.data_cuts} | {p.reports for p in trial.publications if p.reports}
+    cited |= {d.source for rob in trial.risk_of_bias for d in (getattr(rob.domains, n) for n in rob_domains) if d}
+    yield from check_rob(trial, at)
     for i, p in enumerate(trial.publications):
         if p.key not in cited:
             yield at(("publications", i, "key"), f"publication {p.key!r} is not cited by any result or data cut",

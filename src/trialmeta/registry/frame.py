@@ -33,7 +33,7 @@ COLUMNS = [
     # -- binary endpoints
     "responders_exp", "responders_ctrl", "responders_derived", "rate_exp", "rate_ctrl",
     "rr", "rr_ci_low", "rr_ci_high", "log_rr", "se_log_rr", "odds_ratio",
-    "arm_exp", "arm_ctrl", "label", "notes",
+    "arm_exp", "arm_ctrl", "label", "notes", "status",
     # -- reconstructed from a digitised Kaplan-Meier figure (trialmeta.registry.km)
     *KM_COLUMNS,
 ]
@@ -79,7 +79,7 @@ def result_row(trial: Trial, r: Result, recon=None) -> dict:
         "responders_ctrl": r.responders_ctrl, "responders_derived": r.responders_derived,
         "rate_exp": r.rate_exp, "rate_ctrl": r.rate_ctrl, "odds_ratio": r.odds_ratio,
         "source": "; ".join(sources), "arm_exp": trial.arms.experimental.label,
-        "arm_ctrl": trial.arms.control.label, "label": r.label, "notes": r.notes,
+        "arm_ctrl": trial.arms.control.label, "label": r.label, "notes": r.notes, "status": r.status,
     }
     for arm in ("exp", "ctrl"):
         ci = getattr(r, f"median_{arm}_ci") or (None, None)

@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, WithJsonSchema
 
+from trialmeta.registry.rob import RiskOfBias
 from trialmeta.registry.types import (URL_RE, Assessment, Biomarker, Bound, Count, Endpoint, Key, NotReached,
                                       Number, PartialDate, Percent, Positive, PublicationKind, Ratio, check_level,
                                       check_url, parse_pvalue)
@@ -165,6 +166,12 @@ class Result(Model):
     sources: list[Key] = Field(min_length=1, description="Publication keys for every number in this result.")
     provenance: dict[str, list[Key]] = Field(
         default_factory=dict, description="Per-field sources where they differ from `sources`.")
+    status: Literal["verified", "unverified"] = Field(
+        "verified", description="'unverified': imported (e.g. by `trialmeta new-trial`) and not yet checked against "
+                                "the publication; pooling skips it unless --include-unverified.")
+    source: Literal["publication", "ctgov"] = Field(
+        "publication", description="Where the numbers were entered from: a publication, or ClinicalTrials.gov's "
+                                   "posted results.")
     notes: str | None = None
 
 
@@ -186,6 +193,8 @@ class Trial(Model):
     populations: list[Population] = Field(min_length=1)
     results: list[Result] = Field(min_length=1)
     sources: list[Key] = Field(min_length=1, description="Publication keys for the identity, design and arm facts.")
+    risk_of_bias: list[RiskOfBias] = Field(default_factory=list, description="RoB 2 assessments of the results "
+                                           "(see trialmeta.registry.rob); a result without one is 'not assessed'.")
     notes: list[str] = Field(default_factory=list)
 
 

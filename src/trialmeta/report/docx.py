@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from trialmeta import __version__
-from trialmeta.report import evidence, sof
+from trialmeta.report import evidence, grade_table, sof
 from trialmeta.report.ziputil import FIXED_DATETIME, normalise
 from trialmeta.synthesis.data import describe_method
 
@@ -155,7 +155,9 @@ def _figure(doc, fig: Figure) -> Callable[[], None]:
     in, called after every table is built."""
     from docx.shared import Cm, Pt
 
-    max_w, max_h = text_width(False), PAGE[1] - 2 * MARGIN - 4.0  # room for the heading and caption
+    # (0.3 cm short of the text width: LibreOffice draws a picture paragraph a few points right of the margin,
+    # so a full-width picture whose content reaches its edge, e.g. a forest with risk-of-bias columns, overflowed)
+    max_w, max_h = text_width(False) - 0.3, PAGE[1] - 2 * MARGIN - 4.0  # room for the heading and caption
     scale = min(1.0, max_w / (fig.width * 2.54), max_h / (fig.height * 2.54))
     holder = doc.add_paragraph()
     if fig.caption:
@@ -197,7 +199,8 @@ def _styles(doc) -> None:
     props.revision = 1
 
 
-def report_docx(results, registry, sof_rows: dict, figures: dict, as_of: str | None = None) -> bytes:
+def report_docx(results, registry, sof_rows: dict, figures: dict, as_of: str | None = None,
+                evidence_status: dict | None = None) -> bytes:
     """The Word report as bytes.
 
     Parameters
@@ -231,12 +234,17 @@ def report_docx(results, registry, sof_rows: dict, figures: dict, as_of: str | N
         if r.name in figures:
             pictures.append(_figure(doc, figures[r.name]))
         doc.add_heading("Summary of findings", level=2)
-        rows = [sof.cells(x) for x in sof_rows[r.name]]
-        add_table(doc, sof.header(r.settings.level), rows, text_width(False), TABLE_PT)
-        note = doc.add_paragraph(sof.FOOTNOTE)
-        note.runs[0].font.size = Pt(TABLE_PT)
+        head, rows, notes = sof.table(r, sof_rows[r.name])
+        add_table(doc, head, rows, text_width(False), TABLE_PT)
+        for text in (*notes, sof.FOOTNOTE):
+            note = doc.add_paragraph(text)
+            note.runs[0].font.size = Pt(TABLE_PT)
 
         _section(doc, landscape=True)
+        doc.add_heading(f"{r.spec.title}: GRADE, reviewers' judgements and data-driven suggestions", level=2)
+        add_table(doc, grade_table.HEADER, grade_table.rows(r, registry), text_width(True), WIDE_TABLE_PT)
+        note = doc.add_paragraph(grade_table.NOTE)
+        note.runs[0].font.size = Pt(WIDE_TABLE_PT)
         doc.add_heading(f"{r.spec.title}: evidence table", level=2)
         header, body, bold = evidence.evidence_rows(r)
         add_table(doc, header, body, text_width(True), WIDE_TABLE_PT, bold)
@@ -249,6 +257,15 @@ def report_docx(results, registry, sof_rows: dict, figures: dict, as_of: str | N
             p.runs[0].font.size = Pt(TABLE_PT)
         doc.add_heading("Sources", level=2)
         _sources(doc, r, registry)
+    if evidence_status:  # the living-evidence state (trialmeta.report.status), when one was saved
+        from trialmeta.report import status
+
+        doc.add_heading("Evidence status", level=1)
+        doc.add_paragraph(status.lead(evidence_status))
+        add_table(doc, ["Trial", "NCT", "Last update posted", "Posted, not in the registry"],
+                  status.status_rows(evidence_status), text_width(True), TABLE_PT)
+        for line in status.disagreements(evidence_status):
+            doc.add_paragraph("Crosscheck disagreement: " + line, style="List Bullet")
     for insert in pictures:  # last: the figures may still be drawing while the tables are built
         insert()
     buf = io.BytesIO()

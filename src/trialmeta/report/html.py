@@ -44,6 +44,15 @@ def inline_svg(path: Path, prefix: str) -> str:
     return f'<figure class="figure" data-figure="{esc(prefix)}">{text}</figure>'
 
 
+def _rob_figures(stage: Path, result) -> str:
+    """The risk-of-bias traffic-light and summary plots of an analysis, or why there are none."""
+    figs = "".join(inline_svg(stage / "rob" / f"{result.name}-{kind}.svg", f"rob-{kind}-{result.name}")
+                   for kind in ("traffic-light", "summary"))
+    if figs:
+        return f"<h3>Risk of bias (RoB 2)</h3>{figs}"
+    return "<h3>Risk of bias (RoB 2)</h3><p>Not assessed for any result of this analysis.</p>"
+
+
 def _link(pub) -> str:
     parts = []
     if pub.doi:
@@ -137,8 +146,9 @@ def _markdown(md: str) -> str:
 
 
 def report_html(registry, results, indirect, history, changelog_md: str, as_of: str | None, stage: Path,
-                networks=()) -> str:
-    """The whole report page as a string (figures are read from ``stage``)."""
+                networks=(), evidence_status: dict | None = None) -> str:
+    """The whole report page as a string (figures are read from ``stage``); ``evidence_status`` is the
+    living-evidence state (:mod:`trialmeta.report.status`), shown when given."""
     from trialmeta.registry.analyses import Settings
 
     defaults = results[0].settings if results else Settings()
@@ -154,7 +164,7 @@ def report_html(registry, results, indirect, history, changelog_md: str, as_of: 
         section = evidence.to_html(r)
         figure = inline_svg(stage / "forest" / f"{r.name}.svg", r.name)
         hist = inline_svg(stage / "history" / f"{r.name}.svg", f"history-{r.name}")
-        extra = (f"{figure}{sof.to_html(r, sof.sof_rows(r, registry))}"
+        extra = (f"{figure}{_rob_figures(stage, r)}{sof.to_html(r, sof.sof_rows(r, registry), registry)}"
                  + (f"<h3>History of the evidence</h3>{hist}" if hist else ""))
         body.append(section.replace("<h3>Evidence table</h3>", f"{extra}<h3>Evidence table</h3>", 1))
     body.append("<section id='indirect'><h2>Indirect comparisons</h2>")
@@ -172,6 +182,10 @@ def report_html(registry, results, indirect, history, changelog_md: str, as_of: 
         body.append(networks_html(list(networks), stage, inline_svg))
     body.append(trials_section(registry, stage))
     body.append(methods_section(defaults))
+    if evidence_status:
+        from trialmeta.report.status import status_html
+
+        body.append(status_html(evidence_status))
     body.append(f"<section id='changelog'><h2>Changelog</h2>{_markdown(changelog_md)}</section>")
     style = evidence.STYLE + REPORT_STYLE
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"

@@ -4,7 +4,7 @@ One row per pooled estimate (each subgroup, and the overall pool when there is o
 outcome, k and the participants, the relative effect with its CI, the anticipated absolute
 effect per 1000 patients at a landmark, and the certainty of the evidence.
 
-* **Absolute effects** (GRADE Handbook §14.1.5; Cochrane Handbook §14.1.5 and §15.4.4): the
+* **Absolute effects** (:mod:`trialmeta.report.absolute`; GRADE Handbook §14.1.5; Cochrane Handbook §14.1.5, §15.4.4): the
   assumed control risk is the median across the subgroup's studies of the control arm's risk.
   For a hazard ratio it is read from the landmark survival a trial reports for its control
   arm (``landmarks`` on a result: the data cut the analysis used, else an earlier cut of the
@@ -13,44 +13,35 @@ effect per 1000 patients at a landmark, and the certainty of the evidence.
   1 - S_c(t)^HR, and the CI of the difference comes from the HR's CI (the risk is monotone in
   the HR). For a risk ratio the control risk is responders/N of the control arm, the
   experimental risk RR x that. Without such data the row says so; nothing is imputed.
+* **Relative effect**: the one the pooling policy says to read: the primary estimate and CI,
+  except for k = 2 under HKSJ, where the pooling note (and the forest) says to read the Bayesian
+  one (:func:`trialmeta.synthesis.grade.reading`): the row shows it, labelled, and names the
+  HKSJ interval it replaces. An analysis that is not pooled gets one row per trial, with the
+  trial's own estimate as the forest shows it.
 * **Certainty** comes from ``certainty:`` in ``analyses.yaml`` (a reviewer's GRADE rating
-  with its reasons); without one the cell is left blank for the reviewer. trialmeta never
-  rates certainty itself.
+  with its reasons, footnoted per table); without one the cell says "not rated". trialmeta never
+  rates certainty itself: its data-driven GRADE suggestions (:mod:`trialmeta.synthesis.grade`)
+  are a separate table (:mod:`trialmeta.report.grade_table`).
 """
 
 from __future__ import annotations
 
 import html
-import math
-import statistics
 from dataclasses import dataclass
 
 from trialmeta import fmt
 from trialmeta.registry.vocab import ENDPOINTS
+from trialmeta.report.absolute import Absolute, Baseline, _event, _finite, absolute_effect, baseline  # noqa: F401
+from trialmeta.stats.notes import NoteKind, has
+from trialmeta.synthesis.data import study_display
+from trialmeta.synthesis.grade import reading
 
 SYMBOLS = {"high": "\u2295\u2295\u2295\u2295", "moderate": "\u2295\u2295\u2295\u25ef",
            "low": "\u2295\u2295\u25ef\u25ef", "very-low": "\u2295\u25ef\u25ef\u25ef"}
+K2_CAUTION = ("k = 2, HKSJ CI: t with 1 df, its width depends on how closely the two trials happen to agree; "
+              "no Bayesian result was computed (bayes_max_k < 2) - read with care")
 HEADER = ["Outcome", "Participants (studies)", "Relative effect [{l} CI]", "Risk with control",
           "Risk difference with experimental [{l} CI]", "Certainty (GRADE)", "Comments"]
-
-
-@dataclass(frozen=True)
-class Baseline:
-    """Assumed control-arm risk of an event by ``time`` (months), with where it comes from."""
-
-    time: float | None  # None for a binary outcome (no landmark)
-    control_risk: float  # proportion with the event (time-to-event) or responding (binary)
-    sources: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Absolute:
-    baseline: Baseline
-    per_1000_control: float
-    per_1000_exp: float
-    diff: float  # experimental - control, per 1000
-    diff_low: float | None
-    diff_high: float | None
 
 
 @dataclass(frozen=True)
@@ -70,74 +61,12 @@ class SofRow:
     absolute: Absolute | None
     absolute_missing: str  # why there is no absolute effect ('' when there is one)
     certainty: str | None  # high / moderate / low / very-low, or None (not rated)
-    reasons: tuple[str, ...]
+    reasons: tuple[str, ...]  # the rating's footnotes (per domain, then free text)
     event: str  # what is counted per 1000
-
-
-def _finite(x) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-
-
-def _event(endpoint: str) -> str:
-    kind, name = ENDPOINTS.get(endpoint, ("time-to-event", endpoint))
-    if kind == "binary":
-        return f"with {endpoint}"
-    return {"OS": "deaths", "PFS": "progression or death"}.get(endpoint, f"events ({name.lower()})")
-
-
-def _landmarks(registry, study, endpoint: str) -> list[tuple[float, float, str]]:
-    """(time, control survival %, source) of the study's own data cut, else of an earlier cut."""
-    trial = registry.by_id(study.trial)
-    cutoff = {c.key: str(c.cutoff or "") for c in trial.data_cuts}
-    used = study.row.get("data_cut")
-    candidates = [r for r in trial.results if r.population == study.population and r.endpoint == endpoint
-                  and r.landmarks and (r.data_cut == used or cutoff.get(r.data_cut, "") <= cutoff.get(used, ""))]
-    candidates.sort(key=lambda r: cutoff.get(r.data_cut, ""), reverse=True)  # newest earlier cut first...
-    candidates.sort(key=lambda r: r.data_cut != used)  # ...after the cut the analysis used (stable sort)
-    if not candidates:
-        return []
-    r = candidates[0]
-    where = f"{trial.acronym} {study.population}, {r.data_cut} ({', '.join(r.sources)})"
-    return [(lm.time, lm.ctrl, where) for lm in r.landmarks]
-
-
-def baseline(result, group, registry) -> tuple[Baseline | None, str]:
-    """The assumed control risk of ``group``'s studies, or None and the reason."""
-    endpoint = result.spec.endpoint
-    usable = group.usable
-    if result.spec.measure == "RR":
-        risks, where = [], []
-        for s in usable:
-            n, events = s.row.get("n_ctrl"), s.row.get("responders_ctrl")
-            if _finite(n) and n > 0 and _finite(events):
-                risks.append(events / n)
-                where.append(f"{s.row['acronym']} {s.population}: {int(events)}/{int(n)}")
-        if not risks:
-            return None, "control-arm responders/N not reported"
-        return Baseline(None, statistics.median(risks), tuple(where)), ""
-    by_time: dict[float, list[tuple[float, str]]] = {}
-    for s in usable:
-        for time, ctrl, where in _landmarks(registry, s, endpoint):
-            by_time.setdefault(time, []).append((ctrl, where))
-    if not by_time:
-        return None, f"no control-arm landmark {endpoint} survival in the registry for these studies"
-    time = min(by_time, key=lambda t: (-len(by_time[t]), t))  # the time most studies report, earliest first
-    values = by_time[time]
-    survival = statistics.median(v for v, _ in values) / 100.0
-    return Baseline(time, 1.0 - survival, tuple(f"{w}: {v:g}% at {time:g} months" for v, w in values)), ""
-
-
-def absolute_effect(measure: str, base: Baseline, est: float, lo, hi) -> Absolute:
-    """Per-1000 risks and difference (see the module notes for the formulas)."""
-    def risk(ratio: float) -> float:
-        if measure == "RR":
-            return min(1.0, base.control_risk * ratio)
-        return 1.0 - (1.0 - base.control_risk) ** ratio
-
-    ctrl = 1000 * base.control_risk
-    diff = lambda r: 1000 * risk(r) - ctrl  # noqa: E731
-    bounds = sorted(diff(x) for x in (lo, hi)) if _finite(lo) and _finite(hi) else (None, None)
-    return Absolute(base, ctrl, 1000 * risk(est), diff(est), bounds[0], bounds[1])
+    reading: str = ""  # '' for the primary estimate; else what was read instead (the Bayesian one for k = 2)
+    replaced: tuple[float | None, float | None] | None = None  # the interval not to read (HKSJ for k = 2)
+    single: str = ""  # 'single trial' / 'not pooled': the row is one trial's own estimate
+    caution: str = ""  # what the reader must know about the interval shown (k = 2 HKSJ without a Bayesian result)
 
 
 def _certainty(spec, key: str):
@@ -145,33 +74,57 @@ def _certainty(spec, key: str):
     return exact or next((c for c in spec.certainty if c.subgroup is None), None)
 
 
-def sof_rows(result, registry) -> list[SofRow]:
-    """One :class:`SofRow` per pooled estimate of ``result`` (per study when not pooled)."""
+def _participants(studies) -> tuple[int | None, tuple[str, ...]]:
+    ns = [(s, s.row.get("n_exp"), s.row.get("n_ctrl")) for s in studies]
+    missing = tuple(f"{s.row['acronym']} {s.population}" for s, a, b in ns if not (_finite(a) and _finite(b)))
+    total = sum(int(a) + int(b) for _, a, b in ns if _finite(a) and _finite(b)) if studies else None
+    return total, missing
+
+
+def _row(result, registry, key, label, studies, est, lo, hi, why="", **extra) -> SofRow:
     spec = result.spec
     endpoint_name = ENDPOINTS.get(spec.endpoint, ("", spec.endpoint))[1]
+    absolute = None
+    if _finite(est):
+        base, why = baseline(result, studies, registry)
+        if base is not None:
+            absolute = absolute_effect(spec.measure, base, est, lo, hi)
+    total, missing = _participants(studies)
+    rating = _certainty(spec, key)
+    return SofRow(
+        analysis=result.name, subgroup=key, outcome=f"{endpoint_name} ({spec.endpoint}): {label}",
+        measure=spec.measure, level=result.settings.level, k=len(studies),
+        trials=tuple(s.row["acronym"] for s in studies), participants=total, participants_missing=missing,
+        est=est, ci_low=lo, ci_high=hi, absolute=absolute, absolute_missing=why,
+        certainty=rating.rating if rating else None, reasons=rating.footnotes() if rating else (),
+        event=_event(spec.endpoint), **extra)
+
+
+def sof_rows(result, registry) -> list[SofRow]:
+    """One :class:`SofRow` per pooled estimate of ``result``; per trial when the analysis is not pooled."""
     rows = []
     for g in (*result.groups, *([result.overall] if result.overall else [])):
         usable = g.usable
-        ns = [(s, s.row.get("n_exp"), s.row.get("n_ctrl")) for s in usable]
-        missing = tuple(f"{s.row['acronym']} {s.population}" for s, a, b in ns if not (_finite(a) and _finite(b)))
-        total = sum(int(a) + int(b) for _, a, b in ns if _finite(a) and _finite(b)) if usable else None
-        pooled = g.pooled
-        est, lo, hi = (pooled.est, pooled.ci_low, pooled.ci_high) if pooled is not None else (None, None, None)
-        absolute, why = None, ""
-        if not _finite(est):
-            why = "not pooled" if not spec.pooled else "no pooled estimate"
-        else:
-            base, why = baseline(result, g, registry)
-            if base is not None:
-                absolute = absolute_effect(spec.measure, base, est, lo, hi)
-        rating = _certainty(spec, g.key)
-        rows.append(SofRow(
-            analysis=result.name, subgroup=g.key, outcome=f"{endpoint_name} ({spec.endpoint}): {g.label}",
-            measure=spec.measure, level=result.settings.level, k=len(usable),
-            trials=tuple(s.row["acronym"] for s in usable), participants=total, participants_missing=missing,
-            est=est, ci_low=lo, ci_high=hi, absolute=absolute, absolute_missing=why,
-            certainty=rating.rating if rating else None, reasons=tuple(rating.reasons) if rating else (),
-            event=_event(spec.endpoint)))
+        if not result.spec.pooled:
+            for s in usable:
+                est, lo, hi, _ = study_display(s, result.settings.level)
+                rows.append(_row(result, registry, g.key, f"{g.label}, {s.row['acronym']}", (s,), est, lo, hi,
+                                 single="not pooled"))
+            if not usable:
+                rows.append(_row(result, registry, g.key, g.label, (), None, None, None, "no usable estimate"))
+            continue
+        read = reading(g.pooled, result.settings)
+        if read is None:
+            rows.append(_row(result, registry, g.key, g.label, usable, None, None, None, "no pooled estimate"))
+            continue
+        if len(usable) == 1:  # the trial's own estimate and CI, as its forest row shows them
+            est, lo, hi, _ = study_display(usable[0], result.settings.level)
+            rows.append(_row(result, registry, g.key, g.label, usable, est, lo, hi, single="single trial"))
+            continue
+        replaced = (g.pooled.ci_low, g.pooled.ci_high) if read.label else None
+        caution = K2_CAUTION if not read.label and has(g.pooled.notes, NoteKind.K2_HKSJ) else ""
+        rows.append(_row(result, registry, g.key, g.label, usable, read.est, read.ci_low, read.ci_high,
+                         reading=read.label, replaced=replaced, caution=caution))
     return rows
 
 
@@ -186,8 +139,26 @@ def _diff_text(x: float) -> str:
     return "0 fewer" if r == 0 else f"{_per_1000(r)} {'more' if r > 0 else 'fewer'}"
 
 
-def cells(row: SofRow) -> list[str]:
-    """The printed cells of one row, in :data:`HEADER` order."""
+def _relative(row: SofRow) -> str:
+    if not _finite(row.est):
+        return f"not estimable: {row.absolute_missing}" if row.absolute_missing else "not estimable"
+    text = f"{row.measure} {fmt.ratio_ci(row.est, row.ci_low, row.ci_high)}"
+    if row.reading:
+        text += f" ({row.reading}"
+        if row.replaced is not None:
+            text += (f"; read instead of the HKSJ CI [{fmt.ratio(row.replaced[0])}, {fmt.ratio(row.replaced[1])}], "
+                     "which two trials cannot make reliable")
+        text += ")"
+    if row.single:
+        text += f" ({row.single}: {row.trials[0]}'s own estimate)"
+    if row.caution:
+        text += f" ({row.caution})"
+    return text
+
+
+def cells(row: SofRow, marks: tuple[str, ...] | None = None) -> list[str]:
+    """The printed cells of one row, in :data:`HEADER` order. ``marks``: the footnote letters of the
+    rating's reasons (a table's :func:`table`); without them the reasons are printed in the cell."""
     studies = f"{row.k} {'RCT' if row.k == 1 else 'RCTs'}"
     if row.participants is None or row.k == 0:
         people = f"({studies})"
@@ -199,21 +170,25 @@ def cells(row: SofRow) -> list[str]:
         people = f"{row.participants:,} ({studies})"
     if row.trials:
         people += f": {', '.join(row.trials)}"
-    relative = (f"{row.measure} {fmt.ratio_ci(row.est, row.ci_low, row.ci_high)}" if _finite(row.est)
-                else "not pooled" if row.absolute_missing == "not pooled" else "not estimable")
+    relative = _relative(row)
     a = row.absolute
     when = f" by {a.baseline.time:g} months" if a and a.baseline.time is not None else ""
     if a is None:
-        control = ""
-        diff = f"not available: {row.absolute_missing}"
+        control = "control risk not available"
+        diff = f"not available: {row.absolute_missing}" if row.absolute_missing else "not available"
     else:
         control = f"{_per_1000(a.per_1000_control)} per 1,000{when}"
         diff = f"{_diff_text(a.diff)} per 1,000{when}"
         if a.diff_low is not None:
             diff += f" [{_diff_text(a.diff_low)} to {_diff_text(a.diff_high)}]"
-    certainty = f"{SYMBOLS[row.certainty]} {row.certainty.replace('-', ' ').capitalize()}" if row.certainty else ""
-    if row.reasons:
-        certainty += " (" + "; ".join(row.reasons) + ")"
+    if row.certainty:
+        certainty = f"{SYMBOLS[row.certainty]} {row.certainty.replace('-', ' ').capitalize()}"
+        if marks:
+            certainty += f" ({', '.join(marks)})"
+        elif row.reasons:
+            certainty += " (" + "; ".join(row.reasons) + ")"
+    else:
+        certainty = "not rated"
     comment = f"Counted per 1,000: {row.event}."
     if a is not None:
         comment += " Control risk: " + "; ".join(a.baseline.sources) + "."
@@ -222,34 +197,62 @@ def cells(row: SofRow) -> list[str]:
     return [row.outcome, people, relative, control, diff, certainty, comment]
 
 
+def table(result, rows: list[SofRow]) -> tuple[list[str], list[list[str]], list[str]]:
+    """Header, cells and footnotes ('a. Imprecision (serious, -1): ...') of one analysis' table."""
+    notes: list[str] = []
+    body = []
+    for r in rows:
+        marks = []
+        for reason in r.reasons:
+            if reason not in notes:
+                notes.append(reason)
+            marks.append(_letter(notes.index(reason)))
+        body.append(cells(r, tuple(marks)))
+    return header(result.settings.level), body, [f"{_letter(i)}. {n}" for i, n in enumerate(notes)]
+
+
+def _letter(i: int) -> str:
+    return "abcdefghijklmnopqrstuvwxyz"[i % 26] * (i // 26 + 1)
+
+
 def header(level: float) -> list[str]:
     return [h.format(l=f"{level:.0%}") for h in HEADER]
 
 
-FOOTNOTE = ("Certainty (GRADE) is the reviewers' rating from certainty: in analyses.yaml; a blank cell has not "
-            "been rated. Absolute effects: the median control-arm risk of the studies (landmark survival for "
+FOOTNOTE = ("Certainty (GRADE) is the reviewers' rating from certainty: in analyses.yaml, with its reasons as "
+            "lettered footnotes; 'not rated' where they have not rated it (trialmeta's data-driven suggestions "
+            "are in the GRADE table, never in this column). For k = 2 the relative effect is the Bayesian one "
+            "the pooling policy says to read, labelled. Absolute effects: the median control-arm risk of the studies (landmark survival for "
             "time-to-event outcomes, responders/N for response), with the experimental risk under the "
             "pooled relative effect; rows without such data say so.")
 
 
-def to_markdown(result, rows: list[SofRow]) -> str:
+def to_markdown(result, rows: list[SofRow], registry=None) -> str:
     from trialmeta.report.evidence import _md_table, md_text
+    from trialmeta.report.grade_table import grade_markdown
 
-    return "\n".join([f"## {md_text(result.spec.title)}", "", f"*{md_text(result.spec.question)}*", "",
-                      _md_table(header(result.settings.level), [cells(r) for r in rows]), "",
-                      f"- {FOOTNOTE}", ""])
+    head, body, notes = table(result, rows)
+    parts = [f"## {md_text(result.spec.title)}", "", f"*{md_text(result.spec.question)}*", "", _md_table(head, body), "",
+             *[f"- {md_text(n)}" for n in notes], f"- {FOOTNOTE}", ""]
+    if registry is not None:
+        parts += [grade_markdown(result, registry), ""]
+    return "\n".join(parts)
 
 
-def to_html(result, rows: list[SofRow]) -> str:
+def to_html(result, rows: list[SofRow], registry=None) -> str:
     from trialmeta.report.evidence import _html_table
+    from trialmeta.report.grade_table import grade_html
 
-    return (f"<h3>Summary of findings</h3>{_html_table(header(result.settings.level), [cells(r) for r in rows], cls='sof')}"
-            f"<p class='sof-note'>{html.escape(FOOTNOTE)}</p>")
+    head, body, notes = table(result, rows)
+    foot = "".join(f"<p class='sof-note'>{html.escape(n)}</p>" for n in notes)
+    return (f"<h3>Summary of findings</h3>{_html_table(head, body, cls='sof')}{foot}"
+            f"<p class='sof-note'>{html.escape(FOOTNOTE)}</p>"
+            + (grade_html(result, registry) if registry is not None else ""))
 
 
 def document(results, registry) -> str:
-    """``outputs/sof.md``: the summary-of-findings table of every analysis."""
+    """``outputs/sof.md``: the summary-of-findings table of every analysis, and its GRADE table."""
     parts = ["# Summary of findings\n\nGenerated by `trialmeta refresh` from `trials/`; one table per analysis of "
              "`trials/analyses.yaml` (GRADE style).\n"]
-    parts += [to_markdown(r, sof_rows(r, registry)) for r in results]
+    parts += [to_markdown(r, sof_rows(r, registry), registry) for r in results]
     return "\n".join(parts)

@@ -43,6 +43,7 @@ SOF_COLUMNS = [
     ("Control risk per 1000", "0"), ("Experimental risk per 1000", "0"), ("Difference per 1000", "0"),
     ("Difference CI low", "0"), ("Difference CI high", "0"), ("Absolute effect missing because", None),
     ("Counted per 1000", None), ("Control risk from", None), ("Certainty (GRADE)", None), ("Certainty reasons", None),
+    ("Estimate read", None),
 ]
 
 
@@ -110,7 +111,8 @@ def _sof_record(r: sof.SofRow) -> list:
             ", ".join(r.participants_missing), r.measure, r.est, r.ci_low, r.ci_high, r.level,
             a.baseline.time if a else None, a.per_1000_control if a else None, a.per_1000_exp if a else None,
             a.diff if a else None, a.diff_low if a else None, a.diff_high if a else None, r.absolute_missing,
-            r.event, "; ".join(a.baseline.sources) if a else None, r.certainty, "; ".join(r.reasons)]
+            r.event, "; ".join(a.baseline.sources) if a else None, r.certainty or "not rated", "; ".join(r.reasons),
+            r.reading or (f"{r.single}: the trial's own estimate" if r.single else "primary estimate")]
 
 
 def evidence_workbook(results, sof_rows: dict, results_frame, evidence_doc: dict) -> bytes:

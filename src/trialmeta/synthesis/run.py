@@ -59,6 +59,9 @@ class AnalysisResult:
     notes: tuple[str, ...] = ()
     as_of: str | None = None
     pooling: str = "iv"  # "mh": risk ratios pooled by Mantel-Haenszel from the responder counts
+    #: (trial, population) -> RoB 2 judgements (D1..D5, overall; None = not assessed) of the result used,
+    #: for the studies that have an assessment (:func:`trialmeta.synthesis.grade.rob_judgements`)
+    risk_of_bias: dict = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -200,8 +203,11 @@ def _finish(p: Prepared, pooled: dict, registry, as_of, as_of_notes) -> Analysis
         notes += [f"{g.label}: {n}" for n in g.notes]
     trials = {t for sub in p.spec.subgroups for t in (*sub.trials, *(st.trial for st in sub.studies))}
     relevant = [note for trial, endpoint, note in as_of_notes if trial in trials and endpoint == p.spec.endpoint]
+    from trialmeta.synthesis.grade import rob_judgements
+
     return AnalysisResult(p.spec, p.settings, groups, overall, test, inter, tuple(p.pairs), loo,
-                          tuple(notes + relevant), as_of, p.pooling)
+                          tuple(notes + relevant), as_of, p.pooling,
+                          rob_judgements(groups, registry, p.spec.endpoint))
 
 
 def _shared_patients(groups, registry) -> str | None:

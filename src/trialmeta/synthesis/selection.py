@@ -89,6 +89,9 @@ def filter_as_of(frame: pd.DataFrame, as_of: str | None) -> tuple[pd.DataFrame, 
 
 def _usable(row: dict, measure: str, settings: Settings) -> str | None:
     """None if the row can be pooled, else the reason it cannot."""
+    if row.get("status") == "unverified" and not settings.include_unverified:
+        return "unverified result (imported from ClinicalTrials.gov, not yet checked against the publication); " \
+               "pool it with --include-unverified"
     if measure == "RR":
         # (a missing number is NaN in the results table's float columns, not None)
         return None if not missing(row.get("log_rr")) else "no responder counts per arm"
