@@ -73,12 +73,13 @@ def refresh(trials: str | Path = "trials", out: str | Path = "outputs", *, as_of
         if not outdir.has_leftovers(out):  # else it may be an interrupted swap, recovered below
             raise
     with outdir.refresh_lock(out, wait):
+        rolled_forward = outdir.has_leftovers(out)  # an interrupted swap: the files recover() completes are ours
         outdir.recover(out)
         outdir.check_target(out)
         from trialmeta.pipeline import stamp, store
 
         kept = store.folder(out, cache_dir)
-        if not overwrite_edits:
+        if not overwrite_edits and not rolled_forward:
             stamp.refuse_edited(out, "refresh", store=kept)
         if cache:  # nothing it depends on changed: the outputs are already what a refresh writes
             key = stamp.run_key(trials, as_of, style, stamp.recorded_depends(out, kept))
