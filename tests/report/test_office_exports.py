@@ -55,8 +55,8 @@ def test_workbook_has_one_sheet_per_table(exported):
     out, _, results = exported
     wb = load_workbook(out / "evidence.xlsx")
     assert wb.sheetnames[:3] == ["Contents", "Summary of findings", "Pooled estimates"]
-    assert wb.sheetnames[3:-1] == [r.name[:31] for r in results]
-    assert wb.sheetnames[-1] == "Results"
+    assert wb.sheetnames[3:-3] == [r.name[:31] for r in results]
+    assert wb.sheetnames[-3:] == ["GRADE", "Risk of bias", "Results"]  # (report/appraisal_sheets.py)
 
 
 def test_workbook_numbers_equal_evidence_json_and_are_typed(exported):

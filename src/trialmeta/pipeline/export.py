@@ -126,6 +126,11 @@ def write_exports(out: Path, formats, results, registry, frame, evidence_doc: di
     from trialmeta.report import sof
 
     rows = {r.name: sof.sof_rows(r, registry) for r in results}
+    if "appraisal" not in evidence_doc:  # `trialmeta export` passes a short document: the sheets need it
+        from trialmeta import tables
+        from trialmeta.synthesis.appraisal import appraisal
+
+        evidence_doc = {**evidence_doc, "appraisal": tables.jsonable(appraisal(results, registry))}
     scenes = forest_scenes(results, style) if scenes is None else scenes
     fmts = [f for f in ("docx", "xlsx") if f in formats]
     keyed = {**evidence_doc, "evidence_status": evidence_status} if evidence_status else evidence_doc

@@ -48,7 +48,10 @@ class Progress:
 
 
 def build_evidence(registry, spec, results, indirect, frame, fingerprint: dict, as_of, networks=()) -> dict:
-    """The machine-readable evidence: ``trialmeta pool --format json`` plus inputs and results."""
+    """The machine-readable evidence: ``trialmeta pool --format json`` plus inputs, results and the
+    appraisal (RoB 2 per study result, GRADE per analysis and subgroup: :mod:`trialmeta.synthesis.appraisal`)."""
+    from trialmeta.synthesis.appraisal import appraisal
+
     return tables.jsonable({
         "trialmeta_version": __version__,
         "as_of": as_of,
@@ -57,6 +60,7 @@ def build_evidence(registry, spec, results, indirect, frame, fingerprint: dict, 
         "analyses": [r.to_dict() for r in results],
         "indirect": [i.to_dict() for i in indirect],
         **({"networks": [n.to_dict() for n in networks]} if networks else {}),
+        "appraisal": appraisal(results, registry),
         "results": tables.records(frame),
     })
 
