@@ -271,7 +271,7 @@ def test_export_errors(tmp_path, run_cli):
     code, _, err = run_cli("export", "--format", "docx,pptx", "--out", tmp_path)
     assert code == 2 and "unknown export format(s) pptx" in err
     code, _, err = run_cli("export", "--analysis", "carfilzomib-oss", "--out", tmp_path)
-    assert code == 1 and "did you mean 'carfilzomib-os'" in err
+    assert code == 2 and "did you mean 'carfilzomib-os'" in err
     code, _, err = run_cli("export", "--font-size", "2", "--out", tmp_path)
     assert code == 2 and "--font-size" in err
     assert not list(tmp_path.iterdir())

@@ -6,6 +6,7 @@ Figures are rendered here (300 dpi PNG of each forest plot) and handed to
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from trialmeta import io
@@ -37,7 +38,8 @@ def check_styles(spec, lines: dict, spec_file: str, command_line=None) -> None:
     problems = []
     for i, a in enumerate(spec.analyses):
         if a.style is not None and a.style.stylesheet:
-            why = stylesheet_problem(a.style.stylesheet)
+            # (a path was confined to the registry and made absolute by load_analyses)
+            why = stylesheet_problem(a.style.stylesheet, files=os.path.isabs(a.style.stylesheet))
             if why:
                 problems.append(Problem(spec_file, lines.get(("analyses", i, "style", "stylesheet")),
                                         f"analyses[{i}].style.stylesheet", why))

@@ -95,7 +95,7 @@ def compute(trials: Path, out: Path, as_of: str | None, style, today: str | None
 
     networks = tuple(run_networks(registry, spec, results, indirect, spec_file, lines))
     frame, _ = filter_as_of(results_frame(registry), as_of)
-    fingerprint = io.fingerprint([t.file for t in registry.trials] + [spec_file] + _curve_files(registry))
+    fingerprint = io.fingerprint([t.file for t in registry.trials] + [spec_file] + _curve_files(registry), trials)
     evidence_doc = build_evidence(registry, spec, results, indirect, frame, fingerprint, as_of, networks)
     previous = _previous_evidence(out)
     entry = changelog.entry(previous, evidence_doc, today or dt.date.today().isoformat())

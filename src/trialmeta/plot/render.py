@@ -135,8 +135,10 @@ def _ink(mpl, scene: Scene) -> str:
     return mpl.rcParams["text.color"] if scene.metadata.get("stylesheet") else "black"
 
 
-def stylesheet_problem(sheet: str) -> str | None:
-    """Why matplotlib cannot use style sheet ``sheet`` (a name or a .mplstyle path), or None."""
+def stylesheet_problem(sheet: str, files: bool = True) -> str | None:
+    """Why matplotlib cannot use style sheet ``sheet`` (a name or a .mplstyle path), or None.
+    ``files=False``: only a name will do (a sheet named in analyses.yaml that is not a path
+    confined to the registry, never a file of the working folder)."""
     import os
 
     _mpl()
@@ -144,7 +146,7 @@ def stylesheet_problem(sheet: str) -> str | None:
 
     if sheet in matplotlib.style.available:
         return None
-    if not os.path.isfile(sheet):
+    if not files or not os.path.isfile(sheet):
         return (f"unknown matplotlib style sheet {sheet!r}; give a path to a .mplstyle file or one of: "
                 f"{', '.join(sorted(matplotlib.style.available))}")
     import logging
