@@ -34,7 +34,11 @@ def test_netmeta_reproduces_rma_mv_and_gives_tables(senn):
     m = est.loc["metformin"]
     assert league.loc["metformin", "placebo"] == f"{m['coef']:.2f} [{m['ci_low']:.2f}, {m['ci_high']:.2f}]"
     assert r.pscores["P-score"].iloc[-1] < 0.05 and r.pscores["treatment"].iloc[-1] == "placebo"
-    assert list(r.consistency["part"]) == ["total", "within designs", "between designs"]
+    assert list(r.consistency["part"]) == ["total", "within designs", "between designs",
+                                           f"between designs, random effects (tau² = {R['tau2']:.4g})"]
+    # metafor_nma.R 'q_between_random': rma.mv(yi, V + tau² M, ...)$QE, consistency minus design-by-treatment model
+    assert r.consistency["Q"].iloc[3] == pytest.approx(NETS["senn2013"]["q_between_random"]["Q"], abs=1e-6)
+    assert "random effects (tau² =" in str(r) and "random effects (tau²" in r._repr_html_()
     assert r.consistency["Q"].iloc[0] == pytest.approx(NETS["senn2013"]["common"]["QE"], abs=1e-6)
     assert len(r.node_split) == 15 and set(r.node_split.columns) >= {"direct", "indirect", "p"}
     assert len(r.pairs) == 90

@@ -15,14 +15,15 @@ __version__ = "0.1.0"
 
 __all__ = ["__version__", "load_trials", "results_frame", "analyse", "pool", "pool_many", "PoolSettings",
            "forest_plot", "reconstruct", "meta", "meta_binary", "meta_continuous", "refresh", "RefreshSummary",
-           "netmeta", "netmeta_arms"]
+           "netmeta", "netmeta_arms", "rob2_overall", "grade"]
 
 #: Public names imported on first use (PyMARE, matplotlib and lifelines load only when needed).
 _LAZY = {"pool": "trialmeta.stats.pooling", "pool_many": "trialmeta.stats.pooling", "PoolSettings": "trialmeta.stats.pooling",
          "forest_plot": "trialmeta.plot.figures", "reconstruct": "trialmeta.survival.reconstruct",
          "meta": "trialmeta.api", "meta_binary": "trialmeta.api", "meta_continuous": "trialmeta.api",
          "refresh": "trialmeta.pipeline.run", "RefreshSummary": "trialmeta.pipeline.summary",
-         "netmeta": "trialmeta.api", "netmeta_arms": "trialmeta.api"}
+         "netmeta": "trialmeta.api", "netmeta_arms": "trialmeta.api",
+         "rob2_overall": "trialmeta.appraise", "grade": "trialmeta.appraise"}
 
 
 def __dir__() -> list[str]:

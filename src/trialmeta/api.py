@@ -295,7 +295,8 @@ class NetMetaResult:
     league = property(lambda self: self.analysis.league(), doc="Row treatment vs column treatment, with its CI.")
     pairs = property(lambda self: self.analysis.pairs(), doc="Every ordered pair, as numbers.")
     pscores = property(lambda self: self.analysis.pscores(), doc="P-scores (Rücker & Schwarzer 2015), best first.")
-    consistency = property(lambda self: self.analysis.consistency(), doc="Q total = within + between designs.")
+    consistency = property(lambda self: self.analysis.consistency(),
+                           doc="Q total = within + between designs; random effects: between designs at tau².")
     node_split = property(lambda self: self.analysis.node_split_frame(), doc="Direct vs indirect (back-calculation).")
     method = property(lambda self: self.analysis.describe(), doc="The statistical choices, in words.")
 

@@ -13,6 +13,7 @@ digit below that, and "P < 0.00001" at the floor.
 from __future__ import annotations
 
 import math
+import re
 
 DASH = "\u2013"
 MINUS = "\u2212"
@@ -200,3 +201,13 @@ def tau2_ci(r) -> str:
     if r is None or missing(r.tau2_ci_low):
         return ""
     return f"Tau\u00b2 = {number(r.tau2, 3)} [{number(r.tau2_ci_low, 3)}, {number(r.tau2_ci_high, 3)}] (Q-profile)"
+
+
+#: What would start HTML in a Markdown renderer: a tag, a comment or an entity ('p < 0.05' stays).
+_MD_HTML = re.compile(r"<(?=[A-Za-z/!?])|&(?=#?\w+;)")
+
+
+def md_text(text) -> str:
+    """``text`` for a Markdown document: what would start HTML (``<script>``, ``<img ...>``,
+    ``&lt;``) written as entities, so a renderer shows it and never runs it; one line."""
+    return _MD_HTML.sub(lambda m: "&lt;" if m.group() == "<" else "&amp;", str(text)).replace("\n", " ")

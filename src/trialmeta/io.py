@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from trialmeta.errors import InputError, Problem, UsageError, display, format_path
+from trialmeta.paths import refuse_outside
 
 ANALYSES_FILE = "analyses.yaml"
 TRIAL_SUFFIXES = (".yaml", ".yml")
@@ -23,8 +24,14 @@ MAX_YAML_BYTES = 2_000_000
 MAX_YAML_DEPTH = 40
 MAX_YAML_VALUES = 200_000  # after expanding aliases: a 1 KB "billion laughs" stops here, unexpanded
 MAX_INT_DIGITS = 30
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
-_CONTROL_IN_VALUE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
+#: Control characters, and the bidirectional embeddings, overrides and isolates (U+202A-U+202E,
+#: U+2066-U+2069): an unbalanced right-to-left override reverses the rest of a paragraph in
+#: the Word report (right-to-left letters themselves are text, and welcome).
+BIDI = "\u202a-\u202e\u2066-\u2069"
+_CONTROL = re.compile(rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff{BIDI}]")
+_CONTROL_IN_VALUE = re.compile(rf"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff{BIDI}]")
+#: What a cell of a user's table may not hold (tab and line breaks are the CSV's own business).
+CONTROL_IN_CELL = re.compile(rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{BIDI}]")
 #: PyYAML's C parser when built with libyaml (fast), else the pure-Python one; both give line marks.
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -156,6 +163,11 @@ def _walk(node: yaml.Node, path: tuple, lines: dict, problems: list, name: str) 
                                         "or a mapping"))
                 continue
             key = key_node.value
+            if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *itt` would copy every field silently
+                problems.append(Problem(name, line, format_path(path), "a YAML merge key ('<<') copies another "
+                                        "mapping's fields (events, label, notes...) here unseen; write the fields "
+                                        "of this entry out"))
+                continue
             if key in seen:
                 where = format_path((*path, key))
                 problems.append(Problem(name, line, where,
@@ -197,15 +209,20 @@ def trial_files(path: Path) -> list[Path]:
                    if p.suffix in TRIAL_SUFFIXES and p.name != ANALYSES_FILE and p.is_file())
     if not files:
         raise UsageError(f"{display(path)}: no trial files (*.yaml) in this directory")
+    refuse_outside(path, files)
     return files
 
 
 def analyses_file(trials_path: Path) -> Path | None:
-    """``trials/analyses.yaml`` beside the trial files, if there is one."""
+    """``trials/analyses.yaml`` beside the trial files, if there is one (a symbolic link that
+    leads out of their folder is refused, as for trial files)."""
     base = Path(trials_path)
     base = base if base.is_dir() else base.parent
     candidate = base / ANALYSES_FILE
-    return candidate if candidate.is_file() else None
+    if not candidate.is_file():
+        return None
+    refuse_outside(base, [candidate])
+    return candidate
 
 
 def write_text(path: Path, text: str) -> None:
@@ -216,11 +233,24 @@ def write_text(path: Path, text: str) -> None:
         fh.write(text)
 
 
-def fingerprint(paths: list) -> dict:
-    """SHA-256 of each input file and of them all together (paths as given, sorted)."""
+def fingerprint(paths: list, root: Path | None = None) -> dict:
+    """SHA-256 of each input file and of them all together (paths as given, sorted; with
+    ``root``, the registry folder, named ``<its folder name>/<path inside it>`` so that the
+    outputs are the same whatever the working folder and however ``--trials`` was written)."""
     import hashlib
 
-    files = {str(p): hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in sorted(map(str, paths))}
+    def name(p) -> str:
+        if root is None:
+            return str(p)
+        base = Path(root).resolve()
+        base = base if base.is_dir() else base.parent
+        try:
+            return (Path(base.name) / Path(p).resolve().relative_to(base)).as_posix()
+        except ValueError:
+            return str(p)
+
+    files = {name(p): hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in paths}
+    files = dict(sorted(files.items()))
     total = hashlib.sha256("".join(f"{k}\0{v}\n" for k, v in files.items()).encode()).hexdigest()
     return {"fingerprint": total, "files": files}
 

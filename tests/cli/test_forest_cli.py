@@ -37,7 +37,7 @@ def test_one_analysis_in_several_formats(run_cli, tmp_path):
 
 def test_unknown_analysis_lists_the_known_ones(run_cli, tmp_path):
     code, _, err = run_cli("forest", "--analysis", "pi3k-akt-pfx", "--out", tmp_path)
-    assert code == 1
+    assert code == 2  # a usage error (issue 29)
     assert "unknown analysis 'pi3k-akt-pfx'" in err and "did you mean 'pi3k-akt-pfs'" in err
     assert all(a in err for a in ANALYSES)
     assert not any(tmp_path.iterdir())

@@ -220,6 +220,14 @@ HOSTILE = [
     ("analyses.yaml", "name: minimal-pfs", "name: minimal.pfs"),
     ("analyses.yaml", "name: minimal-pfs", "name: x-history"),
     ("analyses.yaml", "name: minimal-pfs", "name: trial-minimal-pfs"),
+    # issue 29: files from outside the registry, unbounded texts, merge keys, bidi, priors
+    ("analyses.yaml", "    title: \"Minimal", "    style: {stylesheet: /proc/self/environ}\n    title: \"Minimal"),
+    ("analyses.yaml", "    title: \"Minimal", "    style: {stylesheet: ../../../../etc/passwd}\n    title: \"Minimal"),
+    ("minimal.yaml", "acronym: MINIMAL", "acronym: " + "A" * 20_000),
+    ("minimal.yaml", "acronym: MINIMAL", "acronym: MINIMAL\n<<: {notes: copied}"),
+    ("minimal.yaml", "label: All patients", "label: \"All \\u202epatients\""),
+    ("minimal.yaml", "label: All patients", "label: All \u2066patients"),
+    ("analyses.yaml", "analyses:", "defaults: {prior_scale: 1.0e+300}\nanalyses:"),
     ("analyses.yaml", "analyses:", "x: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n" + "".join(
         f"y{i}: &{'b' * i}a [{', '.join(['*' + 'b' * (i - 1) + 'a'] * 10)}]\n" for i in range(1, 10)) + "analyses:"),
 ]
@@ -234,6 +242,7 @@ EXTREME = [
     ("minimal.yaml", "hr: 0.58\n    ci: [0.39, 0.84]", "hr: 999999\n    ci: [999998, 1000000]"),
     ("analyses.yaml", "label: All patients", "label: \"+@SUM(A1)\""),
     ("analyses.yaml", "title: \"Minimal", "title: \"-1+1 <b>bold</b> Minimal"),
+    ("analyses.yaml", "label: All patients", "label: \"<script>alert(1)</script> &lt;b&gt;\""),
 ]
 
 
@@ -270,6 +279,8 @@ def test_refresh_on_a_hostile_registry_keeps_every_promise(seed, hostile_base, t
     out_before = snapshot(work / "outputs")
     target = rng.choice(["outputs"] * 4 + ["mine", "trials", ".", "mine/keep.txt"])
     code, out, err = run_cli("refresh", "--quiet", "--out", target, cwd=work)
+    assert "root:x:" not in err and "PATH=" not in err  # never a line of a file outside the registry
+    assert len(err) < 20_000  # a 20,000-character value is not repeated
     if target != "outputs":  # a folder or file that is not trialmeta's: refused, nothing anywhere changes
         assert code == 1 and f"--out {target}: " in err and snapshot(work) == before, err
         return
@@ -294,3 +305,89 @@ def test_refresh_on_a_hostile_registry_keeps_every_promise(seed, hostile_base, t
                         float(cell)  # only a number may start like a formula
         report = (work / "outputs" / "report.html").read_text()
         assert "<script" not in report and 'href="javascript' not in report.lower()
+        for md in ("sof.md", "evidence.md", "tables/minimal-pfs.md"):
+            assert "<script" not in (work / "outputs" / md).read_text(), md
+        assert not re.search("[\u202a-\u202e\u2066-\u2069\x1b]", report)
+
+
+# ----------------------------------------------------------------------------- hostile tables
+#
+# pool-table against hostile tables (issue 29): exit 0, 1 or 2, never 3; nothing written; no
+# control character or raw HTML reaches the output; peak memory bounded (each case runs in its
+# own process, which reports its peak resident size).
+
+def _xlsx_bomb() -> bytes:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["study", "log_hr", "se"])
+    book.active.append(["A", -0.2, 0.1])
+    book.active["XFD1048576"] = "x"
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
+def _big(k: int) -> str:
+    rng = random.Random(k)
+    return "study,log_hr,se\n" + "".join(f"s{i},{rng.gauss(-0.2, 0.3):.5f},{rng.uniform(0.05, 0.5):.5f}\n"
+                                         for i in range(k))
+
+
+HOSTILE_TABLES = {
+    # name: (file content, extra options)
+    "xlsx-cell-bomb": (_xlsx_bomb, ()),
+    "thousands-or-decimal": ("study;md;ci_low;ci_high\nA;1,234;1,000;1,500\nB;1,300;1,100;1,600\n", ("--measure", "MD")),
+    "case-duplicate-header": ("study,HR,hr,ci_low,ci_high\nA,0.8,0.7,0.6,1.0\nB,0.7,0.6,0.5,0.9\n", ()),
+    "effect-given-twice": ("study,HR,Lower,Upper,log_hr,se\nA,0.8,0.6,1.0,-0.5,0.1\nB,0.7,0.5,0.9,-0.1,0.2\n", ()),
+    "terminal-escape": ("study,g,log_hr,se\nA,\x1b[2J\x1b[31mred,-0.2,0.1\nB,x,-0.3,0.2\n", ("--by", "g")),
+    "bidi-override": ("study,g,log_hr,se\nA,x\u202ey,-0.2,0.1\nB,x,-0.3,0.2\n", ("--by", "g")),
+    "script-label": ("study,g,log_hr,se\nA,<script>alert(1)</script>,-0.2,0.1\nB,<script>alert(1)</script>,-0.3,0.2\n",
+                     ("--by", "g", "--format", "md")),
+    "tiny-se": ("study,log_hr,se\nA,0,1e-100\nB,1,0.316227766\n", ("--method", "dl", "--format", "json")),
+    "prior-scale-1e300": ("study,log_hr,se\nA,-0.2,0.1\nB,-0.3,0.2\nC,0.1,0.2\n",
+                          ("--method", "bayes", "--prior-scale", "1e300")),
+    "prior-scale-nan": ("study,log_hr,se\nA,-0.2,0.1\nB,-0.3,0.2\n", ("--method", "bayes", "--prior-scale", "nan")),
+    "50000-rows-dl": (lambda: _big(50_000), ("--method", "dl", "--format", "json")),
+    "50000-rows-bayes": (lambda: _big(50_000), ("--method", "bayes", "--format", "json")),
+}
+
+#: Peak resident size of one pool-table process (Python, NumPy, pandas, SciPy loaded: ~0.2 GB);
+#: the k x k matrix of 50,000 rows alone was 18.6 GiB, the Bayesian grid 2.6 GB.
+MAX_PEAK_MB = 700
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_TABLES))
+def test_pool_table_on_a_hostile_table_keeps_every_promise(name, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+    from tiny_registry import snapshot
+
+    content, options = HOSTILE_TABLES[name]
+    content = content() if callable(content) else content
+    path = tmp_path / ("t.xlsx" if isinstance(content, bytes) else "t.csv")
+    path.write_bytes(content) if isinstance(content, bytes) else path.write_text(content, encoding="utf-8")
+    before = snapshot(tmp_path)
+    runner = ("import resource, sys\nfrom trialmeta.cli.main import main\ncode = main(sys.argv[1:])\n"
+              "sys.stderr.write(f'\\nPEAK {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\\n')\nsys.exit(code)")
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    proc = subprocess.run([sys.executable, "-c", runner, "pool-table", str(path), *options], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    err, peak_kb = proc.stderr.rsplit("\nPEAK ", 1)
+    assert proc.returncode in (0, 1, 2), (proc.returncode, err[-800:])
+    assert "Traceback" not in err and "internal error" not in err, err[-800:]
+    assert int(peak_kb) / 1024 < MAX_PEAK_MB, f"{name}: peak {int(peak_kb) / 1024:.0f} MB"
+    assert snapshot(tmp_path) == before  # pool-table writes nothing
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", proc.stdout + err)
+    assert "<script" not in proc.stdout
+    if proc.returncode != 0:
+        assert "t.csv" in err or "t.xlsx" in err or "--prior-scale" in err, err[-800:]
+    if name == "tiny-se":
+        import json
+
+        overall = json.loads(proc.stdout)["groups"][-1]
+        assert overall["q"] == pytest.approx(10.0, rel=1e-6)  # two-study identity: w1 w2 / (w1 + w2) (1 - 0)^2
+

@@ -30,7 +30,13 @@ def test_network_table_json_reproduces_rma_mv(hasselblad, capsys):
     coef = {e["treatment"]: e["coef"] for e in out["estimates"]}
     assert [coef[t] for t in NETS["hasselblad1998"]["treatments"]] == pytest.approx(R["beta"], abs=1e-6)
     assert out["pscores"][0]["treatment"] == "grp_counseling" and "ranking_caveat" in out
-    assert [p["part"] for p in out["consistency"]["q_decomposition"]] == ["total", "within designs", "between designs"]
+    cons = out["consistency"]["q_decomposition"]
+    assert [p["part"] for p in cons[:3]] == ["total", "within designs", "between designs"]
+    # the random-effects between-designs Q at the REML tau² (metafor_nma.R, 'q_between_random': rma.mv on V + tau² M)
+    want = NETS["hasselblad1998"]["q_between_random"]
+    assert cons[3]["part"] == f"between designs, random effects (tau² = {R['tau2']:.4g})"
+    assert cons[3]["Q"] == pytest.approx(want["Q"], abs=1e-6) and cons[3]["df"] == want["df"]
+    assert cons[3]["tau2"] == pytest.approx(want["tau2"], abs=1e-6) and [p["tau2"] for p in cons[:3]] == [0, 0, 0]
 
 
 def test_network_table_text_and_markdown(hasselblad, capsys):

@@ -99,7 +99,7 @@ def test_one_changed_result_redraws_only_its_figures_and_equals_a_cold_refresh(r
     assert figures == {"forest/trial-faktion-pfs", "forest/capivasertib-pfs", "history/capivasertib-pfs"}
     word = cache_of(warm / "outputs") / "docx" / "capivasertib-pfs.png"  # (the Word copy, in the cache)
     assert word.read_bytes() != (cache_of(refreshed / "outputs") / "docx" / "capivasertib-pfs.png").read_bytes()
-    assert drawn == 3
+    assert drawn == 4  # the Word copy is its own render (title and notes outside the image)
 
 
 def test_a_previous_figure_edited_by_hand_is_drawn_again(refreshed, tmp_path, run_cli):
@@ -338,3 +338,34 @@ def test_ctrl_c_while_figures_draw_stops_the_workers_and_changes_nothing(refresh
     assert "interrupted; nothing was changed" in err
     assert all_files(work / "outputs") == before
     assert not list(work.glob(".outputs.trialmeta-staging-*"))
+
+
+def test_one_bar_for_every_batch_and_step_lines_above_it():
+    """A run's figure batches join one bar (its total the sum of theirs); step lines printed while
+    it is live come out whole, on their own lines; no remaining-time estimate; nothing when quiet
+    or not on a terminal."""
+    import io
+    import re
+
+    tty = Terminal()
+    display = progress.Display(3, stream=tty)
+    first = display.batch(4)
+    display.step("pooled")
+    second = display.batch(2)  # e.g. the history figures, drawn at the same time
+    for _ in range(4):
+        first.update()
+    for _ in range(2):
+        second.update()
+    display.close()
+    display.step("done")
+    shown = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", tty.text)
+    states = [m.group(1) for m in re.finditer(r"drawing figures: (\d+/\d+) figures", shown)]
+    assert states[0] == "0/4" and states[-1] == "6/6" and {s.split("/")[1] for s in states} == {"4", "6"}
+    lines = [line.strip("\r ") for line in shown.replace("\r", "\n").split("\n")]
+    assert "[1/3] pooled" in lines and "[2/3] done" in lines
+    assert "<" not in shown and "remaining" not in shown  # tqdm's ETA ('00:01<00:05') is not printed
+    for stream, quiet in ((Terminal(), True), (io.StringIO(), False)):
+        d = progress.Display(2, quiet=quiet, stream=stream)
+        d.batch(3).update()
+        d.close()
+        assert "drawing figures" not in stream.getvalue() if hasattr(stream, "getvalue") else stream.text == ""

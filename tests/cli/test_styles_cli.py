@@ -103,7 +103,8 @@ def test_a_bad_line_in_a_style_sheet_is_an_error_not_a_warning(tmp_path, run_cli
     assert "line 1" in err and "text.color" in err and "'#990000'" in err, err
     assert "Bad key axes.edgecolr" in err and "line 2" in err, err
     assert err.count("\n") == 1, err  # one message, not matplotlib's log lines besides
-    trials = _with_style(tmp_path, {"stylesheet": str(bad)})
+    trials = _with_style(tmp_path, {"stylesheet": "house.mplstyle"})  # relative to analyses.yaml, inside its folder
+    shutil.copy(bad, trials / "house.mplstyle")
     code, _, err = run_cli("refresh", trials, "--out", tmp_path / "o")
     assert code == 1 and not (tmp_path / "o").exists()
     assert re.search(r"analyses\.yaml:\d+: analyses\[\d+\]\.style\.stylesheet: .*line 1", err), err

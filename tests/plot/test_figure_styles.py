@@ -78,15 +78,71 @@ def test_footnote_levels(results):
     assert none.height < short.height < full.height
 
 
+def test_marks_only_where_their_notes_are_printed(results):
+    """--footnotes none prints no lettered note, so no row carries a mark ('ASPIRE 2014ᵃᵇ' was left
+    pointing at nothing); with full or short notes every mark printed has its note."""
+    from trialmeta.plot.text import _SUPERSCRIPTS
+
+    marks = set(_SUPERSCRIPTS.values())
+    for r in results:
+        for level in ("none", "short", "full"):
+            scene = forest_scene(r, style_for(StyleSpec(footnotes=level)))
+            notes = {t.text.split(" ", 1)[0] for t in scene.texts() if t.role == "footnote"}
+            for t in scene.texts():
+                if t.role == "footnote":
+                    continue
+                used = "".join(c for c in t.text if c in marks)
+                if level == "none":
+                    assert not used, (r.name, t.text)
+                for c in used:
+                    assert c in "".join(notes), (r.name, level, t.text)
+
+
 def test_slide_preset_scales_text_and_keeps_the_layout(results):
-    r = results[0]
-    base, slide = forest_scene(r), forest_scene(r, PRESETS["slide"])
+    """A short forest keeps the slide's 14 pt; a long one is condensed (smaller text, never below
+    9 pt) to fit the 16:9 slide rather than run off it."""
+    short = next(r for r in results if r.name == "alpelisib-altered-pfs")
+    base, slide = forest_scene(short), forest_scene(short, PRESETS["slide"])
     assert min(t.size for t in slide.texts()) == pytest.approx(14.0)
-    assert slide.width == pytest.approx(25 / 2.54, abs=0.01)
+    assert slide.width == pytest.approx(33.9 / 2.54, abs=0.01)
     assert slide.metadata["scale"] == pytest.approx(2.0)
-    assert not {"footnote", "note"} & {t.role for t in slide.texts()}
+    assert not {"footnote", "note", "title", "subtitle"} & {t.role for t in slide.texts()}
     assert all(p.facecolor == "#1f4e79" for p in slide.items(Polygon, "diamond"))
     assert base.metadata.get("scale") is None
+    long = forest_scene(results[0], PRESETS["slide"])
+    assert 9.0 <= min(t.size for t in long.texts()) < 14.0
+    assert long.height <= 19.1 / 2.54 + 1e-9 < forest_scene(results[0]).height * 2.0
+
+
+BOXES_CM = {"document": (17.0, 25.0), "journal": (8.5, 25.0), "journal-double": (17.5, 25.0), "slide": (33.9, 19.1)}
+
+
+@pytest.mark.parametrize("preset", sorted(BOXES_CM))
+def test_every_preset_fits_its_box_for_every_analysis(results, preset):
+    """Each preset's stated box (a journal's single 8.5 cm or double 17.5 cm column within an A4 text
+    height less a caption line, a 16:9 slide, the A4 text width), measured on the drawn figure of every
+    analysis: its size and every text's extent as matplotlib renders it. Title and notes are text
+    outside the image (the document's caption and notes paragraph)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    box_w, box_h = (x / 2.54 for x in BOXES_CM[preset])
+    assert PRESETS[preset].box == pytest.approx((box_w, box_h))
+    for r in results:
+        scene = forest_scene(r, PRESETS[preset])
+        assert scene.width <= box_w + 1e-9 and scene.height <= box_h + 1e-9, (preset, r.name, scene.width * 2.54,
+                                                                            scene.height * 2.54)
+        assert not {"title", "subtitle", "note"} & {t.role for t in scene.texts()}
+        fig = render.render(scene)
+        try:
+            w, h = fig.get_size_inches()
+            renderer = FigureCanvasAgg(fig).get_renderer()
+            for ax in fig.axes:
+                for t in ax.texts:
+                    b = t.get_window_extent(renderer)
+                    assert b.x0 >= -0.5 and b.x1 <= w * fig.dpi + 0.5 and b.y0 >= -0.5 and b.y1 <= h * fig.dpi + 0.5, (
+                        preset, r.name, t.get_text())
+        finally:
+            render.close(fig)
 
 
 def test_font_size_and_width_from_a_block_and_the_command_line_wins(results):

@@ -190,16 +190,33 @@ def test_titles_wrap_into_even_lines(results):
     assert forest_layout(results["pi3k-akt-pfs"]).title[-1] != "status"
 
 
-def test_squares_area_is_proportional_to_weight(results):
-    for name in ("pi3k-akt-pfs", "carfilzomib-pfs-cytogenetics", "carfilzomib-orr"):
-        rows = [r for r in analysis_spec(results[name]).rows if r.kind == "study"]
-        frame = results[name].frame()
-        weights = frame.loc[frame["row_type"] == "study", "weight"].tolist()
-        for row, w in zip(rows, weights):
-            expected = max(MIN_SIDE, MAX_SIDE * math.sqrt(w / 100))
-            assert row.side == pytest.approx(expected)
-            if expected > MIN_SIDE:
-                assert row.side ** 2 / w == pytest.approx(MAX_SIDE ** 2 / 100)
+def test_squares_area_is_proportional_to_inverse_variance_weight_on_one_scale(results):
+    """Square area = MAX_SIDE² x w / max w over the whole figure, w = 1/(SE² + τ²) with its
+    subgroup's τ² (RevMan and R meta size every square of a figure on one scale); the Weight column
+    keeps RevMan's within-subgroup percentages."""
+    for name, result in results.items():
+        if not result.spec.pooled:
+            continue
+        frame = result.frame()
+        tau2 = dict(zip(frame.loc[frame["row_type"] == "pooled", "subgroup"],
+                        frame.loc[frame["row_type"] == "pooled", "tau2"].fillna(0.0)))
+        studies = frame[frame["row_type"] == "study"]
+        w = {f"{r.trial}/{r.population}@{r.subgroup}": 1 / (r.se ** 2 + tau2.get(r.subgroup, 0.0))
+             for r in studies.itertuples() if r.usable and r.se == r.se}
+        rows = [r for r in analysis_spec(result).rows if r.kind == "study"]
+        keyed = [(f"{r.key}@{s.subgroup}", r) for r, s in zip(rows, studies.itertuples())]
+        top = max(w.values())
+        for key, row in keyed:
+            if key in w and row.side:
+                expected = max(MIN_SIDE, MAX_SIDE * math.sqrt(w[key] / top))
+                assert row.side == pytest.approx(expected), (name, key)
+        assert max(r.side for _, r in keyed) == pytest.approx(MAX_SIDE), name
+    # the issue's case: FAKTION alone in the non-altered OS subgroup (100% of it, CI 0.49-1.52) is
+    # drawn smaller than SOLAR-1's altered-subgroup square, as its variance says
+    rows = {f"{r.key}": r for r in analysis_spec(results["pi3k-akt-os"]).rows if r.kind == "study"}
+    faktion = [r for k, r in rows.items() if k.startswith("faktion") and "non" in k]
+    solar = [r for k, r in rows.items() if k.startswith("solar")]
+    assert faktion and solar and faktion[0].side < max(r.side for r in solar)
 
 
 def test_favours_labels_for_hazard_ratios_and_pearl(results):
@@ -398,3 +415,26 @@ def test_a_forest_without_any_study_explains_only_what_it_shows(registry):
     assert "Squares:" not in notes and "Per-arm events" not in notes
     (full,) = [x for x in run_analyses(registry, spec) if x.name == "carfilzomib-os"]
     assert "Squares:" in " ".join(t for _, t in analysis_spec(full).footnotes)
+
+
+def test_notes_once_per_figure_and_no_mark_for_what_a_row_shows(results):
+    """Notes are de-duplicated per figure: each text printed once; the Bayesian sensitivity result,
+    drawn as its own row (and explained by the Bayesian legend note), gets no lettered note
+    repeating its numbers; 'no prediction interval' is one plain note however many subgroups are
+    small. A subtotal carries at most three marks (it had five: pi3k-akt-pfs non-altered)."""
+    from trialmeta.plot.text import _SUPERSCRIPTS
+
+    marks = set(_SUPERSCRIPTS.values())
+    for name, result in results.items():
+        spec = analysis_spec(result)
+        texts = [t.split(" ", 1)[1] if role == "footnote" else t for role, t in spec.footnotes]
+        assert len(texts) == len(set(texts)), name
+        lettered = [t for role, t in spec.footnotes if role == "footnote"]
+        bayes_rows = [r for r in spec.rows if r.kind == "bayes"]
+        for row in bayes_rows:
+            assert not [t for t in lettered if "sensitivity, Bayesian" in t and row.cells["est"] in t], name
+        assert not [t for t in lettered if "No prediction interval" in t], name
+        assert sum(t.startswith("No prediction interval") for t in texts) <= 1, name
+        for row in spec.rows:
+            for cell in row.cells.values():
+                assert sum(c in marks for c in str(cell)) <= 3, (name, cell)

@@ -36,6 +36,9 @@ FILES = {
     "control-escaped": ('x: 1\ny: "a\\x1bb"\n', 2, "y: control character U+001B in the value"),
     "complex-key": ("? [a, b]\n: 1\n", 1, "a key must be a plain name"),
     "duplicate-key": ("a: 1\nb: 2\na: 3\n", 3, "duplicate key 'a' (first given on line 1)"),
+    # issue 29: `<<: *itt` copied the ITT result's events, label and notes into a subgroup result
+    "merge-key": ("results:\n  - &itt {population: itt, events_exp: 49}\n  - <<: *itt\n    population: pik3ca\n",
+                  3, "results[1]: a YAML merge key ('<<') copies another mapping's fields"),
 }
 
 
@@ -106,6 +109,6 @@ def test_out_of_range_values_get_a_located_error(name, tmp_path, run_cli):
 
 
 @pytest.mark.parametrize("value", ["9999-12", "0000", "2020-13", "soon"])
-def test_an_impossible_as_of_date_exits_1(value, run_cli):
-    code, _, err = run_cli("pool", "--as-of", value)
-    assert code == 1 and "--as-of:" in err and "internal error" not in err, err
+def test_an_impossible_as_of_date_exits_2(value, run_cli):
+    code, _, err = run_cli("pool", "--as-of", value)  # a usage error (issue 29: it was 1)
+    assert code == 2 and "--as-of:" in err and "internal error" not in err, err

@@ -19,8 +19,9 @@ from conftest import TRIALS
 from trialmeta.cli.main import main
 from trialmeta.registry.analyses import load_analyses
 from trialmeta.registry.load import load_registry
-from trialmeta.report import evidence, grade_table, sof
+from trialmeta.report import evidence, grade_table, sof, wording
 from trialmeta.report.docx import NBSP, column_widths
+from trialmeta.report.wordtable import text_cm
 from trialmeta.report.xlsx import write_rows
 from trialmeta.synthesis.run import run_analyses
 
@@ -55,8 +56,8 @@ def test_workbook_has_one_sheet_per_table(exported):
     out, _, results = exported
     wb = load_workbook(out / "evidence.xlsx")
     assert wb.sheetnames[:3] == ["Contents", "Summary of findings", "Pooled estimates"]
-    assert wb.sheetnames[3:-1] == [r.name[:31] for r in results]
-    assert wb.sheetnames[-1] == "Results"
+    assert wb.sheetnames[3:-3] == [r.name[:31] for r in results]
+    assert wb.sheetnames[-3:] == ["GRADE", "Risk of bias", "Results"]  # (report/appraisal_sheets.py)
 
 
 def test_workbook_numbers_equal_evidence_json_and_are_typed(exported):
@@ -149,16 +150,19 @@ def test_document_has_figures_and_real_tables(exported):
     assert len(doc.tables) == 4 * len(results)  # per analysis: SoF, GRADE, evidence table, comparison
     for i, r in enumerate(results):
         sof_t, grade_t, ev_t, cmp_t = doc.tables[4 * i: 4 * i + 4]
-        assert [_text(c) for c in sof_t.rows[0].cells] == sof.header(r.settings.level)
+        # the shared tables' cells, in reader's words (wording: codes spelled out, numbers untouched)
+        head, body, _ = sof.table(r, sof.sof_rows(r, registry))
+        assert [_text(c) for c in sof_t.rows[0].cells] == [wording.prose(h) for h in head]
         assert [[_text(c) for c in row.cells] for row in sof_t.rows[1:]] == \
-            sof.table(r, sof.sof_rows(r, registry))[1]
+            [[wording.prose(c) for c in row] for row in body]
         assert [[_text(c) for c in row.cells] for row in grade_t.rows] == \
             [grade_table.HEADER, *grade_table.rows(r, registry)]
         header, rows, _ = evidence.evidence_rows(r)
-        assert [_text(c) for c in ev_t.rows[0].cells] == header
-        assert [[_text(c) for c in row.cells] for row in ev_t.rows[1:]] == rows
+        assert [_text(c) for c in ev_t.rows[0].cells] == wording.evidence_header(header)
+        assert [[_text(c) for c in row.cells] for row in ev_t.rows[1:]] == \
+            [wording.evidence_cells(header, row) for row in rows]
         ch, crows = evidence.comparison_rows(r)
-        assert [[_text(c) for c in row.cells] for row in cmp_t.rows] == [ch, *crows]
+        assert [[_text(c) for c in row.cells] for row in cmp_t.rows] == [ch, *[[wording.prose(c) for c in x] for x in crows]]
     questions = [p.text for p in doc.paragraphs]
     assert all(r.spec.question in questions for r in results)
 
@@ -204,7 +208,7 @@ def test_column_widths_never_cut_a_word_when_there_is_room():
     rows = [["0.65 [0.50, 0.85]", "a fairly long description of the population that should wrap"]]
     w = column_widths(header, rows, 10.0, 8)
     assert sum(w) == pytest.approx(10.0)
-    assert w[0] >= len("0.65 [0.50, 0.85]") * 0.6 / 72 * 2.54 * 8  # the interval is one word
+    assert w[0] >= text_cm("0.65\u00a0[0.50,\u00a00.85]", 8) + 0.38  # the interval is one word
 
 
 def _tool(name):
@@ -214,7 +218,7 @@ def _tool(name):
 @pytest.mark.slow
 def test_docx_converts_to_pdf_and_every_page_stays_within_its_margins(exported, tmp_path):
     """LibreOffice renders the DOCX headless; Ghostscript rasterises each page at 72 dpi, and
-    no ink may fall outside the 2 cm margins (tables, figures and text all inside). Without the
+    no ink may fall outside the 2 cm margins (tables, figures and text all inside) but the running header and footer. Without the
     tools the test is skipped on a workstation and fails under CI (.ci/run installs them)."""
     if not (_tool("soffice") and _tool("gs")):
         if os.environ.get("CI"):
@@ -243,7 +247,12 @@ def test_docx_converts_to_pdf_and_every_page_stays_within_its_margins(exported, 
         h, w = ink.shape
         cols, rows = np.where(ink.any(axis=0))[0], np.where(ink.any(axis=1))[0]
         assert cols.min() >= margin - 2 and cols.max() <= w - margin + 2, (page.name, cols.min(), cols.max(), w)
-        assert rows.min() >= margin - 2 and rows.max() <= h - margin + 2, (page.name, rows.min(), rows.max(), h)
+        # body ink within the margins; the running header and the page footer sit between the
+        # page edge (1 cm from it at least) and the margin
+        body = rows[(rows >= margin - 2) & (rows <= h - margin + 2)]
+        assert body.size and rows.min() >= margin / 2 - 2 and rows.max() <= h - margin / 2 + 2, (page.name, rows.min(), rows.max(), h)
+        head, foot = rows[rows < margin - 2], rows[rows > h - margin + 2]
+        assert head.size and foot.size and head.max() < margin * 0.9 and foot.min() > h - margin * 0.9, page.name
         landscape += w > h
     assert landscape >= len(results)
 
@@ -262,7 +271,7 @@ def test_export_errors(tmp_path, run_cli):
     code, _, err = run_cli("export", "--format", "docx,pptx", "--out", tmp_path)
     assert code == 2 and "unknown export format(s) pptx" in err
     code, _, err = run_cli("export", "--analysis", "carfilzomib-oss", "--out", tmp_path)
-    assert code == 1 and "did you mean 'carfilzomib-os'" in err
+    assert code == 2 and "did you mean 'carfilzomib-os'" in err
     code, _, err = run_cli("export", "--font-size", "2", "--out", tmp_path)
     assert code == 2 and "--font-size" in err
     assert not list(tmp_path.iterdir())

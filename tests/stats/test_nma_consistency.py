@@ -6,11 +6,12 @@ import math
 
 import numpy as np
 import pytest
+from scipy import stats
 from nma_reference import NETS, network, order, pairs_of
 
 from trialmeta.errors import InputError
 from trialmeta.stats.nma import fit_nma, network_from_arms
-from trialmeta.stats.nma_consistency import node_split
+from trialmeta.stats.nma_consistency import decompose_q, node_split, q_between_random
 from trialmeta.stats.nma_data import network_from_pairs
 from trialmeta.stats.sensitivity import bucher
 
@@ -129,3 +130,44 @@ def test_no_degrees_of_freedom_gives_tau2_zero(method):
     f = fit_nma(net, "A", method)
     assert f.df == 0 and f.tau2 == 0.0
     np.testing.assert_allclose(f.d, fit_nma(net, "A", "fe").d)
+
+
+@pytest.mark.parametrize("name", sorted(NETS))
+def test_random_effects_between_design_q_at_tau2_zero_is_the_common_effect_one(name):
+    """Krahn 2013: with tau² = 0 the random-effects between-designs Q is Q_total - sum(Q_within designs)."""
+    ref = NETS[name]
+    net = network(ref)
+    fe = fit_nma(net, ref["reference"], "fe")
+    d = decompose_q(fe)
+    for fit in (fe, fit_nma(net, ref["reference"], "reml")):
+        q, df, p = q_between_random(fit, 0.0)
+        assert q == pytest.approx(d.q_between, abs=1e-9) and df == d.df_between
+        assert p == pytest.approx(d.p_between, abs=1e-12)
+    assert q_between_random(fe) == q_between_random(fe, 0.0)  # the common-effect fit's own tau² is 0
+
+
+@pytest.mark.parametrize("name", sorted(NETS))
+def test_random_effects_between_design_q_equals_metafor(name):
+    """R (tests/data/nma/metafor_nma.R, 'q_between_random'): with the consistency model's REML tau² held fixed,
+    rma.mv(yi, V + tau² M, mods = <consistency>)$QE - rma.mv(yi, V + tau² M, mods = <design-by-treatment
+    columns>, intercept = FALSE)$QE, cross-checked in R against rma.mv(random = ~ comp | study, rho = 1/2,
+    tau2 = tau²)."""
+    ref = NETS[name]
+    want = ref["q_between_random"]
+    fit = fit_nma(network(ref), ref["reference"], "reml")
+    q, df, p = q_between_random(fit, want["tau2"])
+    assert q == pytest.approx(want["Q"], abs=1e-6) and df == want["df"]
+    assert p == pytest.approx(stats.chi2.sf(want["Q"], want["df"]), abs=1e-6)
+    # at trialmeta's own REML tau² (equal to R's to 1e-6) the statistic agrees as well
+    assert fit.tau2 == pytest.approx(want["tau2"], abs=1e-6)
+    assert q_between_random(fit)[0] == pytest.approx(want["Q"], abs=1e-6)
+    # heterogeneity added to the within-study variances can only lower the between-designs Q here
+    assert q < decompose_q(fit_nma(network(ref), ref["reference"], "fe")).q_between
+
+
+def test_random_effects_between_design_q_rejects_a_bad_tau2():
+    ref = NETS["senn2013"]
+    fit = fit_nma(network(ref), ref["reference"], "fe")
+    for bad in (-0.1, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="tau2 must be"):
+            q_between_random(fit, bad)

@@ -213,7 +213,7 @@ def test_pool_formats(fmt, run_cli):
 
 def test_pool_bad_analysis_name(run_cli):
     code, _, err = run_cli("pool", "--analysis", "pi3k-pfs")
-    assert code == 1 and "unknown analysis 'pi3k-pfs'" in err and "Traceback" not in err
+    assert code == 2 and "unknown analysis 'pi3k-pfs'" in err and "Traceback" not in err
 
 
 def test_hksj_narrower_than_wald_is_flagged_and_wider_is_not():

@@ -96,13 +96,16 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--as-of", dest="as_of", default=None, help="use only data cuts published on or before DATE")
     f.add_argument("--quiet", action="store_true", help="no progress display")
     f.add_argument("--jobs", type=_jobs, default=None, metavar="N",
-                   help="draw figures on N processes (default: every core)")
+                   help="draw figures on N processes (default and at most: every core)")
+    f.add_argument("--overwrite-edits", dest="overwrite_edits", action="store_true",
+                   help="replace report.docx / evidence.xlsx even if they changed since refresh wrote them "
+                   "(default: refuse, exit 1, naming them)")
     f.add_argument("--no-cache", dest="cache", action="store_false",
                    help="redraw every figure (default: copy those unchanged since the last refresh)")
     f.add_argument("--cache-dir", dest="cache_dir", type=Path, default=None, metavar="DIR",
                    help="where refresh keeps its caches (default: $TRIALMETA_CACHE_DIR, else the user's cache "
                    "folder, e.g. ~/.cache/trialmeta); never inside the output folder")
-    f.add_argument("--wait", type=float, default=600.0, metavar="SECONDS",
+    f.add_argument("--wait", type=_seconds, default=600.0, metavar="SECONDS",
                    help="how long to wait for another refresh of the same folder to finish (default 600; "
                    "0: do not wait)")
     _style_options(f)
@@ -119,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--n-exp", type=int, metavar="N", help="randomised n, experimental arm (checked against "
                    "the first at-risk count)")
     k.add_argument("--n-ctrl", type=int, metavar="N", help="randomised n, control arm")
-    k.add_argument("--horizon", type=float, metavar="T",
+    k.add_argument("--horizon", type=_positive, metavar="T",
                    help="RMST horizon (default: the last time both arms have patients at risk)")
     k.add_argument("--survival-scale", choices=["auto", "proportion", "percent"], default="auto",
                    help="scale of the survival column (default: the file's '# survival:' line, else "
@@ -148,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     fo.add_argument("--as-of", dest="as_of", default=None, metavar="DATE",
                     help="use only data cuts published on or before DATE")
     fo.add_argument("--jobs", type=_jobs, default=None, metavar="N",
-                    help="draw figures on N processes (default: every core)")
+                    help="draw figures on N processes (default and at most: every core)")
     _style_options(fo)
     own_table_options(fo)
     ex = sub.add_parser("export", help="the report as Word (report.docx) and the tables as Excel (evidence.xlsx)")
@@ -156,10 +159,15 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--format", default="docx,xlsx", metavar="LIST",
                     help="comma-separated: docx, xlsx (default: both)")
     ex.add_argument("--analysis", default=None, metavar="NAME", help="export only this analysis")
+    ex.add_argument("--reference-docx", dest="reference_docx", type=Path, default=None, metavar="FILE",
+                    help="a Word document whose styles (fonts, sizes, colours, spacing) report.docx takes, "
+                         "as pandoc's --reference-doc (e.g. a company template)")
     ex.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
                     help="output directory (default: outputs/)")
     ex.add_argument("--as-of", dest="as_of", default=None, metavar="DATE",
                     help="use only data cuts published on or before DATE")
+    ex.add_argument("--overwrite-edits", dest="overwrite_edits", action="store_true",
+                    help="replace report.docx / evidence.xlsx of a refresh's folder even if edited since")
     _style_options(ex)
     from trialmeta.cli.living import add_parsers as add_living_parsers  # check-updates, new-trial, crosscheck
 
@@ -194,6 +202,9 @@ def own_table_options(p) -> None:
     p.add_argument("--col", action="append", default=[], metavar="NAME=HEADER",
                    help="use the file's column HEADER as NAME (e.g. --col hr=HR --col ci_low='Lower 95%% CI')")
     p.add_argument("--sheet", default=None, help=".xlsx: the sheet to read (default: the first)")
+    p.add_argument("--decimal", choices=["comma", "point"], default=None,
+                   help="CSV: ',' in numbers is a decimal comma, or separates thousands (point); default: "
+                   "decimal commas recognised in ';' and tab files, and '1,234' (either) refused")
     p.add_argument("--encoding", default=None, metavar="NAME",
                    help="CSV text encoding (default: UTF-8, else Windows-1252 with a note), e.g. cp1252, latin-1")
     p.add_argument("--no-prediction", dest="prediction", action="store_false",
@@ -212,20 +223,52 @@ def own_table_options(p) -> None:
 
 
 def _jobs(value: str) -> int:
+    """A number of processes, capped at the cores this process may use (--jobs 10000 started 2,328)."""
+    import os
+
     try:
         n = int(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number of processes, got {value!r}") from None
     if n < 1:
         raise argparse.ArgumentTypeError(f"expected at least 1 process, got {n}")
-    return n
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return min(n, cores)
+
+
+def _number(value: str) -> float:
+    import math
+
+    try:
+        x = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {value!r}") from None
+    if not math.isfinite(x):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {value!r}")
+    return x
+
+
+def _seconds(value: str) -> float:
+    """A waiting time: finite and >= 0 (-1 waited forever, nan ended in an internal error)."""
+    x = _number(value)
+    if x < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 or more seconds, got {value!r}")
+    return x
+
+
+def _positive(value: str) -> float:
+    x = _number(value)
+    if x <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {value!r}")
+    return x
 
 
 def _style_options(p) -> None:
     """Figure style options shared by forest, refresh and export (they override analyses.yaml's `style:`)."""
-    p.add_argument("--style", default=None, choices=["revman", "journal", "slide"],
-                   help="figure preset: revman (17.4 cm, 7 pt, default), journal (8.5 cm single column), "
-                        "slide (25 cm, 14 pt, no footnotes)")
+    p.add_argument("--style", default=None, choices=["revman", "document", "journal", "journal-double", "slide"],
+                   help="figure preset: revman (17.4 cm, 7 pt, title and notes in the image; default); with "
+                        "the title and notes left to the document: document (17 cm), journal (8.5 cm single "
+                        "column), journal-double (17.5 cm), slide (16:9, 33.9 x 19.1 cm, no footnotes)")
     p.add_argument("--footnotes", default=None, choices=["full", "short", "none"],
                    help="figure footnotes: every note (full), the lettered ones only (short) or none")
     p.add_argument("--font", default=None, metavar="FAMILY", help="figure font family, e.g. Arial")

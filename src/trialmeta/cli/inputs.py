@@ -31,7 +31,7 @@ def as_of(value: str | None) -> str | None:
     try:
         return partial_date(value)
     except ValueError as exc:
-        raise TrialmetaError(f"--as-of: {exc}") from None
+        raise UsageError(f"--as-of: {exc}") from None
 
 
 def cli_style(args):

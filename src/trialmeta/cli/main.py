@@ -161,7 +161,7 @@ def cmd_pool(args) -> int:
     if args.analysis is not None and args.analysis not in names:
         from trialmeta.errors import suggest
 
-        raise TrialmetaError(f"unknown analysis {args.analysis!r}{suggest(args.analysis, names)}; "
+        raise UsageError(f"unknown analysis {args.analysis!r}{suggest(args.analysis, names)}; "
                              f"defined in {spec_file}: {', '.join(names)}")
     as_of = _as_of(args.as_of)
     if args.include_unverified:  # results imported from ClinicalTrials.gov and not yet checked may enter
@@ -204,8 +204,13 @@ def _registry_path(args) -> Path:
 def cmd_refresh(args) -> int:
     from trialmeta.pipeline.run import refresh
 
+    if args.quiet:  # matplotlib's "Glyph ... missing from font" (once per glyph, figure and worker) too
+        import warnings
+
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font", category=UserWarning)
     summary = refresh(_registry_path(args), args.out, as_of=_as_of(args.as_of), jobs=args.jobs, style=_style(args),
-                      cache=args.cache, wait=args.wait, quiet=args.quiet, cache_dir=args.cache_dir)
+                      cache=args.cache, wait=args.wait, quiet=args.quiet, cache_dir=args.cache_dir,
+                      overwrite_edits=args.overwrite_edits)
     if not args.quiet:
         print(summary)
     return 0
@@ -229,7 +234,7 @@ def cmd_forest(args) -> int:
     if args.analysis is not None and args.analysis not in names:
         from trialmeta.errors import suggest
 
-        raise TrialmetaError(f"unknown analysis {args.analysis!r}{suggest(args.analysis, names)}; "
+        raise UsageError(f"unknown analysis {args.analysis!r}{suggest(args.analysis, names)}; "
                              f"defined in {spec_file}: {', '.join(names)}")
     from trialmeta.pipeline.export import check_styles
 

@@ -45,7 +45,7 @@ def check_target(target: Path) -> None:
         return
     if not p.is_dir():
         raise _refuse(given, "is a file, not a folder; refresh writes a whole folder")
-    names = [n for n in os.listdir(p) if not _INSIDE.fullmatch(n)]
+    names = [n for n in os.listdir(p) if not is_leftover(p, n)]
     if not names:
         return
     if MANIFEST not in names:
@@ -78,7 +78,7 @@ def _foreign(root: Path, listed: set[str]) -> list[str]:
     for dirpath, dirs, files in os.walk(root):
         rel = Path(dirpath).relative_to(root)
         if rel == Path("."):
-            dirs[:] = [d for d in dirs if not _INSIDE.fullmatch(d)]
+            dirs[:] = [d for d in dirs if not is_leftover(root, d)]
         for d in list(dirs):
             r = (rel / d).as_posix()
             if r not in parents or os.path.islink(os.path.join(dirpath, d)):
@@ -182,4 +182,19 @@ def _owner_gone(path: Path, pid: int) -> bool:
 def has_leftovers(target: Path) -> bool:
     """Whether ``target`` holds staging or old folders of a content swap (rule 3)."""
     p = Path(target)
-    return p.is_dir() and not p.is_symlink() and any(_INSIDE.fullmatch(n) for n in os.listdir(p))
+    return p.is_dir() and not p.is_symlink() and any(is_leftover(p, n) for n in os.listdir(p))
+
+
+def is_leftover(folder: Path, name: str) -> bool:
+    """Whether ``folder/name`` is a staging or old folder of a content swap: a name of ours *and*
+    our owner record in it, naming the process of the name. A name alone proves nothing
+    (``mydocs/.trialmeta-old-1-deadbeef/thesis.txt`` is a person's folder, never deleted)."""
+    m = _INSIDE.fullmatch(name)
+    path = Path(folder) / name
+    if m is None or path.is_symlink() or not path.is_dir():
+        return False
+    try:
+        recorded = (path / OWNER).read_text(encoding="ascii").split()
+        return len(recorded) >= 1 and int(recorded[0]) == int(m.group(2))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return False

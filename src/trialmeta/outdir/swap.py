@@ -13,7 +13,8 @@ import shutil
 from pathlib import Path
 
 from trialmeta.outdir.owned import (_ACTIVE, _BESIDE, _INSIDE, _NO_RENAME, MANIFEST, OWNER, PHASE, _owned_dir,
-                                    _owner_gone, _token, check_target, read_manifest, write_manifest)
+                                    _owner_gone, _start_time, _token, check_target, is_leftover, read_manifest,
+                                    write_manifest)
 
 def recover(target: Path) -> None:
     """Finish or clear what an interrupted run of a process that has ended left behind."""
@@ -34,7 +35,7 @@ def recover(target: Path) -> None:
         inside = sorted((m.group(1), int(m.group(2)), m.group(3)) for n in os.listdir(p) if (m := _INSIDE.fullmatch(n)))
         for kind, pid, tok in inside:
             path = p / f".trialmeta-{kind}-{pid}-{tok}"
-            if path.exists() and _owner_gone(path, pid):
+            if is_leftover(p, path.name) and _owner_gone(path, pid):
                 if kind == "old" and (path / PHASE).is_file():
                     _swap_contents(p, p / f".trialmeta-staging-{pid}-{tok}", path, resume=True)
                 else:
@@ -179,6 +180,7 @@ class staging_dir:
         inner = t / f".trialmeta-staging-{self.token}"
         try:
             shutil.copytree(self.stage, inner)
+            (inner / OWNER).write_text(f"{os.getpid()} {_start_time(os.getpid())}\n")  # (its owner record)
         except BaseException:
             shutil.rmtree(inner, ignore_errors=True)
             raise

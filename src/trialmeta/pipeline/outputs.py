@@ -37,13 +37,16 @@ class Figures:
         No progress bar (there is none either when stderr is not a terminal).
     workers : trialmeta.pipeline.parallel.Workers, optional
         Processes started earlier (already importing matplotlib) to draw on; closed by their owner.
+    display : trialmeta.pipeline.progress.Display, optional
+        The run's progress display: this batch's figures join its one bar (else the batch has
+        its own bar).
     """
 
     def __init__(self, root: Path | None = None, cache=None, jobs: int | None = None, quiet: bool = False,
-                 workers=None):
+                 workers=None, display=None):
         from trialmeta.pipeline.parallel import default_jobs
 
-        self.root, self.cache, self.quiet, self.workers = root, cache, quiet, workers
+        self.root, self.cache, self.quiet, self.workers, self.display = root, cache, quiet, workers, display
         self.jobs = default_jobs() if jobs is None else jobs
         self.queue: list[tuple] = []
         self.drawn = self.reused = 0
@@ -83,7 +86,8 @@ class Figures:
         left = [0] * len(todo)
         for i, _ in parts:
             left[i] += 1
-        bar = progress.bar(len(todo), "drawing figures", self.quiet)
+        bar = (self.display.batch(len(todo)) if self.display is not None
+               else progress.bar(len(todo), "drawing figures", self.quiet))
         try:
             for j, encoded in parallel.draw_all([(todo[i][0], tuple(f for _, f in files)) for i, files in parts],
                                                 self.jobs, stop=self._stop.is_set, workers=self.workers):
@@ -162,7 +166,8 @@ WORD_FORMAT = f"palette@{FOREST_DPI}"
 
 def write_forests(results: Sequence, registry, out_dir: Path, formats: Iterable[str] = FORMATS, *,
                   trials: bool = True, figures: Figures | None = None, style=None,
-                  word_dir: Path | None = None, scenes: dict | None = None) -> list[Path]:
+                  word_dir: Path | None = None, scenes: dict | None = None,
+                  word_scenes: dict | None = None) -> list[Path]:
     """Write the forest of every analysis in ``results`` and, with ``trials``, the subgroup
     forest of every trial and endpoint with two or more populations. PNGs are 300 dpi.
 
@@ -181,10 +186,13 @@ def write_forests(results: Sequence, registry, out_dir: Path, formats: Iterable[
         The command line's figure style, over each analysis' ``style:``; the single-trial
         forests, which belong to no analysis, take it alone.
     word_dir : Path, optional
-        Also write each analysis' forest as ``<word_dir>/<name>.png``, the 300 dpi palette PNG
-        of the Word report, from the same render.
+        Also write each analysis' forest for the Word report as ``<word_dir>/<name>.png``, a 300 dpi
+        palette PNG of its ``word_scenes`` scene (``pipeline.export.forest_scenes``: the title and
+        notes outside the image), in the same cached batch.
     scenes : dict, optional
-        Analysis name -> its forest scene, if already built (``pipeline.export.forest_scenes``).
+        Analysis name -> its forest scene, if already built.
+    word_scenes : dict, optional
+        Analysis name -> its scene in the Word report (required with ``word_dir``).
 
     Returns
     -------
@@ -196,8 +204,7 @@ def write_forests(results: Sequence, registry, out_dir: Path, formats: Iterable[
     from trialmeta.plot.trial_forest import trial_forests
 
     formats = tuple(f"png@{FOREST_DPI}" if f == "png" else f for f in check_formats(formats))
-    word = {r.name: {WORD_FORMAT: Path(word_dir) / f"{r.name}.png"}
-            for r in results} if word_dir is not None else {}
+    word = {r.name: {WORD_FORMAT: Path(word_dir) / f"{r.name}.png"} for r in results} if word_dir is not None else {}
     built = scenes or {}
     scenes = [(r.name, built[r.name] if r.name in built else forest_scene(r, resolve(r.spec.style, style)))
               for r in results]
@@ -207,7 +214,9 @@ def write_forests(results: Sequence, registry, out_dir: Path, formats: Iterable[
     batch = figures if figures is not None else Figures()
     paths = []
     for name, scene in scenes:
-        paths += batch.add(scene, Path(out_dir) / name, formats, word.get(name))[:len(formats)]
+        paths += batch.add(scene, Path(out_dir) / name, formats)
+        if name in word:  # the Word report's figure: its own scene (title and notes outside the image)
+            batch.add(word_scenes[name], Path(out_dir) / name, (), word[name])
     if figures is None:
         batch.write()
     return paths

@@ -109,7 +109,11 @@ def draw_all(tasks: Sequence[Task], jobs: int, done: Callable[[], None] = lambda
                 yield i, future.result()
                 done()
     except BaseException:
-        _stop_pool(pool)
+        if workers is None:
+            _stop_pool(pool)
+        else:  # shared: cancel only our drawings; the owner closes the pool (another thread may
+            for future in pending:  # be waiting on other work of it, e.g. the Excel build)
+                future.cancel()
         raise
     if workers is None:
         pool.shutdown(wait=True)

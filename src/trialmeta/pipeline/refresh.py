@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,24 +30,17 @@ from trialmeta.synthesis.selection import filter_as_of
 from trialmeta.synthesis.run import run_analyses
 from trialmeta.registry.load import load_registry
 
+from trialmeta.pipeline.progress import Display
+
 EVIDENCE = "evidence.json"
 CHANGELOG = "CHANGELOG.md"
 
 
-class Progress:
-    """One line per step on stderr (suppressed by ``--quiet``)."""
-
-    def __init__(self, total: int, quiet: bool):
-        self.total, self.quiet, self.done = total, quiet, 0
-
-    def step(self, what: str) -> None:
-        self.done += 1
-        if not self.quiet:
-            print(f"[{self.done}/{self.total}] {what}", file=sys.stderr, flush=True)
-
-
 def build_evidence(registry, spec, results, indirect, frame, fingerprint: dict, as_of, networks=()) -> dict:
-    """The machine-readable evidence: ``trialmeta pool --format json`` plus inputs and results."""
+    """The machine-readable evidence: ``trialmeta pool --format json`` plus inputs, results and the
+    appraisal (RoB 2 per study result, GRADE per analysis and subgroup: :mod:`trialmeta.synthesis.appraisal`)."""
+    from trialmeta.synthesis.appraisal import appraisal
+
     return tables.jsonable({
         "trialmeta_version": __version__,
         "as_of": as_of,
@@ -57,6 +49,7 @@ def build_evidence(registry, spec, results, indirect, frame, fingerprint: dict, 
         "analyses": [r.to_dict() for r in results],
         "indirect": [i.to_dict() for i in indirect],
         **({"networks": [n.to_dict() for n in networks]} if networks else {}),
+        "appraisal": appraisal(results, registry),
         "results": tables.records(frame),
     })
 
@@ -78,7 +71,7 @@ class Computed:
     status: dict | None = None  # the living-evidence state beside the registry (check-updates, crosscheck)
 
 
-def compute(trials: Path, out: Path, as_of: str | None, style, today: str | None, progress: Progress) -> Computed:
+def compute(trials: Path, out: Path, as_of: str | None, style, today: str | None, progress: Display) -> Computed:
     """Validate the registry and its analyses, pool every analysis, build the evidence document.
 
     Raises
@@ -102,7 +95,7 @@ def compute(trials: Path, out: Path, as_of: str | None, style, today: str | None
 
     networks = tuple(run_networks(registry, spec, results, indirect, spec_file, lines))
     frame, _ = filter_as_of(results_frame(registry), as_of)
-    fingerprint = io.fingerprint([t.file for t in registry.trials] + [spec_file] + _curve_files(registry))
+    fingerprint = io.fingerprint([t.file for t in registry.trials] + [spec_file] + _curve_files(registry), trials)
     evidence_doc = build_evidence(registry, spec, results, indirect, frame, fingerprint, as_of, networks)
     previous = _previous_evidence(out)
     entry = changelog.entry(previous, evidence_doc, today or dt.date.today().isoformat())
@@ -130,7 +123,7 @@ def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = Fal
     """
     from trialmeta.pipeline import store
 
-    progress = Progress(7, quiet)
+    progress = Display(7, quiet)  # step lines and one bar for every figure drawn
     kept = store.folder(out, cache_dir)
     run = compute(trials, out, as_of, style, today, progress)
     # figures will probably be drawn: start the workers now, to import matplotlib meanwhile
@@ -139,7 +132,7 @@ def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = Fal
     drawing = not cache or run.previous is None or run.entry is not None
     with _workers(jobs if drawing else 1) as workers, staging_dir(out) as stage, \
             ThreadPoolExecutor(2 if workers else 1, "trialmeta-figures") as side:
-        how = _Drawing(jobs, cache, quiet, workers, side, kept)
+        how = _Drawing(jobs, cache, quiet, workers, side, kept, progress)
         figures, drawn, reused = _write_outputs(run, stage, out, as_of, style, progress, how)
         from trialmeta.pipeline import stamp  # last: the key of this run and every file it wrote
 
@@ -164,9 +157,10 @@ class _Drawing:
     workers: object
     side: ThreadPoolExecutor
     store: Path
+    display: object = None  # the run's progress display (one bar for every figure)
 
 
-def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress: Progress, how: _Drawing) -> tuple:
+def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress: Display, how: _Drawing) -> tuple:
     """Write every output of ``run`` into ``stage``; return the number of figure files and of
     figures drawn and reused.
 
@@ -181,13 +175,15 @@ def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress
 
     from trialmeta.pipeline.network_outputs import write_network_outputs
 
-    forests = _figure_batch(stage, out, how.jobs, how.cache, how.quiet, how.workers, store=how.store)
+    forests = _figure_batch(stage, out, how.jobs, how.cache, how.quiet, how.workers, store=how.store,
+                            display=how.display)
     network_figures = write_network_outputs(stage, run.networks, forests.cache)
-    scenes = forest_scenes(results, style)
+    scenes = forest_scenes(results, style)  # the Word report's (the title and notes outside the image)
     figures = _write_forest_figures(stage, results, registry, forests, style, scenes) + network_figures
     km = _write_km(stage, registry, forests)
     planned = forests.planned()
-    histories = _figure_batch(stage, out, how.jobs, how.cache, how.quiet, how.workers, forests.cache)
+    histories = _figure_batch(stage, out, how.jobs, how.cache, how.quiet, how.workers, forests.cache,
+                              display=how.display)
     drawing = [how.side.submit(forests.write)]
     try:
         history = evolution(registry, run.spec, results, as_of)
@@ -214,6 +210,9 @@ def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress
         forests.cancel()
         histories.cancel()
         raise
+    finally:
+        if how.display is not None:
+            how.display.close()
     drawn, reused = forests.drawn + histories.drawn, forests.reused + histories.reused
     progress.step(f"wrote {figures} figure files: {drawn} figures drawn, {reused} unchanged (copied)")
     progress.step(f"reconstructed {km} Kaplan-Meier curves")
@@ -226,6 +225,8 @@ def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress
 def _write_report(stage: Path, run: Computed, history, log: str, as_of, quiet: bool) -> None:
     """``index.html`` and one page per analysis (:mod:`trialmeta.report.site`) and, for a registry of
     at most ``SINGLE_PAGE_LIMIT`` analyses, the single self-contained ``report.html``."""
+    import sys
+
     from trialmeta.report import site
 
     results = run.results
@@ -291,13 +292,13 @@ def _write_tables(stage: Path, results, history) -> None:
 
 
 def _figure_batch(stage: Path, out: Path, jobs: int | None, cache: bool, quiet: bool, workers=None,
-                  shared=None, store: Path | None = None):
+                  shared=None, store: Path | None = None, display=None):
     """A batch of figures for ``stage``; ``shared``: the cache of another batch of this refresh;
     ``store``: the cache folder of ``out``."""
     from trialmeta.pipeline.cache import FigureCache
     from trialmeta.pipeline.outputs import Figures
 
-    return Figures(stage, shared or FigureCache(out if cache else None, store), jobs, quiet, workers)
+    return Figures(stage, shared or FigureCache(out if cache else None, store), jobs, quiet, workers, display)
 
 
 @contextlib.contextmanager
@@ -314,14 +315,15 @@ def _workers(jobs: int | None):
             workers.close()
 
 
-def _write_forest_figures(stage: Path, results, registry, batch, style=None, scenes=None) -> int:
+def _write_forest_figures(stage: Path, results, registry, batch, style=None, word_scenes=None) -> int:
     """Queue every forest plot in ``batch``; return how many files they make. The Word report's
-    copies (palette PNGs under ``.cache/docx``, kept in the cache folder) come from the same renders."""
+    figures (palette PNGs under ``.cache/docx``, of ``word_scenes``, kept in the cache folder) are queued
+    in the same batch."""
     from trialmeta.pipeline.export import DOCX_FIGURES
     from trialmeta.pipeline.outputs import write_forests
 
     return len(write_forests(results, registry, stage / "forest", ("png", "svg", "pdf"), figures=batch, style=style,
-                             word_dir=stage / DOCX_FIGURES, scenes=scenes))
+                             word_dir=stage / DOCX_FIGURES, word_scenes=word_scenes))
 
 
 def _write_history_figures(stage: Path, history, batch) -> int:

@@ -13,7 +13,8 @@ from trialmeta.pipeline.summary import RefreshSummary
 
 def refresh(trials: str | Path = "trials", out: str | Path = "outputs", *, as_of: str | None = None,
             jobs: int | None = None, style=None, cache: bool = True, wait: float = 600.0, quiet: bool = True,
-            today: str | None = None, cache_dir: str | Path | None = None) -> RefreshSummary:
+            today: str | None = None, cache_dir: str | Path | None = None,
+            overwrite_edits: bool = False) -> RefreshSummary:
     """Rebuild the output folder ``out`` from the registry folder ``trials``, atomically.
 
     Byte for byte what ``trialmeta refresh TRIALS --out OUT`` writes. Nothing is written when
@@ -45,6 +46,9 @@ def refresh(trials: str | Path = "trials", out: str | Path = "outputs", *, as_of
     cache_dir : str or Path, optional
         Where the caches of output folders live (default: ``$TRIALMETA_CACHE_DIR``, else the
         user's cache folder; see :mod:`trialmeta.pipeline.store`). Never inside ``out``.
+    overwrite_edits : bool
+        Replace ``report.docx`` / ``evidence.xlsx`` even when they changed since refresh wrote
+        them (default: refuse, naming them; a person's edits are never silently replaced).
 
     Returns
     -------
@@ -69,12 +73,15 @@ def refresh(trials: str | Path = "trials", out: str | Path = "outputs", *, as_of
         if not outdir.has_leftovers(out):  # else it may be an interrupted swap, recovered below
             raise
     with outdir.refresh_lock(out, wait):
+        rolled_forward = outdir.has_leftovers(out)  # an interrupted swap: the files recover() completes are ours
         outdir.recover(out)
         outdir.check_target(out)
-        if cache:  # nothing it depends on changed: the outputs are already what a refresh writes
-            from trialmeta.pipeline import stamp, store
+        from trialmeta.pipeline import stamp, store
 
-            kept = store.folder(out, cache_dir)
+        kept = store.folder(out, cache_dir)
+        if not overwrite_edits and not rolled_forward:
+            stamp.refuse_edited(out, "refresh", store=kept)
+        if cache:  # nothing it depends on changed: the outputs are already what a refresh writes
             key = stamp.run_key(trials, as_of, style, stamp.recorded_depends(out, kept))
             if stamp.up_to_date(out, key, kept):
                 return RefreshSummary(out, up_to_date=True, as_of=as_of)
@@ -129,14 +136,21 @@ def write_forest_files(results, registry, out: Path, formats, *, trials: bool = 
 
 
 def write_export_files(formats, results, registry, frame, evidence_doc: dict, out: Path, as_of=None,
-                       style=None, evidence_status: dict | None = None) -> list[Path]:
+                       style=None, evidence_status: dict | None = None, reference_docx: Path | None = None,
+                       overwrite_edits: bool = False, cache_dir=None) -> list[Path]:
     """Write ``report.docx`` and/or ``evidence.xlsx`` of ``results`` into ``out``; return the
     files (written first in a temporary folder, as :func:`write_forest_files`). ``evidence_status``:
-    the living-evidence state (:func:`trialmeta.living.state.saved_state`), for the report's section."""
+    the living-evidence state (:func:`trialmeta.living.state.saved_state`), for the report's section.
+    One that changed since refresh wrote it into ``out`` is refused unless ``overwrite_edits``."""
+    from trialmeta.pipeline import stamp, store
     from trialmeta.pipeline.export import write_exports
     from trialmeta.pipeline.outputs import deliver
 
+    if not overwrite_edits:
+        stamp.refuse_edited(out, "export", [f"{'report' if f == 'docx' else 'evidence'}.{f}" for f in formats],
+                            store.folder(out, cache_dir))
+
     with tempfile.TemporaryDirectory(prefix="trialmeta-export-") as tmp:
         staged = write_exports(Path(tmp), formats, results, registry, frame, evidence_doc, as_of, style,
-                               evidence_status=evidence_status)
+                               evidence_status=evidence_status, reference_docx=reference_docx)
         return deliver(staged, out)

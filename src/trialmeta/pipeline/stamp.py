@@ -138,10 +138,47 @@ def up_to_date(out: Path, key: str | None, store: Path | None = None) -> bool:
         return False
 
 
+#: Outputs a person may edit (README: "Edit it like any Word document"): one changed since
+#: trialmeta wrote it is never replaced without ``--overwrite-edits``.
+EDITABLE = ("report.docx", "evidence.xlsx")
+
+
+def edited(out: Path, names=EDITABLE, store: Path | None = None) -> list[str]:
+    """The files of ``names`` in ``out`` whose bytes are not those the last refresh recorded
+    (edited by a person, or written since by ``trialmeta export``). A file that is missing, or
+    not recorded (no stamp: an outputs folder from git, a damaged stamp), is not reported."""
+    doc = _read(out, store)
+    if doc is None:
+        return []
+    found = []
+    for name in names:
+        path, recorded = Path(out) / name, doc["files"].get(name)
+        try:
+            if recorded and path.is_file() and _sha(path.read_bytes()) != recorded:
+                found.append(name)
+        except OSError:
+            found.append(name)  # cannot be read: cannot be shown unchanged
+    return found
+
+
+def refuse_edited(out: Path, command: str, names=EDITABLE, store: Path | None = None) -> None:
+    """Raise a TrialmetaError (exit 1, nothing changed) when ``command`` would replace a
+    deliverable of ``out`` that changed since refresh wrote it: a person's edits are never
+    silently replaced (``overwrite_edits`` / ``--overwrite-edits`` skip this check)."""
+    from trialmeta.errors import TrialmetaError, display
+
+    changed = edited(out, names, store)
+    if changed:
+        files, it = ", ".join(display(Path(out) / n) for n in changed), "it" if len(changed) == 1 else "them"
+        raise TrialmetaError(f"{files} changed since trialmeta wrote {it} (edited, or written by `trialmeta "
+                             f"export`); {command} would replace {it}. Copy what you want to keep out of "
+                             f"{display(out)}, then run again with --overwrite-edits; nothing was changed")
+
+
 def write(stage: Path, key: str | None, depends: dict[str, str]) -> None:
-    """Record ``key`` and every file written in ``stage`` (call last, when everything is written)."""
-    if key is None:
-        return
+    """Record ``key`` (None: it could not be computed, and the next refresh runs in full) and every
+    file written in ``stage``, whose hashes also tell an edited deliverable (call last, when
+    everything is written)."""
     files = _files(Path(stage), _skipped(), skip_dirs=(STAMP.parent.name,)) or {}  # (the cache is not an output)
     doc = {"format": FORMAT_VERSION, "key": key, "depends": dict(sorted(depends.items())),
            "files": {rel: _sha(path.read_bytes()) for rel, path in files.items()}}

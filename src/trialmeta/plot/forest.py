@@ -27,6 +27,7 @@ from trialmeta.plot.style import styled_layout, styled_scene
 from trialmeta.plot.spec import FIXED_SIDE, MAX_SIDE, MIN_SIDE, Column, ForestSpec, RefLine, Row
 from trialmeta.plot.text import (Footnotes, estimate_text, events_n, favours, statistics_lines,
                                    study_flags, weight_text, year)
+from trialmeta.stats.notes import NoteKind
 from trialmeta.synthesis.data import describe_method
 from trialmeta.plot.scene import Scene
 from trialmeta.synthesis.run import ACROSS_TRIAL_CAVEAT
@@ -70,7 +71,23 @@ def _columns(measure: str, level: float, counts: bool, pooled: bool) -> tuple[Co
     return tuple(cols)
 
 
-def _study_row(rec: dict, study, measure: str, pooled: bool, notes: Footnotes) -> Row:
+def figure_weights(records: list[dict]) -> dict[tuple, float]:
+    """(subgroup, trial, population) -> the study's inverse-variance weight 1/(SE² + τ²) (τ² of
+    its subgroup's random-effects model, 0 for a common-effect one) as a percentage of the
+    largest such weight in the figure: one scale for every square of the figure, as RevMan and
+    R meta draw them, so a lone study in a small subgroup is not drawn as the largest square."""
+    tau2 = {r["subgroup"]: r.get("tau2") for r in records if r["row_type"] == "pooled"}
+    raw = {}
+    for r in records:
+        se = nan_to_none(r.get("se")) if r["row_type"] == "study" and r["usable"] else None
+        if positive(se):
+            t2 = nan_to_none(tau2.get(r["subgroup"])) or 0.0
+            raw[(r["subgroup"], r["trial"], r["population"])] = 1.0 / (se * se + max(t2, 0.0))
+    top = max(raw.values(), default=0.0)
+    return {k: 100.0 * w / top for k, w in raw.items()} if top > 0 else {}
+
+
+def _study_row(rec: dict, study, measure: str, pooled: bool, notes: Footnotes, scale: dict | None = None) -> Row:
     flags = study_flags({**rec, "responders_derived": study.row.get("responders_derived")}, measure)
     label = f"{rec['acronym']} {year(rec)}".strip() + notes.marks(flags)
     kind = "responders" if measure == "RR" else "events"
@@ -80,7 +97,8 @@ def _study_row(rec: dict, study, measure: str, pooled: bool, notes: Footnotes) -
     cells = {"study": label, "population": rec["population_label"],
              "exp": events_n(rec[f"{kind}_exp"], rec["n_exp"]), "ctrl": events_n(rec[f"{kind}_ctrl"], rec["n_ctrl"]),
              "weight": weight_text(rec["weight"]) if weighted else "", "est": estimate_text(est, lo, hi)}
-    side = square_side(rec["weight"]) if weighted else FIXED_SIDE
+    relative = (scale or {}).get((rec["subgroup"], rec["trial"], rec["population"]), rec["weight"])
+    side = square_side(relative) if weighted else FIXED_SIDE
     return Row("study", cells, est=est, lo=lo, hi=hi, side=side if positive(est) else 0.0, filled=usable,
                key=f"{rec['trial']}/{rec['population']}")
 
@@ -104,7 +122,16 @@ def _pooled_rows(rec: dict, label: str, studies: list[dict], measure: str, notes
     ns = _pooled_ns(rec)
     kind = "responders" if measure == "RR" else "events"
     usable = [s for s in studies if s["usable"]]
-    group_notes = [str(n) for n in (getattr(ns, "notes", None) or ())]
+    bayes = _bayes_row(ns, settings, measure, rec["subgroup"]) if settings is not None and ns.k else []
+    group_notes = []
+    for n in getattr(ns, "notes", None) or ():
+        what = getattr(n, "kind", None)
+        if what is NoteKind.BAYES_SENSITIVITY and bayes:
+            continue  # its numbers are the Bayesian row's, its method the Bayesian legend note's
+        if what is NoteKind.NO_PI_FEW_STUDIES:
+            notes.note(str(n))  # the same for every small subgroup: one plain note, no mark
+            continue
+        group_notes.append(str(n))
     cells = {"study": label + notes.marks(group_notes),
              "exp": events_n(_sum(s[f"{kind}_exp"] for s in usable), _sum(s["n_exp"] for s in usable)),
              "ctrl": events_n(_sum(s[f"{kind}_ctrl"] for s in usable), _sum(s["n_ctrl"] for s in usable))}
@@ -117,8 +144,7 @@ def _pooled_rows(rec: dict, label: str, studies: list[dict], measure: str, notes
         rows.append(Row("pi", {"study": "Prediction interval", "est": f"[{fmt.ratio(ns.pi_low)}, "
                                                                       f"{fmt.ratio(ns.pi_high)}]"},
                         lo=ns.pi_low, hi=ns.pi_high, key=rec["subgroup"]))
-    if settings is not None:
-        rows += _bayes_row(ns, settings, measure, rec["subgroup"])
+    rows += bayes
     rows += [Row("stat", text=text, role=role, key=rec["subgroup"]) for role, text in statistics_lines(ns)]
     return rows
 
@@ -141,6 +167,7 @@ def analysis_spec(result, *, pooled_line: bool = True, width: float | None = Non
     counts = any(events_n(r[f"{c}_{arm}"], r[f"n_{arm}"]) for r in studies for arm in ("exp", "ctrl")
                  for c in ("events", "responders"))
     notes = Footnotes()
+    scale = figure_weights(records)
     rows: list[Row] = []
     refs: list[RefLine] = []
     several = len(result.groups) > 1 or not pooled
@@ -155,7 +182,7 @@ def analysis_spec(result, *, pooled_line: bool = True, width: float | None = Non
         recs = [next(it) for _ in group.studies]
         for rec, study in zip(recs, group.studies):
             assert (rec["trial"], rec["population"]) == (study.trial, study.population), "frame out of order"
-            rows.append(_study_row(rec, study, measure, pooled, notes))
+            rows.append(_study_row(rec, study, measure, pooled, notes, scale))
         if not group.studies:
             rows.append(Row("stat", text="No study reports this endpoint for this subgroup", role="empty-group"))
         prec = next((r for r in records if r["row_type"] == "pooled" and r["subgroup"] == group.key), None)
@@ -213,7 +240,8 @@ def _general_notes(result, notes: Footnotes, counts: bool, dashed: int, pi: bool
     elif shown:  # (no study row at all, e.g. as of a date before every publication: nothing to explain)
         notes.note("Per-arm events and patient numbers are not reported for these studies.")
     if spec.pooled and shown:
-        legend = ("Squares: area proportional to the study's weight within its subgroup ("
+        legend = ("Squares: area proportional to the study's inverse-variance weight 1/(SE\u00b2 + \u03c4\u00b2), "
+                  "on one scale across the figure; Weight: percentage within its subgroup ("
                   + ("Mantel-Haenszel" if getattr(result, "pooling", "iv") == "mh" else "inverse variance") + "); "
                   "diamonds: pooled estimate and its CI")
         legend += "; bars: prediction interval" if pi else ""
@@ -232,6 +260,14 @@ def forest_layout(result, style=None, **options) -> Placed:
     """The placed layout (rows with y positions, column x ranges, axis) of ``result``, laid out
     at 7 pt for ``style`` (a :class:`~trialmeta.plot.style.FigureStyle`; default: RevMan)."""
     return styled_layout(_with_rob(analysis_spec(result, **options), result, style), style)
+
+
+def figure_notes(result, style=None) -> tuple[str, ...]:
+    """The notes of ``result``'s forest plot at the style's footnote level (full: every note; short:
+    the lettered notes its marks point to; none: none), for a document to print as text under the
+    figure's caption when the style leaves them out of the image."""
+    keep = {"full": ("footnote", "note"), "short": ("footnote",), "none": ()}[style.footnotes if style else "full"]
+    return tuple(text for role, text in analysis_spec(result).footnotes if role in keep)
 
 
 def forest_scene(result, style=None, **options) -> Scene:

@@ -84,7 +84,7 @@ def place(spec: ForestSpec) -> Placed:
 
     # vertical: title, subtitle, headers, rows, axis, favours, footnotes
     y = MARGIN
-    title = balanced(spec.title, width - 2 * MARGIN, TITLE, "bold")
+    title = balanced(spec.title, width - 2 * MARGIN, TITLE, "bold") if spec.title else []
     y += len(title) * LINE * TITLE / FONT
     subtitle = _wrap(spec.subtitle, width - 2 * MARGIN) if spec.subtitle else []
     if len(subtitle) > 1 and _tw(subtitle[-1]) < (width - 2 * MARGIN) / 3:  # no orphaned last words

@@ -17,7 +17,7 @@ RC = {
     "font.family": "DejaVu Sans",
     "font.size": 8.0,
     "svg.hashsalt": "trialmeta",
-    "svg.fonttype": "path",
+    "svg.fonttype": "none",  # text stays text (found, copied, read aloud), its font named
     "pdf.fonttype": 42,
     "axes.unicode_minus": True,
     "path.simplify": False,
@@ -135,8 +135,10 @@ def _ink(mpl, scene: Scene) -> str:
     return mpl.rcParams["text.color"] if scene.metadata.get("stylesheet") else "black"
 
 
-def stylesheet_problem(sheet: str) -> str | None:
-    """Why matplotlib cannot use style sheet ``sheet`` (a name or a .mplstyle path), or None."""
+def stylesheet_problem(sheet: str, files: bool = True) -> str | None:
+    """Why matplotlib cannot use style sheet ``sheet`` (a name or a .mplstyle path), or None.
+    ``files=False``: only a name will do (a sheet named in analyses.yaml that is not a path
+    confined to the registry, never a file of the working folder)."""
     import os
 
     _mpl()
@@ -144,7 +146,7 @@ def stylesheet_problem(sheet: str) -> str | None:
 
     if sheet in matplotlib.style.available:
         return None
-    if not os.path.isfile(sheet):
+    if not files or not os.path.isfile(sheet):
         return (f"unknown matplotlib style sheet {sheet!r}; give a path to a .mplstyle file or one of: "
                 f"{', '.join(sorted(matplotlib.style.available))}")
     import logging
@@ -244,6 +246,11 @@ def to_bytes(fig, fmt: str, dpi: int = 200) -> bytes:
     buf = io.BytesIO()
     with mpl.rc_context(RC), (_pdf_fonts() if fmt == "pdf" else contextlib.nullcontext()):
         fig.savefig(buf, format=fmt, dpi=dpi, metadata=METADATA[fmt])
+    if fmt == "svg":  # text kept as text names its font; a reader without it gets a like one
+        import re
+
+        return re.sub(rb"font-family: ('[^']+')", rb"font-family: \1, 'DejaVu Sans', Verdana, sans-serif",
+                      buf.getvalue())
     return buf.getvalue()
 
 

@@ -17,13 +17,14 @@ which touches the measuring code:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from trialmeta.plot.draw import to_scene
 from trialmeta.plot.grid import Placed, place
 from trialmeta.plot.scene import Arrow, Line, Markers, Polygon, Scene, Text
 from trialmeta.plot.spec import MIN_PLOT, WIDTH, ForestSpec
-from trialmeta.plot.text import FONT
+from trialmeta.plot.text import _SUPERSCRIPTS, FONT
 
 CM = 1 / 2.54
 
@@ -41,19 +42,36 @@ class FigureStyle:
     marker: str = "black"
     diamond: str = "black"
     stylesheet: str | None = None
+    text_outside: bool = False  # title, subtitle and notes left to the document (Word caption, notes paragraph)
+    box: tuple[float, float] | None = None  # (width, height) in inches the figure must fit
+    min_font: float = FONT  # points: the least the text may be condensed to, to fit ``box``
 
     @property
     def scale(self) -> float:
         return self.font_size / FONT
 
 
+#: The tallest a document or journal figure may be (cm): an A4 page's text height (29.7 - 2 x 2 cm)
+#: less a line for its caption.
+PAGE_HEIGHT_CM = 25.0
+
 PRESETS = {
+    # RevMan's layout with the title and every note inside the image (the standalone SVG/PNG/PDF)
     "revman": FigureStyle(),
-    # 8.5 cm: a single journal column (BMJ, Lancet, NEJM: 8.4-8.9 cm); 7 pt, the smallest most journals accept
-    "journal": FigureStyle("journal", width=8.5 * CM, footnotes="short", compact=True, min_plot=0.9),
-    # a 16:9 slide's text area at 14 pt, compact columns; no footnotes (they go in the speaker notes)
-    "slide": FigureStyle("slide", width=25.0 * CM, font_size=14.0, footnotes="none", compact=True, min_plot=3.0,
-                         marker="#1f4e79", diamond="#1f4e79"),
+    # for a Word/PDF document: A4 text width, the title and notes given as text outside the image
+    "document": FigureStyle("document", width=17.0 * CM, text_outside=True, min_plot=1.2, box=(17.0 * CM, PAGE_HEIGHT_CM * CM)),
+    # 8.5 cm: a single journal column (BMJ, Lancet, NEJM: 8.4-8.9 cm); 7 pt, the smallest most journals
+    # accept; the title and notes go in the figure legend (text outside)
+    "journal": FigureStyle("journal", width=8.5 * CM, footnotes="short", compact=True, min_plot=0.9,
+                           text_outside=True, box=(8.5 * CM, PAGE_HEIGHT_CM * CM)),
+    # 17.5 cm: a journal's double column (full page width)
+    "journal-double": FigureStyle("journal-double", width=17.5 * CM, footnotes="short", text_outside=True,
+                                  box=(17.5 * CM, PAGE_HEIGHT_CM * CM)),
+    # a 16:9 slide (PowerPoint widescreen 33.867 x 19.05 cm) at 14 pt, compact columns, no footnotes
+    # (they go in the speaker notes); a figure taller than the slide is condensed (text down to 9 pt)
+    "slide": FigureStyle("slide", width=33.9 * CM, font_size=14.0, footnotes="none", compact=True, min_plot=3.0,
+                         marker="#1f4e79", diamond="#1f4e79", text_outside=True, box=(33.9 * CM, 19.1 * CM),
+                         min_font=9.0),
 }
 
 
@@ -67,6 +85,10 @@ def style_for(*blocks) -> FigureStyle:
     base = PRESETS[merged.pop("preset", "revman")]
     if "width" in merged:
         merged["width"] = merged["width"] * CM
+        if base.box is not None:  # a width of one's own: the box follows it (the height stays)
+            merged["box"] = (merged["width"], base.box[1])
+    if "font_size" in merged:  # a size asked for is kept, never condensed
+        merged["min_font"] = merged["font_size"]
     return replace(base, **merged)
 
 
@@ -84,9 +106,18 @@ def styled_layout(spec: ForestSpec, style: FigureStyle | None) -> Placed:
 
 
 def styled_scene(spec: ForestSpec, style: FigureStyle | None) -> Scene:
-    """``spec`` laid out and drawn in ``style`` (None: as it is)."""
+    """``spec`` laid out and drawn in ``style`` (None: as it is). A figure taller than the style's
+    box is condensed: its text made smaller (not below ``min_font``), laid out again."""
     scene = to_scene(styled_layout(spec, style))
-    return scene if style is None else apply(scene, style)
+    if style is None:
+        return scene
+    fitted = apply(scene, style)
+    for _ in range(4):
+        if style.box is None or fitted.height <= style.box[1] or style.font_size <= style.min_font:
+            break
+        style = replace(style, font_size=max(style.min_font, style.font_size * style.box[1] / fitted.height))
+        fitted = apply(to_scene(styled_layout(spec, style)), style)
+    return fitted
 
 
 def fit_spec(spec: ForestSpec, style: FigureStyle) -> ForestSpec:
@@ -94,9 +125,23 @@ def fit_spec(spec: ForestSpec, style: FigureStyle) -> ForestSpec:
     keep = {"full": ("footnote", "note"), "short": ("footnote",), "none": ()}[style.footnotes]
     spec = replace(spec, footnotes=tuple((role, t) for role, t in spec.footnotes if role in keep),
                    width=style.width / style.scale, min_plot=style.min_plot / style.scale)
+    if "footnote" not in keep:  # the lettered notes are not printed: neither are the marks pointing to them
+        spec = without_marks(spec)
+    if style.text_outside:  # the document prints them (caption, notes paragraph); the marks stay
+        spec = replace(spec, title="", subtitle="", footnotes=())
     if style.compact:
         spec = _compact(spec)
     return spec
+
+
+_MARKS = re.compile("[" + "".join(_SUPERSCRIPTS.values()) + "]+$")
+
+
+def without_marks(spec: ForestSpec) -> ForestSpec:
+    """``spec`` with the footnote marks (superscript letters closing a cell or a line) removed."""
+    rows = tuple(replace(r, cells={k: _MARKS.sub("", v) if isinstance(v, str) else v for k, v in r.cells.items()},
+                         text=_MARKS.sub("", r.text)) for r in spec.rows)
+    return replace(spec, rows=rows)
 
 
 def _compact(spec: ForestSpec) -> ForestSpec:

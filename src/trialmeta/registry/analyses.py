@@ -17,7 +17,7 @@ from pydantic import AfterValidator, Field, ValidationError, field_validator, mo
 from trialmeta.io import display, read_yaml
 from trialmeta.errors import InputError, Problem
 from trialmeta.registry.figstyle import StyleSpec
-from trialmeta.registry.schema import Model
+from trialmeta.registry.schema import LABEL, TITLE, Model
 from trialmeta.registry.types import Biomarker, Count, Endpoint, Key, Number, PartialDate
 from trialmeta.stats.settings import PoolSettings
 
@@ -55,7 +55,8 @@ class Settings(PoolSettings):
     tau2_ci: Literal["qprofile"] = "qprofile"
     prior: Literal["half-normal", "half-cauchy", "uniform"] = Field(
         "half-normal", description="Prior on tau of the Bayesian random-effects model.")
-    prior_scale: Number = Field(0.5, gt=0, description="Its scale on the log scale (uniform: upper bound).")
+    prior_scale: Number = Field(0.5, ge=0.001, le=10, description="Its scale on the log scale (uniform: upper "
+                                                                   "bound), from 0.001 to 10.")
     bayes_max_k: Count = Field(4, ge=0, description="Groups with 2 <= k <= this also show the Bayesian result "
                                                   "as a labelled sensitivity line (0: never).")
     subgroup_test: Literal["q-between", "moderator"] = "q-between"
@@ -88,7 +89,7 @@ class Overrides(Model):
     method: Literal["fe", "dl", "reml", "pm", "bayes"] | None = None
     ci: Literal["wald", "hksj", "hksj-adhoc"] | None = None
     prior: Literal["half-normal", "half-cauchy", "uniform"] | None = None
-    prior_scale: Number | None = Field(None, gt=0)
+    prior_scale: Number | None = Field(None, ge=0.001, le=10)
     bayes_max_k: Count | None = Field(None, ge=0)
     level: Number | None = Field(None, gt=0.5, lt=1)
     prediction: bool | None = None
@@ -107,7 +108,7 @@ class StudyRef(Model):
 
 class Subgroup(Model):
     key: Key
-    label: str
+    label: str = Field(max_length=LABEL)
     studies: list[StudyRef] = Field(default_factory=list)
     biomarker: Biomarker | None = Field(None, description="Select every population of this category...")
     trials: list[str] = Field(default_factory=list, description="...in these trials (required with biomarker).")
@@ -190,12 +191,12 @@ class Certainty(Model):
 
 class Analysis(Model):
     name: AnalysisName
-    title: str
-    question: str
+    title: str = Field(max_length=TITLE)
+    question: str = Field(max_length=1000)
     endpoint: Endpoint
     measure: Literal["HR", "RR"] = "HR"
-    experimental: str = Field(description="Experimental side, for 'Favours ...' labels.")
-    control: str = Field(description="Control side, for 'Favours ...' labels.")
+    experimental: str = Field(max_length=LABEL, description="Experimental side, for 'Favours ...' labels.")
+    control: str = Field(max_length=LABEL, description="Control side, for 'Favours ...' labels.")
     subgroups: list[Subgroup] = Field(min_length=1)
     pooled: bool = Field(True, description="False: show the studies side by side without pooling.")
     overall: bool = Field(False, description="Also pool all subgroups together.")
@@ -220,13 +221,13 @@ class IndirectArm(Model):
 
 class Indirect(Model):
     name: Key
-    title: str
-    question: str
+    title: str = Field(max_length=TITLE)
+    question: str = Field(max_length=1000)
     a_vs_common: IndirectArm
     c_vs_common: IndirectArm
-    label_a: str
-    label_c: str
-    common_comparator: str
+    label_a: str = Field(max_length=LABEL)
+    label_c: str = Field(max_length=LABEL)
+    common_comparator: str = Field(max_length=LABEL)
     caveats: list[str] = Field(min_length=1)
 
 
@@ -310,10 +311,38 @@ def load_analyses(path: Path) -> tuple[AnalysesFile, dict]:
                 problems.append(Problem(name, where, f"analyses[{i}].certainty[{j}].subgroup",
                                         f"a second rating for {c.subgroup or 'every subgroup'!r}"))
             seen_rating.add(c.subgroup)
+    problems += _confine_stylesheets(spec, lines, Path(path).parent, name)
     problems += _network_problems(spec, name, lines)
     if problems:
         raise InputError(problems)
     return spec, lines
+
+
+#: A style sheet given by name (matplotlib's own, or one in the user's stylelib); anything else
+#: (a ``/``, a ``.mplstyle`` suffix) is a path.
+_SHEET_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+def _confine_stylesheets(spec: AnalysesFile, lines: dict, base: Path, name: str) -> list[Problem]:
+    """A ``style.stylesheet`` that is a path is relative to the analyses file and stays inside its
+    folder (the registry): absolute paths, ``..`` and symbolic links out of it are refused unread
+    (:func:`trialmeta.paths.outside_reason`). An accepted path is replaced by its resolved absolute
+    path, so drawing does not depend on the working folder; a name is left to matplotlib."""
+    from trialmeta.paths import outside_reason
+
+    problems = []
+    for i, a in enumerate(spec.analyses):
+        sheet = a.style.stylesheet if a.style is not None else None
+        if not sheet or (_SHEET_NAME.fullmatch(sheet) and not sheet.endswith(".mplstyle")):
+            continue
+        why = outside_reason(base, sheet)
+        if why is not None:
+            problems.append(Problem(name, lines.get(("analyses", i, "style", "stylesheet")),
+                                    f"analyses[{i}].style.stylesheet", why))
+        else:
+            style = a.style.model_copy(update={"stylesheet": str((base / sheet).resolve())})
+            spec.analyses[i] = a.model_copy(update={"style": style})
+    return problems
 
 
 def _network_problems(spec: AnalysesFile, name: str, lines: dict) -> list[Problem]:

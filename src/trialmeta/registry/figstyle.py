@@ -21,10 +21,13 @@ Colour = Field(None, pattern=r"^(#[0-9a-fA-F]{6}|[a-z]+|0?\.[0-9]+)$",
 class StyleSpec(Model):
     """A figure style: a preset and what to change in it (every field optional)."""
 
-    preset: Literal["revman", "journal", "slide"] | None = Field(
-        None, description="revman (default: 17.4 cm, 7 pt, every footnote), journal (8.5 cm single column, "
-                          "compact columns, short footnotes), slide (25 cm, 14 pt, compact, no footnotes).")
-    font_family: str | None = Field(None, min_length=1, description="e.g. 'Arial' (falls back to DejaVu Sans "
+    preset: Literal["revman", "document", "journal", "journal-double", "slide"] | None = Field(
+        None, description="revman (default: 17.4 cm, 7 pt, title and every note in the image); for documents, "
+                          "with the title and notes as text outside the image: document (17 cm, A4), journal "
+                          "(8.5 cm single column, compact columns, short notes), journal-double (17.5 cm), slide "
+                          "(16:9, 33.9 x 19.1 cm, 14 pt condensed to fit, compact, no notes).")
+    font_family: str | None = Field(None, min_length=1, max_length=100, pattern=r"^[^/\\\x00-\x1f~]+$",
+                                    description="A font family name, never a path; e.g. 'Arial' (falls back to DejaVu Sans "
                                                                     "when the font is not installed).")
     font_size: float | None = Field(None, ge=5, le=24, description="Table text, points (the title is 1.2x).")
     width: float | None = Field(None, gt=0, le=40, description="Figure width in cm.")

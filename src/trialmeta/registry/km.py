@@ -67,7 +67,7 @@ def load_curves(loaded) -> tuple[dict, list[Problem]]:
     from trialmeta.survival.reconstruct import reconstruct
     from trialmeta.registry.vocab import endpoint_kind
 
-    curves, problems = {}, []
+    curves, problems = {}, _colliding_stems(loaded)
     for t in loaded:
         pubs = {p.key for p in t.trial.publications}
         for i, r in enumerate(t.trial.results):
@@ -120,6 +120,25 @@ def load_curves(loaded) -> tuple[dict, list[Problem]]:
     for recon in curves.values():
         problems.extend(recon.warnings)
     return curves, problems
+
+
+def _colliding_stems(loaded) -> list[Problem]:
+    """A located error for each ``km`` result whose figure files would overwrite another's: the
+    trial, endpoint, population and data-cut keys join with ``-``, which keys may contain
+    (``a`` + ``os-x`` and ``a-os`` + ``x``), and a case-insensitive file system folds ``ITT`` and ``itt``."""
+    seen, problems = {}, []
+    for t in loaded:
+        for i, r in enumerate(t.trial.results):
+            if r.km is None:
+                continue
+            name = stem(t.trial.id, r)
+            first = seen.setdefault(name.lower(), (t.file, i, name))
+            if first[:2] != (t.file, i):
+                problems.append(Problem(t.file, io.line_for(t.lines, ("results", i, "km")), f"results[{i}].km",
+                                        f"its files km/{name}.* would overwrite those of {first[0]} "
+                                        f"results[{first[1]}] (km/{first[2]}.*): trial, endpoint, population and "
+                                        "data cut join to the same name; rename a population or data-cut key"))
+    return problems
 
 
 def stem(trial_id: str, r) -> str:

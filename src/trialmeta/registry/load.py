@@ -156,7 +156,10 @@ def _message(loc: tuple, errs: list[dict], root: type) -> str:
     lead, joint = "input should be ", " or "
     if len(msgs) > 1 and all(m.startswith(lead) for m in msgs):  # one sentence, not "… or input should be …"
         msgs, joint = [msgs[0], *(m.removeprefix(lead) for m in msgs[1:])], ", or "
-    return f"{joint.join(msgs)} (got {value!r})"
+    shown = repr(value)
+    if len(shown) > 80:  # a 20,000-character value is not repeated in full
+        shown = f"{shown[:60]}... ({len(value) if isinstance(value, str) else len(shown)} characters)"
+    return f"{joint.join(msgs)} (got {shown})"
 
 
 #: Names people reach for, mapped to the schema's spelling.

@@ -20,8 +20,16 @@ from trialmeta.registry.types import (URL_RE, Assessment, Biomarker, Bound, Coun
                                       Number, PartialDate, Percent, Positive, PublicationKind, Ratio, check_level,
                                       check_url, parse_pvalue)
 
+#: Every text of a trial file or analyses.yaml is at most this long; the texts drawn in figures
+#: (acronyms, labels, titles) have tighter limits of their own (:data:`SHORT`, :data:`LABEL`): a
+#: 20,000-character acronym passed validate and drove a drawing worker to 12 GB.
+MAX_TEXT = 2000
+SHORT, LABEL, TITLE = 40, 120, 300
+
+
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False,
+                              str_max_length=MAX_TEXT)
 
 
 class PValue(Model):
@@ -42,7 +50,7 @@ class Design(Model):
 
 
 class Arm(Model):
-    label: str = Field(min_length=1)
+    label: str = Field(min_length=1, max_length=LABEL)
     drugs: list[str] = Field(min_length=1)
     drug_class: str = Field(description="e.g. 'AKT inhibitor + SERD'.")
     n: Annotated[int, Strict(), Field(ge=1, le=100_000_000)] | None = Field(None, description="Randomised n; null if not verified.")
@@ -72,7 +80,7 @@ class Publication(Model):
 
 class DataCut(Model):
     key: Key
-    label: str
+    label: str = Field(max_length=LABEL)
     cutoff: PartialDate | None = Field(None, description="Data cut-off date; null if not verified.")
     publication: Key = Field(description="Key of the publication that first reported this data cut.")
     notes: str | None = None
@@ -80,7 +88,7 @@ class DataCut(Model):
 
 class Population(Model):
     key: Key
-    label: str
+    label: str = Field(max_length=LABEL)
     definition: str
     biomarker: Biomarker
     n_exp: Count | None = None
@@ -123,7 +131,7 @@ class Result(Model):
     endpoint: Endpoint
     data_cut: Key
     assessment: Assessment
-    label: str | None = Field(None, description="e.g. 'final OS analysis'.")
+    label: str | None = Field(None, max_length=LABEL, description="e.g. 'final OS analysis'.")
     # -- the effect as reported (experimental vs control)
     hr: Ratio | None = None
     ci: tuple[Ratio, Ratio] | None = None
@@ -169,8 +177,8 @@ class Result(Model):
 
 class Trial(Model):
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
-    acronym: str
-    title: str | None = None
+    acronym: str = Field(min_length=1, max_length=SHORT)
+    title: str | None = Field(None, max_length=TITLE)
     nct_id: Annotated[str, Field(pattern=r"^NCT\d{8}$")]
     other_ids: list[str] = Field(default_factory=list)
     phase: Literal["1", "1/2", "2", "2/3", "3", "4"]

@@ -162,8 +162,11 @@ def footers(result) -> list[str]:
     return list(dict.fromkeys(lines))
 
 
+md_text = fmt.md_text  # (sof.py imports it from here)
+
+
 def _md_table(header, rows, bold=None) -> str:
-    esc = lambda c: str(c).replace("|", "\\|").replace("\n", " ")  # noqa: E731
+    esc = lambda c: md_text(c).replace("|", "\\|")  # noqa: E731
     out = ["| " + " | ".join(esc(h) for h in header) + " |", "|" + "---|" * len(header)]
     for i, row in enumerate(rows):
         cells = [esc(c) for c in row]
@@ -176,12 +179,12 @@ def _md_table(header, rows, bold=None) -> str:
 def to_markdown(result) -> str:
     header, rows, bold = evidence_rows(result)
     ch, crows = comparison_rows(result)
-    parts = [f"## {result.spec.title}", "", f"*{result.spec.question}*", "",
+    parts = [f"## {md_text(result.spec.title)}", "", f"*{md_text(result.spec.question)}*", "",
              f"Analysis `{result.name}`: {result.spec.endpoint}, {describe_method(result)}.", "",
              "### Evidence table", "", _md_table(header, rows, bold), "",
              "### Subgroup comparison" if len(result.groups) > 1 else "### Pooled estimate", "",
              _md_table(ch, crows), ""]
-    parts += [f"- {line}" for line in footers(result)]
+    parts += [f"- {md_text(line)}" for line in footers(result)]
     return "\n".join(parts) + "\n"
 
 

@@ -44,9 +44,9 @@ def rows(result, registry) -> list[list[str]]:
 
 
 def grade_markdown(result, registry) -> str:
-    from trialmeta.report.evidence import _md_table
+    from trialmeta.report.evidence import _md_table, md_text
 
-    return "\n".join([f"### GRADE: {result.spec.title}", "", _md_table(HEADER, rows(result, registry)), "",
+    return "\n".join([f"### GRADE: {md_text(result.spec.title)}", "", _md_table(HEADER, rows(result, registry)), "",
                       f"- {NOTE}"])
 
 

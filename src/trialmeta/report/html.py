@@ -32,8 +32,9 @@ def safe_href(url: str) -> str | None:
     return url if _WEB.fullmatch(url) else None
 
 
-def inline_svg(path: Path, prefix: str) -> str:
-    """The ``<svg>`` element of a file, with ids made unique by ``prefix``."""
+def inline_svg(path: Path, prefix: str, caption: str = "") -> str:
+    """The ``<svg>`` element of a file, with ids made unique by ``prefix``, in a ``<figure>`` with
+    ``caption`` as its ``<figcaption>`` (the figure's accessible name)."""
     if not path.is_file():
         return ""
     text = io.read_text(path)
@@ -41,13 +42,15 @@ def inline_svg(path: Path, prefix: str) -> str:
     text = re.sub(r'id="([^"]+)"', lambda m: f'id="{prefix}-{m.group(1)}"', text)
     text = re.sub(r'url\(#([^)]+)\)', lambda m: f"url(#{prefix}-{m.group(1)})", text)
     text = re.sub(r'href="#([^"]+)"', lambda m: f'href="#{prefix}-{m.group(1)}"', text)
-    return f'<figure class="figure" data-figure="{esc(prefix)}">{text}</figure>'
+    cap = f"<figcaption>{esc(caption)}</figcaption>" if caption else ""
+    return f'<figure class="figure" data-figure="{esc(prefix)}">{text}{cap}</figure>'
 
 
 def _rob_figures(stage: Path, result) -> str:
     """The risk-of-bias traffic-light and summary plots of an analysis, or why there are none."""
-    figs = "".join(inline_svg(stage / "rob" / f"{result.name}-{kind}.svg", f"rob-{kind}-{result.name}")
-                   for kind in ("traffic-light", "summary"))
+    figs = "".join(inline_svg(stage / "rob" / f"{result.name}-{kind}.svg", f"rob-{kind}-{result.name}",
+                              f"Risk of bias, {what}: {result.spec.title}")
+                   for kind, what in (("traffic-light", "traffic-light plot"), ("summary", "weighted summary")))
     if figs:
         return f"<h3>Risk of bias (RoB 2)</h3>{figs}"
     return "<h3>Risk of bias (RoB 2)</h3><p>Not assessed for any result of this analysis.</p>"
@@ -84,9 +87,10 @@ def trials_section(registry, stage: Path) -> str:
                        f"{esc(p.published or '')} {_link(p)}</li>")
         out.append("</ul>")
         for svg in sorted((stage / "forest").glob(f"trial-{tr.id}-*.svg")):
-            out.append(inline_svg(svg, svg.stem))
+            out.append(inline_svg(svg, svg.stem, f"{tr.acronym}: forest plot by population, "
+                                                 f"{svg.stem.rsplit('-', 1)[-1].upper()}"))
         for svg in sorted((stage / "km").glob(f"{tr.id}-*.svg")) if (stage / "km").is_dir() else []:
-            out.append(inline_svg(svg, f"km-{svg.stem}"))
+            out.append(inline_svg(svg, f"km-{svg.stem}", f"{tr.acronym}: Kaplan\u2013Meier curves ({svg.stem})"))
         out.append("</article>")
     out.append("</section>")
     return "".join(out)
@@ -162,8 +166,9 @@ def report_html(registry, results, indirect, history, changelog_md: str, as_of: 
             "<li><a href='#changelog'>Changelog</a></li></ol></nav></header>"]
     for r in results:
         section = evidence.to_html(r)
-        figure = inline_svg(stage / "forest" / f"{r.name}.svg", r.name)
-        hist = inline_svg(stage / "history" / f"{r.name}.svg", f"history-{r.name}")
+        figure = inline_svg(stage / "forest" / f"{r.name}.svg", r.name, f"Forest plot: {r.spec.title}")
+        hist = inline_svg(stage / "history" / f"{r.name}.svg", f"history-{r.name}",
+                          f"History of the evidence: {r.spec.title}")
         extra = (f"{figure}{_rob_figures(stage, r)}{sof.to_html(r, sof.sof_rows(r, registry), registry)}"
                  + (f"<h3>History of the evidence</h3>{hist}" if hist else ""))
         body.append(section.replace("<h3>Evidence table</h3>", f"{extra}<h3>Evidence table</h3>", 1))
@@ -203,8 +208,13 @@ figure.figure svg { max-width: 100%; height: auto; }
 @media screen { figure.figure svg { width: 100%; max-width: 62rem; } }
 section.analysis, #trials article { border-top: 2px solid #334; padding-top: 0.4em; margin-top: 1.6em; }
 h3 small { font-weight: normal; color: #555; }
+figure.figure figcaption { font-size: 9pt; font-weight: bold; margin-top: 0.3em; }
 @media print {
   figure.figure { overflow: visible; break-inside: avoid; page-break-inside: avoid; }
+  h1, h2, h3, h4, caption { break-after: avoid; page-break-after: avoid; }
+  h2 + *, h3 + *, h4 + * { break-before: avoid; page-break-before: avoid; }
+  tr, figcaption, li { break-inside: avoid; page-break-inside: avoid; }
+  p { orphans: 3; widows: 3; }
   section.analysis { break-before: page; page-break-before: always; }
 }
 """

@@ -129,20 +129,3 @@ def networks_docx(doc, networks: list[dict], pictures: dict, add_table, width_cm
             doc.add_paragraph(f"Method: {g['nma']['method']}")
         for x in n["notes"]:
             doc.add_paragraph(x)
-
-
-def append_networks_docx(data: bytes, networks: list[dict], pictures: dict) -> bytes:
-    """``data`` (report.docx bytes) with the network section appended on a new page (deterministic bytes)."""
-    import io as _io
-
-    from docx import Document
-
-    from trialmeta.report.docx import _section, add_table, text_width
-    from trialmeta.report.ziputil import normalise
-
-    doc = Document(_io.BytesIO(data))
-    _section(doc, landscape=True)
-    networks_docx(doc, networks, pictures, add_table, text_width(True))
-    buf = _io.BytesIO()
-    doc.save(buf)
-    return normalise(buf.getvalue())

@@ -228,12 +228,12 @@ FOOTNOTE = ("Certainty (GRADE) is the reviewers' rating from certainty: in analy
 
 
 def to_markdown(result, rows: list[SofRow], registry=None) -> str:
-    from trialmeta.report.evidence import _md_table
+    from trialmeta.report.evidence import _md_table, md_text
     from trialmeta.report.grade_table import grade_markdown
 
     head, body, notes = table(result, rows)
-    parts = [f"## {result.spec.title}", "", f"*{result.spec.question}*", "", _md_table(head, body), "",
-             *[f"- {n}" for n in notes], f"- {FOOTNOTE}", ""]
+    parts = [f"## {md_text(result.spec.title)}", "", f"*{md_text(result.spec.question)}*", "", _md_table(head, body), "",
+             *[f"- {md_text(n)}" for n in notes], f"- {FOOTNOTE}", ""]
     if registry is not None:
         parts += [grade_markdown(result, registry), ""]
     return "\n".join(parts)

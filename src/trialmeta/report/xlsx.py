@@ -126,7 +126,8 @@ def evidence_workbook(results, sof_rows: dict, results_frame, evidence_doc: dict
     results_frame : pandas.DataFrame
         The tidy results table (``outputs/results.csv``).
     evidence_doc : dict
-        ``evidence.json`` (for the version, as-of date and inputs fingerprint).
+        ``evidence.json`` (for the version, as-of date and inputs fingerprint, and the GRADE and
+        risk-of-bias sheets from its ``appraisal``).
     """
     from openpyxl import Workbook
 
@@ -163,6 +164,11 @@ def evidence_workbook(results, sof_rows: dict, results_frame, evidence_doc: dict
                    [[rec.get(c) for _, c, _ in present] for rec in frame.to_dict(orient="records")],
                    [f for _, _, f in present])
         index.append((ws.title, f"{res.spec.title}: evidence table"))
+
+    if evidence_doc.get("appraisal"):
+        from trialmeta.report.appraisal_sheets import add_sheets
+
+        index += add_sheets(wb, evidence_doc["appraisal"], write_rows, sheet_title, taken)
 
     if evidence_doc.get("networks"):
         from trialmeta.report.networks import networks_sheets

@@ -116,7 +116,7 @@ def pymare_fit(y, v, method, ci, X=None):
         # PyMARE's search stops at a bracket of 1e-6 of its scan, ~1e-7 in tau^2: far
         # enough from metafor's tight Fisher scoring to move tau^2 by 1e-5 relative. Its
         # global scan makes it a safe start; reml_polish converges from there.
-        with np.errstate(divide="ignore", invalid="ignore"):  # its internal DL start may divide by 0
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # its DL start may divide by 0, overflow
             first = np.ravel(start.fit(y, v, design).params_["tau2"])
         tau2, converged = _tau2.reml_polish(y, v, np.where(np.isfinite(first), first, _tau2.dl(y, v, *xs)), *xs)
     else:  # pm: PyMARE has no Paule-Mandel estimator
@@ -163,7 +163,8 @@ def fit_same_k(y: np.ndarray, v: np.ndarray, *, method: str, ci: str, level: flo
     w = 1.0 / (v + tau2)
     sw = w.sum(axis=0)
     se_wald = np.sqrt(1.0 / sw)
-    rss = (w * (y - est) ** 2).sum(axis=0)
+    r = _tau2.wls(y, w, None)[2]  # (residuals without cancellation: see tau2.wls)
+    rss = (w * r * r).sum(axis=0)
     out = {"k": np.full(d, k, dtype=float), "est": est, "se": se, "se_wald": se_wald,
            "tau2": tau2, "converged": np.broadcast_to(converged, (d,)).astype(bool)}
     out["hk_scale"] = (np.full(d, np.nan) if ci == "wald"

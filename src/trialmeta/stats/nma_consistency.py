@@ -4,6 +4,11 @@
   generalised Q of the consistency model splits into heterogeneity within designs (each design, i.e.
   set of treatments compared in a study, fitted on its own with all its contrasts free) and the
   design-by-treatment inconsistency between designs, ``Q_inc = Q_total - sum(Q_within)``.
+* :func:`q_between_random`: the same between-designs Q with the between-study variance tau^2 added to
+  the within-study covariance (``V = S + tau^2 M``; Krahn 2013, Higgins et al. 2012): the
+  generalised residual Q of the consistency model minus that of the full design-by-treatment
+  interaction model (every design its own treatment effects), both fitted by GLS at that fixed
+  tau^2 (= the Wald test of the interaction terms). At tau^2 = 0 it is ``Q_inc``.
 * :func:`node_split` (netmeta ``netsplit``, SIDE by back-calculation; Dias et al. 2010, König et al.
   2013): for every comparison with direct evidence, the direct estimate is the inverse-variance
   mean of the studies' pairwise effects with Rücker's reduced weights (multi-arm studies split
@@ -19,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from trialmeta.stats.nma import NMAFit
+from trialmeta.stats.nma import NMAFit, _blocks, _gls
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,42 @@ def decompose_q(fit: NMAFit) -> QDecomposition:
     q_within = float(sum(d.q for d in out))
     df_within = sum(d.df for d in out)
     return QDecomposition(fit.Q, fit.df, q_within, df_within, fit.Q - q_within, fit.df - df_within, tuple(out))
+
+
+def interaction_design(fit: NMAFit) -> np.ndarray:
+    """Design matrix of the full design-by-treatment interaction model: for every design, one column per
+    treatment of that design except its first (sorted), +1 for the arm and -1 for the baseline."""
+    net = fit.network
+    designs = [tuple(sorted(set(a.tolist()))) for a in net.study_arms()]
+    did = {d: i for i, d in enumerate(sorted(set(designs)))}
+    first = np.array([d[0] for d in sorted(did)])
+    row_design = np.array([did[d] for d in designs])[net.study]
+    n = len(net.treatments)
+    keys = np.concatenate((row_design * n + net.treat, row_design * n + net.base))
+    sign = np.concatenate((np.ones(len(net.y)), -np.ones(len(net.y))))
+    keep = keys % n != first[keys // n]  # the design's first treatment is its own reference
+    cols, col = np.unique(keys[keep], return_inverse=True)
+    X = np.zeros((len(net.y), len(cols)))
+    np.add.at(X, (np.tile(np.arange(len(net.y)), 2)[keep], col), sign[keep])
+    return X
+
+
+def q_between_random(fit: NMAFit, tau2: float | None = None) -> tuple[float, int, float]:
+    """Between-designs Q of the random-effects model at ``tau2`` (default: the fit's tau^2 of the consistency
+    model): ``Q_cons(tau2) - Q_interaction(tau2)`` with ``V = S + tau2 M``. Returns ``(Q, df, p)``."""
+    net = fit.network
+    tau2 = fit.tau2 if tau2 is None else float(tau2)
+    if not np.isfinite(tau2) or tau2 < 0:
+        raise ValueError(f"tau2 must be a finite number >= 0, not {tau2!r}")
+    V, blocks = net.S + tau2 * net.M, _blocks(net.study)
+    q = []
+    for X in (net.design(fit.reference), interaction_design(fit)):
+        beta, _, Vi = _gls(X, V, net.y, blocks)
+        r = net.y - X @ beta
+        q.append(float(r @ Vi @ r))
+        q.append(X.shape[1])
+    qb, df = max(q[0] - q[2], 0.0), q[3] - q[1]
+    return qb, int(df), float(stats.chi2.sf(qb, df)) if df > 0 else float("nan")
 
 
 @dataclass(frozen=True)

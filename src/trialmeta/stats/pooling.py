@@ -142,6 +142,9 @@ def _result(b: engine.Batch, i: int, s: PoolSettings, group: str | None,
         pi_high=conv(v["pi_high"]), weights=tuple(float(x) for x in b.study_weights(i)),
         notes=pool_notes(b, i, s, ratio) + ((Note(NoteKind.RATIO_OVERFLOW),) if overflow else ()),
         wald_ci_low=conv(v["est"] - half), wald_ci_high=conv(v["est"] + half), bayes=by, ratio=ratio, s2=v["s2"])
+    if s.method == "bayes" and by is None:  # never the REML numbers under a Bayesian method line
+        raise PoolingError(f"cannot pool {group or f'analysis {i}'}: the Bayesian posterior could not be "
+                           f"evaluated with the {s.tau_prior.describe()} prior on tau")
     if s.method != "bayes" or by is None:
         return replace(r, notes=r.notes + bayes_notes(r, s))
     tau2 = by.tau ** 2

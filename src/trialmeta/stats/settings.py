@@ -33,6 +33,22 @@ METHOD_LABELS = {"fe": "common effect (inverse variance)", "dl": "DerSimonian-La
 RATIO_PRIOR_SCALE = 0.5
 CI_LABELS = {"wald": "Wald z", "hksj": "HKSJ t(k-1)", "hksj-adhoc": "ad-hoc HKSJ t(k-1), never narrower than Wald"}
 
+#: The tau prior scales (log scale) that pool-table and analyses.yaml accept: below, the prior fixes tau at 0 (say common effect);
+#: above, a half-normal/half-Cauchy is flat far beyond any plausible spread of log ratios (10: a
+#: 22,000-fold ratio between trials) and the posterior's grid cannot be trusted (at 1e10 it gave
+#: tau^2 742,196; at 1e300 no number at all).
+PRIOR_SCALE_RANGE = (0.001, 10.0)
+
+
+def prior_scale_problem(scale) -> str | None:
+    """Why ``scale`` is not an accepted tau prior scale on the log scale of a ratio (or for an
+    SMD or RD), naming the range :data:`PRIOR_SCALE_RANGE`, or None."""
+    low, high = PRIOR_SCALE_RANGE
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not low <= float(scale) <= high:
+        return f"the prior scale on tau must be a number from {low:g} to {high:g} (log scale; e.g. 0.5), got {scale!r}"
+    return None
+
+
 @dataclass(frozen=True)
 class TauPrior:
     """Prior on the between-study SD ``tau``, in the units the effects are pooled in.

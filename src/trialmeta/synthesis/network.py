@@ -15,7 +15,7 @@ import pandas as pd
 from trialmeta import fmt
 from trialmeta.stats.binary import RATIO_MEASURES
 from trialmeta.stats.nma import Network, NMAFit, fit_nma
-from trialmeta.stats.nma_consistency import QDecomposition, SplitRow, decompose_q, node_split
+from trialmeta.stats.nma_consistency import QDecomposition, SplitRow, decompose_q, node_split, q_between_random
 
 TAU2_NAMES = {"reml": "REML", "dl": "the generalised DerSimonian-Laird estimator (netmeta; Rücker 2012, Jackson 2013)"}
 CI_NAMES = {"wald": "Wald (normal) intervals",
@@ -125,11 +125,20 @@ class NetworkAnalysis:
         return node_split(self.fit)
 
     def consistency(self) -> pd.DataFrame:
-        """Krahn's decomposition: total, within designs, between designs (design-by-treatment inconsistency)."""
+        """Krahn's decomposition of the common-effect Q: total, within designs, between designs (design-by-treatment
+        inconsistency); under a random-effects fit a fourth row, the between-designs Q at the fit's tau² (the
+        consistency and the full design-by-treatment interaction models with ``V = S + tau² M``). Column ``tau2``:
+        the between-study variance each row's Q was computed at."""
         d = self.decomposition()
-        return pd.DataFrame({"part": ["total", "within designs", "between designs"],
-                             "Q": [d.q_total, d.q_within, d.q_between], "df": [d.df_total, d.df_within, d.df_between],
-                             "p": [d.p_total, d.p_within, d.p_between]})
+        parts = ["total", "within designs", "between designs"]
+        q, df, p = [d.q_total, d.q_within, d.q_between], [d.df_total, d.df_within, d.df_between], \
+            [d.p_total, d.p_within, d.p_between]
+        tau2 = [0.0] * 3
+        if self.fit.method != "fe":
+            qr, dfr, pr = q_between_random(self.fit)
+            parts.append(f"between designs, random effects (tau² = {self.fit.tau2:.4g})")
+            q, df, p, tau2 = q + [qr], df + [dfr], p + [pr], tau2 + [self.fit.tau2]
+        return pd.DataFrame({"part": parts, "Q": q, "df": df, "p": p, "tau2": tau2})
 
     def node_split_frame(self) -> pd.DataFrame:
         rows = [{"comparison": f"{r.treat1} vs {r.treat2}", "k": r.k, "prop_direct": r.prop_direct,

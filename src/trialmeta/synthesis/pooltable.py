@@ -23,14 +23,14 @@ import io
 
 import pandas as pd
 
-from trialmeta.fmt import fixed, p_column
+from trialmeta.fmt import fixed, md_text, p_column
 from trialmeta.tables import spreadsheet_safe
 from trialmeta.errors import InputError, Problem
 from trialmeta.stats.binary import RATIO_MEASURES
 from trialmeta.stats.pooling import GroupResult, PoolSettings
 from trialmeta.synthesis.own import pool_studies, study_records, study_table
 from trialmeta.synthesis.owncheck import enforce, sanity_warnings
-from trialmeta.synthesis.owndata import canonical, check_rows
+from trialmeta.synthesis.owndata import COLUMNS, KINDS, canonical, check_rows
 from trialmeta.synthesis.tablefile import csv_rows, records, xlsx_rows
 
 GROUP_KEYS = ("group", "k", "method", "ci_method", "log_hr", "se", "se_wald", "hr", "hr_ci_low", "hr_ci_high",
@@ -55,7 +55,8 @@ def _bayes_dict(b, measure: str) -> dict:
 
 
 def read_effects_table(content, name: str, ci_level: float = 0.95, measure: str = "HR", mapping: dict | None = None,
-                       delimiter: str | None = None, xlsx: bool = False, sheet: str | None = None) -> pd.DataFrame:
+                       delimiter: str | None = None, xlsx: bool = False, sheet: str | None = None,
+                       decimal: str | None = None) -> pd.DataFrame:
     """Parse and check a table of studies.
 
     Parameters
@@ -70,6 +71,9 @@ def read_effects_table(content, name: str, ci_level: float = 0.95, measure: str 
     measure : {"HR", "RR", "OR", "RD", "MD", "SMD"}
     mapping : dict, optional
         Canonical column -> the file's column (``--col hr=HR``).
+    decimal : {None, "comma", "point"}
+        CSV only: what ``,`` inside a number means; None recognises decimal commas and refuses a
+        field such as ``1,234`` that could be either (:func:`trialmeta.synthesis.tablefile.csv_rows`).
 
     Returns
     -------
@@ -87,13 +91,19 @@ def read_effects_table(content, name: str, ci_level: float = 0.95, measure: str 
         header, rows = xlsx_rows(content, name, sheet)
         comma = False
     else:
-        header, rows, comma = csv_rows(content, name, delimiter)
+        header, rows, comma = csv_rows(content, name, delimiter, decimal)
     if header is None:
         raise InputError([Problem(name, 1, "", "file is empty: expected a header row "
                                   "(study,log_hr,se or study,hr,ci_low,ci_high) and data rows")])
     if not rows:
         raise InputError([Problem(name, header[0], "", "no data rows after the header")])
     recs = records(header, rows, name, mapping, canonical)
+    present = set(recs[0][1]) if recs else set()
+    given = [k for k in KINDS[measure] if set(COLUMNS[k]) <= present]
+    if len(given) > 1:  # e.g. HR, Lower, Upper and log_hr, se: which one is the data?
+        forms = " and ".join("(" + ", ".join(COLUMNS[k]) + ")" for k in given)
+        raise InputError([Problem(name, header[0], "", f"the file gives the {measure} twice, as {forms}; keep the "
+                                  "columns of one form (the others may disagree)")])
     shown = {canon: original for original, canon in canonical(header[1], mapping).items()}  # the file's headers
     try:
         frame = check_rows(recs, measure, name, ci_level)
@@ -258,9 +268,10 @@ def format_groups(result: dict, fmt: str = "table", settings: PoolSettings | Non
     if any("group" in st for st in studies):
         foot.insert(0, "Study weights are within each subgroup.")
     if fmt == "md":
-        text = "\n\n".join("\n".join(["| " + " | ".join(h) + " |", "|" + "---|" * len(h)]
-                                      + ["| " + " | ".join(row) + " |" for row in b]) for h, b in blocks)
-        return text + "\n\n" + "\n\n".join(foot) + "\n"
+        cell = lambda c: md_text(c).replace("|", "\\|")  # noqa: E731 (a label's '<script>' is shown, never run)
+        text = "\n\n".join("\n".join(["| " + " | ".join(map(cell, h)) + " |", "|" + "---|" * len(h)]
+                                      + ["| " + " | ".join(map(cell, row)) + " |" for row in b]) for h, b in blocks)
+        return text + "\n\n" + "\n\n".join(map(md_text, foot)) + "\n"
     return "\n\n".join("\n".join(aligned(h, b)) for h, b in blocks) + "\n\n" + "\n".join(foot) + "\n"
 
 

@@ -45,6 +45,22 @@ fit_all <- function(name, w, V, t1, t2, treatments, ref, call) {
     fd <- rma.mv(w$yi[rows], V[rows, rows, drop = FALSE], mods = X, intercept = FALSE)
     list(design = d, QE = fd$QE, df = fd$k - fd$p)
   })
+  # the random-effects between-designs Q (Krahn 2013; Higgins 2012): the consistency model and the full
+  # design-by-treatment interaction model (each design its own effects, columns = the design's treatments but
+  # its first) fitted at the consistency model's REML tau^2, held fixed, as fixed-effects rma.mv on V + tau^2 M
+  # (M: 1 on the diagonal, 1/2 within a study); Q = QE(consistency) - QE(interaction)
+  M <- outer(w$study, w$study, "==") * 1/2 + diag(nrow(w)) / 2
+  Vt <- V + re$tau2 * M
+  Xinc <- do.call(cbind, lapply(sort(unique(design)), function(d) { trts <- strsplit(d, ":")[[1]]
+    sapply(trts[-1], function(t) w[[t]] * (w$design == d)) }))
+  cons_t <- rma.mv(yi, Vt, mods = f, data = w)
+  inc_t <- rma.mv(w$yi, Vt, mods = Xinc, intercept = FALSE)
+  # the same with rma.mv's random term and tau2 fixed (tau2 =, rho = 1/2): residual Q in the marginal covariance
+  qfix <- function(m) { r <- as.numeric(m$yi - model.matrix(m) %*% coef(m)); as.numeric(t(r) %*% solve(m$M) %*% r) }
+  cons_f <- rma.mv(yi, V, mods = f, random = ~ comp | study, rho = 1/2, tau2 = re$tau2, data = w)
+  inc_f <- rma.mv(yi, V, mods = Xinc, intercept = FALSE, random = ~ comp | study, rho = 1/2, tau2 = re$tau2, data = w)
+  q_inc_random <- cons_t$QE - inc_t$QE
+  stopifnot(abs(q_inc_random - (qfix(cons_f) - qfix(inc_f))) < 1e-9)
   # P-scores as on the help page of dat.senn2013 (Rücker & Schwarzer 2015), larger effects ranked better
   cp <- contrmat(data.frame(t(combn(c(others, ref), 2))), "X1", "X2", last = ref, append = FALSE)
   b <- c(coef(re), 0); vb <- bldiag(vcov(re), 0)
@@ -52,6 +68,8 @@ fit_all <- function(name, w, V, t1, t2, treatments, ref, call) {
   tab <- vec2mat(pv, corr = FALSE); tab[upper.tri(tab)] <- t((1 - tab)[upper.tri(tab)])
   psc <- apply(tab, 1, mean, na.rm = TRUE)
   list(name = name, call = call, reference = ref, treatments = others, designs = qdes,
+       q_between_random = list(tau2 = re$tau2, Q = q_inc_random, df = inc_t$p - cons_t$p,
+                               call = "M <- 1/2 within a study, 1 on the diagonal; Vt <- V + re$tau2 * M; rma.mv(yi, Vt, mods = <consistency>)$QE - rma.mv(yi, Vt, mods = <design-by-treatment columns>, intercept = FALSE)$QE; equal (1e-9) to the residual Q of rma.mv(..., random = ~ comp | study, rho = 1/2, tau2 = re$tau2) for both models"),
        pscores = as.list(setNames(as.numeric(psc), colnames(cp))),
        contrasts = lapply(seq_len(nrow(w)), function(i) list(study = as.character(w$study[i]), treat1 = w$t1[i], treat2 = w$t2[i], yi = as.numeric(w$yi[i]))),
        V = unname(as.matrix(V)),
