@@ -60,3 +60,22 @@ def test_every_judgement_has_its_own_symbol_and_colour_so_greyscale_still_reads(
 def test_compact_styles_keep_only_the_estimate_columns(results):
     scene = forest_scene(results["carfilzomib-os"], PRESETS["journal"])
     assert not _texts(scene, "study-rob")
+
+
+@pytest.mark.parametrize("preset", ["document", "journal-double"])
+def test_width_limited_document_presets_keep_the_overall_judgement_in_one_column(results, preset):
+    """document (17 cm) and journal-double (17.5 cm): D1-D5 + Overall took pi3k-akt-pfs to 21 cm, so these
+    presets show one 'RoB' column with the overall judgement (its own legend, printed under the figure in a
+    document since their notes are text outside the image); the box itself is checked on every analysis
+    in test_figure_styles."""
+    from trialmeta.plot.forest import figure_notes
+
+    r = results["carfilzomib-os"]
+    judged = {k: ("low", "some concerns", "high", None, "low", "high") for k in r.risk_of_bias}
+    scene = forest_scene(replace(r, risk_of_bias=judged), PRESETS[preset])
+    assert [t.text for t in _texts(scene, "study-rob")] == ["\u00d7"] * len(judged)  # the overall, last of the six
+    headers = {t.text for t in _texts(scene, "column-header")}
+    assert "RoB" in headers and not headers & {"D1", "D5", "Overall"}
+    assert rob_columns.LEGEND_OVERALL in figure_notes(r, PRESETS[preset])
+    assert rob_columns.LEGEND not in figure_notes(r, PRESETS[preset])
+    assert rob_columns.LEGEND in figure_notes(r, PRESETS["revman"])  # the default keeps the six columns

@@ -162,7 +162,9 @@ def test_numeric_columns_are_right_aligned(report):
     from docx.enum.text import WD_ALIGN_PARAGRAPH
 
     doc = Document(report[0])
-    evidence_table = doc.tables[1]
+    # per analysis the tables are: summary of findings, GRADE, evidence table, subgroup comparison;
+    # the first evidence table is the first with a Weight column
+    evidence_table = next(t for t in doc.tables if "Weight" in [c.text for c in t.rows[0].cells])
     head = [c.text for c in evidence_table.rows[0].cells]
     for name, right in (("Weight", True), ("HR [95% CI]", True), ("Trial", False)):
         j = head.index(name)
@@ -354,7 +356,10 @@ def test_reference_docx_gives_its_styles_and_none_of_its_content(tmp_path, run_c
     assert doc.styles["Heading 1"].font.color.rgb == RGBColor(0xC0, 0x00, 0x00)
     assert "TEMPLATE BODY TEXT" not in [p.text for p in doc.paragraphs]
     captions = [p.text for p in doc.paragraphs if p.style.name == "Caption"]
-    assert captions[0].startswith(f"Figure{NBSP}1. ") and len(captions) == 4  # 1 figure, 3 tables
+    # one caption per captioned object: the forest plot, then the summary of findings, GRADE,
+    # evidence and subgroup comparison tables
+    assert captions[0].startswith(f"Figure{NBSP}1. ")
+    assert len(captions) == len(doc.inline_shapes) + len(doc.tables) == 1 + 4
     # the same template again: the same bytes
     code, _, _ = run_cli("export", "--format", "docx", "--analysis", "carfilzomib-os",
                          "--reference-docx", tmp_path / "company.docx", "--out", tmp_path / "again")

@@ -156,7 +156,7 @@ def test_document_has_figures_and_real_tables(exported):
         assert [[_text(c) for c in row.cells] for row in sof_t.rows[1:]] == \
             [[wording.prose(c) for c in row] for row in body]
         assert [[_text(c) for c in row.cells] for row in grade_t.rows] == \
-            [grade_table.HEADER, *grade_table.rows(r, registry)]
+            [[wording.prose(c) for c in row] for row in (grade_table.HEADER, *grade_table.rows(r, registry))]
         header, rows, _ = evidence.evidence_rows(r)
         assert [_text(c) for c in ev_t.rows[0].cells] == wording.evidence_header(header)
         assert [[_text(c) for c in row.cells] for row in ev_t.rows[1:]] == \

@@ -266,8 +266,12 @@ def figure_notes(result, style=None) -> tuple[str, ...]:
     """The notes of ``result``'s forest plot at the style's footnote level (full: every note; short:
     the lettered notes its marks point to; none: none), for a document to print as text under the
     figure's caption when the style leaves them out of the image."""
+    from trialmeta.plot.rob_columns import LEGEND, LEGEND_OVERALL
+
     keep = {"full": ("footnote", "note"), "short": ("footnote",), "none": ()}[style.footnotes if style else "full"]
-    return tuple(text for role, text in analysis_spec(result).footnotes if role in keep)
+    # the risk-of-bias legend whenever the figure has RoB columns: their symbols need it at every level
+    return tuple(text for role, text in _with_rob(analysis_spec(result), result, style).footnotes
+                 if role in keep or text in (LEGEND, LEGEND_OVERALL))
 
 
 def forest_scene(result, style=None, **options) -> Scene:
@@ -279,10 +283,13 @@ def forest_scene(result, style=None, **options) -> Scene:
 
 
 def _with_rob(spec: ForestSpec, result, style) -> ForestSpec:
-    """The RoB columns, except in the compact styles (a single journal column, a slide), which keep only
-    the columns a reader needs to read the estimates."""
+    """The RoB columns as the style asks (``FigureStyle.rob``): D1-D5 and Overall (revman, the default);
+    the overall column only (document, journal-double: the figure fits the page's text width); none
+    in the compact styles (a single journal column, a slide), which keep only the columns a reader
+    needs to read the estimates."""
     from trialmeta.plot.rob_columns import with_rob
 
-    if style is not None and style.compact:
+    rob = "domains" if style is None else style.rob
+    if rob == "none" or (style is not None and style.compact):
         return spec
-    return with_rob(spec, getattr(result, "risk_of_bias", {}))
+    return with_rob(spec, getattr(result, "risk_of_bias", {}), domains=rob == "domains")

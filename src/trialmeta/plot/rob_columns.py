@@ -28,23 +28,31 @@ DISC = 64.0  # points^2: a disc about 9 pt across, within a 7 pt line's row
 LEGEND = ("Risk of bias (RoB 2): D1 randomisation process; D2 deviations from intended interventions; D3 missing "
           "outcome data; D4 measurement of the outcome; D5 selection of the reported result; Overall by the RoB 2 "
           "algorithm. + low (green), \u2212 some concerns (yellow), \u00d7 high (red), ? not assessed (grey).")
+#: The legend of the single overall column (``with_rob(..., domains=False)``: a width-limited document preset).
+LEGEND_OVERALL = ("RoB: risk of bias (RoB 2), the overall judgement by the RoB 2 algorithm (the five domains are in "
+                  "the risk-of-bias traffic-light plot and the Excel workbook's Risk of bias sheet): + low (green), "
+                  "\u2212 some concerns (yellow), \u00d7 high (red), ? not assessed (grey).")
 NONE_ASSESSED = "Risk of bias (RoB 2): not assessed for any result shown."
 
 
-def with_rob(spec: ForestSpec, judgements: dict) -> ForestSpec:
+def with_rob(spec: ForestSpec, judgements: dict, domains: bool = True) -> ForestSpec:
     """``spec`` with RoB columns for its study rows (keys ``trial/population``), or, when no study
-    shown has an assessment, with a note saying so."""
+    shown has an assessment, with a note saying so. ``domains=False``: only the overall column
+    (headed 'RoB'), for a figure that must fit a narrower box."""
     studies = [r for r in spec.rows if r.kind == "study"]
     if not studies:
         return spec
     found = {f"{t}/{p}": js for (t, p), js in judgements.items()}
     if not any(r.key in found for r in studies):
         return replace(spec, footnotes=(*spec.footnotes, ("note", NONE_ASSESSED)))
-    cols = tuple(Column(k, (h,), "right", "center", role=ROLE) for k, h in zip(KEYS, HEADERS))
-    rows = tuple(replace(r, cells={**r.cells, **{k: SYMBOLS[j] for k, j in zip(KEYS, found.get(r.key, (None,) * 6))}})
+    shown = range(len(KEYS)) if domains else (len(KEYS) - 1,)
+    keys = tuple(KEYS[i] for i in shown)
+    cols = tuple(Column(KEYS[i], (HEADERS[i] if domains else "RoB",), "right", "center", role=ROLE) for i in shown)
+    rows = tuple(replace(r, cells={**r.cells, **{KEYS[i]: SYMBOLS[found.get(r.key, (None,) * 6)[i]] for i in shown}})
                  if r.kind == "study" else r for r in spec.rows)
-    return replace(spec, columns=(*spec.columns, *cols), rows=rows,
-                   spans=(*spec.spans, ("Risk of bias", KEYS)), footnotes=(*spec.footnotes, ("note", LEGEND)))
+    spans = (*spec.spans, ("Risk of bias", keys)) if domains else spec.spans
+    return replace(spec, columns=(*spec.columns, *cols), rows=rows, spans=spans,
+                   footnotes=(*spec.footnotes, ("note", LEGEND if domains else LEGEND_OVERALL)))
 
 
 def decorate(scene: Scene) -> Scene:

@@ -45,6 +45,7 @@ class FigureStyle:
     text_outside: bool = False  # title, subtitle and notes left to the document (Word caption, notes paragraph)
     box: tuple[float, float] | None = None  # (width, height) in inches the figure must fit
     min_font: float = FONT  # points: the least the text may be condensed to, to fit ``box``
+    rob: str = "domains"  # risk-of-bias columns: domains (D1-D5 + Overall) / overall (one column) / none
 
     @property
     def scale(self) -> float:
@@ -59,19 +60,21 @@ PRESETS = {
     # RevMan's layout with the title and every note inside the image (the standalone SVG/PNG/PDF)
     "revman": FigureStyle(),
     # for a Word/PDF document: A4 text width, the title and notes given as text outside the image
-    "document": FigureStyle("document", width=17.0 * CM, text_outside=True, min_plot=1.2, box=(17.0 * CM, PAGE_HEIGHT_CM * CM)),
+    # (risk of bias: the overall column only, so the figure fits 17 cm; the domains are in the RoB figures)
+    "document": FigureStyle("document", width=17.0 * CM, text_outside=True, min_plot=1.2, box=(17.0 * CM, PAGE_HEIGHT_CM * CM),
+                            rob="overall"),
     # 8.5 cm: a single journal column (BMJ, Lancet, NEJM: 8.4-8.9 cm); 7 pt, the smallest most journals
     # accept; the title and notes go in the figure legend (text outside)
     "journal": FigureStyle("journal", width=8.5 * CM, footnotes="short", compact=True, min_plot=0.9,
-                           text_outside=True, box=(8.5 * CM, PAGE_HEIGHT_CM * CM)),
+                           text_outside=True, box=(8.5 * CM, PAGE_HEIGHT_CM * CM), rob="none"),
     # 17.5 cm: a journal's double column (full page width)
     "journal-double": FigureStyle("journal-double", width=17.5 * CM, footnotes="short", text_outside=True,
-                                  box=(17.5 * CM, PAGE_HEIGHT_CM * CM)),
+                                  box=(17.5 * CM, PAGE_HEIGHT_CM * CM), rob="overall"),
     # a 16:9 slide (PowerPoint widescreen 33.867 x 19.05 cm) at 14 pt, compact columns, no footnotes
     # (they go in the speaker notes); a figure taller than the slide is condensed (text down to 9 pt)
     "slide": FigureStyle("slide", width=33.9 * CM, font_size=14.0, footnotes="none", compact=True, min_plot=3.0,
                          marker="#1f4e79", diamond="#1f4e79", text_outside=True, box=(33.9 * CM, 19.1 * CM),
-                         min_font=9.0),
+                         min_font=9.0, rob="none"),
 }
 
 
@@ -131,6 +134,10 @@ def fit_spec(spec: ForestSpec, style: FigureStyle) -> ForestSpec:
         spec = replace(spec, title="", subtitle="", footnotes=())
     if style.compact:
         spec = _compact(spec)
+    elif style.rob == "overall":  # a width-limited document preset with its RoB column: a long
+        # population ('PIK3CA/AKT1/PTEN-altered') may break after a hyphen or slash, as in the compact styles
+        spec = replace(spec, columns=tuple(replace(c, hyphens=True) if c.role == "population" else c
+                                           for c in spec.columns))
     return spec
 
 

@@ -250,8 +250,9 @@ def _analysis(doc, outline, r, registry, rows, figure: Figure | None, pictures: 
 
     _section(doc, landscape=True)
     outline.caption("Table", f"GRADE, reviewers' judgements and data-driven suggestions: {r.spec.title}")
-    add_table(doc, grade_table.HEADER, grade_table.rows(r, registry), text_width(True), WIDE_TABLE_PT)
-    _note(doc, grade_table.NOTE)
+    add_table(doc, [wording.prose(h) for h in grade_table.HEADER],
+              [[wording.prose(c) for c in row] for row in grade_table.rows(r, registry)], text_width(True), WIDE_TABLE_PT)
+    _note(doc, wording.grade_note(grade_table.NOTE))
     header, body, bold = evidence.evidence_rows(r)
     outline.caption("Table", f"Evidence table: {r.spec.title}")
     add_table(doc, wording.evidence_header(header), [wording.evidence_cells(header, row) for row in body],

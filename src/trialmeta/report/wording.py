@@ -85,3 +85,12 @@ SOF_FOOTNOTE_START = "Certainty (GRADE) is the reviewers' rating from certainty:
 
 def sof_footnote(text: str) -> str:
     return text.replace(SOF_FOOTNOTE_START, "Certainty (GRADE) is the review team's rating,")
+
+
+#: The GRADE table's note (report/grade_table.NOTE) points at ``certainty:`` in analyses.yaml.
+GRADE_NOTE_START = "Each domain: the reviewers' judgement where they rated the outcome (certainty: in analyses.yaml) and,"
+
+
+def grade_note(text: str) -> str:
+    """The GRADE table's note in reader's words: no pointer into analyses.yaml, notation as in print."""
+    return prose(text.replace(GRADE_NOTE_START, "Each domain: the review team's judgement where it rated the outcome and,"))
