@@ -35,13 +35,17 @@ def dry_run(work, target: str) -> list[str]:
     return done.stdout.splitlines()
 
 
-@pytest.mark.parametrize("target, last", [("refresh", ".venv/bin/trialmeta refresh"),
-                                          ("test", ".venv/bin/python -m pytest")])
-def test_each_quick_start_command_creates_the_venv_installs_and_runs(fresh, target, last):
+@pytest.mark.parametrize("target, runs", [
+    ("refresh", [".venv/bin/trialmeta refresh"]),
+    # the tests, the tutorial notebooks (nbmake) and the documentation built with warnings as errors
+    ("test", [".venv/bin/python -m pytest --nbmake tests docs/tutorials",
+              "NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict --quiet"]),
+])
+def test_each_quick_start_command_creates_the_venv_installs_and_runs(fresh, target, runs):
     lines = dry_run(fresh, target)
     assert any(re.search(r"python3 -m venv \.venv$", s) for s in lines), lines
     assert any("pip install" in s and "-c constraints.txt -e '.[test]'" in s for s in lines), lines
-    assert lines[-1] == last
+    assert lines[-len(runs):] == runs
 
 
 def test_an_installed_venv_is_reused(fresh):
