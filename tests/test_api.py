@@ -206,10 +206,11 @@ def test_linear_axis_for_differences():
 def test_docstring_examples_run():
     import doctest
 
-    from trialmeta import api
+    from trialmeta import api, api_network
 
-    result = doctest.testmod(api)
-    assert result.failed == 0 and result.attempted > 0
+    for module in (api, api_network):  # tm.meta's examples, and tm.netmeta's since the API's split
+        result = doctest.testmod(module)
+        assert result.failed == 0 and result.attempted > 0
 
 
 def test_forest_in_a_small_axes_drops_its_notes_and_stays_legible():
