@@ -12,33 +12,23 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from trialmeta.io import display, read_yaml
 from trialmeta.errors import InputError, Problem
+from trialmeta.registry.certainty import CONCERN_STEPS, GRADE_DOMAINS, RATINGS, Certainty, DomainRating, GradeDomains
+from trialmeta.registry.comparisons import Indirect, IndirectArm, NetworkSpec, NetworkSubgroup, network_problems
 from trialmeta.registry.figstyle import StyleSpec
 from trialmeta.registry.schema import LABEL, TITLE, Model
-from trialmeta.registry.types import Biomarker, Count, Endpoint, Key, Number, PartialDate
+from trialmeta.registry.types import RESERVED_NAMES, AnalysisName, Biomarker, Count, Endpoint, Key, Number, PartialDate
 from trialmeta.stats.settings import PoolSettings
 
-#: An analysis name becomes file names (tables/<name>.csv, forest/<name>.svg, ...) and a
-#: report anchor, so it is a slug that no derived name can collide with.
-_SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
-#: Anchors of report.html's own sections.
-RESERVED_NAMES = ("changelog", "indirect", "methods", "trials")
-
-
-def _analysis_name(value: str) -> str:
-    if not _SLUG.fullmatch(value) or len(value) > 80:
-        raise ValueError(f"analysis names are lower-case letters and digits joined by single '-' (at most 80 "
-                         f"characters; they become file names), got {value!r}")
-    if value.endswith("-history") or value.startswith("trial-") or value in RESERVED_NAMES:
-        raise ValueError(f"analysis name {value!r} would collide with a derived output name (names may not end "
-                         f"in '-history', start with 'trial-' or be one of {', '.join(RESERVED_NAMES)})")
-    return value
-
-
-AnalysisName = Annotated[str, AfterValidator(_analysis_name)]
+#: Everything analyses.yaml is made of, importable from here as before the certainty and comparison models
+#: moved to :mod:`trialmeta.registry.certainty` and :mod:`trialmeta.registry.comparisons`.
+__all__ = ["RESERVED_NAMES", "AnalysisName", "Settings", "Overrides", "StudyRef", "Subgroup", "GRADE_DOMAINS",
+           "CONCERN_STEPS", "RATINGS", "DomainRating", "GradeDomains", "Certainty", "Analysis", "IndirectArm",
+           "Indirect", "NetworkSubgroup", "NetworkSpec", "AnalysesFile", "settings_for", "load_analyses",
+           "network_problems"]
 
 
 class Settings(PoolSettings):
@@ -122,73 +112,6 @@ class Subgroup(Model):
         return self
 
 
-#: GRADE's five reasons to rate the certainty of evidence from randomised trials down.
-GRADE_DOMAINS = ("risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias")
-#: Levels a domain rates down: how many steps.
-CONCERN_STEPS = {"not serious": 0, "serious": 1, "very serious": 2}
-RATINGS = ("very-low", "low", "moderate", "high")
-
-
-class DomainRating(Model):
-    """The reviewers' judgement of one GRADE domain."""
-
-    concern: Literal["not serious", "serious", "very serious"]
-    reason: str | None = Field(None, description="Why (required when the domain rates down).")
-
-    @model_validator(mode="after")
-    def _reason_when_rated_down(self):
-        if self.concern != "not serious" and not (self.reason and len(self.reason) >= 10):
-            raise ValueError(f"a {self.concern!r} concern rates the certainty down and needs its `reason` "
-                             "(at least 10 characters)")
-        return self
-
-
-class GradeDomains(Model):
-    risk_of_bias: DomainRating | None = None
-    inconsistency: DomainRating | None = None
-    indirectness: DomainRating | None = None
-    imprecision: DomainRating | None = None
-    publication_bias: DomainRating | None = None
-
-
-class Certainty(Model):
-    """A GRADE certainty rating made by a reviewer (an input: trialmeta never rates certainty).
-
-    ``domains`` (optional) gives the judgement per GRADE domain; when it is given the rating must
-    equal high (randomised trials) minus the steps the domains rate down. trialmeta's data-driven
-    suggestions (:mod:`trialmeta.synthesis.grade`) are printed beside it, never copied into it.
-    """
-
-    subgroup: Key | None = Field(None, description="Subgroup key (or 'overall') this rating is for; "
-                                                    "omitted: every row of the analysis.")
-    rating: Literal["high", "moderate", "low", "very-low"]
-    domains: GradeDomains | None = Field(None, description="The judgement and reason per GRADE domain.")
-    reasons: list[str] = Field(default_factory=list, description="Why it was rated down or up, e.g. "
-                                                                 "'imprecision: CI crosses 0.8 and 1.0'.")
-    assessed_by: str | None = Field(None, description="Who rated it, and when.")
-
-    @model_validator(mode="after")
-    def _rating_matches_domains(self):
-        if self.domains is None:
-            return self
-        steps = sum(CONCERN_STEPS[getattr(self.domains, d).concern] for d in GRADE_DOMAINS
-                    if getattr(self.domains, d) is not None)
-        implied = RATINGS[max(0, 3 - steps)]
-        if implied != self.rating:
-            raise ValueError(f"rating {self.rating!r} disagrees with the domains, which rate randomised-trial "
-                             f"evidence down {steps} level(s) from high, to {implied!r}")
-        return self
-
-    def footnotes(self) -> tuple[str, ...]:
-        """The reasons to print: per domain that rates down ('Imprecision (serious): ...'), then the free text."""
-        out = []
-        for d in GRADE_DOMAINS:
-            r = getattr(self.domains, d, None) if self.domains else None
-            if r is not None and r.concern != "not serious":
-                out.append(f"{d.replace('_', ' ').capitalize()} ({r.concern}, -{CONCERN_STEPS[r.concern]}): {r.reason}")
-        return (*out, *self.reasons)
-
-
 class Analysis(Model):
     name: AnalysisName
     title: str = Field(max_length=TITLE)
@@ -212,44 +135,6 @@ class Analysis(Model):
                           "mirror 1/0.8 = 1.25 counts as the same difference the other way): the threshold GRADE's "
                           "imprecision and inconsistency suggestions compare the CI and prediction interval with.")
     style: StyleSpec | None = Field(None, description="Figure style of this analysis' forest plot (see README).")
-
-
-class IndirectArm(Model):
-    analysis: Key
-    subgroup: Key
-
-
-class Indirect(Model):
-    name: Key
-    title: str = Field(max_length=TITLE)
-    question: str = Field(max_length=1000)
-    a_vs_common: IndirectArm
-    c_vs_common: IndirectArm
-    label_a: str = Field(max_length=LABEL)
-    label_c: str = Field(max_length=LABEL)
-    common_comparator: str = Field(max_length=LABEL)
-    caveats: list[str] = Field(min_length=1)
-
-
-class NetworkSubgroup(Model):
-    key: Key
-    label: str
-    studies_from: list[IndirectArm] = Field(min_length=1, description="The studies of these pooled subgroups "
-                                            "(analysis + subgroup) form this subgroup's network.")
-
-
-class NetworkSpec(Model):
-    name: AnalysisName
-    title: str
-    question: str
-    endpoint: Endpoint
-    reference: str = Field(description="Reference treatment (a treatment name after `treatments`).")
-    subgroups: list[NetworkSubgroup] = Field(min_length=1, description="One network per biomarker subgroup.")
-    treatments: dict[str, str] = Field(default_factory=dict, description="Arm (its drugs joined by ' + ', e.g. "
-                                       "'placebo + fulvestrant') -> treatment name; default: the drugs themselves.")
-    method: Literal["reml", "dl", "fe"] = "reml"
-    ci: Literal["wald", "hksj", "hksj-adhoc"] = "wald"
-    caveats: list[str] = Field(min_length=1)
 
 
 class AnalysesFile(Model):
@@ -312,7 +197,7 @@ def load_analyses(path: Path) -> tuple[AnalysesFile, dict]:
                                         f"a second rating for {c.subgroup or 'every subgroup'!r}"))
             seen_rating.add(c.subgroup)
     problems += _confine_stylesheets(spec, lines, Path(path).parent, name)
-    problems += _network_problems(spec, name, lines)
+    problems += network_problems(spec, name, lines)
     if problems:
         raise InputError(problems)
     return spec, lines
@@ -343,24 +228,3 @@ def _confine_stylesheets(spec: AnalysesFile, lines: dict, base: Path, name: str)
             style = a.style.model_copy(update={"stylesheet": str((base / sheet).resolve())})
             spec.analyses[i] = a.model_copy(update={"style": style})
     return problems
-
-
-def _network_problems(spec: AnalysesFile, name: str, lines: dict) -> list[Problem]:
-    """Network names unique and distinct from analyses; every ``studies_from`` names a known analysis and subgroup."""
-    out, keys = [], {a.name: {s.key for s in a.subgroups} for a in spec.analyses}
-    seen = set()
-    for i, n in enumerate(spec.networks):
-        if n.name in keys or n.name in seen:
-            out.append(Problem(name, lines.get(("networks", i, "name")), f"networks[{i}].name",
-                               f"name {n.name!r} is already used by an analysis or another network"))
-        seen.add(n.name)
-        for j, g in enumerate(n.subgroups):
-            for m, ref in enumerate(g.studies_from):
-                where = f"networks[{i}].subgroups[{j}].studies_from[{m}]"
-                line = lines.get(("networks", i, "subgroups", j, "studies_from", m)) or lines.get(("networks", i, "name"))
-                if ref.analysis not in keys:
-                    out.append(Problem(name, line, where, f"unknown analysis {ref.analysis!r}"))
-                elif ref.subgroup not in keys[ref.analysis]:
-                    out.append(Problem(name, line, where, f"analysis {ref.analysis!r} has no subgroup {ref.subgroup!r}; "
-                                       f"subgroups: {', '.join(sorted(keys[ref.analysis]))}"))
-    return out

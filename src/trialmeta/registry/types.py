@@ -1,4 +1,4 @@
-"""Scalar types of the trial and analyses files: partial dates, keys, vocabulary terms, strict
+"""Scalar types of the trial and analyses files: partial dates, keys, analysis names, vocabulary terms, strict
 numbers, bounded ratios, p-values as printed. Each is a pydantic ``Annotated`` type whose
 validator says what was expected and what was given; :mod:`trialmeta.registry.schema` builds
 the models from them.
@@ -137,3 +137,23 @@ def parse_pvalue(value: object) -> object:
             return {"value": float(m.group(2)), "relation": m.group(1) or "="}
         raise ValueError(f"expected a p-value like 0.035 or '<0.001', got {value!r}")
     return value
+
+
+#: An analysis name becomes file names (tables/<name>.csv, forest/<name>.svg, ...) and a
+#: report anchor, so it is a slug that no derived name can collide with.
+_SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+#: Anchors of report.html's own sections.
+RESERVED_NAMES = ("changelog", "indirect", "methods", "trials")
+
+
+def _analysis_name(value: str) -> str:
+    if not _SLUG.fullmatch(value) or len(value) > 80:
+        raise ValueError(f"analysis names are lower-case letters and digits joined by single '-' (at most 80 "
+                         f"characters; they become file names), got {value!r}")
+    if value.endswith("-history") or value.startswith("trial-") or value in RESERVED_NAMES:
+        raise ValueError(f"analysis name {value!r} would collide with a derived output name (names may not end "
+                         f"in '-history', start with 'trial-' or be one of {', '.join(RESERVED_NAMES)})")
+    return value
+
+
+AnalysisName = Annotated[str, AfterValidator(_analysis_name)]
