@@ -223,14 +223,27 @@ def write_forests(results: Sequence, registry, out_dir: Path, formats: Iterable[
 
 
 def write_history_plots(history: dict, out_dir: Path, formats=("png", "svg"),
-                        figures: Figures | None = None) -> list[Path]:
-    """One cumulative figure per analysis with at least one step; returns the paths written."""
+                        figures: Figures | None = None, scenes: dict | None = None,
+                        word_dir: Path | None = None) -> list[Path]:
+    """One cumulative figure per analysis with at least one step; returns the paths written.
+    ``scenes``: a dict given is filled with analysis name -> its scene; ``word_dir``: also write each
+    as ``<word_dir>/history-<name>.png`` (the Word report's copy, 300 dpi palette PNG, of the same render)."""
     from trialmeta.plot.history import history_scene
 
     written = []
     for name, steps in sorted(history.items()):
         if steps:
-            written += write_scene(history_scene(name, steps), Path(out_dir) / name, formats, figures)
+            scene = history_scene(name, steps)
+            if scenes is not None:
+                scenes[name] = scene
+            if word_dir is None:
+                written += write_scene(scene, Path(out_dir) / name, formats, figures)
+                continue
+            batch = figures if figures is not None else Figures(jobs=1, quiet=True)
+            word = Path(word_dir) / f"history-{name}.png"
+            written += [p for p in batch.add(scene, Path(out_dir) / name, formats, {WORD_FORMAT: word}) if p != word]
+            if figures is None:
+                batch.write()
     return written
 
 
