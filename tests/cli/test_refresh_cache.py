@@ -120,7 +120,10 @@ def test_manifest_records_every_figure_file(refreshed):
                if p.suffix in (".png", ".svg", ".pdf")}
     # the Word report's palette PNGs are kept in the cache folder (docx/), never in the outputs
     word = {f".cache/docx/{p.name}" for p in (cache_of(out) / "docx").glob("*.png")}
-    assert not any(p.name == ".cache" for p in out.rglob("*")) and len(word) == 12
+    # per analysis (12) its forest, and its history of the evidence when it has one (history-<name>.png)
+    histories = {f".cache/docx/history-{p.name}" for p in (out / "history").glob("*.png")}
+    assert not any(p.name == ".cache" for p in out.rglob("*")) and len(word - histories) == 12
+    assert histories and histories <= word
     assert set(manifest) == figures | word | {"report.docx", "evidence.xlsx"}  # the exports are keyed too
     for rel in ("forest/pearl-pfs-ccne1.pdf", "history/pi3k-akt-pfs.svg"):
         import hashlib
