@@ -210,8 +210,9 @@ def test_indirect_comparisons_section_has_evidence_json_numbers_in_a_captioned_t
             assert name.split("/")[0] not in row[1] and trials.rstrip(")") in row[1]
         assert all(c in texts for c in d["caveats"])
         assert any(t.startswith("Method: Bucher adjusted indirect comparison (Bucher 1997)") for t in texts)
-    # 1.34 [1.01, 1.78]: alpelisib (SOLAR-1, 0.65 [0.50, 0.85]) vs capivasertib (0.49 [0.25, 0.95])
-    # through placebo + fulvestrant, exp(ln 0.65 - ln 0.49) (Bucher 1997), as report.html prints it
+    # 1.34 [1.01, 1.78]: alpelisib (SOLAR-1, 0.65 [0.50, 0.85]) vs capivasertib (0.49 [0.25, 0.95]) through
+    # placebo + fulvestrant, exp(ln HR_a - ln HR_c) of the unrounded pooled estimates (Bucher 1997), the value
+    # report.html prints
     assert "1.34 [1.01, 1.78]" in [r[2] for t in doc.tables for r in [[c.text.replace(NBSP, " ") for c in x.cells]
                                                                      for x in t.rows]]
 
