@@ -94,9 +94,11 @@ def test_one_changed_result_redraws_only_its_figures_and_equals_a_cold_refresh(r
     assert new == all_files(cold / "outputs")
     changed = {k for k in new if new[k] != old.get(k)}
     # exactly the figures that show FAKTION's primary PFS: its trial forest, the one analysis
-    # pooling it (forest, Word copy, history); no other analysis moves, not even in its last bit
+    # pooling it (forest, Word copy and its document SVG/PDF, history); no other analysis moves, not
+    # even in its last bit
     figures = {k.rsplit(".", 1)[0] for k in changed if k.endswith((".png", ".svg", ".pdf"))}
-    assert figures == {"forest/trial-faktion-pfs", "forest/capivasertib-pfs", "history/capivasertib-pfs"}
+    assert figures == {"forest/trial-faktion-pfs", "forest/capivasertib-pfs", "forest/capivasertib-pfs-document",
+                       "history/capivasertib-pfs"}
     word = cache_of(warm / "outputs") / "docx" / "capivasertib-pfs.png"  # (the Word copy, in the cache)
     assert word.read_bytes() != (cache_of(refreshed / "outputs") / "docx" / "capivasertib-pfs.png").read_bytes()
     assert drawn == 4  # the Word copy is its own render (title and notes outside the image)
@@ -120,7 +122,10 @@ def test_manifest_records_every_figure_file(refreshed):
                if p.suffix in (".png", ".svg", ".pdf")}
     # the Word report's palette PNGs are kept in the cache folder (docx/), never in the outputs
     word = {f".cache/docx/{p.name}" for p in (cache_of(out) / "docx").glob("*.png")}
-    assert not any(p.name == ".cache" for p in out.rglob("*")) and len(word) == 12
+    # per analysis (12) its forest, and its history of the evidence when it has one (history-<name>.png)
+    histories = {f".cache/docx/history-{p.name}" for p in (out / "history").glob("*.png")}
+    assert not any(p.name == ".cache" for p in out.rglob("*")) and len(word - histories) == 12
+    assert histories and histories <= word
     assert set(manifest) == figures | word | {"report.docx", "evidence.xlsx"}  # the exports are keyed too
     for rel in ("forest/pearl-pfs-ccne1.pdf", "history/pi3k-akt-pfs.svg"):
         import hashlib

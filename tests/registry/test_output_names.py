@@ -14,6 +14,7 @@ from tiny_registry import ANALYSES, tiny_registry
     ("minimal--pfs", "analysis names are lower-case letters and digits"),
     ("../escape", "analysis names are lower-case letters and digits"),
     ("other-history", "would collide with a derived output name"),
+    ("other-document", "would collide with a derived output name"),
     ("trial-minimal-pfs", "would collide with a derived output name"),
     ("methods", "would collide with a derived output name"),
 ])

@@ -90,6 +90,19 @@ def test_captions_are_numbered_seq_fields_tables_above_figures_below(report):
     forests = [c for c in _captions(doc, "Figure") if ". Forest plot: " in c]
     assert len(forests) == len(results) and len(numbers["Table"]) > 3 * len(results)  # + the networks'
     assert sum(". Network " in c for c in _captions(doc, "Figure")) >= 2
+    # the history of the evidence of every analysis that has one (outputs/history/<name>.png), in the
+    # analysis' section: after its forest plot and summary of findings, before its landscape tables
+    with_history = [r for r in results if (path.parent / "history" / f"{r.name}.png").is_file()]
+    assert len(with_history) >= len(results) - 1 and with_history
+    histories = [c.split(". ", 1)[1] for c in _captions(doc, "Figure") if ". History of the evidence: " in c]
+    assert histories == [f"History of the evidence: {r.spec.title}" for r in with_history]
+    for r in with_history:
+        order = [c.split(". ", 1)[1] for c in _captions(doc, "Figure") + _captions(doc, "Table")
+                 if c.endswith(f": {r.spec.title}")]
+        caps = [p.text.split(". ", 1)[1] for p in doc.paragraphs if p.style.name == "Caption"]
+        at = {c: caps.index(c) for c in order}
+        assert at[f"Forest plot: {r.spec.title}"] < at[f"Summary of findings: {r.spec.title}"] \
+            < at[f"History of the evidence: {r.spec.title}"] < at[f"Evidence table: {r.spec.title}"]
 
 
 def test_contents_and_lists_link_every_heading_and_caption_with_a_page_field(report):
@@ -136,10 +149,19 @@ def test_pagination_flags_language_fields_and_alt_text(report):
     assert all(s.header.is_linked_to_previous and s.footer.is_linked_to_previous for s in doc.sections[1:])
     assert len(doc.inline_shapes) == len(_captions(doc, "Figure"))
     assert all(shape._inline.docPr.get("descr") for shape in doc.inline_shapes)
-    for shape, r in zip(doc.inline_shapes, results):
+    forests = [s for s in doc.inline_shapes if s._inline.docPr.get("title").startswith("Forest plot: ")]
+    for shape, r in zip(forests, results, strict=True):
         descr = shape._inline.docPr.get("descr")
         assert descr.startswith("Forest plot of ") and r.spec.experimental in descr
         assert shape._inline.docPr.get("title") == f"Forest plot: {r.spec.title}"
+    titles = {r.spec.title: r for r in results}
+    histories = [s for s in doc.inline_shapes if s._inline.docPr.get("title").startswith("History of the evidence: ")]
+    assert histories
+    for shape in histories:  # alt text: the pooled estimate per subgroup, in words
+        r = titles[shape._inline.docPr.get("title").removeprefix("History of the evidence: ")]
+        descr = shape._inline.docPr.get("descr")
+        assert descr.startswith(f"Cumulative meta-analysis of {r.spec.title}: the {r.spec.measure} ")
+        assert all(f"{g.label}: " in descr for g in r.groups) and "no estimate" not in descr
 
 
 def test_properties_methods_and_reader_words(report):
@@ -156,6 +178,43 @@ def test_properties_methods_and_reader_words(report):
     for code in ("hr-ci", "reml, hksj", "n/v", "analyses.yaml", "certainty:", "SE from\n", "Analysis pi3k"):
         assert code not in everything, code
     assert "published HR and CI" in everything and "REML \u03c4\u00b2, HKSJ CI" in everything
+
+
+def test_indirect_comparisons_section_has_evidence_json_numbers_in_a_captioned_table(report):
+    """report.html's "Indirect comparisons" in Word: a level-1 heading, per comparison a captioned
+    table (the indirect estimate, then the two pooled estimates it comes from, with their trials and
+    analyses in words), the method and the caveats as notes. The numbers are evidence.json's
+    (synthesis/indirect.py, Bucher 1997), printed as report.html prints them (fmt.ratio_ci, fmt.p_value)."""
+    import json
+
+    from trialmeta import fmt
+
+    path, results = report
+    indirect = json.loads((path.parent / "evidence.json").read_text())["indirect"]
+    assert indirect
+    doc = Document(path)
+    items = list(_body(doc))
+    texts = [p.text for p in doc.paragraphs]
+    assert "Indirect comparisons" in [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
+    for d in indirect:
+        at = next(i for i, (k, o) in enumerate(items) if k == "p" and o.style.name == "Caption"
+                  and o.text.endswith(f"Adjusted indirect comparison: {d['comparison']}, through {d['common_comparator']}"))
+        table = items[at + 1][1]
+        rows = [[c.text.replace(NBSP, " ") for c in row.cells] for row in table.rows]
+        assert rows[0] == ["Comparison", "Evidence", "HR [95% CI]", "P value"]
+        assert rows[1][2:] == [fmt.ratio_ci(d["hr"], d["ci_low"], d["ci_high"]).replace(NBSP, " "), fmt.p_value(d["p"])]
+        for row, side in zip(rows[2:], ("a_vs_common", "c_vs_common"), strict=True):
+            s = d[side]
+            assert row[2] == fmt.ratio_ci(s["hr"], s["ci_low"], s["ci_high"]).replace(NBSP, " ")
+            name, trials = s["source"].split(" (", 1)  # "<analysis>/<subgroup> (<trials>)": trials and titles, not codes
+            assert name.split("/")[0] not in row[1] and trials.rstrip(")") in row[1]
+        assert all(c in texts for c in d["caveats"])
+        assert any(t.startswith("Method: Bucher adjusted indirect comparison (Bucher 1997)") for t in texts)
+    # 1.34 [1.01, 1.78]: alpelisib (SOLAR-1, 0.65 [0.50, 0.85]) vs capivasertib (0.49 [0.25, 0.95]) through
+    # placebo + fulvestrant, exp(ln HR_a - ln HR_c) of the unrounded pooled estimates (Bucher 1997), the value
+    # report.html prints
+    assert "1.34 [1.01, 1.78]" in [r[2] for t in doc.tables for r in [[c.text.replace(NBSP, " ") for c in x.cells]
+                                                                     for x in t.rows]]
 
 
 def test_numeric_columns_are_right_aligned(report):
@@ -175,8 +234,8 @@ def test_numeric_columns_are_right_aligned(report):
 # -- rendered by LibreOffice ----------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def pdf_pages(report, tmp_path_factory):
-    """Per page: (width, height, words as (x0, y0, x1, y1, text)) of the PDF LibreOffice makes."""
+def rendered_pdf(report, tmp_path_factory):
+    """The PDF LibreOffice makes of the report."""
     if not (shutil.which("soffice") and shutil.which("pdftotext")):
         if os.environ.get("CI"):
             pytest.fail("CI is set but LibreOffice (soffice) or poppler-utils (pdftotext) is missing")
@@ -185,7 +244,13 @@ def pdf_pages(report, tmp_path_factory):
     shutil.copy(report[0], tmp / "report.docx")
     subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp}/lo", "--convert-to", "pdf",
                     "--outdir", str(tmp), str(tmp / "report.docx")], check=True, capture_output=True, timeout=300)
-    html = subprocess.run(["pdftotext", "-bbox", str(tmp / "report.pdf"), "-"], check=True, capture_output=True,
+    return tmp / "report.pdf"
+
+
+@pytest.fixture(scope="module")
+def pdf_pages(rendered_pdf):
+    """Per page: (width, height, words as (x0, y0, x1, y1, text)) of the PDF LibreOffice makes."""
+    html = subprocess.run(["pdftotext", "-bbox", str(rendered_pdf), "-"], check=True, capture_output=True,
                           text=True, timeout=120).stdout
     pages = []
     for m in re.finditer(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', html, re.S):
@@ -238,15 +303,43 @@ def test_rendered_pages_number_captions_in_order_and_every_page(pdf_pages, repor
 
 
 @pytest.mark.slow
+def test_rendered_figures_and_tables_stay_within_the_margins(rendered_pdf, tmp_path):
+    """Every page rasterised (Ghostscript, 72 dpi): no ink left or right of the 2 cm margins, and
+    above or below them only the running header and the footer, so every figure (forest plots,
+    histories of the evidence, network figures) is placed inside the margins."""
+    if not shutil.which("gs"):
+        if os.environ.get("CI"):
+            pytest.fail("CI is set but Ghostscript (gs) is missing")
+        pytest.skip("Ghostscript (gs) is needed to rasterise the pages")
+    import matplotlib.image as mpimg
+    import numpy as np
+
+    subprocess.run(["gs", "-q", "-dNOPAUSE", "-dBATCH", "-dSAFER", "-sDEVICE=pnggray", "-r72",
+                    f"-sOutputFile={tmp_path}/page-%03d.png", str(rendered_pdf)], check=True, timeout=300)
+    pages = sorted(tmp_path.glob("page-*.png"))
+    assert len(pages) > 20
+    for page in pages:
+        ink = mpimg.imread(page) < 0.8
+        h, w = ink.shape
+        cols, rows = np.where(ink.any(axis=0))[0], np.where(ink.any(axis=1))[0]
+        assert cols.min() >= MARGIN_PT - 2 and cols.max() <= w - MARGIN_PT + 2, (page.name, cols.min(), cols.max(), w)
+        outside = rows[(rows < MARGIN_PT - 2) | (rows > h - MARGIN_PT + 2)]  # the header and footer lines only
+        assert outside.size == 0 or (outside.min() >= MARGIN_PT / 2 - 2 and outside.max() <= h - MARGIN_PT / 2 + 2)
+        head, foot = rows[rows < MARGIN_PT - 2], rows[rows > h - MARGIN_PT + 2]
+        assert head.size == 0 or head.max() < MARGIN_PT * 0.9, page.name
+        assert foot.size == 0 or foot.min() > h - MARGIN_PT * 0.9, page.name
+
+
+@pytest.mark.slow
 def test_rendered_contents_give_the_page_of_each_heading(pdf_pages, report):
     doc = Document(report[0])
     headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
     lines = [(n, line) for n, page in enumerate(pdf_pages, start=1) for line in _body_lines(page)]
-    joined = {n: " ".join(_tokens(" ".join(_body_lines(p)))) for n, p in enumerate(pdf_pages, start=1)}
     assert [n for n, line in lines if line == "Contents"] == [1]
+    front = next(n for n, line in lines if line == "Methods") - 1  # the title, contents and lists' pages
     printed, start = {}, []
     for n, line in lines[[x for _, x in lines].index("Contents") + 1:]:
-        if n > 3 or line.startswith(("List of", "Figure ", "Table ")):
+        if n > front or line.startswith(("List of", "Figure ", "Table ")):
             break
         m = re.fullmatch(r"(.*?)\.{3,}\s*(\d+)", line)
         if m:
@@ -257,7 +350,11 @@ def test_rendered_contents_give_the_page_of_each_heading(pdf_pages, report):
     assert len(printed) == len(headings)
     for title in headings:
         page = printed[" ".join(_tokens(title))]
-        first = min(n for n, text in joined.items() if n > 3 and " ".join(_tokens(title)) in text)
+        # the heading's page: where its words make up whole lines (a heading wraps over at most 3 lines;
+        # "Indirect comparisons" also opens a Methods statement)
+        first = min(n for n, page in enumerate(pdf_pages, start=1) if n > front
+                    for body in [_body_lines(page)] for i in range(len(body)) for k in (1, 2, 3)
+                    if _tokens(" ".join(body[i:i + k])) == _tokens(title))
         assert page == first, (title, page, first)
 
 

@@ -107,6 +107,16 @@ def forest_figures(results, scenes: dict, jobs: int | None = None, pngs: dict | 
     return figures
 
 
+def history_figures(results, history: dict) -> dict:
+    """Analysis name -> :class:`trialmeta.report.docx.Figure` of its history of the evidence, with
+    alt text (``history``: name -> (scene, PNG, steps), :func:`write_exports`)."""
+    from trialmeta.report.docx import Figure
+    from trialmeta.report.wordextra import history_alt_text
+
+    return {r.name: Figure(png, scene.width, scene.height, alt=history_alt_text(r.spec.title, steps))
+            for r in results if r.name in history for scene, png, steps in [history[r.name]]}
+
+
 def read_reference_docx(path: Path) -> bytes:
     """The bytes of a reference Word document, checked to be one.
 
@@ -159,13 +169,15 @@ def export_key(fmt: str, scenes: dict, evidence_doc: dict, as_of, reference: byt
 def write_exports(out: Path, formats, results, registry, frame, evidence_doc: dict, as_of=None,
                   style=None, cache=None, jobs: int | None = None, pngs: dict | None = None,
                   scenes: dict | None = None, workers=None, evidence_status: dict | None = None,
-                  reference_docx: Path | None = None) -> list[Path]:
+                  reference_docx: Path | None = None, history: dict | None = None) -> list[Path]:
     """Write ``out/report.docx`` and/or ``out/evidence.xlsx``; return the paths. With ``cache``
     (refresh's :class:`~trialmeta.pipeline.cache.FigureCache`), a file whose inputs are unchanged since
     the previous refresh is copied from it instead of being rebuilt. ``scenes``: the forest scenes
     (:func:`forest_scenes`) if already built; ``workers`` (:class:`trialmeta.pipeline.parallel.Workers`):
     build the workbook in one of them while this process builds the Word file. ``reference_docx``:
-    a company's Word template whose styles the report takes (:func:`read_reference_docx`)."""
+    a company's Word template whose styles the report takes (:func:`read_reference_docx`). ``history``:
+    analysis name -> (scene, PNG bytes or a function returning them, steps) of its history of the
+    evidence, placed in ``report.docx`` (refresh draws them)."""
     from trialmeta.report import sof
 
     reference = read_reference_docx(reference_docx) if reference_docx is not None else None
@@ -183,7 +195,8 @@ def write_exports(out: Path, formats, results, registry, frame, evidence_doc: di
         written += _word_per_analysis(out, results, registry, rows, scenes, evidence_doc, as_of, cache, jobs, pngs,
                                       style, reference)
     keyed = {**evidence_doc, "evidence_status": evidence_status} if evidence_status else evidence_doc
-    keys = {f: export_key(f, scenes, keyed, as_of, reference) if cache is not None else None for f in fmts}
+    keyed_scenes = {**scenes, **{f"history/{n}": h[0] for n, h in (history or {}).items()}}
+    keys = {f: export_key(f, keyed_scenes, keyed, as_of, reference) if cache is not None else None for f in fmts}
     workbook = None
     if "xlsx" in fmts and workers is not None and (cache is None or not cache.has(FILES["xlsx"], keys["xlsx"])):
         from trialmeta.report.xlsx import evidence_workbook
@@ -200,7 +213,8 @@ def write_exports(out: Path, formats, results, registry, frame, evidence_doc: di
 
             networks = evidence_doc.get("networks") or None
             data = report_docx(results, registry, rows, forest_figures(results, scenes, jobs, pngs, style), as_of,
-                               evidence_status, reference, networks, network_pictures(out) if networks else None)
+                               evidence_status, reference, networks, network_pictures(out) if networks else None,
+                               history_figures(results, history or {}), evidence_doc.get("indirect") or None)
         elif data is None and workbook is not None:
             data = workbook.result()
         elif data is None:

@@ -188,7 +188,10 @@ def write_forests(results: Sequence, registry, out_dir: Path, formats: Iterable[
     word_dir : Path, optional
         Also write each analysis' forest for the Word report as ``<word_dir>/<name>.png``, a 300 dpi
         palette PNG of its ``word_scenes`` scene (``pipeline.export.forest_scenes``: the title and
-        notes outside the image), in the same cached batch.
+        notes outside the image), in the same cached batch; for an analysis drawn in the default
+        style, that scene is also written as ``<out_dir>/<name>-document.svg/.pdf`` (of the SVG and
+        PDF ``formats``): the figure without its title and notes, for any document that prints
+        them as text (the ``document`` preset).
     scenes : dict, optional
         Analysis name -> its forest scene, if already built.
     word_scenes : dict, optional
@@ -213,24 +216,41 @@ def write_forests(results: Sequence, registry, out_dir: Path, formats: Iterable[
                    for t, e, s in trial_forests(registry, results, style_for(style) if style is not None else None)]
     batch = figures if figures is not None else Figures()
     paths = []
+    plain = {r.name for r in results if resolve(r.spec.style, style) is None}  # drawn in the default style
+    vector = tuple(f for f in formats if f in ("svg", "pdf"))
     for name, scene in scenes:
         paths += batch.add(scene, Path(out_dir) / name, formats)
         if name in word:  # the Word report's figure: its own scene (title and notes outside the image)
-            batch.add(word_scenes[name], Path(out_dir) / name, (), word[name])
+            variants = vector if name in plain else ()
+            paths += [p for p in batch.add(word_scenes[name], Path(out_dir) / f"{name}-document", variants, word[name])
+                      if p not in word[name].values()]
     if figures is None:
         batch.write()
     return paths
 
 
 def write_history_plots(history: dict, out_dir: Path, formats=("png", "svg"),
-                        figures: Figures | None = None) -> list[Path]:
-    """One cumulative figure per analysis with at least one step; returns the paths written."""
+                        figures: Figures | None = None, scenes: dict | None = None,
+                        word_dir: Path | None = None) -> list[Path]:
+    """One cumulative figure per analysis with at least one step; returns the paths written.
+    ``scenes``: a dict given is filled with analysis name -> its scene; ``word_dir``: also write each
+    as ``<word_dir>/history-<name>.png`` (the Word report's copy, 300 dpi palette PNG, of the same render)."""
     from trialmeta.plot.history import history_scene
 
     written = []
     for name, steps in sorted(history.items()):
         if steps:
-            written += write_scene(history_scene(name, steps), Path(out_dir) / name, formats, figures)
+            scene = history_scene(name, steps)
+            if scenes is not None:
+                scenes[name] = scene
+            if word_dir is None:
+                written += write_scene(scene, Path(out_dir) / name, formats, figures)
+                continue
+            batch = figures if figures is not None else Figures(jobs=1, quiet=True)
+            word = Path(word_dir) / f"history-{name}.png"
+            written += [p for p in batch.add(scene, Path(out_dir) / name, formats, {WORD_FORMAT: word}) if p != word]
+            if figures is None:
+                batch.write()
     return written
 
 

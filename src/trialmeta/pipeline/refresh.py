@@ -193,7 +193,8 @@ def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress
 
         io.write_text(stage / "sof.md", sof.document(results, registry))
         progress.step("wrote evidence.json, results and evidence tables")
-        figures += _write_history_figures(stage, history, histories)
+        history_scenes: dict = {}
+        figures += _write_history_figures(stage, history, histories, history_scenes)
         from trialmeta.pipeline.outputs import write_rob_plots
 
         figures += len(write_rob_plots(results, stage / "rob", ("png", "svg"), figures=histories))
@@ -203,7 +204,9 @@ def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress
         write_exports(stage, EXPORT_FORMATS, results, registry, run.frame, run.evidence, as_of, style, forests.cache,
                       how.jobs, {r.name: _when_drawn(drawing[0], png) for r in results
                                  if (png := stage / DOCX_FIGURES / f"{r.name}.png") in planned},
-                      scenes, how.workers, evidence_status=run.status)
+                      scenes, how.workers, evidence_status=run.status,
+                      history={n: (s, _when_drawn(drawing[1], stage / DOCX_FIGURES / f"history-{n}.png"), history[n])
+                               for n, s in history_scenes.items()})
         for d in drawing:
             d.result()
     except BaseException:
@@ -326,11 +329,14 @@ def _write_forest_figures(stage: Path, results, registry, batch, style=None, wor
                              word_dir=stage / DOCX_FIGURES, word_scenes=word_scenes))
 
 
-def _write_history_figures(stage: Path, history, batch) -> int:
-    """Queue every history figure in ``batch``; return how many files they make."""
+def _write_history_figures(stage: Path, history, batch, scenes: dict | None = None) -> int:
+    """Queue every history figure in ``batch``; return how many files they make (``scenes``: filled
+    with each figure's scene)."""
+    from trialmeta.pipeline.export import DOCX_FIGURES
     from trialmeta.pipeline.outputs import write_history_plots
 
-    return len(write_history_plots(history, stage / "history", ("png", "svg"), figures=batch))
+    return len(write_history_plots(history, stage / "history", ("png", "svg"), figures=batch, scenes=scenes,
+                                   word_dir=stage / DOCX_FIGURES))
 
 
 def _write_km(stage: Path, registry, batch) -> int:

@@ -150,9 +150,10 @@ def _analysis_name(value: str) -> str:
     if not _SLUG.fullmatch(value) or len(value) > 80:
         raise ValueError(f"analysis names are lower-case letters and digits joined by single '-' (at most 80 "
                          f"characters; they become file names), got {value!r}")
-    if value.endswith("-history") or value.startswith("trial-") or value in RESERVED_NAMES:
+    if value.endswith(("-history", "-document")) or value.startswith("trial-") or value in RESERVED_NAMES:
         raise ValueError(f"analysis name {value!r} would collide with a derived output name (names may not end "
-                         f"in '-history', start with 'trial-' or be one of {', '.join(RESERVED_NAMES)})")
+                         f"in '-history' or '-document', start with 'trial-' or be one of "
+                         f"{', '.join(RESERVED_NAMES)})")
     return value
 
 

@@ -11,8 +11,7 @@ style), the notes and the sources. Headings and captions are kept with what foll
 never split, header rows repeat (:mod:`trialmeta.report.wordtable`); a running header and "Page
 n of N" footer; British English; alt text on every picture; codes printed as words
 (:mod:`trialmeta.report.wording`). Figures arrive as bytes rendered by the caller (this module
-never imports :mod:`trialmeta.plot`). The file is deterministic
-(:mod:`trialmeta.report.ziputil`).
+never imports :mod:`trialmeta.plot`). Deterministic (:mod:`trialmeta.report.ziputil`).
 """
 
 from __future__ import annotations
@@ -49,6 +48,7 @@ class Figure:
     height: float
     caption: str = ""
     notes: tuple[str, ...] = ()  #: printed under the caption (the figure's style left them out of the image)
+    alt: str = ""  #: alt text, when the caller words it (the history figures)
 
 
 def _section(doc, landscape: bool):
@@ -227,7 +227,7 @@ def _note(doc, text: str, style: str | None = None):
     return para
 
 
-def _analysis(doc, outline, r, registry, rows, figure: Figure | None, pictures: list) -> None:
+def _analysis(doc, outline, r, registry, rows, figure: Figure | None, pictures: list, history=None) -> None:
     from docx.shared import Pt
 
     outline.heading(r.spec.title, level=1)
@@ -247,7 +247,8 @@ def _analysis(doc, outline, r, registry, rows, figure: Figure | None, pictures: 
     for text in notes:  # the certainty footnotes (lettered)
         _note(doc, wording.prose(text))
     _note(doc, wording.sof_footnote(sof.FOOTNOTE)).paragraph_format.space_before = Pt(4)
-
+    if history is not None:  # the history of the evidence (report.html's), in the portrait part
+        pictures.append(_figure(doc, outline, history, f"History of the evidence: {r.spec.title}", history.alt))
     _section(doc, landscape=True)
     outline.caption("Table", f"GRADE, reviewers' judgements and data-driven suggestions: {r.spec.title}")
     add_table(doc, [wording.prose(h) for h in grade_table.HEADER],
@@ -268,22 +269,9 @@ def _analysis(doc, outline, r, registry, rows, figure: Figure | None, pictures: 
     _sources(doc, r, registry)
 
 
-def _evidence_status(doc, outline, evidence_status: dict) -> None:
-    """What ClinicalTrials.gov says changed since the registry was last checked (report.status)."""
-    from trialmeta.report import status
-
-    outline.heading("Evidence status", level=1)
-    doc.add_paragraph(status.lead(evidence_status))
-    outline.caption("Table", "Evidence status: registry entries against ClinicalTrials.gov")
-    add_table(doc, ["Trial", "NCT", "Last update posted", "Posted, not in the registry"],
-              status.status_rows(evidence_status), text_width(True), TABLE_PT)
-    for line in status.disagreements(evidence_status):
-        _note(doc, "Crosscheck disagreement: " + line, "List Bullet")
-
-
 def report_docx(results, registry, sof_rows: dict, figures: dict, as_of: str | None = None,
                 evidence_status: dict | None = None, reference: bytes | None = None, networks: list | None = None,
-                network_pictures: dict | None = None) -> bytes:
+                network_pictures: dict | None = None, history: dict | None = None, indirect: list | None = None) -> bytes:
     """The Word report as bytes.
 
     Parameters
@@ -303,6 +291,9 @@ def report_docx(results, registry, sof_rows: dict, figures: dict, as_of: str | N
     networks, network_pictures : optional
         ``evidence.json``'s network meta-analyses and their figures (stem -> PNG bytes), appended
         on landscape pages (:mod:`trialmeta.report.wordnetworks`).
+    history, indirect : optional
+        Analysis name -> :class:`Figure` (its history of the evidence, with ``alt``); ``evidence.json``'s
+        indirect comparisons (:mod:`trialmeta.report.wordextra`).
     """
     from docx import Document
 
@@ -326,7 +317,13 @@ def report_docx(results, registry, sof_rows: dict, figures: dict, as_of: str | N
     pictures = []
     for r in results:
         _section(doc, landscape=False)
-        _analysis(doc, outline, r, registry, sof_rows[r.name], figures.get(r.name), pictures)
+        _analysis(doc, outline, r, registry, sof_rows[r.name], figures.get(r.name), pictures,
+                  (history or {}).get(r.name))
+    if indirect:
+        from trialmeta.report.wordextra import indirect_section
+
+        _section(doc, landscape=False)
+        indirect_section(doc, outline, indirect, results, text_width(False), TABLE_PT, _note)
     if networks:
         from trialmeta.report.wordnetworks import networks_section
 
@@ -335,7 +332,9 @@ def report_docx(results, registry, sof_rows: dict, figures: dict, as_of: str | N
                          lambda d, text, style: _note(d, text, style))
     if evidence_status:  # the living-evidence state (trialmeta.report.status), when one was saved
         _section(doc, landscape=True)
-        _evidence_status(doc, outline, evidence_status)
+        from trialmeta.report.wordextra import evidence_status_section
+
+        evidence_status_section(doc, outline, evidence_status, text_width(True), TABLE_PT, _note)
     outline.contents(contents)
     for insert in pictures:  # last: the figures may still be drawing while the tables are built
         insert()
