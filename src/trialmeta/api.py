@@ -47,6 +47,7 @@ def _run(df, cols, study, subgroup, measure, pool_method, settings, input_level=
     try:
         frame = check_rows(_records(df, cols, extra), measure, SOURCE, input_level)
         found = sanity_warnings(frame, measure, SOURCE, place=lambda i: f"row {df.index[i]!r}")
+        _check_prior_scale(settings.prior_scale, measure, frame["se"])
         analysis = pool_studies(frame, measure, pool_method, settings, "group" if subgroup else None, SOURCE,
                                 double_zero)
     except InputError as exc:
@@ -55,6 +56,18 @@ def _run(df, cols, study, subgroup, measure, pool_method, settings, input_level=
     for text in result.warnings:
         warnings.warn(text, SuspiciousRowWarning, stacklevel=3)
     return result
+
+
+def _check_prior_scale(scale, measure: str, ses) -> None:
+    """The range ``trialmeta pool-table --prior-scale`` accepts: 0.001-10 for a log ratio, an RD or an
+    SMD; for an MD (its own units) 0.001-1000 times the studies' median SE."""
+    if scale is None:
+        return
+    from trialmeta.stats.settings import md_prior_scale_problem, prior_scale_problem
+
+    why = md_prior_scale_problem(scale, ses) if measure == "MD" else prior_scale_problem(scale)
+    if why:
+        raise InputError([Problem(SOURCE, None, "prior_scale", why)])
 
 
 def meta(df: pd.DataFrame, study: str = "study", hr: str | None = None, lower: str | None = None,

@@ -12,6 +12,7 @@ dat.curtis1998 (``escalc("MD")`` and ``escalc("SMD")``).
 
 import json
 import math
+import statistics
 import re
 
 import pandas as pd
@@ -179,7 +180,9 @@ def test_property_cli_pools_any_difference_or_names_the_value(tmp_path_factory, 
     path = tmp_path_factory.mktemp("d") / "t.csv"
     pd.DataFrame({"study": [f"s{i}" for i in range(len(studies))], "log_hr": [a for a, _ in studies],
                   "se": [b for _, b in studies]}).to_csv(path, index=False)
-    code, out, err = _cli("pool-table", path, "--measure", measure, "--prior-scale", "10", "--format", form)
+    # an MD's prior scale is in its own units, accepted from 0.001 to 1000 times the median SE: take that SE
+    scale = repr(float(statistics.median(b for _, b in studies))) if measure == "MD" else "10"
+    code, out, err = _cli("pool-table", path, "--measure", measure, "--prior-scale", scale, "--format", form)
     assert code in (0, 1), err
     if code == 1:  # a value the float range cannot pool: named with its line and column
         assert "t.csv" in err and "Traceback" not in err and re.search(r"t\.csv:\d+", err)

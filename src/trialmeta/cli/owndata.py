@@ -57,6 +57,11 @@ def own_table(args):
             raise UsageError(f"--prior-scale: {prior_scale_problem(args.prior_scale)}")
     if args.prior_scale is not None and not (args.prior_scale > 0 and math.isfinite(args.prior_scale)):
         raise UsageError(f"--prior-scale must be a number > 0 (e.g. 0.5), got {args.prior_scale:g}")
+    if args.prior_scale is not None and args.measure == "MD":
+        from trialmeta.stats.settings import md_prior_scale_problem
+
+        if why := md_prior_scale_problem(args.prior_scale, frame["se"]):
+            raise UsageError(f"--prior-scale: {why}")
     counts = frame["se_from"].iloc[0] == "counts"
     method = args.method or ("mh" if counts else "reml")
     pool_method = method if method in ("mh", "peto") else "iv"

@@ -49,6 +49,30 @@ def prior_scale_problem(scale) -> str | None:
     return None
 
 
+#: The tau prior scales accepted for a mean difference, as multiples of the median within-study SE
+#: (an MD's scale is in the data's own units, so no fixed range fits): below, the prior fixes tau at
+#: 0; far above, the posterior's grid cannot be trusted (at 1e7 times the SE it moved the interval).
+MD_PRIOR_SCALE_SE = (0.001, 1000.0)
+
+
+def md_prior_scale_problem(scale: float, ses) -> str | None:
+    """Why ``scale`` is not an accepted tau prior scale for a mean difference whose studies have
+    standard errors ``ses`` (range :data:`MD_PRIOR_SCALE_SE` times their median), or None."""
+    import numpy as np
+
+    ses = np.asarray(ses, dtype=float)
+    ses = ses[np.isfinite(ses) & (ses > 0)]
+    if ses.size == 0:
+        return None
+    median = float(np.median(ses))
+    low, high = (f * median for f in MD_PRIOR_SCALE_SE)
+    if not low <= float(scale) <= high:
+        return (f"the prior scale on tau of a mean difference must be from {MD_PRIOR_SCALE_SE[0]:g} to "
+                f"{MD_PRIOR_SCALE_SE[1]:g} times the studies' median SE ({median:.4g}), i.e. from {low:.4g} to "
+                f"{high:.4g} in the data's units; got {scale:g}")
+    return None
+
+
 @dataclass(frozen=True)
 class TauPrior:
     """Prior on the between-study SD ``tau``, in the units the effects are pooled in.

@@ -96,11 +96,25 @@ def _and(names) -> str:
 def needs(measure: str) -> str:
     """What the columns for ``measure`` can be, e.g. "either 'log_hr' and 'se', or 'hr', 'ci_low' and 'ci_high'"."""
     forms = [_and(COLUMNS[k]) for k in KINDS[measure]]
+    if measure not in RATIO_MEASURES:  # the effect column of a difference is the difference, not a log
+        forms = [f.replace("'log_hr' and 'se'", f"'{measure.lower()}' (or 'yi') and 'se'") for f in forms]
     return "either " + ", or ".join(forms) if len(forms) > 1 else forms[0]
+
+
+def _difference_with_se(columns, measure: str) -> bool:
+    """A difference (RD, MD, SMD) given as its estimate (an ``md``/``estimate`` column) and its SE: the
+    estimate is the effect as it is (a ratio's SE is of its log, so a ratio needs ``log_hr``)."""
+    cols = set(columns)
+    return (measure not in RATIO_MEASURES and {"hr", "se"} <= cols and "log_hr" not in cols
+            and not {"ci_low", "ci_high"} <= cols)
 
 
 def measure_hint(columns, measure: str) -> str:
     """'; these are 2x2 counts: pool them with --measure RR, OR or RD' when ``columns`` hold another measure's input."""
+    cols = set(columns)
+    if measure in RATIO_MEASURES and {"hr", "se"} <= cols and "log_hr" not in cols:
+        return (f"; an SE of a {measure} is the SE of its log: give the log {measure} as 'log_hr' (or 'yi') with "
+                f"'se', or the {measure} with its CI")
     for kind, measures in (("counts", "RR, OR or RD"), ("means", "MD or SMD")):
         if set(COLUMNS[kind]) <= set(columns) and kind not in KINDS[measure]:
             return f"; these are {'2x2 counts' if kind == 'counts' else 'means and SDs'}: pool them with --measure " \
@@ -145,6 +159,9 @@ def check_rows(records, measure: str, name: str, input_level: float = 0.95) -> p
     if not records:
         raise InputError([Problem(name, None, "", "no data rows")])
     columns = list(records[0][1])
+    if _difference_with_se(columns, measure):  # e.g. "md, se": the difference itself is the effect
+        records = [(line, {("log_hr" if c == "hr" else c): v for c, v in raw.items()}) for line, raw in records]
+        columns = list(records[0][1])
     kind = input_kind(columns, measure)
     problems = []
     if kind is None or "study" not in columns:
