@@ -8,6 +8,7 @@ finishes first. Each worker draws headless (Agg, set up by :mod:`trialmeta.plot.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -15,6 +16,10 @@ import sys
 from typing import Callable, Iterator, Sequence
 
 Task = tuple  # (scene, formats)
+
+#: Where figures are drawn and analyses pooled: worker processes on this machine, or a Dask
+#: distributed cluster (:mod:`trialmeta.pipeline.cluster`, the optional extra ``trialmeta[dask]``).
+EXECUTORS = ("processes", "dask")
 
 
 class Cancelled(Exception):
@@ -117,6 +122,43 @@ def draw_all(tasks: Sequence[Task], jobs: int, done: Callable[[], None] = lambda
         raise
     if workers is None:
         pool.shutdown(wait=True)
+
+
+def check_executor(executor: str, scheduler: str | None) -> None:
+    """Refuse an unknown executor, a scheduler without ``executor="dask"``, and Dask when it is not
+    installed (without importing it: the default path never does).
+
+    Raises
+    ------
+    UsageError
+        Naming the option and what to do.
+    """
+    from importlib.util import find_spec
+
+    from trialmeta.errors import UsageError
+
+    if executor not in EXECUTORS:
+        raise UsageError(f"--executor: expected one of {', '.join(EXECUTORS)}, got {executor!r}")
+    if scheduler is not None and executor != "dask":
+        raise UsageError("--scheduler is the address of a Dask scheduler: it needs --executor dask")
+    if executor == "dask" and (find_spec("dask") is None or find_spec("distributed") is None):
+        raise UsageError("--executor dask needs Dask distributed, which is not installed: "
+                         "pip install 'trialmeta[dask]'")
+
+
+@contextlib.contextmanager
+def cluster_for(executor: str, scheduler: str | None, jobs: int | None, quiet: bool = True):
+    """None for ``"processes"`` (each refresh starts its :class:`Workers`); for ``"dask"``, a
+    :class:`trialmeta.pipeline.cluster.Cluster` on ``scheduler``, or on a local cluster of ``jobs``
+    worker processes (default: every core), closed on leaving."""
+    check_executor(executor, scheduler)
+    if executor != "dask":
+        yield None
+        return
+    from trialmeta.pipeline import cluster
+
+    with cluster.connect(scheduler, default_jobs() if jobs is None else jobs, quiet) as connected:
+        yield connected
 
 
 def _context():
