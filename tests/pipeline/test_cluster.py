@@ -66,6 +66,28 @@ def test_dask_pooling_returns_the_same_results_in_the_same_order(scheduler):
     assert [r.to_dict() for r in there] == [r.to_dict() for r in here]
 
 
+def test_a_style_sheet_file_travels_with_the_drawing_as_its_content(tmp_path, scheduler):
+    # drawn on a worker from the sheet's bytes sent with the task (the file is gone by then),
+    # the same bytes as drawn here from the file
+    from dataclasses import replace
+
+    from trialmeta.pipeline import cluster, parallel
+    from trialmeta.plot.scene import Axis, Markers, Panel, Scene, Text
+
+    panel = Panel("p", (0.1, 0.1, 0.8, 0.8), Axis((0.0, 1.0)), Axis((0.0, 1.0), scale="linear"),
+                  (Text(0.5, 0.5, "HR 0.58", role="hr"), Markers((0.2,), (0.3,), areas=(9.0,))))
+    plain = Scene(3.0, 2.0, (panel,), title="t", metadata={"kind": "test"})
+    sheet = tmp_path / "house.mplstyle"
+    sheet.write_text("text.color: 990000\naxes.edgecolor: red\n")
+    styled = replace(plain, metadata={"kind": "test", "stylesheet": str(sheet)})
+    here = parallel.draw((styled, ("png", "svg")))
+    assert here != parallel.draw((plain, ("png", "svg")))
+    with cluster.connect(scheduler, jobs=2) as connected:
+        future = connected.executor.submit(parallel.draw, (styled, ("png", "svg")))
+        sheet.unlink()
+        assert future.result() == here
+
+
 def test_default_refresh_never_imports_dask(tmp_path):
     trials = tiny_registry(tmp_path)
     code = ("import sys; from trialmeta.cli.main import main; "
