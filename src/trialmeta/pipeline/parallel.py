@@ -8,7 +8,6 @@ finishes first. Each worker draws headless (Agg, set up by :mod:`trialmeta.plot.
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import os
 import signal
@@ -144,21 +143,6 @@ def check_executor(executor: str, scheduler: str | None) -> None:
     if executor == "dask" and (find_spec("dask") is None or find_spec("distributed") is None):
         raise UsageError("--executor dask needs Dask distributed, which is not installed: "
                          "pip install 'trialmeta[dask]'")
-
-
-@contextlib.contextmanager
-def cluster_for(executor: str, scheduler: str | None, jobs: int | None, quiet: bool = True):
-    """None for ``"processes"`` (each refresh starts its :class:`Workers`); for ``"dask"``, a
-    :class:`trialmeta.pipeline.cluster.Cluster` on ``scheduler``, or on a local cluster of ``jobs``
-    worker processes (default: every core), closed on leaving."""
-    check_executor(executor, scheduler)
-    if executor != "dask":
-        yield None
-        return
-    from trialmeta.pipeline import cluster
-
-    with cluster.connect(scheduler, default_jobs() if jobs is None else jobs, quiet) as connected:
-        yield connected
 
 
 def _context():

@@ -118,7 +118,7 @@ def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = Fal
     key is unchanged since the previous refresh are copied from ``out`` (see :mod:`trialmeta.pipeline.cache`).
     What the next refresh needs is kept in ``out``'s cache folder under ``cache_dir``
     (:mod:`trialmeta.pipeline.store`), never in ``out``. ``cluster``: a Dask cluster
-    (:func:`trialmeta.pipeline.parallel.cluster_for`) that pools and draws instead of this machine.
+    (:func:`trialmeta.pipeline.cluster.connect`) that pools and draws instead of this machine.
 
     Raises
     ------

@@ -3,6 +3,7 @@ the forest plots and Word/Excel files of ``trialmeta forest`` / ``trialmeta expo
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -100,9 +101,23 @@ def refresh(trials: str | Path = "trials", out: str | Path = "outputs", *, as_of
                 return RefreshSummary(out, up_to_date=True, as_of=as_of)
         from trialmeta.pipeline import refresh as run
 
-        with parallel.cluster_for(executor, scheduler, jobs, quiet) as cluster:  # (None: processes)
+        with _cluster(executor, scheduler, jobs, quiet) as cluster:  # (None: processes)
             return run.refresh(trials, out, as_of=as_of, quiet=quiet, jobs=jobs, cache=cache, style=style,
                                today=today, cache_dir=cache_dir, cluster=cluster)
+
+
+@contextlib.contextmanager
+def _cluster(executor: str, scheduler: str | None, jobs: int | None, quiet: bool):
+    """None for ``"processes"`` (the refresh starts its worker processes); for ``"dask"``, a
+    :class:`trialmeta.pipeline.cluster.Cluster` on ``scheduler``, or on a local cluster of ``jobs``
+    worker processes (default: every core), closed on leaving."""
+    if executor != "dask":
+        yield None
+        return
+    from trialmeta.pipeline import cluster, parallel
+
+    with cluster.connect(scheduler, parallel.default_jobs() if jobs is None else jobs, quiet) as connected:
+        yield connected
 
 
 def as_of_date(value: str | None) -> str | None:
