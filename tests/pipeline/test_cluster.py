@@ -30,7 +30,7 @@ def scheduler():
 
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
         cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                           dashboard_address=None, silence_logs=50)
+                                           dashboard_address=":0", silence_logs=50)
     try:
         yield cluster.scheduler_address
     finally:
@@ -47,6 +47,15 @@ def test_dask_refresh_writes_every_file_byte_for_byte_as_processes(refreshed, tm
     local, dask = snapshot(refreshed / "outputs"), snapshot(tmp_path / "outputs")
     assert sorted(dask) == sorted(local) and len(local) > 150
     assert [name for name in local if local[name] != dask[name]] == []
+
+
+def test_dask_without_a_scheduler_starts_a_local_cluster_of_jobs_workers_and_says_so(tmp_path, run_cli):
+    local = refreshed_tiny(tmp_path / "a") / "outputs"  # (processes)
+    shutil.copytree(tmp_path / "a" / "trials", tmp_path / "b" / "trials")
+    code, _, err = run_cli("refresh", "--executor", "dask", "--jobs", "1", cwd=tmp_path / "b")
+    assert code == 0, err
+    assert "starting a local Dask cluster: 1 worker process, one thread each (no --scheduler given)" in err
+    assert snapshot(tmp_path / "b" / "outputs") == snapshot(local)
 
 
 def test_dask_pooling_returns_the_same_results_in_the_same_order(scheduler):

@@ -224,9 +224,10 @@ def connect(scheduler: str | None, jobs: int, quiet: bool = True) -> Iterator[Cl
     local = None
     if scheduler is None:
         if not quiet:
-            print(f"starting a local Dask cluster: {jobs} worker processes, one thread each (no --scheduler given)",
-                  file=sys.stderr)
-        local = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None,
+            print(f"starting a local Dask cluster: {jobs} worker process{'es' if jobs != 1 else ''}, one thread each "
+                  "(no --scheduler given)", file=sys.stderr)
+        # (its HTTP server on any free port: two local clusters at once do not collide on 8787)
+        local = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=":0",
                              silence_logs=logging.ERROR)
     try:
         client = Client(local if local is not None else scheduler, timeout=timeout, set_as_default=False)
