@@ -117,13 +117,20 @@ class _Executor(cf.Executor):
     exception, and drawings are sent with their style sheet's content."""
 
     def __init__(self, client):
+        self._client = client
         self._inner = client.get_executor(pure=False)
 
     def submit(self, fn, /, *args, **kwargs) -> cf.Future:
+        from distributed import Future
+
         from trialmeta.pipeline import parallel
 
-        if fn is parallel.draw:
+        if fn is parallel.draw:  # many small tasks: sent inline
             fn, args = draw_shipped, (args[0], _sheet_content(args[0][0]))
+        else:  # a few, maybe large (the workbook's results, chunks of analyses): sent to a worker first
+            data = [i for i, a in enumerate(args) if not isinstance(a, Future)]
+            sent = self._client.scatter([args[i] for i in data], hash=False) if data else []
+            args = tuple(sent[data.index(i)] if i in data else a for i, a in enumerate(args))
         inner = self._inner.submit(fn, *args, **kwargs)
         outer: cf.Future = cf.Future()
 
