@@ -171,6 +171,9 @@ def test_environment_differences_name_each_worker_and_library():
     workers = {"tcp://b:1": dict(here), "tcp://a:1": {**here, "matplotlib": "3.11.2", "numpy": None}}
     assert differences(here, workers) == ["worker tcp://a:1: matplotlib 3.11.2 (here 3.10.9), numpy None (here 2.4.6)"]
     assert differences(here, {"tcp://b:1": here}) == []
+    missing = ModuleNotFoundError("No module named 'trialmeta'")
+    assert differences(here, {"tcp://c:1": missing}) == [
+        "worker tcp://c:1: cannot run trialmeta (ModuleNotFoundError: No module named 'trialmeta')"]
 
 
 def test_a_worker_dying_mid_run_fails_the_refresh_and_writes_nothing(tmp_path, monkeypatch, scheduler):

@@ -65,9 +65,13 @@ def environment() -> dict[str, str | None]:
 
 
 def differences(here: dict, workers: dict[str, dict]) -> list[str]:
-    """One line per worker whose :func:`environment` differs from ``here``, naming each difference."""
+    """One line per worker whose :func:`environment` differs from ``here`` (or failed: an exception),
+    naming each difference."""
     lines = []
     for address, theirs in sorted(workers.items()):
+        if isinstance(theirs, BaseException):  # e.g. trialmeta not installed there
+            lines.append(f"worker {address}: cannot run trialmeta ({type(theirs).__name__}: {theirs})")
+            continue
         diff = [f"{k} {theirs.get(k)} (here {v})" for k, v in here.items() if theirs.get(k) != v]
         if diff:
             lines.append(f"worker {address}: {', '.join(diff)}")
@@ -251,7 +255,7 @@ def connect(scheduler: str | None, jobs: int, quiet: bool = True) -> Iterator[Cl
             raise TrialmetaError(f"the Dask scheduler at {scheduler} has no workers (waited {timeout}); start "
                                  f"some with: dask worker {scheduler} --nthreads 1") from None
         here = environment()
-        wrong = differences(here, client.run(environment))
+        wrong = differences(here, client.run(environment, on_error="return"))
         if wrong:
             raise TrialmetaError("Dask workers differ from this machine, so their outputs would not be byte-identical "
                                  "to a local run: " + "; ".join(wrong)
