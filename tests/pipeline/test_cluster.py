@@ -199,3 +199,29 @@ def test_a_worker_dying_mid_run_fails_the_refresh_and_writes_nothing(tmp_path, m
     with pytest.raises(TrialmetaError, match="Dask workers died while running a task"):
         trialmeta.refresh(trials, out, cache=False, executor="dask", scheduler=scheduler)
     assert snapshot(out) == before
+
+
+def test_a_scheduler_lost_mid_run_fails_the_refresh_and_writes_nothing(tmp_path, monkeypatch):
+    # a cluster of its own, stopped (scheduler and worker) when the first figure is written
+    from trialmeta.pipeline import outputs
+
+    out = refreshed_tiny(tmp_path) / "outputs"
+    before = snapshot(out)
+    trials = tmp_path / "registry"
+    shutil.copytree(TRIALS, trials)
+    local = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                     silence_logs=50)
+    put = outputs.Figures._put
+
+    def stop_the_cluster(self, *args):
+        local.close()
+        return put(self, *args)
+
+    monkeypatch.setattr(outputs.Figures, "_put", stop_the_cluster)
+    monkeypatch.setenv("TRIALMETA_DASK_TIMEOUT", "2")  # (the client's attempts to reconnect)
+    try:
+        with pytest.raises(TrialmetaError, match="lost the Dask cluster"):
+            trialmeta.refresh(trials, out, cache=False, executor="dask", scheduler=local.scheduler_address)
+    finally:
+        local.close()
+    assert snapshot(out) == before

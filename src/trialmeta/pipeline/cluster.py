@@ -100,7 +100,7 @@ class Cluster:
             return fn(items, *shared)
         size = math.ceil(len(items) / (2 * self.jobs))  # two chunks a worker: the last to finish is short
         chunks = [items[i:i + size] for i in range(0, len(items), size)]
-        sent = self.client.scatter(list(shared), broadcast=True, hash=False) if shared else []
+        sent = _scatter(self.client, list(shared), broadcast=True) if shared else []
         futures = [self.executor.submit(fn, chunk, *sent) for chunk in chunks]
         try:
             return [x for f in futures for x in f.result()]
@@ -109,10 +109,13 @@ class Cluster:
                 f.cancel()
 
     def close(self) -> None:
-        self.executor.shutdown(wait=False)
-        self.client.close()
-        if self.local is not None:
-            self.local.close()
+        """Cancel what is left, disconnect, stop the local cluster; never raises (a lost scheduler
+        must not hide the error that brought the refresh here)."""
+        for step in (lambda: self.executor.shutdown(wait=False), self.client.close,
+                     self.local.close if self.local is not None else None):
+            if step is not None:
+                with contextlib.suppress(Exception):
+                    step()
 
 
 class _Executor(cf.Executor):
@@ -133,17 +136,16 @@ class _Executor(cf.Executor):
             fn, args = draw_shipped, (args[0], _sheet_content(args[0][0]))
         else:  # a few, maybe large (the workbook's results, chunks of analyses): sent to a worker first
             data = [i for i, a in enumerate(args) if not isinstance(a, Future)]
-            sent = self._client.scatter([args[i] for i in data], hash=False) if data else []
+            sent = _scatter(self._client, [args[i] for i in data]) if data else []
             args = tuple(sent[data.index(i)] if i in data else a for i, a in enumerate(args))
         inner = self._inner.submit(fn, *args, **kwargs)
         outer: cf.Future = cf.Future()
 
         def relay(f: cf.Future) -> None:
-            if outer.done():
+            if outer.done():  # (cancelled by the caller)
                 return
-            if f.cancelled():
-                outer.cancel()
-                outer.set_running_or_notify_cancel()
+            if f.cancelled():  # by the cluster: the scheduler was lost
+                outer.set_exception(_translated(cf.CancelledError("the task was cancelled by the cluster")))
             elif f.exception() is not None:
                 outer.set_exception(_translated(f.exception()))
             else:
@@ -157,6 +159,15 @@ class _Executor(cf.Executor):
         self._inner.shutdown(wait=wait)
 
 
+def _scatter(client, data: list, broadcast: bool = False) -> list:
+    """``client.scatter`` (futures of ``data`` on the workers); a lost cluster is a :class:`TrialmetaError`."""
+    try:
+        return client.scatter(data, broadcast=broadcast, hash=False)
+    except (OSError, cf.CancelledError, TimeoutError) as exc:
+        raise TrialmetaError(f"lost the Dask cluster while sending it data ({type(exc).__name__}: {exc}); "
+                             "nothing was written") from None
+
+
 def _translated(exc: BaseException) -> BaseException:
     """Dask's errors for a lost worker or scheduler as a :class:`TrialmetaError`; the task's own errors as they are."""
     from distributed import KilledWorker
@@ -165,7 +176,7 @@ def _translated(exc: BaseException) -> BaseException:
 
     if isinstance(exc, KilledWorker):
         return TrialmetaError(f"Dask workers died while running a task ({exc}); nothing was written")
-    if isinstance(exc, (CommClosedError, FutureCancelledError)):
+    if isinstance(exc, (CommClosedError, FutureCancelledError, cf.CancelledError)):
         return TrialmetaError(f"lost the Dask cluster while running a task ({type(exc).__name__}: {exc}); "
                               "nothing was written")
     return exc
@@ -216,7 +227,7 @@ def connect(scheduler: str | None, jobs: int, quiet: bool = True) -> Iterator[Cl
     UsageError
         ``scheduler`` is not an address.
     TrialmetaError
-        The scheduler cannot be reached within :func:`timeout` seconds, has no worker within
+        The scheduler cannot be reached within :func:`connect_timeout` seconds, has no worker within
         that time, or a worker runs other code or library versions than this machine (named).
     """
     import logging
@@ -248,6 +259,12 @@ def connect(scheduler: str | None, jobs: int, quiet: bool = True) -> Iterator[Cl
         raise TrialmetaError(f"cannot connect to the Dask scheduler at {scheduler} (within {timeout}): {exc}; "
                              "nothing was changed") from None
     cluster = Cluster(client, local)
+    # a lost scheduler or worker is a TrialmetaError, not Dask's logged errors and tracebacks
+    logs = [logging.getLogger(n) for n in ["distributed", *logging.root.manager.loggerDict]
+            if n.startswith("distributed.")]
+    levels = [log.level for log in logs]
+    for log in logs:
+        log.setLevel(logging.CRITICAL)
     try:
         try:
             client.wait_for_workers(1, timeout=timeout)
@@ -269,3 +286,5 @@ def connect(scheduler: str | None, jobs: int, quiet: bool = True) -> Iterator[Cl
         yield cluster
     finally:
         cluster.close()
+        for log, level in zip(logs, levels):
+            log.setLevel(level)
