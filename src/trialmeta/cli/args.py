@@ -97,6 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--quiet", action="store_true", help="no progress display")
     f.add_argument("--jobs", type=_jobs, default=None, metavar="N",
                    help="draw figures on N processes (default and at most: every core)")
+    f.add_argument("--executor", choices=["processes", "dask"], default="processes",
+                   help="draw figures and pool analyses on worker processes of this machine (default) or on a "
+                   "Dask distributed cluster (pip install 'trialmeta[dask]'); the outputs are the same byte for byte")
+    f.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="with --executor dask: the Dask scheduler, e.g. tcp://host:8786 (default: start a local "
+                   "cluster of --jobs worker processes)")
     f.add_argument("--overwrite-edits", dest="overwrite_edits", action="store_true",
                    help="replace report.docx / evidence.xlsx even if they changed since refresh wrote them "
                    "(default: refuse, exit 1, naming them)")

@@ -210,7 +210,7 @@ def cmd_refresh(args) -> int:
         warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font", category=UserWarning)
     summary = refresh(_registry_path(args), args.out, as_of=_as_of(args.as_of), jobs=args.jobs, style=_style(args),
                       cache=args.cache, wait=args.wait, quiet=args.quiet, cache_dir=args.cache_dir,
-                      overwrite_edits=args.overwrite_edits)
+                      overwrite_edits=args.overwrite_edits, executor=args.executor, scheduler=args.scheduler)
     if not args.quiet:
         print(summary)
     return 0

@@ -16,6 +16,10 @@ from typing import Callable, Iterator, Sequence
 
 Task = tuple  # (scene, formats)
 
+#: Where figures are drawn and analyses pooled: worker processes on this machine, or a Dask
+#: distributed cluster (:mod:`trialmeta.pipeline.cluster`, the optional extra ``trialmeta[dask]``).
+EXECUTORS = ("processes", "dask")
+
 
 class Cancelled(Exception):
     """Drawing stopped on request (the refresh is failing or was interrupted)."""
@@ -117,6 +121,28 @@ def draw_all(tasks: Sequence[Task], jobs: int, done: Callable[[], None] = lambda
         raise
     if workers is None:
         pool.shutdown(wait=True)
+
+
+def check_executor(executor: str, scheduler: str | None) -> None:
+    """Refuse an unknown executor, a scheduler without ``executor="dask"``, and Dask when it is not
+    installed (without importing it: the default path never does).
+
+    Raises
+    ------
+    UsageError
+        Naming the option and what to do.
+    """
+    from importlib.util import find_spec
+
+    from trialmeta.errors import UsageError
+
+    if executor not in EXECUTORS:
+        raise UsageError(f"--executor: expected one of {', '.join(EXECUTORS)}, got {executor!r}")
+    if scheduler is not None and executor != "dask":
+        raise UsageError("--scheduler is the address of a Dask scheduler: it needs --executor dask")
+    if executor == "dask" and (find_spec("dask") is None or find_spec("distributed") is None):
+        raise UsageError("--executor dask needs Dask distributed, which is not installed: "
+                         "pip install 'trialmeta[dask]'")
 
 
 def _context():

@@ -71,8 +71,10 @@ class Computed:
     status: dict | None = None  # the living-evidence state beside the registry (check-updates, crosscheck)
 
 
-def compute(trials: Path, out: Path, as_of: str | None, style, today: str | None, progress: Display) -> Computed:
-    """Validate the registry and its analyses, pool every analysis, build the evidence document.
+def compute(trials: Path, out: Path, as_of: str | None, style, today: str | None, progress: Display,
+            cluster=None) -> Computed:
+    """Validate the registry and its analyses, pool every analysis (on ``cluster``, a
+    :class:`trialmeta.pipeline.cluster.Cluster`, if given), build the evidence document.
 
     Raises
     ------
@@ -89,7 +91,8 @@ def compute(trials: Path, out: Path, as_of: str | None, style, today: str | None
     spec_file = io.display(spec_path)
     check_styles(spec, lines, spec_file, style)
     progress.step(f"validated {len(registry.trials)} trials and {len(spec.analyses)} analyses")
-    results = run_analyses(registry, spec, as_of=as_of, spec_file=spec_file, lines=lines)
+    results = run_analyses(registry, spec, as_of=as_of, spec_file=spec_file, lines=lines,
+                           distribute=cluster.distribute if cluster is not None else None)
     indirect = run_indirect(spec, results, spec_file, lines)
     from trialmeta.synthesis.networks import run_networks
 
@@ -106,7 +109,7 @@ def compute(trials: Path, out: Path, as_of: str | None, style, today: str | None
 
 
 def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = False, today: str | None = None,
-            jobs: int | None = None, cache: bool = True, style=None, cache_dir=None) -> RefreshSummary:
+            jobs: int | None = None, cache: bool = True, style=None, cache_dir=None, cluster=None) -> RefreshSummary:
     """Rebuild ``out`` from the registry at ``trials``; return what it did (``str()``: one line).
     The caller holds ``out``'s lock (:func:`trialmeta.pipeline.run.refresh` takes it). ``style``: the
     command line's figure style (:class:`trialmeta.registry.figstyle.StyleSpec`), if any.
@@ -114,7 +117,8 @@ def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = Fal
     Figures are drawn on ``jobs`` processes (default: every core); with ``cache``, those whose
     key is unchanged since the previous refresh are copied from ``out`` (see :mod:`trialmeta.pipeline.cache`).
     What the next refresh needs is kept in ``out``'s cache folder under ``cache_dir``
-    (:mod:`trialmeta.pipeline.store`), never in ``out``.
+    (:mod:`trialmeta.pipeline.store`), never in ``out``. ``cluster``: a Dask cluster
+    (:func:`trialmeta.pipeline.cluster.connect`) that pools and draws instead of this machine.
 
     Raises
     ------
@@ -125,12 +129,12 @@ def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = Fal
 
     progress = Display(7, quiet)  # step lines and one bar for every figure drawn
     kept = store.folder(out, cache_dir)
-    run = compute(trials, out, as_of, style, today, progress)
+    run = compute(trials, out, as_of, style, today, progress, cluster)
     # figures will probably be drawn: start the workers now, to import matplotlib meanwhile
     # (without worker processes the figures are drawn in one thread, after the other: matplotlib
     # is not thread-safe)
     drawing = not cache or run.previous is None or run.entry is not None
-    with _workers(jobs if drawing else 1) as workers, staging_dir(out) as stage, \
+    with _workers(jobs if drawing else 1, cluster) as workers, staging_dir(out) as stage, \
             ThreadPoolExecutor(2 if workers else 1, "trialmeta-figures") as side:
         how = _Drawing(jobs, cache, quiet, workers, side, kept, progress)
         figures, drawn, reused = _write_outputs(run, stage, out, as_of, style, progress, how)
@@ -305,10 +309,14 @@ def _figure_batch(stage: Path, out: Path, jobs: int | None, cache: bool, quiet: 
 
 
 @contextlib.contextmanager
-def _workers(jobs: int | None):
-    """Worker processes started now (None with one job), closed on leaving."""
+def _workers(jobs: int | None, cluster=None):
+    """Worker processes started now (None with one job), closed on leaving; or ``cluster``, if
+    given (its owner closes it)."""
     from trialmeta.pipeline.parallel import Workers, default_jobs
 
+    if cluster is not None:
+        yield cluster
+        return
     jobs = default_jobs() if jobs is None else jobs
     workers = Workers(jobs) if jobs > 1 else None
     try:

@@ -3,6 +3,7 @@ the forest plots and Word/Excel files of ``trialmeta forest`` / ``trialmeta expo
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -14,7 +15,7 @@ from trialmeta.pipeline.summary import RefreshSummary
 def refresh(trials: str | Path = "trials", out: str | Path = "outputs", *, as_of: str | None = None,
             jobs: int | None = None, style=None, cache: bool = True, wait: float = 600.0, quiet: bool = True,
             today: str | None = None, cache_dir: str | Path | None = None,
-            overwrite_edits: bool = False) -> RefreshSummary:
+            overwrite_edits: bool = False, executor: str = "processes", scheduler: str | None = None) -> RefreshSummary:
     """Rebuild the output folder ``out`` from the registry folder ``trials``, atomically.
 
     Byte for byte what ``trialmeta refresh TRIALS --out OUT`` writes. Nothing is written when
@@ -29,7 +30,8 @@ def refresh(trials: str | Path = "trials", out: str | Path = "outputs", *, as_of
     as_of : str, optional
         Use only data cuts published on or before this date (YYYY, YYYY-MM or YYYY-MM-DD).
     jobs : int, optional
-        Processes that draw the figures (default: every core; 1 draws in this process).
+        Processes that draw the figures (default: every core; 1 draws in this process); with
+        ``executor="dask"`` and no ``scheduler``, the workers of the local Dask cluster.
     style : str, dict or trialmeta.registry.figstyle.StyleSpec, optional
         Figure style over each analysis' ``style:``: a preset name (``"revman"``, ``"journal"``,
         ``"slide"``), or the fields of a ``style:`` block (e.g. ``{"preset": "journal", "footnotes":
@@ -49,6 +51,13 @@ def refresh(trials: str | Path = "trials", out: str | Path = "outputs", *, as_of
     overwrite_edits : bool
         Replace ``report.docx`` / ``evidence.xlsx`` even when they changed since refresh wrote
         them (default: refuse, naming them; a person's edits are never silently replaced).
+    executor : {"processes", "dask"}
+        Where figures are drawn and analyses pooled: worker processes on this machine (default),
+        or a Dask distributed cluster (``pip install 'trialmeta[dask]'``), with the same outputs
+        byte for byte.
+    scheduler : str, optional
+        With ``executor="dask"``: the address of a Dask scheduler (e.g. ``"tcp://host:8786"``);
+        None starts a local cluster of ``jobs`` worker processes.
 
     Returns
     -------
@@ -61,10 +70,15 @@ def refresh(trials: str | Path = "trials", out: str | Path = "outputs", *, as_of
         Located problems in a trial file or ``analyses.yaml``; nothing written.
     trialmeta.errors.TrialmetaError
         Any other problem a user can act on (a bad option, a folder trialmeta did not write,
-        another refresh still running); nothing written.
+        another refresh still running, a Dask scheduler that cannot be reached or whose workers
+        run other versions, a Dask worker lost mid-run); nothing written.
+    trialmeta.errors.UsageError
+        ``scheduler`` without ``executor="dask"``, or Dask not installed.
     """
     from trialmeta import outdir
+    from trialmeta.pipeline import parallel
 
+    parallel.check_executor(executor, scheduler)
     trials, out = Path(trials), Path(out)
     as_of, style = as_of_date(as_of), figure_style(style)
     try:  # before any work, and before taking the lock beside it: refresh replaces only a folder it wrote
@@ -87,8 +101,23 @@ def refresh(trials: str | Path = "trials", out: str | Path = "outputs", *, as_of
                 return RefreshSummary(out, up_to_date=True, as_of=as_of)
         from trialmeta.pipeline import refresh as run
 
-        return run.refresh(trials, out, as_of=as_of, quiet=quiet, jobs=jobs, cache=cache, style=style, today=today,
-                           cache_dir=cache_dir)
+        with _cluster(executor, scheduler, jobs, quiet) as cluster:  # (None: processes)
+            return run.refresh(trials, out, as_of=as_of, quiet=quiet, jobs=jobs, cache=cache, style=style,
+                               today=today, cache_dir=cache_dir, cluster=cluster)
+
+
+@contextlib.contextmanager
+def _cluster(executor: str, scheduler: str | None, jobs: int | None, quiet: bool):
+    """None for ``"processes"`` (the refresh starts its worker processes); for ``"dask"``, a
+    :class:`trialmeta.pipeline.cluster.Cluster` on ``scheduler``, or on a local cluster of ``jobs``
+    worker processes (default: every core), closed on leaving."""
+    if executor != "dask":
+        yield None
+        return
+    from trialmeta.pipeline import cluster, parallel
+
+    with cluster.connect(scheduler, parallel.default_jobs() if jobs is None else jobs, quiet) as connected:
+        yield connected
 
 
 def as_of_date(value: str | None) -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from typing import Collection
+from typing import Callable, Collection
 
 import pandas as pd
 
@@ -96,11 +96,16 @@ class AnalysisResult:
 
 def run_analyses(registry: Registry, spec: AnalysesFile, *, as_of: str | None = None,
                  only: str | Collection[str] | None = None, spec_file: str = "trials/analyses.yaml",
-                 lines: dict | None = None, bayes_sensitivity: bool = True) -> list[AnalysisResult]:
+                 lines: dict | None = None, bayes_sensitivity: bool = True,
+                 distribute: Callable | None = None) -> list[AnalysisResult]:
     """Select, pool and compare every analysis (or only the one named ``only``, or those in it).
 
     ``bayes_sensitivity=False`` skips the Bayesian sensitivity fit of few-studies groups
     (``bayes_max_k``) where the method is not ``bayes`` (the history, which does not show it).
+    ``distribute(fn, items, *shared)``: computes ``fn(items, *shared)`` in chunks elsewhere (e.g. on
+    a Dask cluster, :meth:`trialmeta.pipeline.cluster.Cluster.distribute`), the chunks' lists joined
+    in order; the analyses are pooled in chunks (:func:`pool_chunk`), with the same results, in the
+    same order, as in this process.
 
     Raises
     ------
@@ -113,6 +118,14 @@ def run_analyses(registry: Registry, spec: AnalysesFile, *, as_of: str | None = 
     if not bayes_sensitivity:  # (its pools, leave-one-out and interaction fits alike)
         prepared = [replace(p, settings=p.settings.model_copy(update={"bayes_max_k": 0}))
                     if p.settings.method != "bayes" else p for p in prepared]
+    if distribute is not None:
+        return distribute(pool_chunk, prepared, registry, as_of, as_of_notes)
+    return pool_chunk(prepared, registry, as_of, as_of_notes)
+
+
+def pool_chunk(prepared: list[Prepared], registry: Registry, as_of, as_of_notes) -> list[AnalysisResult]:
+    """Pool and finish the analyses ``prepared``, in order. Any split of them into chunks gives the
+    same results: each analysis is pooled in its own engine call (:func:`_pool_all`)."""
     pooled = _pool_all(prepared)
     return [_finish(p, pooled, registry, as_of, as_of_notes) for p in prepared]
 
