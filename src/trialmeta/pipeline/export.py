@@ -169,7 +169,8 @@ def export_key(fmt: str, scenes: dict, evidence_doc: dict, as_of, reference: byt
 def write_exports(out: Path, formats, results, registry, frame, evidence_doc: dict, as_of=None,
                   style=None, cache=None, jobs: int | None = None, pngs: dict | None = None,
                   scenes: dict | None = None, workers=None, evidence_status: dict | None = None,
-                  reference_docx: Path | None = None, history: dict | None = None) -> list[Path]:
+                  reference_docx: Path | None = None, history: dict | None = None, per: str | None = None,
+                  full: bool = False) -> list[Path]:
     """Write ``out/report.docx`` and/or ``out/evidence.xlsx``; return the paths. With ``cache``
     (refresh's :class:`~trialmeta.pipeline.cache.FigureCache`), a file whose inputs are unchanged since
     the previous refresh is copied from it instead of being rebuilt. ``scenes``: the forest scenes
@@ -177,7 +178,12 @@ def write_exports(out: Path, formats, results, registry, frame, evidence_doc: di
     build the workbook in one of them while this process builds the Word file. ``reference_docx``:
     a company's Word template whose styles the report takes (:func:`read_reference_docx`). ``history``:
     analysis name -> (scene, PNG bytes or a function returning them, steps) of its history of the
-    evidence, placed in ``report.docx`` (refresh draws them)."""
+    evidence, placed in ``report.docx`` (refresh draws them).
+
+    ``per`` (``"analysis"`` or ``"tag"``): instead, one file per analysis or per chapter
+    (:mod:`trialmeta.pipeline.chapters`). Beyond :data:`SINGLE_DOCUMENT_LIMIT` analyses, unless
+    ``full``: one Word document per analysis, and one Word document and one workbook per chapter,
+    instead of the registry-wide files (README "Large registries")."""
     from trialmeta.report import sof
 
     reference = read_reference_docx(reference_docx) if reference_docx is not None else None
@@ -189,11 +195,17 @@ def write_exports(out: Path, formats, results, registry, frame, evidence_doc: di
         evidence_doc = {**evidence_doc, "appraisal": tables.jsonable(appraisal(results, registry))}
     scenes = forest_scenes(results, style) if scenes is None else scenes
     fmts = [f for f in ("docx", "xlsx") if f in formats]
+    if per is not None or (len(results) > SINGLE_DOCUMENT_LIMIT and not full):
+        from trialmeta.pipeline.chapters import write_parts
+
+        common = (results, registry, frame, evidence_doc, rows, scenes, as_of, cache, jobs, pngs, style, reference,
+                  history)
+        if per is not None:
+            return write_parts(out, fmts, per, *common)
+        # a large registry: a Word document per analysis, a Word document and a workbook per chapter
+        return (write_parts(out, [f for f in fmts if f == "docx"], "analysis", *common)
+                + write_parts(out, fmts, "tag", *common))
     written = []
-    if "docx" in fmts and len(results) > SINGLE_DOCUMENT_LIMIT:
-        fmts.remove("docx")
-        written += _word_per_analysis(out, results, registry, rows, scenes, evidence_doc, as_of, cache, jobs, pngs,
-                                      style, reference)
     keyed = {**evidence_doc, "evidence_status": evidence_status} if evidence_status else evidence_doc
     keyed_scenes = {**scenes, **{f"history/{n}": h[0] for n, h in (history or {}).items()}}
     keys = {f: export_key(f, keyed_scenes, keyed, as_of, reference) if cache is not None else None for f in fmts}
@@ -228,36 +240,8 @@ def write_exports(out: Path, formats, results, registry, frame, evidence_doc: di
     return written
 
 
-#: Beyond this many analyses refresh writes one Word document per analysis (``word/<name>.docx``),
-#: each rebuilt only when its own inputs change, instead of the registry-wide ``report.docx``.
+#: Beyond this many analyses refresh (and ``trialmeta export`` of the whole registry, without ``--full``)
+#: writes one Word document per analysis (``word/<name>.docx``) and one Word document and one workbook per
+#: chapter (``word/chapters/<tag>.docx``, ``excel/chapters/<tag>.xlsx``), each rebuilt only when its own
+#: inputs change, instead of the registry-wide ``report.docx`` and ``evidence.xlsx``.
 SINGLE_DOCUMENT_LIMIT = 20
-WORD_DIR = "word"
-
-
-def _word_per_analysis(out: Path, results, registry, rows: dict, scenes: dict, evidence_doc: dict, as_of, cache,
-                       jobs, pngs, style=None, reference: bytes | None = None) -> list[Path]:
-    """``word/<name>.docx`` for every analysis; with ``cache``, those whose key (:func:`export_key` of
-    that analysis alone) is unchanged are copied from the previous outputs."""
-    from trialmeta.report.docx import report_docx
-
-    analyses = {a["name"]: a for a in evidence_doc.get("analyses", [])}
-    paths = []
-    for r in results:
-        rel = f"{WORD_DIR}/{r.name}.docx"
-        key = None
-        if cache is not None:
-            # the document names the registry's size in its opening line: part of its inputs
-            part = {"analyses": [analyses.get(r.name)], "trials": len(registry.trials),
-                    "defaults": evidence_doc.get("defaults"), "trialmeta_version": evidence_doc.get("trialmeta_version")}
-            key = export_key("docx", {r.name: scenes[r.name]}, part, as_of, reference)
-        data = cache.fetch(rel, key) if cache is not None else None
-        if data is None:
-            one = {r.name: pngs[r.name]} if pngs and r.name in pngs else None
-            data = report_docx([r], registry, {r.name: rows[r.name]},
-                               forest_figures([r], scenes, jobs, one, style), as_of, reference=reference)
-        path = Path(out) / rel
-        io.write_bytes(path, data)
-        if cache is not None:
-            cache.record(rel, key, data)
-        paths.append(path)
-    return paths

@@ -137,20 +137,26 @@ def write_forest_files(results, registry, out: Path, formats, *, trials: bool = 
 
 def write_export_files(formats, results, registry, frame, evidence_doc: dict, out: Path, as_of=None,
                        style=None, evidence_status: dict | None = None, reference_docx: Path | None = None,
-                       overwrite_edits: bool = False, cache_dir=None) -> list[Path]:
+                       overwrite_edits: bool = False, cache_dir=None, per: str | None = None,
+                       full: bool = False) -> list[Path]:
     """Write ``report.docx`` and/or ``evidence.xlsx`` of ``results`` into ``out``; return the
     files (written first in a temporary folder, as :func:`write_forest_files`). ``evidence_status``:
     the living-evidence state (:func:`trialmeta.living.state.saved_state`), for the report's section.
-    One that changed since refresh wrote it into ``out`` is refused unless ``overwrite_edits``."""
+    ``per``, ``full``: one file per analysis or chapter, or the single document beyond the limit
+    (:func:`trialmeta.pipeline.export.write_exports`). A file that changed since refresh wrote it into
+    ``out`` is refused unless ``overwrite_edits`` (checked before any work when the names are known,
+    else before anything is moved into ``out``)."""
     from trialmeta.pipeline import stamp, store
     from trialmeta.pipeline.export import write_exports
     from trialmeta.pipeline.outputs import deliver
 
+    kept = store.folder(out, cache_dir)
     if not overwrite_edits:
-        stamp.refuse_edited(out, "export", [f"{'report' if f == 'docx' else 'evidence'}.{f}" for f in formats],
-                            store.folder(out, cache_dir))
+        stamp.refuse_edited(out, "export", [f"{'report' if f == 'docx' else 'evidence'}.{f}" for f in formats], kept)
 
     with tempfile.TemporaryDirectory(prefix="trialmeta-export-") as tmp:
         staged = write_exports(Path(tmp), formats, results, registry, frame, evidence_doc, as_of, style,
-                               evidence_status=evidence_status, reference_docx=reference_docx)
-        return deliver(staged, out)
+                               evidence_status=evidence_status, reference_docx=reference_docx, per=per, full=full)
+        if not overwrite_edits:  # the files per analysis or chapter: named once written
+            stamp.refuse_edited(out, "export", [p.relative_to(tmp).as_posix() for p in staged], kept)
+        return deliver(staged, out, staging=Path(tmp))

@@ -1,0 +1,126 @@
+"""Word documents and Excel workbooks of parts of the registry: one per analysis or one per chapter.
+
+A chapter is a tag of analyses.yaml (:func:`trialmeta.synthesis.chapters.chapters`; the analyses
+without tags form the chapter ``untagged``). Files, relative to the output folder:
+
+* per analysis: ``word/<analysis>.docx`` and ``excel/<analysis>.xlsx``;
+* per chapter: ``word/chapters/<tag>.docx`` and ``excel/chapters/<tag>.xlsx`` (a folder of their
+  own, so a tag and an analysis of the same name never collide).
+
+Each file is keyed by its own inputs (:func:`part_key`): with refresh's
+:class:`~trialmeta.pipeline.cache.FigureCache`, one whose analyses, figures and trials are unchanged is
+copied from the previous outputs, so a change rebuilds only the files of the analyses it touches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from trialmeta import io
+
+WORD_DIR, EXCEL_DIR, CHAPTERS_DIR = "word", "excel", "chapters"
+PER = ("analysis", "tag")
+
+
+def part_path(fmt: str, per: str, name: str) -> str:
+    """The file (relative to the output folder) of the analysis or chapter ``name``."""
+    folder = WORD_DIR if fmt == "docx" else EXCEL_DIR
+    return f"{folder}/{name}.{fmt}" if per == "analysis" else f"{folder}/{CHAPTERS_DIR}/{name}.{fmt}"
+
+
+def parts(results, per: str) -> dict[str, list]:
+    """Part name -> its results, in analyses.yaml's order: one part per analysis (``per="analysis"``)
+    or per chapter (``per="tag"``)."""
+    if per == "analysis":
+        return {r.name: [r] for r in results}
+    from trialmeta.synthesis.chapters import chapters
+
+    by_name = {r.name: r for r in results}
+    return {tag: [by_name[n] for n in names] for tag, names in chapters(results).items()}
+
+
+def trial_ids(results) -> set[str]:
+    """The trials the analyses of ``results`` name (their subgroups' studies and trials)."""
+    return {t for r in results for g in r.spec.subgroups for t in (*(s.trial for s in g.studies), *g.trials)}
+
+
+def part_evidence(results, registry, frame, evidence_doc: dict):
+    """The evidence document and results table of a part: its analyses, their appraisal, the
+    fingerprint of its trial files (not the registry's: an edit elsewhere leaves it unchanged), and
+    the rows of ``frame`` (the registry's results table) of its trials."""
+    names = {r.name for r in results}
+    ids = trial_ids(results)
+    doc = {k: evidence_doc.get(k) for k in ("trialmeta_version", "as_of", "defaults") if k in evidence_doc}
+    doc["analyses"] = [a for a in evidence_doc.get("analyses", []) if a.get("name") in names]
+    if "appraisal" in evidence_doc:
+        doc["appraisal"] = [a for a in evidence_doc["appraisal"] if a.get("analysis") in names]
+    else:  # `trialmeta export` passes a short document
+        from trialmeta import tables
+        from trialmeta.synthesis.appraisal import appraisal
+
+        doc["appraisal"] = tables.jsonable(appraisal(results, registry))
+    inputs = evidence_doc.get("inputs")
+    if inputs and inputs.get("files"):
+        mine = set()
+        for t in registry.trials:
+            if t.trial.id in ids and t.path is not None and Path(t.path).is_file():
+                mine.add(hashlib.sha256(Path(t.path).read_bytes()).hexdigest())
+        files = {n: sha for n, sha in inputs["files"].items() if sha in mine}
+        total = hashlib.sha256("".join(f"{k}\0{v}\n" for k, v in files.items()).encode()).hexdigest()
+        doc["inputs"] = {"fingerprint": total, "files": files}
+    if frame is not None and "trial" in getattr(frame, "columns", ()):
+        frame = frame[frame["trial"].isin(sorted(ids))].reset_index(drop=True)
+    return doc, frame
+
+
+def part_key(fmt: str, results, registry, frame, doc: dict, scenes: dict, history: dict, as_of,
+             reference: bytes | None) -> str:
+    """The cache key of one part (:func:`trialmeta.pipeline.export.export_key` of its own inputs)."""
+    from trialmeta import tables
+    from trialmeta.pipeline.export import export_key
+
+    names = [r.name for r in results]
+    # the Word document names the registry's size in its opening line: part of its inputs
+    keyed = {**doc, "trials": len(registry.trials),
+             "frame": hashlib.sha256(tables.frame_csv(frame).encode()).hexdigest()
+             if fmt == "xlsx" and frame is not None else None}
+    figures = {**{n: scenes[n] for n in names},
+               **{f"history/{n}": history[n][0] for n in names if n in history}}
+    return export_key(fmt, figures, keyed, as_of, reference)
+
+
+def write_parts(out: Path, formats, per: str, results, registry, frame, evidence_doc: dict, rows: dict,
+                scenes: dict, as_of=None, cache=None, jobs: int | None = None, pngs: dict | None = None,
+                style=None, reference: bytes | None = None, history: dict | None = None) -> list[Path]:
+    """Write every part's Word document and/or workbook (:func:`part_path`) into ``out``; return the
+    paths. With ``cache``, a part whose key is unchanged is copied, not rebuilt."""
+    from trialmeta.pipeline.export import forest_figures, history_figures
+
+    history = history or {}
+    paths = []
+    for group, members in parts(results, per).items():
+        doc, sub = part_evidence(members, registry, frame, evidence_doc)
+        for fmt in (f for f in ("docx", "xlsx") if f in formats):
+            rel = part_path(fmt, per, group)
+            key = (part_key(fmt, members, registry, sub, doc, scenes, history, as_of, reference)
+                   if cache is not None else None)
+            data = cache.fetch(rel, key) if cache is not None else None
+            if data is None and fmt == "docx":
+                from trialmeta.report.docx import report_docx
+
+                names = {r.name for r in members}
+                mine = {n: p for n, p in (pngs or {}).items() if n in names} or None
+                data = report_docx(members, registry, {r.name: rows[r.name] for r in members},
+                                   forest_figures(members, scenes, jobs, mine, style), as_of, reference=reference,
+                                   history=history_figures(members, history))
+            elif data is None:
+                from trialmeta.report.xlsx import evidence_workbook
+
+                data = evidence_workbook(members, {r.name: rows[r.name] for r in members}, sub, doc)
+            path = Path(out) / rel
+            io.write_bytes(path, data)
+            if cache is not None:
+                cache.record(rel, key, data)
+            paths.append(path)
+    return paths
