@@ -38,9 +38,12 @@ def test_word_per_analysis_rebuilds_only_the_changed_one(three, tmp_path, monkey
     registry, results, evidence_doc = three
     monkeypatch.setattr(export, "SINGLE_DOCUMENT_LIMIT", 2)
     first = FigureCache(None)
-    export.write_exports(tmp_path / "a", ("docx",), results, registry, None, evidence_doc, cache=first, jobs=1)
+    written = export.write_exports(tmp_path / "a", ("docx",), results, registry, None, evidence_doc, cache=first,
+                                   jobs=1)
     first.write(tmp_path / "a")
     assert not (tmp_path / "a" / "report.docx").exists()
+    # named before any work (edits protection)
+    assert [p.relative_to(tmp_path / "a").as_posix() for p in written] == export.export_files(("docx",), results)
     for r in results:
         doc = Document(tmp_path / "a" / "word" / f"{r.name}.docx")
         assert _headings(doc) == [r.spec.title]
@@ -71,7 +74,7 @@ def test_workbooks_per_chapter_replace_the_registry_wide_one(three, tmp_path, mo
     first.write(tmp_path / "a")
     # no registry-wide workbook and, with xlsx alone, no Word files: one workbook per chapter
     assert [p.relative_to(tmp_path / "a").as_posix() for p in written] == \
-        [f"excel/chapters/{tag}.xlsx" for tag in CHAPTERS]
+        [f"excel/chapters/{tag}.xlsx" for tag in CHAPTERS] == export.export_files(("xlsx",), results)
     for tag, names in CHAPTERS.items():
         wb = load_workbook(tmp_path / "a" / "excel" / "chapters" / f"{tag}.xlsx")
         assert [n for n in NAMES if n in wb.sheetnames] == sorted(names, key=NAMES.index)
@@ -100,7 +103,10 @@ def test_full_keeps_the_single_documents(three, tmp_path, monkeypatch):
     monkeypatch.setattr(export, "SINGLE_DOCUMENT_LIMIT", 2)
     written = export.write_exports(tmp_path, ("docx", "xlsx"), results, registry, results_frame(registry),
                                    evidence_doc, jobs=1, full=True)
-    assert [p.name for p in written] == ["report.docx", "evidence.xlsx"]
+    assert [p.name for p in written] == ["report.docx", "evidence.xlsx"] == \
+        export.export_files(("xlsx", "docx"), results, full=True)
+    assert export.export_files(("xlsx", "docx"), results, per="analysis") == [
+        f"{d}/{r.name}.{f}" for r in results for d, f in (("word", "docx"), ("excel", "xlsx"))]
     assert _headings(Document(tmp_path / "report.docx")) == [r.spec.title for r in results]
 
 

@@ -166,6 +166,19 @@ def export_key(fmt: str, scenes: dict, evidence_doc: dict, as_of, reference: byt
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def export_files(formats, results, per: str | None = None, full: bool = False) -> list[str]:
+    """The files (relative to the output folder) :func:`write_exports` writes for these arguments."""
+    fmts = [f for f in ("docx", "xlsx") if f in formats]
+    if per is None and (full or len(results) <= SINGLE_DOCUMENT_LIMIT):
+        return [FILES[f] for f in fmts]
+    from trialmeta.pipeline.chapters import parts, part_path
+
+    if per is not None:
+        return [part_path(f, per, name) for name in parts(results, per) for f in fmts]
+    return ([part_path("docx", "analysis", r.name) for r in results if "docx" in fmts]
+            + [part_path(f, "tag", name) for name in parts(results, "tag") for f in fmts])
+
+
 def write_exports(out: Path, formats, results, registry, frame, evidence_doc: dict, as_of=None,
                   style=None, cache=None, jobs: int | None = None, pngs: dict | None = None,
                   scenes: dict | None = None, workers=None, evidence_status: dict | None = None,

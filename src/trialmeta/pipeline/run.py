@@ -144,19 +144,15 @@ def write_export_files(formats, results, registry, frame, evidence_doc: dict, ou
     the living-evidence state (:func:`trialmeta.living.state.saved_state`), for the report's section.
     ``per``, ``full``: one file per analysis or chapter, or the single document beyond the limit
     (:func:`trialmeta.pipeline.export.write_exports`). A file that changed since refresh wrote it into
-    ``out`` is refused unless ``overwrite_edits`` (checked before any work when the names are known,
-    else before anything is moved into ``out``)."""
+    ``out`` is refused (before any work) unless ``overwrite_edits``."""
     from trialmeta.pipeline import stamp, store
-    from trialmeta.pipeline.export import write_exports
+    from trialmeta.pipeline.export import export_files, write_exports
     from trialmeta.pipeline.outputs import deliver
 
-    kept = store.folder(out, cache_dir)
     if not overwrite_edits:
-        stamp.refuse_edited(out, "export", [f"{'report' if f == 'docx' else 'evidence'}.{f}" for f in formats], kept)
+        stamp.refuse_edited(out, "export", export_files(formats, results, per, full), store.folder(out, cache_dir))
 
     with tempfile.TemporaryDirectory(prefix="trialmeta-export-") as tmp:
         staged = write_exports(Path(tmp), formats, results, registry, frame, evidence_doc, as_of, style,
                                evidence_status=evidence_status, reference_docx=reference_docx, per=per, full=full)
-        if not overwrite_edits:  # the files per analysis or chapter: named once written
-            stamp.refuse_edited(out, "export", [p.relative_to(tmp).as_posix() for p in staged], kept)
         return deliver(staged, out, staging=Path(tmp))
