@@ -59,8 +59,8 @@ def test_a_pattern_matching_nothing_names_what_there_is(spec):
     with pytest.raises(UsageError) as exc:
         select_analyses(spec, ["carfilzomib-pfs", "carfilzomib-ps"], "trials/analyses.yaml")
     text = str(exc.value)
-    assert text.startswith("--analysis 'carfilzomib-ps' matches no analysis in trials/analyses.yaml "
-                           "(did you mean 'carfilzomib-pfs'?)")
+    assert text.startswith("unknown analysis 'carfilzomib-ps' in trials/analyses.yaml (did you mean "
+                           "'carfilzomib-pfs'?); analyses: ")
     assert "pi3k-akt-pfs, pi3k-akt-pfs-confirmed-negative" in text and "tags: breast, pfs, sensitivity, os" in text
     with pytest.raises(UsageError, match=r"no analysis in .* has tag 'myelom' \(did you mean 'myeloma'\?\); "
                                          r"tags: breast, pfs, sensitivity, os, myeloma, orr$"):
@@ -71,6 +71,7 @@ def test_a_long_list_is_shortened(spec):
     many = [spec.analyses[0].model_copy(update={"name": f"analysis-{i}", "tags": []}) for i in range(40)]
     with pytest.raises(UsageError) as exc:
         select_analyses(many, ["nothing-*"])
+    assert str(exc.value).startswith("--analysis 'nothing-*' matches no analysis in analyses.yaml; analyses: ")
     assert f"analysis-{LISTED - 1}, ... and {40 - LISTED} more;" in str(exc.value)
     assert "tags: untagged" in str(exc.value)  # the chapter of the analyses without tags
 

@@ -94,6 +94,7 @@ def _nothing(pattern: str, names: list[str], tags: list[str], spec_file: str) ->
         tag = pattern[len(TAG_PREFIX):]
         return (f"--analysis {pattern!r}: no analysis in {spec_file} has tag {tag!r}{suggest(tag, tags)}; "
                 f"tags: {_listing(tags) or '(none: add `tags:` to the analyses)'}")
-    return (f"--analysis {pattern!r} matches no analysis in {spec_file}{suggest(pattern, names)}; analyses: "
-            f"{_listing(names)}; tags: {_listing(tags)} (select a tag with tag:NAME, several analyses with a "
-            f"glob such as '*-pfs')")
+    what = (f"--analysis {pattern!r} matches no analysis in {spec_file}" if any(c in pattern for c in "*?[")
+            else f"unknown analysis {pattern!r} in {spec_file}")
+    return (f"{what}{suggest(pattern, names)}; analyses: {_listing(names)}; tags: {_listing(tags)} (select a tag "
+            "with tag:NAME, several analyses with a glob such as '*-pfs')")
