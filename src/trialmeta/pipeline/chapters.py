@@ -45,10 +45,17 @@ def trial_ids(results) -> set[str]:
     return {t for r in results for g in r.spec.subgroups for t in (*(s.trial for s in g.studies), *g.trials)}
 
 
-def part_evidence(results, registry, frame, evidence_doc: dict):
-    """The evidence document and results table of a part: its analyses, their appraisal, the
-    fingerprint of its trial files (not the registry's: an edit elsewhere leaves it unchanged), and
-    the rows of ``frame`` (the registry's results table) of its trials."""
+def trial_file_digests(registry) -> dict[str, str]:
+    """Trial id -> SHA-256 of its file (those read from a file)."""
+    return {t.trial.id: hashlib.sha256(Path(t.path).read_bytes()).hexdigest()
+            for t in registry.trials if t.path is not None and Path(t.path).is_file()}
+
+
+def part_evidence(results, registry, frame, evidence_doc: dict, digests: dict | None = None):
+    """The evidence document and results table of a part: its analyses, their appraisal and, for a
+    workbook (``digests``: :func:`trial_file_digests`), the fingerprint of its trial files (not the
+    registry's: an edit elsewhere leaves it unchanged) and the rows of ``frame`` (the registry's
+    results table) of its trials; else the table is None."""
     names = {r.name for r in results}
     ids = trial_ids(results)
     doc = {k: evidence_doc.get(k) for k in ("trialmeta_version", "as_of", "defaults") if k in evidence_doc}
@@ -60,12 +67,11 @@ def part_evidence(results, registry, frame, evidence_doc: dict):
         from trialmeta.synthesis.appraisal import appraisal
 
         doc["appraisal"] = tables.jsonable(appraisal(results, registry))
+    if digests is None:
+        return doc, None
     inputs = evidence_doc.get("inputs")
     if inputs and inputs.get("files"):
-        mine = set()
-        for t in registry.trials:
-            if t.trial.id in ids and t.path is not None and Path(t.path).is_file():
-                mine.add(hashlib.sha256(Path(t.path).read_bytes()).hexdigest())
+        mine = {digests[i] for i in ids if i in digests}
         files = {n: sha for n, sha in inputs["files"].items() if sha in mine}
         total = hashlib.sha256("".join(f"{k}\0{v}\n" for k, v in files.items()).encode()).hexdigest()
         doc["inputs"] = {"fingerprint": total, "files": files}
@@ -94,33 +100,42 @@ def write_parts(out: Path, formats, per: str, results, registry, frame, evidence
                 scenes: dict, as_of=None, cache=None, jobs: int | None = None, pngs: dict | None = None,
                 style=None, reference: bytes | None = None, history: dict | None = None) -> list[Path]:
     """Write every part's Word document and/or workbook (:func:`part_path`) into ``out``; return the
-    paths. With ``cache``, a part whose key is unchanged is copied, not rebuilt."""
+    paths. With ``cache``, a part whose key is unchanged is copied, not rebuilt. The forest plots
+    the rebuilt Word documents need and ``pngs`` lacks are drawn first, in one batch on ``jobs``
+    processes (an analysis in several chapters is drawn once)."""
     from trialmeta.pipeline.export import forest_figures, history_figures
 
     history = history or {}
-    paths = []
+    digests = trial_file_digests(registry) if "xlsx" in formats else None
+    plan = []  # (members, format, file, key, part's evidence document, its results table)
     for group, members in parts(results, per).items():
-        doc, sub = part_evidence(members, registry, frame, evidence_doc)
+        doc, sub = part_evidence(members, registry, frame, evidence_doc, digests)
         for fmt in (f for f in ("docx", "xlsx") if f in formats):
-            rel = part_path(fmt, per, group)
             key = (part_key(fmt, members, registry, sub, doc, scenes, history, as_of, reference)
                    if cache is not None else None)
-            data = cache.fetch(rel, key) if cache is not None else None
-            if data is None and fmt == "docx":
-                from trialmeta.report.docx import report_docx
+            plan.append((members, fmt, part_path(fmt, per, group), key, doc, sub))
+    todo = {r.name: r for members, fmt, rel, key, _, _ in plan
+            if fmt == "docx" and (cache is None or not cache.has(rel, key)) for r in members}
+    figures = forest_figures(list(todo.values()), scenes, jobs, pngs, style) if todo else {}
+    paths = []
+    for members, fmt, rel, key, doc, sub in plan:
+        data = cache.fetch(rel, key) if cache is not None else None
+        if data is None and fmt == "docx":
+            from trialmeta.report.docx import report_docx
 
-                names = {r.name for r in members}
-                mine = {n: p for n, p in (pngs or {}).items() if n in names} or None
-                data = report_docx(members, registry, {r.name: rows[r.name] for r in members},
-                                   forest_figures(members, scenes, jobs, mine, style), as_of, reference=reference,
-                                   history=history_figures(members, history))
-            elif data is None:
-                from trialmeta.report.xlsx import evidence_workbook
+            missing = [r for r in members if r.name not in figures]  # (a cached copy found changed after all)
+            if missing:
+                figures.update(forest_figures(missing, scenes, jobs, pngs, style))
+            data = report_docx(members, registry, {r.name: rows[r.name] for r in members},
+                               {r.name: figures[r.name] for r in members}, as_of, reference=reference,
+                               history=history_figures(members, history))
+        elif data is None:
+            from trialmeta.report.xlsx import evidence_workbook
 
-                data = evidence_workbook(members, {r.name: rows[r.name] for r in members}, sub, doc)
-            path = Path(out) / rel
-            io.write_bytes(path, data)
-            if cache is not None:
-                cache.record(rel, key, data)
-            paths.append(path)
+            data = evidence_workbook(members, {r.name: rows[r.name] for r in members}, sub, doc)
+        path = Path(out) / rel
+        io.write_bytes(path, data)
+        if cache is not None:
+            cache.record(rel, key, data)
+        paths.append(path)
     return paths

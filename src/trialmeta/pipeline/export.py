@@ -6,6 +6,7 @@ Figures are rendered here (300 dpi PNG of each forest plot) and handed to
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -148,16 +149,10 @@ def export_key(fmt: str, scenes: dict, evidence_doc: dict, as_of, reference: byt
     is copied, not rebuilt (:class:`trialmeta.pipeline.cache.FigureCache`)."""
     import hashlib
     import json
-    from importlib.metadata import version
 
-    from trialmeta.pipeline.cache import environment, scene_digest
+    from trialmeta.pipeline.cache import scene_digest
 
-    parts = {"format": fmt, "as_of": as_of, "environment": environment(),
-             "libraries": [version(d) for d in ("python-docx", "openpyxl", "pillow")],
-             "code": [hashlib.sha256(Path(__file__).with_name(n).read_bytes()).hexdigest()
-                      for n in ("export.py", "network_outputs.py")]
-             + [hashlib.sha256(p.read_bytes()).hexdigest()
-                for p in sorted(Path(__file__).parent.parent.joinpath("report").glob("*.py"))],
+    parts = {"format": fmt, "as_of": as_of, **_writers(),
              "figures": {n: scene_digest(s) for n, s in sorted(scenes.items())} if fmt == "docx" else None,
              "reference_docx": hashlib.sha256(reference).hexdigest() if reference and fmt == "docx" else None,
              # the Word report does not show the inputs' fingerprint (the workbook's Contents sheet does):
@@ -177,6 +172,24 @@ def export_files(formats, results, per: str | None = None, full: bool = False) -
         return [part_path(f, per, name) for name in parts(results, per) for f in fmts]
     return ([part_path("docx", "analysis", r.name) for r in results if "docx" in fmts]
             + [part_path(f, "tag", name) for name in parts(results, "tag") for f in fmts])
+
+
+@functools.lru_cache(maxsize=1)
+def _writers() -> dict:
+    """What every export key shares: the drawing environment, the versions of the libraries that write
+    the files and the code that builds them (computed once per :func:`write_exports` call: a registry of
+    a thousand analyses has thousands of keys)."""
+    import hashlib
+    from importlib.metadata import version
+
+    from trialmeta.pipeline.cache import environment
+
+    return {"environment": environment(),
+            "libraries": [version(d) for d in ("python-docx", "openpyxl", "pillow")],
+            "code": [hashlib.sha256(Path(__file__).with_name(n).read_bytes()).hexdigest()
+                     for n in ("export.py", "chapters.py", "network_outputs.py")]
+            + [hashlib.sha256(p.read_bytes()).hexdigest()
+               for p in sorted(Path(__file__).parent.parent.joinpath("report").glob("*.py"))]}
 
 
 def write_exports(out: Path, formats, results, registry, frame, evidence_doc: dict, as_of=None,
@@ -199,6 +212,7 @@ def write_exports(out: Path, formats, results, registry, frame, evidence_doc: di
     instead of the registry-wide files (README "Large registries")."""
     from trialmeta.report import sof
 
+    _writers.cache_clear()  # (once per run: a library or the code may have changed since the last)
     reference = read_reference_docx(reference_docx) if reference_docx is not None else None
     rows = {r.name: sof.sof_rows(r, registry) for r in results}
     if "appraisal" not in evidence_doc:  # `trialmeta export` passes a short document: the sheets need it
