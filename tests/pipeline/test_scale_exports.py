@@ -124,3 +124,17 @@ def _counting(built: list, build=None):
         built.append([r.name for r in results])
         return build(results, *args, **kwargs)
     return count
+
+
+def test_chapters_beyond_the_limit_are_left_to_export(three, tmp_path, monkeypatch, capsys):
+    registry, results, evidence_doc = three
+    from trialmeta.registry.frame import results_frame
+
+    monkeypatch.setattr(export, "SINGLE_DOCUMENT_LIMIT", 1)  # os and myeloma hold two analyses each
+    written = export.write_exports(tmp_path, ("xlsx",), results, registry, results_frame(registry), evidence_doc,
+                                   quiet=False)
+    assert [p.relative_to(tmp_path).as_posix() for p in written] == ["excel/chapters/breast.xlsx",
+                                                                    "excel/chapters/pfs.xlsx"]
+    assert export.export_files(("xlsx",), results) == ["excel/chapters/breast.xlsx", "excel/chapters/pfs.xlsx"]
+    assert "note: chapters of more than 1 analyses get no Word document or workbook of their own" in \
+        capsys.readouterr().err

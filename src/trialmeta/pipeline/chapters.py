@@ -29,15 +29,16 @@ def part_path(fmt: str, per: str, name: str) -> str:
     return f"{folder}/{name}.{fmt}" if per == "analysis" else f"{folder}/{CHAPTERS_DIR}/{name}.{fmt}"
 
 
-def parts(results, per: str) -> dict[str, list]:
+def parts(results, per: str, largest: int | None = None) -> dict[str, list]:
     """Part name -> its results, in analyses.yaml's order: one part per analysis (``per="analysis"``)
-    or per chapter (``per="tag"``)."""
+    or per chapter (``per="tag"``); ``largest``: only the chapters of at most that many analyses."""
     if per == "analysis":
         return {r.name: [r] for r in results}
     from trialmeta.synthesis.chapters import chapters
 
     by_name = {r.name: r for r in results}
-    return {tag: [by_name[n] for n in names] for tag, names in chapters(results).items()}
+    return {tag: [by_name[n] for n in names] for tag, names in chapters(results).items()
+            if largest is None or len(names) <= largest}
 
 
 def trial_ids(results) -> set[str]:
@@ -98,9 +99,10 @@ def part_key(fmt: str, results, registry, frame, doc: dict, scenes: dict, histor
 
 def write_parts(out: Path, formats, per: str, results, registry, frame, evidence_doc: dict, rows: dict,
                 scenes: dict, as_of=None, cache=None, jobs: int | None = None, pngs: dict | None = None,
-                style=None, reference: bytes | None = None, history: dict | None = None) -> list[Path]:
-    """Write every part's Word document and/or workbook (:func:`part_path`) into ``out``; return the
-    paths. With ``cache``, a part whose key is unchanged is copied, not rebuilt. The forest plots
+                style=None, reference: bytes | None = None, history: dict | None = None,
+                largest: int | None = None) -> list[Path]:
+    """Write every part's Word document and/or workbook (:func:`part_path`) into ``out`` (``largest``:
+    as :func:`parts`); return the paths. With ``cache``, a part whose key is unchanged is copied, not rebuilt. The forest plots
     the rebuilt Word documents need and ``pngs`` lacks are drawn first, in one batch on ``jobs``
     processes (an analysis in several chapters is drawn once)."""
     from trialmeta.pipeline.export import forest_figures, history_figures
@@ -108,7 +110,7 @@ def write_parts(out: Path, formats, per: str, results, registry, frame, evidence
     history = history or {}
     digests = trial_file_digests(registry) if "xlsx" in formats else None
     plan = []  # (members, format, file, key, part's evidence document, its results table)
-    for group, members in parts(results, per).items():
+    for group, members in parts(results, per, largest).items():
         doc, sub = part_evidence(members, registry, frame, evidence_doc, digests)
         for fmt in (f for f in ("docx", "xlsx") if f in formats):
             key = (part_key(fmt, members, registry, sub, doc, scenes, history, as_of, reference)

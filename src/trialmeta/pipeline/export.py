@@ -171,7 +171,20 @@ def export_files(formats, results, per: str | None = None, full: bool = False) -
     if per is not None:
         return [part_path(f, per, name) for name in parts(results, per) for f in fmts]
     return ([part_path("docx", "analysis", r.name) for r in results if "docx" in fmts]
-            + [part_path(f, "tag", name) for name in parts(results, "tag") for f in fmts])
+            + [part_path(f, "tag", name) for name in parts(results, "tag", SINGLE_DOCUMENT_LIMIT) for f in fmts])
+
+
+def _note_large_chapters(results, quiet: bool) -> None:
+    import sys
+
+    from trialmeta.synthesis.chapters import LISTED, chapters
+
+    large = [f"{tag} ({len(names)})" for tag, names in chapters(results).items() if len(names) > SINGLE_DOCUMENT_LIMIT]
+    if large and not quiet:
+        shown = ", ".join(large[:LISTED]) + (f", ... and {len(large) - LISTED} more" if len(large) > LISTED else "")
+        print(f"note: chapters of more than {SINGLE_DOCUMENT_LIMIT} analyses get no Word document or workbook of "
+              f"their own (they would be rebuilt whole on any change to one of their analyses): {shown}; write one "
+              "with trialmeta export --analysis tag:NAME, or narrower tags", file=sys.stderr)
 
 
 @functools.lru_cache(maxsize=1)
@@ -196,7 +209,7 @@ def write_exports(out: Path, formats, results, registry, frame, evidence_doc: di
                   style=None, cache=None, jobs: int | None = None, pngs: dict | None = None,
                   scenes: dict | None = None, workers=None, evidence_status: dict | None = None,
                   reference_docx: Path | None = None, history: dict | None = None, per: str | None = None,
-                  full: bool = False) -> list[Path]:
+                  full: bool = False, quiet: bool = True) -> list[Path]:
     """Write ``out/report.docx`` and/or ``out/evidence.xlsx``; return the paths. With ``cache``
     (refresh's :class:`~trialmeta.pipeline.cache.FigureCache`), a file whose inputs are unchanged since
     the previous refresh is copied from it instead of being rebuilt. ``scenes``: the forest scenes
@@ -208,8 +221,9 @@ def write_exports(out: Path, formats, results, registry, frame, evidence_doc: di
 
     ``per`` (``"analysis"`` or ``"tag"``): instead, one file per analysis or per chapter
     (:mod:`trialmeta.pipeline.chapters`). Beyond :data:`SINGLE_DOCUMENT_LIMIT` analyses, unless
-    ``full``: one Word document per analysis, and one Word document and one workbook per chapter,
-    instead of the registry-wide files (README "Large registries")."""
+    ``full``: one Word document per analysis, and one Word document and one workbook per chapter of at
+    most that many analyses, instead of the registry-wide files (README "Chapters and selections");
+    without ``quiet``, a note on stderr names the larger chapters."""
     from trialmeta.report import sof
 
     _writers.cache_clear()  # (once per run: a library or the code may have changed since the last)
@@ -229,9 +243,12 @@ def write_exports(out: Path, formats, results, registry, frame, evidence_doc: di
                   history)
         if per is not None:
             return write_parts(out, fmts, per, *common)
-        # a large registry: a Word document per analysis, a Word document and a workbook per chapter
+        # a large registry: a Word document per analysis, a Word document and a workbook per chapter of at
+        # most SINGLE_DOCUMENT_LIMIT analyses (a larger one would cost, on every change to any of its analyses,
+        # what the registry-wide document did: written on request, `export --analysis tag:NAME`)
+        _note_large_chapters(results, quiet)
         return (write_parts(out, [f for f in fmts if f == "docx"], "analysis", *common)
-                + write_parts(out, fmts, "tag", *common))
+                + write_parts(out, fmts, "tag", *common, largest=SINGLE_DOCUMENT_LIMIT))
     written = []
     keyed = {**evidence_doc, "evidence_status": evidence_status} if evidence_status else evidence_doc
     keyed_scenes = {**scenes, **{f"history/{n}": h[0] for n, h in (history or {}).items()}}

@@ -154,5 +154,6 @@ def write_export_files(formats, results, registry, frame, evidence_doc: dict, ou
 
     with tempfile.TemporaryDirectory(prefix="trialmeta-export-") as tmp:
         staged = write_exports(Path(tmp), formats, results, registry, frame, evidence_doc, as_of, style,
-                               evidence_status=evidence_status, reference_docx=reference_docx, per=per, full=full)
+                               evidence_status=evidence_status, reference_docx=reference_docx, per=per, full=full,
+                               quiet=False)
         return deliver(staged, out, staging=Path(tmp))
