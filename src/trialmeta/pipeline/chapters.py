@@ -83,9 +83,9 @@ def part_evidence(results, registry, frame, evidence_doc: dict, digests: dict | 
 
 def part_key(fmt: str, results, registry, frame, doc: dict, scenes: dict, history: dict, as_of,
              reference: bytes | None) -> str:
-    """The cache key of one part (:func:`trialmeta.pipeline.export.export_key` of its own inputs)."""
+    """The cache key of one part (:func:`trialmeta.pipeline.export_inputs.export_key` of its own inputs)."""
     from trialmeta import tables
-    from trialmeta.pipeline.export import export_key
+    from trialmeta.pipeline.export_inputs import export_key
 
     names = [r.name for r in results]
     # the Word document names the registry's size in its opening line: part of its inputs
@@ -105,7 +105,7 @@ def write_parts(out: Path, formats, per: str, results, registry, frame, evidence
     as :func:`parts`); return the paths. With ``cache``, a part whose key is unchanged is copied, not rebuilt. The forest plots
     the rebuilt Word documents need and ``pngs`` lacks are drawn first, in one batch on ``jobs``
     processes (an analysis in several chapters is drawn once)."""
-    from trialmeta.pipeline.export import forest_figures, history_figures
+    from trialmeta.pipeline.export_inputs import forest_figures, history_figures
 
     history = history or {}
     digests = trial_file_digests(registry) if "xlsx" in formats else None

@@ -1,17 +1,18 @@
-"""The export step of refresh and ``trialmeta export``: ``report.docx`` and ``evidence.xlsx``.
-
-Figures are rendered here (300 dpi PNG of each forest plot) and handed to
-:mod:`trialmeta.report.docx` as bytes, so the report layer never imports :mod:`trialmeta.plot`.
+"""The export step of refresh and ``trialmeta export``: ``report.docx`` and ``evidence.xlsx``, or
+beyond :data:`SINGLE_DOCUMENT_LIMIT` analyses (or on request) the files per analysis and per chapter of
+:mod:`trialmeta.pipeline.chapters`. The figures and keys they are made from: :mod:`trialmeta.pipeline.export_inputs`.
 """
 
 from __future__ import annotations
 
-import functools
 import os
 from pathlib import Path
 
 from trialmeta import io
 from trialmeta.errors import UsageError
+# (imported here too: refresh and the tests take them from this module)
+from trialmeta.pipeline.export_inputs import (DOCX_FIGURES, _writers, document_style, export_key,  # noqa: F401
+                                              forest_figures, forest_scenes, history_figures)
 
 EXPORT_FORMATS = ("docx", "xlsx")
 FILES = {"docx": "report.docx", "xlsx": "evidence.xlsx"}
@@ -65,59 +66,6 @@ def _warn_missing_fonts(spec, lines: dict, spec_file: str, command_line) -> None
                   f"{RC['font.family']}", file=sys.stderr)
 
 
-def document_style(result, style=None):
-    """The figure style of ``result``'s forest plot in the Word report: the style analyses.yaml or
-    the command line asks for, else the ``document`` preset (A4 text width, the title and notes as
-    text outside the image: Word's caption and a notes paragraph)."""
-    from trialmeta.plot.style import PRESETS, resolve
-
-    return resolve(result.spec.style, style) or PRESETS["document"]
-
-
-def forest_scenes(results, style=None) -> dict:
-    """Analysis name -> the scene of its forest plot in the Word report (:func:`document_style`)."""
-    from trialmeta.plot.forest import forest_scene
-
-    return {r.name: forest_scene(r, document_style(r, style)) for r in results}
-
-
-DOCX_FIGURES = Path(".cache") / "docx"  #: where refresh keeps the Word figures (300 dpi palette PNGs), cached like the others
-
-
-def forest_figures(results, scenes: dict, jobs: int | None = None, pngs: dict | None = None, style=None) -> dict:
-    """Analysis name -> :class:`trialmeta.report.docx.Figure` (forest plot, 300 dpi palette PNG, with
-    the notes its style leaves out of the image). ``pngs``: those already drawn (refresh draws them
-    with the forest plots, in its cached figure batch); the others are drawn here on ``jobs``
-    processes (default: every core)."""
-    from trialmeta.pipeline import parallel
-    from trialmeta.pipeline.outputs import WORD_FORMAT
-    from trialmeta.plot.forest import figure_notes
-    from trialmeta.report.docx import Figure
-
-    pngs = dict(pngs or {})
-    todo = [r.name for r in results if r.name not in pngs]
-    drawn = parallel.draw_all([(scenes[n], (WORD_FORMAT,)) for n in todo],
-                              parallel.default_jobs() if jobs is None else jobs)
-    pngs.update({todo[i]: data[0] for i, data in drawn})
-    figures = {}
-    for r in results:
-        used = document_style(r, style)
-        notes = figure_notes(r, used) if used.text_outside else ()
-        figures[r.name] = Figure(pngs[r.name], scenes[r.name].width, scenes[r.name].height,
-                                 f"Forest plot: {r.spec.title}.", notes)
-    return figures
-
-
-def history_figures(results, history: dict) -> dict:
-    """Analysis name -> :class:`trialmeta.report.docx.Figure` of its history of the evidence, with
-    alt text (``history``: name -> (scene, PNG, steps), :func:`write_exports`)."""
-    from trialmeta.report.docx import Figure
-    from trialmeta.report.wordextra import history_alt_text
-
-    return {r.name: Figure(png, scene.width, scene.height, alt=history_alt_text(r.spec.title, steps))
-            for r in results if r.name in history for scene, png, steps in [history[r.name]]}
-
-
 def read_reference_docx(path: Path) -> bytes:
     """The bytes of a reference Word document, checked to be one.
 
@@ -141,24 +89,6 @@ def read_reference_docx(path: Path) -> bytes:
         raise UsageError(f"--reference-docx: {io.display(path)} is not a Word .docx file "
                          "(no word/styles.xml in a zip archive)") from None
     return data
-
-
-def export_key(fmt: str, scenes: dict, evidence_doc: dict, as_of, reference: bytes | None = None) -> str:
-    """The cache key of ``report.docx`` / ``evidence.xlsx``: everything they are made from (the
-    evidence, the figures' scenes, the libraries that write them). Unchanged key: the previous file
-    is copied, not rebuilt (:class:`trialmeta.pipeline.cache.FigureCache`)."""
-    import hashlib
-    import json
-
-    from trialmeta.pipeline.cache import scene_digest
-
-    parts = {"format": fmt, "as_of": as_of, **_writers(),
-             "figures": {n: scene_digest(s) for n, s in sorted(scenes.items())} if fmt == "docx" else None,
-             "reference_docx": hashlib.sha256(reference).hexdigest() if reference and fmt == "docx" else None,
-             # the Word report does not show the inputs' fingerprint (the workbook's Contents sheet does):
-             # a comment edited in a trial file does not rebuild it
-             "evidence": {k: v for k, v in evidence_doc.items() if fmt == "xlsx" or k != "inputs"}}
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def export_files(formats, results, per: str | None = None, full: bool = False) -> list[str]:
@@ -185,24 +115,6 @@ def _note_large_chapters(results, quiet: bool) -> None:
         print(f"note: chapters of more than {SINGLE_DOCUMENT_LIMIT} analyses get no Word document or workbook of "
               f"their own (they would be rebuilt whole on any change to one of their analyses): {shown}; write one "
               "with trialmeta export --analysis tag:NAME, or narrower tags", file=sys.stderr)
-
-
-@functools.lru_cache(maxsize=1)
-def _writers() -> dict:
-    """What every export key shares: the drawing environment, the versions of the libraries that write
-    the files and the code that builds them (computed once per :func:`write_exports` call: a registry of
-    a thousand analyses has thousands of keys)."""
-    import hashlib
-    from importlib.metadata import version
-
-    from trialmeta.pipeline.cache import environment
-
-    return {"environment": environment(),
-            "libraries": [version(d) for d in ("python-docx", "openpyxl", "pillow")],
-            "code": [hashlib.sha256(Path(__file__).with_name(n).read_bytes()).hexdigest()
-                     for n in ("export.py", "chapters.py", "network_outputs.py")]
-            + [hashlib.sha256(p.read_bytes()).hexdigest()
-               for p in sorted(Path(__file__).parent.parent.joinpath("report").glob("*.py"))]}
 
 
 def write_exports(out: Path, formats, results, registry, frame, evidence_doc: dict, as_of=None,
