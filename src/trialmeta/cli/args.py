@@ -98,8 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--jobs", type=_jobs, default=None, metavar="N",
                    help="draw figures on N processes (default and at most: every core)")
     f.add_argument("--overwrite-edits", dest="overwrite_edits", action="store_true",
-                   help="replace report.docx / evidence.xlsx even if they changed since refresh wrote them "
-                   "(default: refuse, exit 1, naming them)")
+                   help="replace report.docx / evidence.xlsx (and the Word and Excel files of word/ and excel/) "
+                   "even if they changed since refresh wrote them (default: refuse, exit 1, naming them)")
     f.add_argument("--no-cache", dest="cache", action="store_false",
                    help="redraw every figure (default: copy those unchanged since the last refresh)")
     f.add_argument("--cache-dir", dest="cache_dir", type=Path, default=None, metavar="DIR",
@@ -163,8 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="one file per analysis (word/<name>.docx, excel/<name>.xlsx) or per tag, i.e. chapter "
                          "(word/chapters/<tag>.docx, excel/chapters/<tag>.xlsx; analyses without tags: 'untagged')")
     ex.add_argument("--full", action="store_true",
-                    help="one registry-wide report.docx / evidence.xlsx even beyond 20 analyses (where, without "
-                         "--analysis, export writes what refresh writes: a document per analysis and per chapter)")
+                    help="one registry-wide report.docx / evidence.xlsx even beyond 20 analyses (without it, the "
+                         "whole registry beyond 20 analyses gets what refresh writes: a Word document per analysis, "
+                         "a Word document and a workbook per chapter of at most 20)")
     ex.add_argument("--reference-docx", dest="reference_docx", type=Path, default=None, metavar="FILE",
                     help="a Word document whose styles (fonts, sizes, colours, spacing) report.docx takes, "
                          "as pandoc's --reference-doc (e.g. a company template)")
@@ -173,7 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--as-of", dest="as_of", default=None, metavar="DATE",
                     help="use only data cuts published on or before DATE")
     ex.add_argument("--overwrite-edits", dest="overwrite_edits", action="store_true",
-                    help="replace report.docx / evidence.xlsx of a refresh's folder even if edited since")
+                    help="replace report.docx / evidence.xlsx (or the files of word/ and excel/) of a refresh's "
+                         "folder even if edited since")
     _style_options(ex)
     from trialmeta.cli.living import add_parsers as add_living_parsers  # check-updates, new-trial, crosscheck
 

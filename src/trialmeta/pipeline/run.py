@@ -47,8 +47,9 @@ def refresh(trials: str | Path = "trials", out: str | Path = "outputs", *, as_of
         Where the caches of output folders live (default: ``$TRIALMETA_CACHE_DIR``, else the
         user's cache folder; see :mod:`trialmeta.pipeline.store`). Never inside ``out``.
     overwrite_edits : bool
-        Replace ``report.docx`` / ``evidence.xlsx`` even when they changed since refresh wrote
-        them (default: refuse, naming them; a person's edits are never silently replaced).
+        Replace ``report.docx`` / ``evidence.xlsx`` (and the files of ``word/`` and ``excel/``) even
+        when they changed since refresh wrote them (default: refuse, naming them; a person's edits are
+        never silently replaced).
 
     Returns
     -------
