@@ -15,7 +15,7 @@ __version__ = "0.1.0"
 
 __all__ = ["__version__", "load_trials", "results_frame", "analyse", "pool", "pool_many", "PoolSettings",
            "forest_plot", "reconstruct", "meta", "meta_binary", "meta_continuous", "refresh", "RefreshSummary",
-           "netmeta", "netmeta_arms", "rob2_overall", "grade"]
+           "netmeta", "netmeta_arms", "rob2_overall", "grade", "select_analyses"]
 
 #: Public names imported on first use (PyMARE, matplotlib and lifelines load only when needed).
 _LAZY = {"pool": "trialmeta.stats.pooling", "pool_many": "trialmeta.stats.pooling", "PoolSettings": "trialmeta.stats.pooling",
@@ -23,7 +23,8 @@ _LAZY = {"pool": "trialmeta.stats.pooling", "pool_many": "trialmeta.stats.poolin
          "meta": "trialmeta.api", "meta_binary": "trialmeta.api", "meta_continuous": "trialmeta.api",
          "refresh": "trialmeta.pipeline.run", "RefreshSummary": "trialmeta.pipeline.summary",
          "netmeta": "trialmeta.api", "netmeta_arms": "trialmeta.api",
-         "rob2_overall": "trialmeta.appraise", "grade": "trialmeta.appraise"}
+         "rob2_overall": "trialmeta.appraise", "grade": "trialmeta.appraise",
+         "select_analyses": "trialmeta.synthesis.chapters"}
 
 
 def __dir__() -> list[str]:

@@ -44,9 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("path", nargs="?", type=Path, default=Path("."), metavar="DIR",
                    help="folder of the new registry (created if missing; default: the current folder)")
 
-    pl = sub.add_parser("pool", help="run the analyses of trials/analyses.yaml (all, or one with --analysis)")
+    pl = sub.add_parser("pool", help="run the analyses of trials/analyses.yaml (all, or those --analysis selects)")
     pl.add_argument("path", nargs="?", type=Path, default=DEFAULT_TRIALS, help="trial directory")
-    pl.add_argument("--analysis", default=None, metavar="NAME", help="run only this analysis")
+    _analysis_option(pl, "run only the analyses it selects")
     pl.add_argument("--as-of", dest="as_of", default=None, metavar="DATE",
                     help="use only data cuts published on or before DATE (YYYY, YYYY-MM or YYYY-MM-DD)")
     pl.add_argument("--format", choices=["table", "json", "csv", "md"], default="table")
@@ -104,8 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --executor dask: the Dask scheduler, e.g. tcp://host:8786 (default: start a local "
                    "cluster of --jobs worker processes)")
     f.add_argument("--overwrite-edits", dest="overwrite_edits", action="store_true",
-                   help="replace report.docx / evidence.xlsx even if they changed since refresh wrote them "
-                   "(default: refuse, exit 1, naming them)")
+                   help="replace report.docx / evidence.xlsx (and the Word and Excel files of word/ and excel/) "
+                   "even if they changed since refresh wrote them (default: refuse, exit 1, naming them)")
     f.add_argument("--no-cache", dest="cache", action="store_false",
                    help="redraw every figure (default: copy those unchanged since the last refresh)")
     f.add_argument("--cache-dir", dest="cache_dir", type=Path, default=None, metavar="DIR",
@@ -145,8 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     fo = sub.add_parser("forest", help="forest plots (PNG/SVG/PDF) of every analysis and of every trial with "
                         "several populations")
     fo.add_argument("path", nargs="?", type=Path, default=DEFAULT_TRIALS, help="trial directory")
-    fo.add_argument("--analysis", default=None, metavar="NAME",
-                    help="draw only this analysis (no single-trial forests)")
+    _analysis_option(fo, "draw only the analyses it selects (no single-trial forests)")
     fo.add_argument("--table", type=Path, default=None, metavar="FILE",
                     help="draw the forest of your own table FILE instead (as pool-table reads it; the pool-table "
                     "options below apply), into --out as <FILE stem>.<format>")
@@ -164,7 +163,15 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("path", nargs="?", type=Path, default=DEFAULT_TRIALS, help="trial directory")
     ex.add_argument("--format", default="docx,xlsx", metavar="LIST",
                     help="comma-separated: docx, xlsx (default: both)")
-    ex.add_argument("--analysis", default=None, metavar="NAME", help="export only this analysis")
+    _analysis_option(ex, "export only the analyses it selects, as one document (report.docx, evidence.xlsx) "
+                     "whatever their number")
+    ex.add_argument("--per", choices=["analysis", "tag"], default=None,
+                    help="one file per analysis (word/<name>.docx, excel/<name>.xlsx) or per tag, i.e. chapter "
+                         "(word/chapters/<tag>.docx, excel/chapters/<tag>.xlsx; analyses without tags: 'untagged')")
+    ex.add_argument("--full", action="store_true",
+                    help="one registry-wide report.docx / evidence.xlsx even beyond 20 analyses (without it, the "
+                         "whole registry beyond 20 analyses gets what refresh writes: a Word document per analysis, "
+                         "a Word document and a workbook per chapter of at most 20)")
     ex.add_argument("--reference-docx", dest="reference_docx", type=Path, default=None, metavar="FILE",
                     help="a Word document whose styles (fonts, sizes, colours, spacing) report.docx takes, "
                          "as pandoc's --reference-doc (e.g. a company template)")
@@ -173,7 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--as-of", dest="as_of", default=None, metavar="DATE",
                     help="use only data cuts published on or before DATE")
     ex.add_argument("--overwrite-edits", dest="overwrite_edits", action="store_true",
-                    help="replace report.docx / evidence.xlsx of a refresh's folder even if edited since")
+                    help="replace report.docx / evidence.xlsx (or the files of word/ and excel/) of a refresh's "
+                         "folder even if edited since")
     _style_options(ex)
     from trialmeta.cli.living import add_parsers as add_living_parsers  # check-updates, new-trial, crosscheck
 
@@ -267,6 +275,14 @@ def _positive(value: str) -> float:
     if x <= 0:
         raise argparse.ArgumentTypeError(f"expected a number > 0, got {value!r}")
     return x
+
+
+def _analysis_option(parser, what: str) -> None:
+    """``--analysis PATTERN`` (repeatable), shared by pool, forest and export
+    (:func:`trialmeta.synthesis.chapters.select_analyses`)."""
+    parser.add_argument("--analysis", action="append", default=None, metavar="PATTERN",
+                        help=f"{what}: an analysis name, a shell glob ('carfilzomib-*', quoted) or tag:NAME (the "
+                             "analyses with that tag in analyses.yaml); repeat to select more")
 
 
 def _style_options(p) -> None:

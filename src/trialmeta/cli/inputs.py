@@ -22,6 +22,16 @@ def load_all(path: Path):
     return registry, spec, lines, io.display(spec_path)
 
 
+def selected(patterns, spec, spec_file: str) -> list[str] | None:
+    """The analyses ``--analysis`` selects (:func:`trialmeta.synthesis.chapters.select_analyses`),
+    or None when it is not given (every analysis)."""
+    if not patterns:
+        return None
+    from trialmeta.synthesis.chapters import select_analyses
+
+    return select_analyses(spec, patterns, spec_file)
+
+
 def as_of(value: str | None) -> str | None:
     """``--as-of`` as a date (YYYY, YYYY-MM or YYYY-MM-DD), or None; a bad value is an error."""
     if value is None:

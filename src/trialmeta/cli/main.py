@@ -157,16 +157,13 @@ def cmd_pool(args) -> int:
     from trialmeta.synthesis.run import run_analyses
 
     registry, spec, lines, spec_file = _load_all(args.path)
-    names = [a.name for a in spec.analyses]
-    if args.analysis is not None and args.analysis not in names:
-        from trialmeta.errors import suggest
+    from trialmeta.cli.inputs import selected
 
-        raise UsageError(f"unknown analysis {args.analysis!r}{suggest(args.analysis, names)}; "
-                             f"defined in {spec_file}: {', '.join(names)}")
+    only = selected(args.analysis, spec, spec_file)
     as_of = _as_of(args.as_of)
     if args.include_unverified:  # results imported from ClinicalTrials.gov and not yet checked may enter
         spec = spec.model_copy(update={"defaults": spec.defaults.model_copy(update={"include_unverified": True})})
-    results = run_analyses(registry, spec, as_of=as_of, only=args.analysis, spec_file=spec_file, lines=lines)
+    results = run_analyses(registry, spec, as_of=as_of, only=only, spec_file=spec_file, lines=lines)
     if args.format == "json":
         payload = {"analyses": [r.to_dict() for r in results]}
         sys.stdout.write(json.dumps(tables.jsonable(payload), indent=2, ensure_ascii=False) + "\n")
@@ -230,17 +227,14 @@ def cmd_forest(args) -> int:
 
         return cmd_forest_table(args, formats)
     registry, spec, lines, spec_file = _load_all(args.path)
-    names = [a.name for a in spec.analyses]
-    if args.analysis is not None and args.analysis not in names:
-        from trialmeta.errors import suggest
+    from trialmeta.cli.inputs import selected
 
-        raise UsageError(f"unknown analysis {args.analysis!r}{suggest(args.analysis, names)}; "
-                             f"defined in {spec_file}: {', '.join(names)}")
+    only = selected(args.analysis, spec, spec_file)
     from trialmeta.pipeline.export import check_styles
 
     style = _style(args)
     check_styles(spec, lines, spec_file, style)
-    results = run_analyses(registry, spec, as_of=_as_of(args.as_of), only=args.analysis, spec_file=spec_file,
+    results = run_analyses(registry, spec, as_of=_as_of(args.as_of), only=only, spec_file=spec_file,
                            lines=lines)
     from trialmeta.pipeline.run import write_forest_files
 

@@ -1,7 +1,6 @@
-"""The export step of refresh and ``trialmeta export``: ``report.docx`` and ``evidence.xlsx``.
-
-Figures are rendered here (300 dpi PNG of each forest plot) and handed to
-:mod:`trialmeta.report.docx` as bytes, so the report layer never imports :mod:`trialmeta.plot`.
+"""The export step of refresh and ``trialmeta export``: ``report.docx`` and ``evidence.xlsx``, or
+beyond :data:`SINGLE_DOCUMENT_LIMIT` analyses (or on request) the files per analysis and per chapter of
+:mod:`trialmeta.pipeline.chapters`. The figures and keys they are made from: :mod:`trialmeta.pipeline.export_inputs`.
 """
 
 from __future__ import annotations
@@ -11,6 +10,9 @@ from pathlib import Path
 
 from trialmeta import io
 from trialmeta.errors import UsageError
+# (imported here too: refresh and the tests take them from this module)
+from trialmeta.pipeline.export_inputs import (DOCX_FIGURES, _writers, document_style, export_key,  # noqa: F401
+                                              forest_figures, forest_scenes, history_figures)
 
 EXPORT_FORMATS = ("docx", "xlsx")
 FILES = {"docx": "report.docx", "xlsx": "evidence.xlsx"}
@@ -64,59 +66,6 @@ def _warn_missing_fonts(spec, lines: dict, spec_file: str, command_line) -> None
                   f"{RC['font.family']}", file=sys.stderr)
 
 
-def document_style(result, style=None):
-    """The figure style of ``result``'s forest plot in the Word report: the style analyses.yaml or
-    the command line asks for, else the ``document`` preset (A4 text width, the title and notes as
-    text outside the image: Word's caption and a notes paragraph)."""
-    from trialmeta.plot.style import PRESETS, resolve
-
-    return resolve(result.spec.style, style) or PRESETS["document"]
-
-
-def forest_scenes(results, style=None) -> dict:
-    """Analysis name -> the scene of its forest plot in the Word report (:func:`document_style`)."""
-    from trialmeta.plot.forest import forest_scene
-
-    return {r.name: forest_scene(r, document_style(r, style)) for r in results}
-
-
-DOCX_FIGURES = Path(".cache") / "docx"  #: where refresh keeps the Word figures (300 dpi palette PNGs), cached like the others
-
-
-def forest_figures(results, scenes: dict, jobs: int | None = None, pngs: dict | None = None, style=None) -> dict:
-    """Analysis name -> :class:`trialmeta.report.docx.Figure` (forest plot, 300 dpi palette PNG, with
-    the notes its style leaves out of the image). ``pngs``: those already drawn (refresh draws them
-    with the forest plots, in its cached figure batch); the others are drawn here on ``jobs``
-    processes (default: every core)."""
-    from trialmeta.pipeline import parallel
-    from trialmeta.pipeline.outputs import WORD_FORMAT
-    from trialmeta.plot.forest import figure_notes
-    from trialmeta.report.docx import Figure
-
-    pngs = dict(pngs or {})
-    todo = [r.name for r in results if r.name not in pngs]
-    drawn = parallel.draw_all([(scenes[n], (WORD_FORMAT,)) for n in todo],
-                              parallel.default_jobs() if jobs is None else jobs)
-    pngs.update({todo[i]: data[0] for i, data in drawn})
-    figures = {}
-    for r in results:
-        used = document_style(r, style)
-        notes = figure_notes(r, used) if used.text_outside else ()
-        figures[r.name] = Figure(pngs[r.name], scenes[r.name].width, scenes[r.name].height,
-                                 f"Forest plot: {r.spec.title}.", notes)
-    return figures
-
-
-def history_figures(results, history: dict) -> dict:
-    """Analysis name -> :class:`trialmeta.report.docx.Figure` of its history of the evidence, with
-    alt text (``history``: name -> (scene, PNG, steps), :func:`write_exports`)."""
-    from trialmeta.report.docx import Figure
-    from trialmeta.report.wordextra import history_alt_text
-
-    return {r.name: Figure(png, scene.width, scene.height, alt=history_alt_text(r.spec.title, steps))
-            for r in results if r.name in history for scene, png, steps in [history[r.name]]}
-
-
 def read_reference_docx(path: Path) -> bytes:
     """The bytes of a reference Word document, checked to be one.
 
@@ -142,34 +91,37 @@ def read_reference_docx(path: Path) -> bytes:
     return data
 
 
-def export_key(fmt: str, scenes: dict, evidence_doc: dict, as_of, reference: bytes | None = None) -> str:
-    """The cache key of ``report.docx`` / ``evidence.xlsx``: everything they are made from (the
-    evidence, the figures' scenes, the libraries that write them). Unchanged key: the previous file
-    is copied, not rebuilt (:class:`trialmeta.pipeline.cache.FigureCache`)."""
-    import hashlib
-    import json
-    from importlib.metadata import version
+def export_files(formats, results, per: str | None = None, full: bool = False) -> list[str]:
+    """The files (relative to the output folder) :func:`write_exports` writes for these arguments."""
+    fmts = [f for f in ("docx", "xlsx") if f in formats]
+    if per is None and (full or len(results) <= SINGLE_DOCUMENT_LIMIT):
+        return [FILES[f] for f in fmts]
+    from trialmeta.pipeline.chapters import parts, part_path
 
-    from trialmeta.pipeline.cache import environment, scene_digest
+    if per is not None:
+        return [part_path(f, per, name) for name in parts(results, per) for f in fmts]
+    return ([part_path("docx", "analysis", r.name) for r in results if "docx" in fmts]
+            + [part_path(f, "tag", name) for name in parts(results, "tag", SINGLE_DOCUMENT_LIMIT) for f in fmts])
 
-    parts = {"format": fmt, "as_of": as_of, "environment": environment(),
-             "libraries": [version(d) for d in ("python-docx", "openpyxl", "pillow")],
-             "code": [hashlib.sha256(Path(__file__).with_name(n).read_bytes()).hexdigest()
-                      for n in ("export.py", "network_outputs.py")]
-             + [hashlib.sha256(p.read_bytes()).hexdigest()
-                for p in sorted(Path(__file__).parent.parent.joinpath("report").glob("*.py"))],
-             "figures": {n: scene_digest(s) for n, s in sorted(scenes.items())} if fmt == "docx" else None,
-             "reference_docx": hashlib.sha256(reference).hexdigest() if reference and fmt == "docx" else None,
-             # the Word report does not show the inputs' fingerprint (the workbook's Contents sheet does):
-             # a comment edited in a trial file does not rebuild it
-             "evidence": {k: v for k, v in evidence_doc.items() if fmt == "xlsx" or k != "inputs"}}
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+def _note_large_chapters(results, quiet: bool) -> None:
+    import sys
+
+    from trialmeta.synthesis.chapters import LISTED, chapters
+
+    large = [f"{tag} ({len(names)})" for tag, names in chapters(results).items() if len(names) > SINGLE_DOCUMENT_LIMIT]
+    if large and not quiet:
+        shown = ", ".join(large[:LISTED]) + (f", ... and {len(large) - LISTED} more" if len(large) > LISTED else "")
+        print(f"note: chapters of more than {SINGLE_DOCUMENT_LIMIT} analyses get no Word document or workbook of "
+              f"their own (they would be rebuilt whole on any change to one of their analyses): {shown}; write one "
+              "with trialmeta export --analysis tag:NAME, or narrower tags", file=sys.stderr)
 
 
 def write_exports(out: Path, formats, results, registry, frame, evidence_doc: dict, as_of=None,
                   style=None, cache=None, jobs: int | None = None, pngs: dict | None = None,
                   scenes: dict | None = None, workers=None, evidence_status: dict | None = None,
-                  reference_docx: Path | None = None, history: dict | None = None) -> list[Path]:
+                  reference_docx: Path | None = None, history: dict | None = None, per: str | None = None,
+                  full: bool = False, quiet: bool = True) -> list[Path]:
     """Write ``out/report.docx`` and/or ``out/evidence.xlsx``; return the paths. With ``cache``
     (refresh's :class:`~trialmeta.pipeline.cache.FigureCache`), a file whose inputs are unchanged since
     the previous refresh is copied from it instead of being rebuilt. ``scenes``: the forest scenes
@@ -177,9 +129,16 @@ def write_exports(out: Path, formats, results, registry, frame, evidence_doc: di
     build the workbook in one of them while this process builds the Word file. ``reference_docx``:
     a company's Word template whose styles the report takes (:func:`read_reference_docx`). ``history``:
     analysis name -> (scene, PNG bytes or a function returning them, steps) of its history of the
-    evidence, placed in ``report.docx`` (refresh draws them)."""
+    evidence, placed in ``report.docx`` (refresh draws them).
+
+    ``per`` (``"analysis"`` or ``"tag"``): instead, one file per analysis or per chapter
+    (:mod:`trialmeta.pipeline.chapters`). Beyond :data:`SINGLE_DOCUMENT_LIMIT` analyses, unless
+    ``full``: one Word document per analysis, and one Word document and one workbook per chapter of at
+    most that many analyses, instead of the registry-wide files (README "Chapters and selections");
+    without ``quiet``, a note on stderr names the larger chapters."""
     from trialmeta.report import sof
 
+    _writers.cache_clear()  # (once per run: a library or the code may have changed since the last)
     reference = read_reference_docx(reference_docx) if reference_docx is not None else None
     rows = {r.name: sof.sof_rows(r, registry) for r in results}
     if "appraisal" not in evidence_doc:  # `trialmeta export` passes a short document: the sheets need it
@@ -189,11 +148,20 @@ def write_exports(out: Path, formats, results, registry, frame, evidence_doc: di
         evidence_doc = {**evidence_doc, "appraisal": tables.jsonable(appraisal(results, registry))}
     scenes = forest_scenes(results, style) if scenes is None else scenes
     fmts = [f for f in ("docx", "xlsx") if f in formats]
+    if per is not None or (len(results) > SINGLE_DOCUMENT_LIMIT and not full):
+        from trialmeta.pipeline.chapters import write_parts
+
+        common = (results, registry, frame, evidence_doc, rows, scenes, as_of, cache, jobs, pngs, style, reference,
+                  history)
+        if per is not None:
+            return write_parts(out, fmts, per, *common)
+        # a large registry: a Word document per analysis, a Word document and a workbook per chapter of at
+        # most SINGLE_DOCUMENT_LIMIT analyses (a larger one would cost, on every change to any of its analyses,
+        # what the registry-wide document did: written on request, `export --analysis tag:NAME`)
+        _note_large_chapters(results, quiet)
+        return (write_parts(out, [f for f in fmts if f == "docx"], "analysis", *common)
+                + write_parts(out, fmts, "tag", *common, largest=SINGLE_DOCUMENT_LIMIT))
     written = []
-    if "docx" in fmts and len(results) > SINGLE_DOCUMENT_LIMIT:
-        fmts.remove("docx")
-        written += _word_per_analysis(out, results, registry, rows, scenes, evidence_doc, as_of, cache, jobs, pngs,
-                                      style, reference)
     keyed = {**evidence_doc, "evidence_status": evidence_status} if evidence_status else evidence_doc
     keyed_scenes = {**scenes, **{f"history/{n}": h[0] for n, h in (history or {}).items()}}
     keys = {f: export_key(f, keyed_scenes, keyed, as_of, reference) if cache is not None else None for f in fmts}
@@ -228,36 +196,8 @@ def write_exports(out: Path, formats, results, registry, frame, evidence_doc: di
     return written
 
 
-#: Beyond this many analyses refresh writes one Word document per analysis (``word/<name>.docx``),
-#: each rebuilt only when its own inputs change, instead of the registry-wide ``report.docx``.
+#: Beyond this many analyses refresh (and ``trialmeta export`` of the whole registry, without ``--full``)
+#: writes one Word document per analysis (``word/<name>.docx``) and one Word document and one workbook per
+#: chapter (``word/chapters/<tag>.docx``, ``excel/chapters/<tag>.xlsx``), each rebuilt only when its own
+#: inputs change, instead of the registry-wide ``report.docx`` and ``evidence.xlsx``.
 SINGLE_DOCUMENT_LIMIT = 20
-WORD_DIR = "word"
-
-
-def _word_per_analysis(out: Path, results, registry, rows: dict, scenes: dict, evidence_doc: dict, as_of, cache,
-                       jobs, pngs, style=None, reference: bytes | None = None) -> list[Path]:
-    """``word/<name>.docx`` for every analysis; with ``cache``, those whose key (:func:`export_key` of
-    that analysis alone) is unchanged are copied from the previous outputs."""
-    from trialmeta.report.docx import report_docx
-
-    analyses = {a["name"]: a for a in evidence_doc.get("analyses", [])}
-    paths = []
-    for r in results:
-        rel = f"{WORD_DIR}/{r.name}.docx"
-        key = None
-        if cache is not None:
-            # the document names the registry's size in its opening line: part of its inputs
-            part = {"analyses": [analyses.get(r.name)], "trials": len(registry.trials),
-                    "defaults": evidence_doc.get("defaults"), "trialmeta_version": evidence_doc.get("trialmeta_version")}
-            key = export_key("docx", {r.name: scenes[r.name]}, part, as_of, reference)
-        data = cache.fetch(rel, key) if cache is not None else None
-        if data is None:
-            one = {r.name: pngs[r.name]} if pngs and r.name in pngs else None
-            data = report_docx([r], registry, {r.name: rows[r.name]},
-                               forest_figures([r], scenes, jobs, one, style), as_of, reference=reference)
-        path = Path(out) / rel
-        io.write_bytes(path, data)
-        if cache is not None:
-            cache.record(rel, key, data)
-        paths.append(path)
-    return paths

@@ -300,16 +300,21 @@ def write_km(registry, out: Path, figures: Figures | None = None) -> list[Path]:
     return written
 
 
-def deliver(staged: Sequence[Path], out: Path) -> list[Path]:
+def deliver(staged: Sequence[Path], out: Path, staging: Path | None = None) -> list[Path]:
     """Move files written in a temporary folder into ``out`` (created if needed), refusing before
     anything moves if one would replace a file that no trialmeta manifest lists; record them in
-    ``out``'s manifest. Returns the new paths."""
+    ``out``'s manifest. Returns the new paths. With ``staging`` (the temporary folder), a file keeps
+    its path below it (``word/chapters/x.docx``); else its name."""
     import shutil
 
     from trialmeta import outdir
 
-    root, prefix = outdir.claim(out, [Path(p).name for p in staged])
+    names = [Path(p).relative_to(staging).as_posix() if staging is not None else Path(p).name for p in staged]
+    root, prefix = outdir.claim(out, names)
     Path(out).mkdir(parents=True, exist_ok=True)
-    paths = [Path(shutil.move(str(p), Path(out) / Path(p).name)) for p in staged]
-    outdir.record(root, [prefix + p.name for p in paths])
+    paths = []
+    for p, name in zip(staged, names):
+        (Path(out) / name).parent.mkdir(parents=True, exist_ok=True)
+        paths.append(Path(shutil.move(str(p), Path(out) / name)))
+    outdir.record(root, [prefix + n for n in names])
     return paths

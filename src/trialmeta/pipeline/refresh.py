@@ -210,7 +210,7 @@ def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress
                                  if (png := stage / DOCX_FIGURES / f"{r.name}.png") in planned},
                       scenes, how.workers, evidence_status=run.status,
                       history={n: (s, _when_drawn(drawing[1], stage / DOCX_FIGURES / f"history-{n}.png"), history[n])
-                               for n, s in history_scenes.items()})
+                               for n, s in history_scenes.items()}, quiet=how.quiet)
         for d in drawing:
             d.result()
     except BaseException:

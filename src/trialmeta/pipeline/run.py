@@ -49,8 +49,9 @@ def refresh(trials: str | Path = "trials", out: str | Path = "outputs", *, as_of
         Where the caches of output folders live (default: ``$TRIALMETA_CACHE_DIR``, else the
         user's cache folder; see :mod:`trialmeta.pipeline.store`). Never inside ``out``.
     overwrite_edits : bool
-        Replace ``report.docx`` / ``evidence.xlsx`` even when they changed since refresh wrote
-        them (default: refuse, naming them; a person's edits are never silently replaced).
+        Replace ``report.docx`` / ``evidence.xlsx`` (and the files of ``word/`` and ``excel/``) even
+        when they changed since refresh wrote them (default: refuse, naming them; a person's edits are
+        never silently replaced).
     executor : {"processes", "dask"}
         Where figures are drawn and analyses pooled: worker processes on this machine (default),
         or a Dask distributed cluster (``pip install 'trialmeta[dask]'``), with the same outputs
@@ -166,20 +167,23 @@ def write_forest_files(results, registry, out: Path, formats, *, trials: bool = 
 
 def write_export_files(formats, results, registry, frame, evidence_doc: dict, out: Path, as_of=None,
                        style=None, evidence_status: dict | None = None, reference_docx: Path | None = None,
-                       overwrite_edits: bool = False, cache_dir=None) -> list[Path]:
+                       overwrite_edits: bool = False, cache_dir=None, per: str | None = None,
+                       full: bool = False) -> list[Path]:
     """Write ``report.docx`` and/or ``evidence.xlsx`` of ``results`` into ``out``; return the
     files (written first in a temporary folder, as :func:`write_forest_files`). ``evidence_status``:
     the living-evidence state (:func:`trialmeta.living.state.saved_state`), for the report's section.
-    One that changed since refresh wrote it into ``out`` is refused unless ``overwrite_edits``."""
+    ``per``, ``full``: one file per analysis or chapter, or the single document beyond the limit
+    (:func:`trialmeta.pipeline.export.write_exports`). A file that changed since refresh wrote it into
+    ``out`` is refused (before any work) unless ``overwrite_edits``."""
     from trialmeta.pipeline import stamp, store
-    from trialmeta.pipeline.export import write_exports
+    from trialmeta.pipeline.export import export_files, write_exports
     from trialmeta.pipeline.outputs import deliver
 
     if not overwrite_edits:
-        stamp.refuse_edited(out, "export", [f"{'report' if f == 'docx' else 'evidence'}.{f}" for f in formats],
-                            store.folder(out, cache_dir))
+        stamp.refuse_edited(out, "export", export_files(formats, results, per, full), store.folder(out, cache_dir))
 
     with tempfile.TemporaryDirectory(prefix="trialmeta-export-") as tmp:
         staged = write_exports(Path(tmp), formats, results, registry, frame, evidence_doc, as_of, style,
-                               evidence_status=evidence_status, reference_docx=reference_docx)
-        return deliver(staged, out)
+                               evidence_status=evidence_status, reference_docx=reference_docx, per=per, full=full,
+                               quiet=False)
+        return deliver(staged, out, staging=Path(tmp))

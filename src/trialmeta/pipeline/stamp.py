@@ -139,20 +139,26 @@ def up_to_date(out: Path, key: str | None, store: Path | None = None) -> bool:
 
 
 #: Outputs a person may edit (README: "Edit it like any Word document"): one changed since
-#: trialmeta wrote it is never replaced without ``--overwrite-edits``.
-EDITABLE = ("report.docx", "evidence.xlsx")
+#: trialmeta wrote it is never replaced without ``--overwrite-edits``. Shell patterns (``*`` spans
+#: folders): the Word documents and workbooks per analysis and per chapter of a large registry too.
+EDITABLE = ("report.docx", "evidence.xlsx", "word/*.docx", "excel/*.xlsx")
 
 
 def edited(out: Path, names=EDITABLE, store: Path | None = None) -> list[str]:
-    """The files of ``names`` in ``out`` whose bytes are not those the last refresh recorded
-    (edited by a person, or written since by ``trialmeta export``). A file that is missing, or
-    not recorded (no stamp: an outputs folder from git, a damaged stamp), is not reported."""
+    """The files of ``names`` (relative paths or shell patterns) in ``out`` whose bytes are not
+    those the last refresh recorded (edited by a person, or written since by ``trialmeta export``).
+    A file that is missing, or not recorded (no stamp: an outputs folder from git, a damaged stamp),
+    is not reported."""
+    from fnmatch import fnmatchcase
+
     doc = _read(out, store)
     if doc is None:
         return []
     found = []
+    recorded_files = doc["files"]
+    names = [n for n in recorded_files if any(fnmatchcase(n, pattern) for pattern in names)]
     for name in names:
-        path, recorded = Path(out) / name, doc["files"].get(name)
+        path, recorded = Path(out) / name, recorded_files.get(name)
         try:
             if recorded and path.is_file() and _sha(path.read_bytes()) != recorded:
                 found.append(name)

@@ -20,7 +20,8 @@ from trialmeta.registry.certainty import CONCERN_STEPS, GRADE_DOMAINS, RATINGS, 
 from trialmeta.registry.comparisons import Indirect, IndirectArm, NetworkSpec, NetworkSubgroup, network_problems
 from trialmeta.registry.figstyle import StyleSpec
 from trialmeta.registry.schema import LABEL, TITLE, Model
-from trialmeta.registry.types import RESERVED_NAMES, AnalysisName, Biomarker, Count, Endpoint, Key, Number, PartialDate
+from trialmeta.registry.types import (RESERVED_NAMES, AnalysisName, Biomarker, Count, Endpoint, Key, Number, PartialDate,
+                                      Tag)
 from trialmeta.stats.settings import PoolSettings
 
 #: Everything analyses.yaml is made of, importable from here as before the certainty and comparison models
@@ -135,6 +136,9 @@ class Analysis(Model):
                           "mirror 1/0.8 = 1.25 counts as the same difference the other way): the threshold GRADE's "
                           "imprecision and inconsistency suggestions compare the CI and prediction interval with.")
     style: StyleSpec | None = Field(None, description="Figure style of this analysis' forest plot (see README).")
+    tags: list[Tag] = Field(default_factory=list, description="Short names grouping analyses into chapters (e.g. "
+                            "an indication: breast; an outcome: pfs): `--analysis tag:NAME` selects them, and a "
+                            "registry beyond 20 analyses gets one Word document and one workbook per tag.")
 
 
 class AnalysesFile(Model):
@@ -178,6 +182,10 @@ def load_analyses(path: Path) -> tuple[AnalysesFile, dict]:
             problems.append(Problem(name, lines.get(("analyses", i, "name")), f"analyses[{i}].name",
                                     f"duplicate analysis name {a.name!r} (also analyses[{seen[a.name]}])"))
         seen.setdefault(a.name, i)
+        for j, tag in enumerate(a.tags):
+            if tag in a.tags[:j]:
+                problems.append(Problem(name, lines.get(("analyses", i, "tags", j)) or lines.get(("analyses", i, "tags")),
+                                        f"analyses[{i}].tags[{j}]", f"duplicate tag {tag!r}"))
         keys = [s.key for s in a.subgroups]
         if a.interaction:
             for j, k in enumerate(a.interaction):

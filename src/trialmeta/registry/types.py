@@ -158,3 +158,24 @@ def _analysis_name(value: str) -> str:
 
 
 AnalysisName = Annotated[str, AfterValidator(_analysis_name)]
+
+
+#: The chapter of the analyses that have no ``tags:`` (:func:`trialmeta.synthesis.chapters.chapters`);
+#: not a tag one may write.
+UNTAGGED = "untagged"
+_TAG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+
+
+def _tag(value: str) -> str:
+    if not _TAG.fullmatch(value) or len(value) > 40:
+        raise ValueError(f"tags are lower-case letters and digits joined by single '-' (at most 40 characters; a "
+                         f"tag names a chapter file, e.g. word/chapters/<tag>.docx), got {value!r}")
+    if value == UNTAGGED:
+        raise ValueError(f"tag {UNTAGGED!r} is reserved: it is the chapter of the analyses without tags "
+                         "(leave `tags:` out instead)")
+    return value
+
+
+Tag = Annotated[str, AfterValidator(_tag),
+                WithJsonSchema({"type": "string", "pattern": f"^{_TAG.pattern}$", "maxLength": 40,
+                                "not": {"const": UNTAGGED}})]
