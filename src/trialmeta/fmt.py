@@ -47,6 +47,16 @@ def fixed(x, digits: int) -> str:
     return "" if missing(x) else f"{x:.{digits}f}"
 
 
+def decimals_for(widths, least: int = 2, most: int = 8) -> int:
+    """Decimals that show the narrowest of ``widths`` (CI widths of a difference, or tau² values) with two
+    significant digits: never fewer than ``least`` (RevMan's two for an MD), at most ``most``. A mean
+    difference in small units (e.g. 0.0012 g) would otherwise print as "0.00 [-0.01, 0.01]"."""
+    usable = [abs(float(w)) for w in widths if not missing(w) and math.isfinite(float(w)) and float(w) != 0]
+    if not usable:
+        return least
+    return max(least, min(most, 1 - math.floor(math.log10(min(usable)))))
+
+
 def p_column(p) -> str:
     """A P value in a table column: four decimals, '<0.0001' below; empty where missing."""
     return "" if missing(p) else ("<0.0001" if p < 1e-4 else f"{p:.4f}")

@@ -90,3 +90,36 @@ def test_the_api_refuses_the_same_prior_scales():
     with pytest.raises(InputError, match="from 0.001 to 10"):
         tm.meta_continuous(df, "mean_exp", "sd_exp", "n_exp", "mean_ctrl", "sd_ctrl", "n_ctrl", measure="SMD",
                            method="bayes", prior_scale=50.0)
+
+
+def test_a_difference_in_small_units_prints_its_digits(run_cli, tmp_path):
+    """dat.curtis1998[1:2, ] MDs divided by 1000 (grams -> kilograms): the printed interval keeps two
+    significant digits of its width instead of reading "0.00 [-0.01, 0.01]"; tau² likewise. Printed
+    numbers equal the JSON's, rounded."""
+    path = tmp_path / "kg.csv"
+    pd.DataFrame({"study": REF["inputs"]["curtis1998"]["study"], "md": [y / 1000 for y in CURTIS["yi"]],
+                  "se": [math.sqrt(v) / 1000 for v in CURTIS["vi"]]}).to_csv(path, index=False)
+    code, table, err = run_cli("pool-table", path, "--measure", "MD")
+    assert code == 0, err
+    code, out, err = run_cli("pool-table", path, "--measure", "MD", "--format", "json")
+    doc = json.loads(out)
+    g = doc["groups"][-1]
+    rows = doc["studies"] + doc["groups"]
+    width = min(r["md_ci_high"] - r["md_ci_low"] for r in rows)  # the narrowest interval printed
+    d = 1 - math.floor(math.log10(width))  # two significant digits of it
+    assert d == 4
+    assert f"{g['md']:.{d}f} [{g['md_ci_low']:.{d}f}, {g['md_ci_high']:.{d}f}]" in table, table
+    t = 1 - math.floor(math.log10(g["tau2"]))
+    assert f"{g['tau2']:.{t}f} [" in table, table
+    # the k = 2 note's Wald interval, with the digits of its own width (was "[-0.00, 0.00]")
+    wd = 1 - math.floor(math.log10(g["md_wald_ci_high"] - g["md_wald_ci_low"]))
+    assert f"Wald (z) CI would be [{g['md_wald_ci_low']:.{wd}f}, {g['md_wald_ci_high']:.{wd}f}]" in table, table
+
+
+def test_ratios_keep_revman_two_decimals(run_cli):
+    from conftest import DATA
+
+    code, out, err = run_cli("pool-table", DATA / "pooltable" / "steurer-lnhr.csv")
+    assert code == 0, err
+    row = next(line for line in out.splitlines() if line.startswith("overall"))
+    assert __import__("re").search(r"\d\.\d\d \[\d\.\d\d, \d\.\d\d\]", row), row

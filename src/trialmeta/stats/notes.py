@@ -70,9 +70,18 @@ class Note:
         return _TEXT[self.kind](dict(self.values))
 
 
+_INTERVALS = (("low", "high"), ("wald_low", "wald_high"), ("hksj_low", "hksj_high"))
+
+
 def _v(v: dict, name: str) -> str:
-    """Value ``name`` of a note printed on its measure's scale."""
-    return fmt.on_scale(v[name], v.get("ratio", True))
+    """Value ``name`` of a note printed on its measure's scale: a ratio with RevMan's two decimals, a
+    difference with enough decimals for two significant digits of the note's narrowest interval (an
+    MD in small units would otherwise read "[-0.00, 0.00]")."""
+    ratio = v.get("ratio", True)
+    digits = 2 if ratio else fmt.decimals_for(
+        [v[b] - v[a] for a, b in _INTERVALS if fmt.finite_or_none(v.get(a)) is not None
+         and fmt.finite_or_none(v.get(b)) is not None])
+    return fmt.on_scale(v[name], ratio, digits)
 
 
 def _below(v: dict) -> str:

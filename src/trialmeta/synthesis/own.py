@@ -283,16 +283,18 @@ def study_records(a: OwnAnalysis) -> list[dict]:
     return out
 
 
-def study_table(studies: list[dict], measure: str, level: float) -> tuple[list[str], list[list[str]]]:
-    """(header, rows) of the study lines as text, as R meta's ``print()``: study, [subgroup,] effect [CI], weight."""
+def study_table(studies: list[dict], measure: str, level: float,
+                digits: int = 2) -> tuple[list[str], list[list[str]]]:
+    """(header, rows) of the study lines as text, as R meta's ``print()``: study, [subgroup,] effect [CI], weight.
+    ``digits``: the decimals of a difference (:func:`trialmeta.fmt.decimals_for`; ratios keep RevMan's)."""
     from trialmeta.fmt import fixed, ratio_ci
 
-    m = measure.lower()
+    m, d = measure.lower(), digits
     grouped = any("group" in s for s in studies)
     head = ["study", *(["subgroup"] if grouped else []), f"{measure} [{level * 100:g}% CI]", "weight"]
     rows = []
     for s in studies:
         est = (ratio_ci(s[m], s[f"{m}_ci_low"], s[f"{m}_ci_high"]) if measure in RATIO_MEASURES else
-               f"{fixed(s[m], 2)} [{fixed(s[f'{m}_ci_low'], 2)}, {fixed(s[f'{m}_ci_high'], 2)}]")
+               f"{fixed(s[m], d)} [{fixed(s[f'{m}_ci_low'], d)}, {fixed(s[f'{m}_ci_high'], d)}]")
         rows.append([str(s["study"]), *([str(s["group"])] if grouped else []), est, f"{s['weight']:.1f}%"])
     return head, rows

@@ -23,7 +23,7 @@ import io
 
 import pandas as pd
 
-from trialmeta.fmt import fixed, md_text, p_column
+from trialmeta.fmt import decimals_for, fixed, md_text, p_column
 from trialmeta.tables import spreadsheet_safe
 from trialmeta.errors import InputError, Problem
 from trialmeta.stats.binary import RATIO_MEASURES
@@ -248,13 +248,19 @@ def format_groups(result: dict, fmt: str = "table", settings: PoolSettings | Non
     if fmt not in ("table", "md"):
         raise ValueError(f"fmt must be 'table', 'csv' or 'md', got {fmt!r}")
     lv = f"{s.level * 100:g}%"
+    # a difference in small units keeps two significant digits of its narrowest CI (ratios: RevMan's two
+    # decimals); tau² its four decimals, more where its values are smaller
+    d = 2 if measure in RATIO_MEASURES else decimals_for(
+        [r[f"{m}_ci_high"] - r[f"{m}_ci_low"] for r in (*studies, *groups)
+         if r.get(f"{m}_ci_low") is not None and r.get(f"{m}_ci_high") is not None])
+    t = decimals_for([x for g in groups for x in (g["tau2"], g["tau2_ci_high"]) if x is not None], least=4, most=10)
     head = ["group", "k", f"{measure} [{lv} CI]", "p", f"tau² [{lv} CI]", "I²", "Q (df; p)", f"{lv} PI"]
     body = [[str(g["group"]), str(g["k"]),
-             f"{fixed(g[m], 2)} [{fixed(g[f'{m}_ci_low'], 2)}, {fixed(g[f'{m}_ci_high'], 2)}]", p_column(g["p"]),
-             "" if g["tau2"] is None else f"{g['tau2']:.4f} [{fixed(g['tau2_ci_low'], 4)}, {fixed(g['tau2_ci_high'], 4)}]",
+             f"{fixed(g[m], d)} [{fixed(g[f'{m}_ci_low'], d)}, {fixed(g[f'{m}_ci_high'], d)}]", p_column(g["p"]),
+             "" if g["tau2"] is None else f"{g['tau2']:.{t}f} [{fixed(g['tau2_ci_low'], t)}, {fixed(g['tau2_ci_high'], t)}]",
              "" if g["i2"] is None else f"{g['i2']:.1f}%",
              "" if g["q"] is None else f"{g['q']:.2f} ({g['df']}; {p_column(g['q_p'])})",
-             "" if g[f"{m}_pi_low"] is None else f"{g[f'{m}_pi_low']:.2f} to {g[f'{m}_pi_high']:.2f}"]
+             "" if g[f"{m}_pi_low"] is None else f"{g[f'{m}_pi_low']:.{d}f} to {g[f'{m}_pi_high']:.{d}f}"]
             for g in groups]
     foot = []
     if result.get("subgroup_test"):
@@ -264,7 +270,7 @@ def format_groups(result: dict, fmt: str = "table", settings: PoolSettings | Non
     foot.append(f"Method: {result.get('described_as') or s.describe()}")
     foot += [f"Note ({g['group']}): {n}" for g in groups for n in g.get("notes", ())]
     foot += [f"Note: {n}" for n in result.get("notes", ())]
-    blocks = ([study_table(studies, measure, s.level)] if studies else []) + [(head, body)]
+    blocks = ([study_table(studies, measure, s.level, d)] if studies else []) + [(head, body)]
     if any("group" in st for st in studies):
         foot.insert(0, "Study weights are within each subgroup.")
     if fmt == "md":
