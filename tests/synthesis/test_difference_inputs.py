@@ -123,3 +123,17 @@ def test_ratios_keep_revman_two_decimals(run_cli):
     assert code == 0, err
     row = next(line for line in out.splitlines() if line.startswith("overall"))
     assert __import__("re").search(r"\d\.\d\d \[\d\.\d\d, \d\.\d\d\]", row), row
+
+
+def test_the_forest_of_a_small_unit_difference_prints_the_same_digits(run_cli, tmp_path):
+    """The forest's cells use the digits pool-table prints (was '0.00 [0.00, 0.00]' for every study);
+    the SVG keeps its text as text."""
+    path = tmp_path / "kg.csv"
+    pd.DataFrame({"study": REF["inputs"]["curtis1998"]["study"], "md": [y / 1000 for y in CURTIS["yi"]],
+                  "se": [math.sqrt(v) / 1000 for v in CURTIS["vi"]]}).to_csv(path, index=False)
+    code, out, err = run_cli("pool-table", path, "--measure", "MD", "--forest", tmp_path / "kg.svg")
+    assert code == 0, err
+    svg = (tmp_path / "kg.svg").read_text()
+    y0, se0 = CURTIS["yi"][0] / 1000, math.sqrt(CURTIS["vi"][0]) / 1000
+    z = 1.959963984540054
+    assert f"{y0:.4f} [{y0 - z * se0:.4f}, {y0 + z * se0:.4f}]" in svg

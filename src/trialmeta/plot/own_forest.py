@@ -37,17 +37,18 @@ def _num(x: float) -> str:
     return fmt.number(x).replace("-", fmt.MINUS)
 
 
-def estimate_cell(ratio: bool, est, lo, hi) -> str:
-    """'0.55 [0.28, 1.09]' for ratios; '−0.12 [−0.30, 0.06]' for differences (on their own scale)."""
+def estimate_cell(ratio: bool, est, lo, hi, digits: int = 2) -> str:
+    """'0.55 [0.28, 1.09]' for ratios; '−0.12 [−0.30, 0.06]' for differences (on their own scale, with
+    ``digits`` decimals: :func:`trialmeta.fmt.decimals_for` of the figure's intervals)."""
     if est is None or not math.isfinite(est):
         return "Not estimable"
     if ratio:
         return fmt.ratio_ci(est, lo, hi)
-    return f"{_diff(est)} [{_diff(lo)}, {_diff(hi)}]"
+    return f"{_diff(est, digits)} [{_diff(lo, digits)}, {_diff(hi, digits)}]"
 
 
-def _diff(x) -> str:
-    return fmt.difference(x).replace("-", fmt.MINUS)
+def _diff(x, digits: int = 2) -> str:
+    return fmt.difference(x, digits).replace("-", fmt.MINUS)
 
 
 def _header(a) -> str:
@@ -66,19 +67,20 @@ def _arm(rec: dict, arm: str, kind: str) -> str:
     return ""
 
 
-def _pooled(r, label: str, ratio: bool, key: str, enc, arms: dict | None = None, settings=None) -> list[Row]:
-    cells = {"study": label, "weight": "100.0%", "est": estimate_cell(ratio, r.est, r.ci_low, r.ci_high),
+def _pooled(r, label: str, ratio: bool, key: str, enc, arms: dict | None = None, settings=None,
+            digits: int = 2) -> list[Row]:
+    cells = {"study": label, "weight": "100.0%", "est": estimate_cell(ratio, r.est, r.ci_low, r.ci_high, digits),
              **(arms or {})}
     rows = [Row("pooled", cells, est=enc(r.est), lo=enc(r.ci_low), hi=enc(r.ci_high), bold=True, key=key)]
     if r.pi_low is not None and r.pi_high is not None:
-        pi = estimate_cell(ratio, r.est, r.pi_low, r.pi_high).split(" ", 1)[1]
+        pi = estimate_cell(ratio, r.est, r.pi_low, r.pi_high, digits).split(" ", 1)[1]
         rows.append(Row("pi", {"study": "Prediction interval", "est": pi}, lo=enc(r.pi_low), hi=enc(r.pi_high),
                         key=key))
-    rows += _bayes_row(r, ratio, key, settings, enc)
+    rows += _bayes_row(r, ratio, key, settings, enc, digits)
     return rows + [Row("stat", text=text, role=role, key=key) for role, text in statistics_lines(r)]
 
 
-def _bayes_row(r, ratio: bool, key: str, settings, enc) -> list[Row]:
+def _bayes_row(r, ratio: bool, key: str, settings, enc, digits: int = 2) -> list[Row]:
     """The registry's few-studies line: for 2 <= k <= ``bayes_max_k`` under a frequentist random-effects model,
     the Bayesian result with its prior on tau named (an open diamond on its credible interval)."""
     b = getattr(r, "bayes", None)
@@ -87,7 +89,7 @@ def _bayes_row(r, ratio: bool, key: str, settings, enc) -> list[Row]:
     if not all(x is not None and math.isfinite(x) and (x > 0 or not ratio) for x in (b.est, b.ci_low, b.ci_high)):
         return []
     return [Row("bayes", {"study": f"Bayesian, \u03c4 ~ {settings.tau_prior.short()}",
-                          "est": estimate_cell(ratio, b.est, b.ci_low, b.ci_high)},
+                          "est": estimate_cell(ratio, b.est, b.ci_low, b.ci_high, digits)},
                 est=enc(b.est), lo=enc(b.ci_low), hi=enc(b.ci_high), soft=True, key=key)]
 
 
@@ -136,6 +138,10 @@ def own_spec(a, *, title: str = "", favours: tuple[str, str] = ("Favours experim
     # keeps every study within range (the cells print the difference, never exp'd and logged back)
     unit = 1.0 if ratio else linear_unit([abs(rec["yi"]) + z * rec["se"] for rec in records])
     enc = (lambda x: x) if ratio else (lambda x: encode_difference(x, unit))  # noqa: E731
+    # a difference's cells: two significant digits of the narrowest interval drawn (as pool-table prints them)
+    d = 2 if ratio else fmt.decimals_for([2 * z * rec["se"] for rec in records]
+                                         + [g.ci_high - g.ci_low for g in [*a.groups, a.overall]
+                                            if g.ci_low is not None and g.ci_high is not None])
     cols = [Column("study", ("Study or", "subgroup"), "left", wrap=1.6, role="label", overflow=True)]
     if arms:
         cols += [Column("exp", (labels[0],), "left", "center", role="counts"),
@@ -158,20 +164,20 @@ def own_spec(a, *, title: str = "", favours: tuple[str, str] = ("Favours experim
             if rec.get("status"):  # not estimable (no events in either arm): listed, not drawn
                 est = lo = hi = None
             cells = {"study": rec["study"], "exp": _arm(rec, "exp", kind), "ctrl": _arm(rec, "ctrl", kind),
-                     "weight": weight_text(rec["weight"]), "est": estimate_cell(ratio, est, lo, hi)}
+                     "weight": weight_text(rec["weight"]), "est": estimate_cell(ratio, est, lo, hi, d)}
             rows.append(Row("study", cells, est=enc(est), lo=enc(lo), hi=enc(hi), side=square_side(rec["weight"]) or FIXED_SIDE,
                             key=str(rec["study"])))
         if g is not None:
             diamond = len(rows)
             rows += _pooled(g, f"Subtotal ({level:.0%} CI)", ratio, g.group, enc,
-                            _pooled_arms([r for r in records if r["group"] == g.group], kind), a.settings)
+                            _pooled_arms([r for r in records if r["group"] == g.group], kind), a.settings, d)
             if pooled_line and g.est is not None:
                 refs.append(RefLine(enc(g.est), first + 1, diamond))
     if groups:
         rows.append(Row("gap"))
     total = len(rows)
     rows += _pooled(a.overall, f"Total ({level:.0%} CI)", ratio, "overall", enc, _pooled_arms(records, kind),
-                    a.settings)
+                    a.settings, d)
     if pooled_line and a.overall.est is not None:
         refs = [RefLine(enc(a.overall.est), 0, total)]
     if a.subgroup_test is not None:
