@@ -10,99 +10,18 @@ inputs rewrites them byte for byte (the changelog gets an entry only when someth
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from trialmeta import __version__, io, tables
-
+from trialmeta import io, tables
 from trialmeta.outdir import staging_dir
 from trialmeta.report import changelog, evidence
-from trialmeta.registry.analyses import load_analyses
-from trialmeta.registry.frame import results_frame
 from trialmeta.synthesis.history import evolution, evolution_frame
-from trialmeta.synthesis.indirect import run_indirect
-from trialmeta.errors import TrialmetaError
 from trialmeta.pipeline.summary import RefreshSummary
-from trialmeta.synthesis.selection import filter_as_of
-from trialmeta.synthesis.run import run_analyses
-from trialmeta.registry.load import load_registry
-
+from trialmeta.pipeline.compute import CHANGELOG, EVIDENCE, Computed, build_evidence, compute, _style_files  # noqa: F401
 from trialmeta.pipeline.progress import Display
-
-EVIDENCE = "evidence.json"
-CHANGELOG = "CHANGELOG.md"
-
-
-def build_evidence(registry, spec, results, indirect, frame, fingerprint: dict, as_of, networks=()) -> dict:
-    """The machine-readable evidence: ``trialmeta pool --format json`` plus inputs, results and the
-    appraisal (RoB 2 per study result, GRADE per analysis and subgroup: :mod:`trialmeta.synthesis.appraisal`)."""
-    from trialmeta.synthesis.appraisal import appraisal
-
-    return tables.jsonable({
-        "trialmeta_version": __version__,
-        "as_of": as_of,
-        "inputs": fingerprint,
-        "defaults": spec.defaults.model_dump(),
-        "analyses": [r.to_dict() for r in results],
-        "indirect": [i.to_dict() for i in indirect],
-        **({"networks": [n.to_dict() for n in networks]} if networks else {}),
-        "appraisal": appraisal(results, registry),
-        "results": tables.records(frame),
-    })
-
-
-@dataclass(frozen=True)
-class Computed:
-    """What a refresh knows before it writes anything: the validated inputs, every result, the
-    evidence document and its changelog entry against the previous outputs (None: no change)."""
-
-    registry: object
-    spec: object
-    results: list
-    indirect: list
-    frame: object
-    evidence: dict
-    previous: dict | None
-    entry: str | None
-    networks: tuple = ()  # synthesis.networks.NetworkResult
-    status: dict | None = None  # the living-evidence state beside the registry (check-updates, crosscheck)
-
-
-def compute(trials: Path, out: Path, as_of: str | None, style, today: str | None, progress: Display) -> Computed:
-    """Validate the registry and its analyses, pool every analysis, build the evidence document.
-
-    Raises
-    ------
-    InputError
-        Located problems in a trial file or the analyses file.
-    """
-    registry = load_registry(trials)
-    spec_path = io.analyses_file(trials)
-    if spec_path is None:
-        raise TrialmetaError(f"no {io.ANALYSES_FILE} beside the trial files in {io.display(trials)}")
-    spec, lines = load_analyses(spec_path)
-    from trialmeta.pipeline.export import check_styles
-
-    spec_file = io.display(spec_path)
-    check_styles(spec, lines, spec_file, style)
-    progress.step(f"validated {len(registry.trials)} trials and {len(spec.analyses)} analyses")
-    results = run_analyses(registry, spec, as_of=as_of, spec_file=spec_file, lines=lines)
-    indirect = run_indirect(spec, results, spec_file, lines)
-    from trialmeta.synthesis.networks import run_networks
-
-    networks = tuple(run_networks(registry, spec, results, indirect, spec_file, lines))
-    frame, _ = filter_as_of(results_frame(registry), as_of)
-    fingerprint = io.fingerprint([t.file for t in registry.trials] + [spec_file] + _curve_files(registry), trials)
-    evidence_doc = build_evidence(registry, spec, results, indirect, frame, fingerprint, as_of, networks)
-    previous = _previous_evidence(out)
-    entry = changelog.entry(previous, evidence_doc, today or dt.date.today().isoformat())
-    from trialmeta.living.state import saved_state
-
-    return Computed(registry, spec, results, indirect, frame, evidence_doc, previous, entry, networks,
-                    saved_state(trials))
 
 
 def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = False, today: str | None = None,
@@ -124,15 +43,18 @@ def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = Fal
     from trialmeta.pipeline import store
 
     progress = Display(7, quiet)  # step lines and one bar for every figure drawn
+    from trialmeta.pipeline.cache import FigureCache
+
     kept = store.folder(out, cache_dir)
-    run = compute(trials, out, as_of, style, today, progress)
+    keys = FigureCache(out if cache else None, kept)  # the previous refresh's keys, and this one's
+    run = compute(trials, out, as_of, style, today, progress, keys)
     # figures will probably be drawn: start the workers now, to import matplotlib meanwhile
     # (without worker processes the figures are drawn in one thread, after the other: matplotlib
     # is not thread-safe)
     drawing = not cache or run.previous is None or run.entry is not None
     with _workers(jobs if drawing else 1) as workers, staging_dir(out) as stage, \
             ThreadPoolExecutor(2 if workers else 1, "trialmeta-figures") as side:
-        how = _Drawing(jobs, cache, quiet, workers, side, kept, progress)
+        how = _Drawing(jobs, cache, quiet, workers, side, kept, keys, progress)
         figures, drawn, reused = _write_outputs(run, stage, out, as_of, style, progress, how)
         from trialmeta.pipeline import stamp  # last: the key of this run and every file it wrote
 
@@ -142,6 +64,7 @@ def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = Fal
     store.install(taken, kept)
     progress.step(f"swapped in {io.display(out)}")
     return RefreshSummary(out, trials=len(run.registry.trials), results=len(run.frame), analyses=len(run.results),
+                          pooled=len(run.results) - len(run.reused),
                           figures=figures, drawn=drawn, reused=reused, changes=run.entry,
                           warnings=tuple(run.registry.warnings), as_of=as_of)
 
@@ -157,6 +80,7 @@ class _Drawing:
     workers: object
     side: ThreadPoolExecutor
     store: Path
+    keys: object  # the run's FigureCache (figures, parts, exports)
     display: object = None  # the run's progress display (one bar for every figure)
 
 
@@ -175,7 +99,7 @@ def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress
 
     from trialmeta.pipeline.network_outputs import write_network_outputs
 
-    forests = _figure_batch(stage, out, how.jobs, how.cache, how.quiet, how.workers, store=how.store,
+    forests = _figure_batch(stage, out, how.jobs, how.cache, how.quiet, how.workers, how.keys,
                             display=how.display)
     network_figures = write_network_outputs(stage, run.networks, forests.cache)
     scenes = forest_scenes(results, style)  # the Word report's (the title and notes outside the image)
@@ -186,8 +110,9 @@ def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress
                               display=how.display)
     drawing = [how.side.submit(forests.write)]
     try:
-        history = evolution(registry, run.spec, results, as_of)
-        progress.step(f"pooled {len(results)} analyses and {len(run.indirect)} indirect comparisons")
+        history = _history(run, stage, as_of, how.keys)
+        kept = f" ({len(run.reused)} unchanged: their parts reused)" if run.reused else ""
+        progress.step(f"pooled {len(results)} analyses{kept} and {len(run.indirect)} indirect comparisons")
         _write_tables(stage, results, history)
         from trialmeta.report import sof
 
@@ -225,6 +150,18 @@ def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress
     return figures, drawn, reused
 
 
+def _history(run: Computed, stage: Path, as_of, cache) -> dict:
+    """Every analysis' history of the evidence: recomputed for the analyses whose part was not
+    reused (:mod:`trialmeta.pipeline.parts`), whose parts are then kept for the next refresh."""
+    from trialmeta.pipeline import parts
+
+    todo = [r for r in run.results if r.name not in run.reused]
+    fresh = evolution(run.registry, run.spec, todo, as_of) if todo else {}
+    history = {r.name: run.reused[r.name][1] if r.name in run.reused else fresh[r.name] for r in run.results}
+    parts.write(stage, cache, run.keys, run.results, history, run.reused)
+    return history
+
+
 def _write_report(stage: Path, run: Computed, history, log: str, as_of, quiet: bool) -> None:
     """``index.html`` and one page per analysis (:mod:`trialmeta.report.site`) and, for a registry of
     at most ``SINGLE_PAGE_LIMIT`` analyses, the single self-contained ``report.html``."""
@@ -254,31 +191,6 @@ def _when_drawn(drawing, path: Path):
         drawing.result()
         return io.read_bytes(path)
     return read
-
-
-def _style_files(spec, style) -> dict[str, str]:
-    """Style sheets given as file paths (in analyses.yaml or on the command line) -> SHA-256."""
-    import hashlib
-
-    sheets = [a.style.stylesheet for a in spec.analyses if a.style is not None and a.style.stylesheet]
-    sheets += [style.stylesheet] if style is not None and style.stylesheet else []
-    return {s: hashlib.sha256(Path(s).read_bytes()).hexdigest() for s in sorted(set(sheets)) if Path(s).is_file()}
-
-
-def _previous_evidence(out: Path) -> dict | None:
-    path = out / EVIDENCE
-    if not path.is_file():
-        return None
-    try:
-        return json.loads(io.read_text(path))
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return None
-
-
-def _curve_files(registry) -> list[str]:
-    from trialmeta.registry.km import curve_files
-
-    return [io.display(p) for p in curve_files(registry)]
 
 
 def _write_tables(stage: Path, results, history) -> None:
