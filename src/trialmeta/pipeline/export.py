@@ -7,6 +7,7 @@ Figures are rendered here (300 dpi PNG of each forest plot) and handed to
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 
 from trialmeta import io
@@ -148,22 +149,30 @@ def export_key(fmt: str, scenes: dict, evidence_doc: dict, as_of, reference: byt
     is copied, not rebuilt (:class:`trialmeta.pipeline.cache.FigureCache`)."""
     import hashlib
     import json
-    from importlib.metadata import version
 
     from trialmeta.pipeline.cache import environment, scene_digest
 
-    parts = {"format": fmt, "as_of": as_of, "environment": environment(),
-             "libraries": [version(d) for d in ("python-docx", "openpyxl", "pillow")],
-             "code": [hashlib.sha256(Path(__file__).with_name(n).read_bytes()).hexdigest()
-                      for n in ("export.py", "network_outputs.py")]
-             + [hashlib.sha256(p.read_bytes()).hexdigest()
-                for p in sorted(Path(__file__).parent.parent.joinpath("report").glob("*.py"))],
+    parts = {"format": fmt, "as_of": as_of, "environment": environment(), **_export_code(),
              "figures": {n: scene_digest(s) for n, s in sorted(scenes.items())} if fmt == "docx" else None,
              "reference_docx": hashlib.sha256(reference).hexdigest() if reference and fmt == "docx" else None,
              # the Word report does not show the inputs' fingerprint (the workbook's Contents sheet does):
              # a comment edited in a trial file does not rebuild it
              "evidence": {k: v for k, v in evidence_doc.items() if fmt == "xlsx" or k != "inputs"}}
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _export_code() -> dict:
+    """The versions of the libraries that write the Word and Excel files, and the SHA-256 of the
+    code that builds them (read once per process)."""
+    import hashlib
+    from importlib.metadata import version
+
+    return {"libraries": [version(d) for d in ("python-docx", "openpyxl", "pillow")],
+            "code": [hashlib.sha256(Path(__file__).with_name(n).read_bytes()).hexdigest()
+                     for n in ("export.py", "network_outputs.py")]
+            + [hashlib.sha256(p.read_bytes()).hexdigest()
+               for p in sorted(Path(__file__).parent.parent.joinpath("report").glob("*.py"))]}
 
 
 def write_exports(out: Path, formats, results, registry, frame, evidence_doc: dict, as_of=None,

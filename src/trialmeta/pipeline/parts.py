@@ -138,3 +138,42 @@ def write(stage: Path, cache, keys: dict[str, str], results, history: dict, reus
             {"key": key, "result": r, "history": history.get(r.name, [])}, protocol=pickle.HIGHEST_PROTOCOL)
         io.write_bytes(Path(stage) / rel(r.name), data)
         cache.record(rel(r.name), key, data)
+
+
+def text(stage: Path, cache, rel_path: str, key: str | None, make) -> str:
+    """Write the text file ``rel_path`` of one analysis (``make()``: its text) into ``stage``: copied
+    from the previous outputs when it was made under the same analysis ``key`` and is intact, else
+    made; recorded in ``cache``'s manifest. Returns the text."""
+    data = cache.fetch(rel_path, key) if cache is not None and key is not None else None
+    if data is None:
+        data = make().encode("utf-8")
+    io.write_bytes(Path(stage) / rel_path, data)
+    if cache is not None and key is not None:
+        cache.record(rel_path, key, data)
+    return data.decode("utf-8")
+
+
+def memo(stage: Path, cache, rel_path: str, key: str | None, make):
+    """An object of one analysis kept between refreshes (a figure's scene: plain data), pickled at
+    ``rel_path`` in the run's cache folder: the previous one when it was made under the same
+    analysis ``key`` and is intact, else ``make()``."""
+    data = cache.fetch(rel_path, key) if cache is not None and key is not None else None
+    value = _load(data, key) if data is not None else _MISSING
+    if value is _MISSING:
+        value = make()
+        data = pickle.dumps((key, value), protocol=pickle.HIGHEST_PROTOCOL)
+    if cache is not None and key is not None:
+        io.write_bytes(Path(stage) / rel_path, data)
+        cache.record(rel_path, key, data)
+    return value
+
+
+_MISSING = object()
+
+
+def _load(data: bytes, key: str):
+    try:
+        stored, value = pickle.loads(data)
+    except Exception:  # noqa: BLE001 - an entry that does not load is made again
+        return _MISSING
+    return value if stored == key else _MISSING
