@@ -119,7 +119,7 @@ def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress
         io.write_text(stage / "sof.md", sof.document(results, registry))
         progress.step("wrote evidence.json, results and evidence tables")
         history_scenes: dict = {}
-        figures += _write_history_figures(stage, history, histories, history_scenes)
+        figures += _write_history_figures(stage, history, histories, history_scenes, how.keys, run.keys)
         from trialmeta.pipeline.outputs import write_rob_plots
 
         figures += len(write_rob_plots(results, stage / "rob", ("png", "svg"), figures=histories))
@@ -266,14 +266,21 @@ def _write_forest_figures(stage: Path, results, registry, batch, style=None, wor
                              word_dir=stage / DOCX_FIGURES, word_scenes=word_scenes, scenes=scenes))
 
 
-def _write_history_figures(stage: Path, history, batch, scenes: dict | None = None) -> int:
+def _write_history_figures(stage: Path, history, batch, scenes: dict | None = None, cache=None,
+                           keys: dict | None = None) -> int:
     """Queue every history figure in ``batch``; return how many files they make (``scenes``: filled
-    with each figure's scene)."""
+    with each figure's scene, kept with its analysis' parts: :func:`trialmeta.pipeline.parts.memo`)."""
+    from trialmeta.pipeline import parts
     from trialmeta.pipeline.export import DOCX_FIGURES
     from trialmeta.pipeline.outputs import write_history_plots
+    from trialmeta.plot.history import history_scene
+
+    def scene(name, steps):
+        return parts.memo(stage, cache, f"{(parts.PARTS / name).as_posix()}.history.pkl", (keys or {}).get(name),
+                          lambda: history_scene(name, steps))
 
     return len(write_history_plots(history, stage / "history", ("png", "svg"), figures=batch, scenes=scenes,
-                                   word_dir=stage / DOCX_FIGURES))
+                                   word_dir=stage / DOCX_FIGURES, make_scene=scene))
 
 
 def _write_km(stage: Path, registry, batch) -> int:
