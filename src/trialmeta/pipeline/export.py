@@ -230,9 +230,10 @@ def write_exports(out: Path, formats, results, registry, frame, evidence_doc: di
             from trialmeta.report.xlsx import evidence_workbook
 
             data = evidence_workbook(results, rows, frame, evidence_doc)
-        io.write_bytes(path, data)
         if cache is not None:
-            cache.record(FILES[fmt], key, data)
+            cache.put(FILES[fmt], key, data, path)
+        else:
+            io.write_bytes(path, data)
         written.append(path)
     return written
 
@@ -265,8 +266,9 @@ def _word_per_analysis(out: Path, results, registry, rows: dict, scenes: dict, e
             data = report_docx([r], registry, {r.name: rows[r.name]},
                                forest_figures([r], scenes, jobs, one, style), as_of, reference=reference)
         path = Path(out) / rel
-        io.write_bytes(path, data)
         if cache is not None:
-            cache.record(rel, key, data)
+            cache.put(rel, key, data, path)
+        else:
+            io.write_bytes(path, data)
         paths.append(path)
     return paths

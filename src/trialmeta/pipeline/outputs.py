@@ -140,9 +140,10 @@ class Figures:
         return Path(path).relative_to(self.root).as_posix()
 
     def _put(self, path: Path, key: str | None, data: bytes) -> None:
-        io.write_bytes(path, data)
         if self.cache is not None:
-            self.cache.record(self._rel(path), key, data)
+            self.cache.put(self._rel(path), key, data, path)
+        else:
+            io.write_bytes(path, data)
 
 
 def write_scene(scene, stem: Path, formats: Iterable[str], figures: Figures | None = None) -> list[Path]:

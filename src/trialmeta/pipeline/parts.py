@@ -136,8 +136,7 @@ def write(stage: Path, cache, keys: dict[str, str], results, history: dict, reus
         key = keys[r.name]
         data = reused[r.name][2] if r.name in reused else pickle.dumps(
             {"key": key, "result": r, "history": history.get(r.name, [])}, protocol=pickle.HIGHEST_PROTOCOL)
-        io.write_bytes(Path(stage) / rel(r.name), data)
-        cache.record(rel(r.name), key, data)
+        cache.put(rel(r.name), key, data, Path(stage) / rel(r.name))
 
 
 def text(stage: Path, cache, rel_path: str, key: str | None, make) -> str:
@@ -147,9 +146,10 @@ def text(stage: Path, cache, rel_path: str, key: str | None, make) -> str:
     data = cache.fetch(rel_path, key) if cache is not None and key is not None else None
     if data is None:
         data = make().encode("utf-8")
-    io.write_bytes(Path(stage) / rel_path, data)
     if cache is not None and key is not None:
-        cache.record(rel_path, key, data)
+        cache.put(rel_path, key, data, Path(stage) / rel_path)
+    else:
+        io.write_bytes(Path(stage) / rel_path, data)
     return data.decode("utf-8")
 
 
@@ -163,8 +163,7 @@ def memo(stage: Path, cache, rel_path: str, key: str | None, make):
         value = make()
         data = pickle.dumps((key, value), protocol=pickle.HIGHEST_PROTOCOL)
     if cache is not None and key is not None:
-        io.write_bytes(Path(stage) / rel_path, data)
-        cache.record(rel_path, key, data)
+        cache.put(rel_path, key, data, Path(stage) / rel_path)
     return value
 
 
