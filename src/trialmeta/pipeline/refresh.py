@@ -116,7 +116,7 @@ def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress
         _write_tables(stage, results, history, how.keys, run.keys)
         from trialmeta.report import sof
 
-        io.write_text(stage / "sof.md", sof.document(results, registry))
+        io.write_text(stage / "sof.md", sof.document(results, registry, _kept_section(stage, how.keys, run.keys)))
         progress.step("wrote evidence.json, results and evidence tables")
         history_scenes: dict = {}
         figures += _write_history_figures(stage, history, histories, history_scenes, how.keys, run.keys)
@@ -160,6 +160,17 @@ def _history(run: Computed, stage: Path, as_of, cache) -> dict:
     history = {r.name: run.reused[r.name][1] if r.name in run.reused else fresh[r.name] for r in run.results}
     parts.write(stage, cache, run.keys, run.results, history, run.reused)
     return history
+
+
+def _kept_section(stage: Path, cache, keys: dict):
+    """``section(result, make)`` for :func:`trialmeta.report.sof.document`: each analysis' section
+    kept with its parts (:func:`trialmeta.pipeline.parts.memo`)."""
+    from trialmeta.pipeline import parts
+
+    def section(r, make) -> str:
+        return parts.memo(stage, cache, f"{(parts.PARTS / r.name).as_posix()}.sof.pkl", keys.get(r.name),
+                          lambda: make(r))
+    return section
 
 
 def _write_report(stage: Path, run: Computed, history, log: str, as_of, quiet: bool) -> None:
