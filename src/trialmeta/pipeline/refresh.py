@@ -53,7 +53,7 @@ def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = Fal
     # is not thread-safe)
     drawing = not cache or run.previous is None or run.entry is not None
     with _workers(jobs if drawing else 1) as workers, staging_dir(out) as stage, \
-            ThreadPoolExecutor(2 if workers else 1, "trialmeta-figures") as side:
+            ThreadPoolExecutor(3 if workers else 1, "trialmeta-figures") as side:
         how = _Drawing(jobs, cache, quiet, workers, side, kept, keys, progress)
         figures, drawn, reused = _write_outputs(run, stage, out, as_of, style, progress, how)
         from trialmeta.pipeline import stamp  # last: the key of this run and every file it wrote
@@ -72,7 +72,7 @@ def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = Fal
 @dataclass(frozen=True)
 class _Drawing:
     """How this refresh draws: ``jobs``, the figure cache on or off, progress shown or not, the
-    worker processes (None: in this process) and the thread that feeds them."""
+    worker processes (None: in this process) and the threads that feed them (and build the workbook)."""
 
     jobs: int | None
     cache: bool
@@ -95,7 +95,7 @@ def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress
     io.write_text(stage / "results.csv", tables.frame_csv(run.frame))
     io.write_text(stage / "results.json",
                   json.dumps({"results": tables.records(run.frame)}, indent=2, ensure_ascii=False) + "\n")
-    from trialmeta.pipeline.export import DOCX_FIGURES, EXPORT_FORMATS, write_exports
+    from trialmeta.pipeline.export import DOCX_FIGURES, write_exports
 
     from trialmeta.pipeline.network_outputs import write_network_outputs
 
@@ -109,6 +109,9 @@ def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress
     histories = _figure_batch(stage, out, how.jobs, how.cache, how.quiet, how.workers, forests.cache,
                               display=how.display)
     drawing = [how.side.submit(forests.write)]
+    # the workbook needs only the evidence: started now, it is built (in a worker) while the rest is written
+    workbook = how.side.submit(write_exports, stage, ("xlsx",), results, registry, run.frame, run.evidence, as_of,
+                               style, forests.cache, how.jobs, None, {}, how.workers, evidence_status=run.status)
     try:
         history = _history(run, stage, as_of, how.keys)
         kept = f" ({len(run.reused)} unchanged: their parts reused)" if run.reused else ""
@@ -126,13 +129,13 @@ def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress
         drawing.append(how.side.submit(histories.write))
         log = changelog.prepend(io.read_text(out / CHANGELOG) if (out / CHANGELOG).is_file() else None, run.entry)
         io.write_text(stage / CHANGELOG, log)
-        write_exports(stage, EXPORT_FORMATS, results, registry, run.frame, run.evidence, as_of, style, forests.cache,
+        write_exports(stage, ("docx",), results, registry, run.frame, run.evidence, as_of, style, forests.cache,
                       how.jobs, {r.name: _when_drawn(drawing[0], png) for r in results
                                  if (png := stage / DOCX_FIGURES / f"{r.name}.png") in planned},
                       scenes, how.workers, evidence_status=run.status,
                       history={n: (s, _when_drawn(drawing[1], stage / DOCX_FIGURES / f"history-{n}.png"), history[n])
                                for n, s in history_scenes.items()})
-        for d in drawing:
+        for d in (*drawing, workbook):
             d.result()
     except BaseException:
         forests.cancel()
