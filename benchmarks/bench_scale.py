@@ -47,9 +47,11 @@ def _child(cmd: list[str]) -> int:
     return 0
 
 
-def measure(cmd: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak memory (MiB, largest process) of ``cmd``; exits if it fails."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+def measure(cmd: list[str], caches: Path | None = None) -> tuple[float, float]:
+    """Wall seconds and peak memory (MiB, largest process) of ``cmd``; exits if it fails. ``caches``:
+    refresh's cache folder (trialmeta.pipeline.store), in the scratch folder, not the user's."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"),
+           **({"TRIALMETA_CACHE_DIR": str(caches)} if caches is not None else {})}
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, __file__, "--child", "--", *cmd], env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
@@ -91,7 +93,7 @@ def run_size(work: Path, n: int, random_effects: bool, jobs: list[str]) -> dict:
             edit_one(trials)
         cmd = {"validate": [*tm, "validate", str(trials), "--quiet"], "cold": [*refresh, "--no-cache"]}.get(step,
                                                                                                          refresh)
-        row["seconds"][step], row["peak_mib"][step] = measure(cmd)
+        row["seconds"][step], row["peak_mib"][step] = measure(cmd, work / ".caches")
         print(f"  {n_trials} trials: {step} {row['seconds'][step]:.1f} s, {row['peak_mib'][step]:.0f} MiB",
               file=sys.stderr, flush=True)
     row["bytes"] = {"outputs": folder_size(out), "html report": _report_size(out, "report.html", "analyses"),

@@ -126,7 +126,13 @@ def test_manifest_records_every_figure_file(refreshed):
     histories = {f".cache/docx/history-{p.name}" for p in (out / "history").glob("*.png")}
     assert not any(p.name == ".cache" for p in out.rglob("*")) and len(word - histories) == 12
     assert histories and histories <= word
-    assert set(manifest) == figures | word | {"report.docx", "evidence.xlsx"}  # the exports are keyed too
+    # the per-analysis parts (pooled result and history, scenes) and evidence tables, by analysis key
+    # (trialmeta.pipeline.parts)
+    kept = {k for k in manifest if k.startswith((".cache/parts/", "tables/"))}
+    tables = {p.relative_to(out).as_posix() for p in (out / "tables").iterdir() if p.is_file()}
+    assert {k for k in kept if k.startswith("tables/")} == tables
+    assert len({k for k in kept if k.endswith(".forest.pkl")}) == 12
+    assert set(manifest) - kept == figures | word | {"report.docx", "evidence.xlsx"}  # the exports are keyed too
     for rel in ("forest/pearl-pfs-ccne1.pdf", "history/pi3k-akt-pfs.svg"):
         import hashlib
 

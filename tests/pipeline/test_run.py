@@ -76,7 +76,8 @@ def test_caches_live_in_the_cache_folder_never_in_the_outputs(tmp_path):
     out, caches = tmp_path / "out", tmp_path / "caches"
     first = trialmeta.refresh(trials, out, jobs=1, today=TODAY, cache_dir=caches)
     kept = store.folder(out, caches)
-    assert kept.parent.parent == caches and {p.name for p in kept.iterdir()} == {"manifest.json", "stamp.json", "docx"}
+    assert kept.parent.parent == caches and {p.name for p in kept.iterdir()} == {"manifest.json", "stamp.json", "docx",
+                                                                                   "parts"}
     assert not (out / ".cache").exists() and ".cache" not in (out / ".trialmeta-outputs").read_text()
     before = snapshot(out)
     again = trialmeta.refresh(trials, out, jobs=1, today=TODAY, cache=True, cache_dir=caches)

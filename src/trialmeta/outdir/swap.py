@@ -85,9 +85,15 @@ def _swap_contents(target: Path, stage: Path, old: Path, resume: bool = False) -
 
 
 def _fsync_tree(root: Path) -> None:
+    """Sync every file written in ``root``. A file with another link (refresh's cache links an
+    unchanged file to the previous outputs' or cache's copy, synced when that was written) has no
+    data of its own to sync: syncing it would only force a journal commit per file."""
     for dirpath, _dirs, files in os.walk(root):
         for f in files:
-            with open(os.path.join(dirpath, f), "rb") as fh:
+            path = os.path.join(dirpath, f)
+            if os.lstat(path).st_nlink > 1:
+                continue
+            with open(path, "rb") as fh:
                 os.fsync(fh.fileno())
 
 

@@ -175,6 +175,7 @@ class FigureCache:
         self.old: dict[str, dict] = self._read() if self.previous is not None else {}
         self.new: dict[str, dict] = {}
         self.hits = 0
+        self._fetched: dict[str, tuple[Path, bytes]] = {}  # rel -> (previous file, its bytes) just fetched
 
     def _read(self) -> dict[str, dict]:
         path = self._source(MANIFEST.as_posix())
@@ -199,6 +200,7 @@ class FigureCache:
         if hashlib.sha256(data).hexdigest() != entry.get("sha256"):
             return None  # edited or damaged since: draw it again
         self.hits += 1
+        self._fetched[rel] = (self._source(rel), data)
         return data
 
     def has(self, rel: str, key: str) -> bool:
@@ -210,6 +212,23 @@ class FigureCache:
         """The previous file written at ``rel``: in the cache folder for ``.cache/...``, else in the outputs."""
         head, _, tail = rel.partition("/")
         return self.store / tail if head == ".cache" and tail else self.previous / rel
+
+    def put(self, rel: str, key: str | None, data: bytes, dest: Path) -> None:
+        """Write ``data`` to ``dest`` and record it as ``rel``. When ``data`` is the very bytes
+        :meth:`fetch` returned for ``rel``, ``dest`` is a hard link to the previous file instead of
+        a copy (same bytes; nothing new to write or to sync before the outputs are swapped in, and
+        the previous folder's removal frees nothing); a copy where links are not possible."""
+        fetched = self._fetched.pop(rel, None)
+        dest = Path(dest)
+        if fetched is not None and fetched[1] is data:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(fetched[0], dest)
+            except OSError:
+                io.write_bytes(dest, data)
+        else:
+            io.write_bytes(dest, data)
+        self.record(rel, key, data)
 
     def record(self, rel: str, key: str, data: bytes) -> None:
         self.new[rel] = {"key": key, "sha256": hashlib.sha256(data).hexdigest()}

@@ -92,8 +92,8 @@ def part_key(fmt: str, results, registry, frame, doc: dict, scenes: dict, histor
     keyed = {**doc, "trials": len(registry.trials),
              "frame": hashlib.sha256(tables.frame_csv(frame).encode()).hexdigest()
              if fmt == "xlsx" and frame is not None else None}
-    figures = {**{n: scenes[n] for n in names},
-               **{f"history/{n}": history[n][0] for n in names if n in history}}
+    figures = ({**{n: scenes[n] for n in names}, **{f"history/{n}": history[n][0] for n in names if n in history}}
+               if fmt == "docx" else {})  # (a workbook has no figures: refresh builds it before the scenes exist)
     return export_key(fmt, figures, keyed, as_of, reference)
 
 
@@ -136,8 +136,9 @@ def write_parts(out: Path, formats, per: str, results, registry, frame, evidence
 
             data = evidence_workbook(members, {r.name: rows[r.name] for r in members}, sub, doc)
         path = Path(out) / rel
-        io.write_bytes(path, data)
         if cache is not None:
-            cache.record(rel, key, data)
+            cache.put(rel, key, data, path)
+        else:
+            io.write_bytes(path, data)
         paths.append(path)
     return paths

@@ -189,9 +189,10 @@ def write_exports(out: Path, formats, results, registry, frame, evidence_doc: di
             from trialmeta.report.xlsx import evidence_workbook
 
             data = evidence_workbook(results, rows, frame, evidence_doc)
-        io.write_bytes(path, data)
         if cache is not None:
-            cache.record(FILES[fmt], key, data)
+            cache.put(FILES[fmt], key, data, path)
+        else:
+            io.write_bytes(path, data)
         written.append(path)
     return written
 

@@ -63,9 +63,10 @@ def _figure(stage: Path, rel: str, scene, cache) -> int:
         finally:
             close(fig)
     for f in formats:
-        io.write_bytes(stage / f"{rel}.{f}", data[f])
         if cache is not None:
-            cache.record(f"{rel}.{f}", keys[f], data[f])
+            cache.put(f"{rel}.{f}", keys[f], data[f], stage / f"{rel}.{f}")
+        else:
+            io.write_bytes(stage / f"{rel}.{f}", data[f])
     return len(formats)
 
 

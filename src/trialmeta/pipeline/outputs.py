@@ -140,9 +140,10 @@ class Figures:
         return Path(path).relative_to(self.root).as_posix()
 
     def _put(self, path: Path, key: str | None, data: bytes) -> None:
-        io.write_bytes(path, data)
         if self.cache is not None:
-            self.cache.record(self._rel(path), key, data)
+            self.cache.put(self._rel(path), key, data, path)
+        else:
+            io.write_bytes(path, data)
 
 
 def write_scene(scene, stem: Path, formats: Iterable[str], figures: Figures | None = None) -> list[Path]:
@@ -231,16 +232,17 @@ def write_forests(results: Sequence, registry, out_dir: Path, formats: Iterable[
 
 def write_history_plots(history: dict, out_dir: Path, formats=("png", "svg"),
                         figures: Figures | None = None, scenes: dict | None = None,
-                        word_dir: Path | None = None) -> list[Path]:
+                        word_dir: Path | None = None, make_scene=None) -> list[Path]:
     """One cumulative figure per analysis with at least one step; returns the paths written.
     ``scenes``: a dict given is filled with analysis name -> its scene; ``word_dir``: also write each
-    as ``<word_dir>/history-<name>.png`` (the Word report's copy, 300 dpi palette PNG, of the same render)."""
+    as ``<word_dir>/history-<name>.png`` (the Word report's copy, 300 dpi palette PNG, of the same render);
+    ``make_scene(name, steps)``: the scene (default :func:`trialmeta.plot.history.history_scene`)."""
     from trialmeta.plot.history import history_scene
 
     written = []
     for name, steps in sorted(history.items()):
         if steps:
-            scene = history_scene(name, steps)
+            scene = (make_scene or history_scene)(name, steps)
             if scenes is not None:
                 scenes[name] = scene
             if word_dir is None:
@@ -267,39 +269,6 @@ def write_rob_plots(results, out_dir: Path, formats=("png", "svg"), figures: Fig
     return written
 
 
-def write_km_figure(result, stem: Path, formats=("png", "svg"), title: str = "",
-                    labels: dict[str, str] | None = None, figures: Figures | None = None) -> list[Path]:
-    """Render the Kaplan-Meier figure of one reconstruction and write ``stem.<format>``."""
-    from trialmeta.plot.km import km_scene
-
-    return write_scene(km_scene(result, title, labels), stem, formats, figures)
-
-
-def write_km(registry, out: Path, figures: Figures | None = None) -> list[Path]:
-    """Write each reconstruction's figure, patient data and summary under ``out``; return the paths."""
-    from trialmeta.registry.km import FORMATS as KM_FORMATS, stem
-    from trialmeta.survival.reconstruct import ipd_csv
-
-    written = []
-    for t in registry.trials:
-        for i, r in enumerate(t.trial.results):
-            recon = registry.curves.get((t.trial.id, i))
-            if recon is None:
-                continue
-            base = out / stem(t.trial.id, r)
-            arms = t.trial.arms
-            pop = next(p.label for p in t.trial.populations if p.key == r.population)
-            cut = next(c.label for c in t.trial.data_cuts if c.key == r.data_cut)
-            title = f"{t.trial.acronym}: {r.endpoint}, {pop} ({cut}; {r.km.source} {r.km.figure})"
-            written += write_km_figure(recon, base, KM_FORMATS, title=title,
-                                       labels={"experimental": arms.experimental.label,
-                                               "control": arms.control.label}, figures=figures)
-            ipd = base.parent / f"{base.name}-ipd.csv"
-            io.write_text(ipd, ipd_csv(recon))
-            written.append(ipd)
-    return written
-
-
 def deliver(staged: Sequence[Path], out: Path, staging: Path | None = None) -> list[Path]:
     """Move files written in a temporary folder into ``out`` (created if needed), refusing before
     anything moves if one would replace a file that no trialmeta manifest lists; record them in
@@ -318,3 +287,6 @@ def deliver(staged: Sequence[Path], out: Path, staging: Path | None = None) -> l
         paths.append(Path(shutil.move(str(p), Path(out) / name)))
     outdir.record(root, [prefix + n for n in names])
     return paths
+
+
+from trialmeta.pipeline.km_outputs import write_km, write_km_figure  # noqa: E402,F401 (moved; importable from here)

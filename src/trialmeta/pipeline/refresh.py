@@ -10,102 +10,18 @@ inputs rewrites them byte for byte (the changelog gets an entry only when someth
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from trialmeta import __version__, io, tables
-
+from trialmeta import io, tables
 from trialmeta.outdir import staging_dir
 from trialmeta.report import changelog, evidence
-from trialmeta.registry.analyses import load_analyses
-from trialmeta.registry.frame import results_frame
 from trialmeta.synthesis.history import evolution, evolution_frame
-from trialmeta.synthesis.indirect import run_indirect
-from trialmeta.errors import TrialmetaError
 from trialmeta.pipeline.summary import RefreshSummary
-from trialmeta.synthesis.selection import filter_as_of
-from trialmeta.synthesis.run import run_analyses
-from trialmeta.registry.load import load_registry
-
+from trialmeta.pipeline.compute import CHANGELOG, EVIDENCE, Computed, build_evidence, compute, _style_files  # noqa: F401
 from trialmeta.pipeline.progress import Display
-
-EVIDENCE = "evidence.json"
-CHANGELOG = "CHANGELOG.md"
-
-
-def build_evidence(registry, spec, results, indirect, frame, fingerprint: dict, as_of, networks=()) -> dict:
-    """The machine-readable evidence: ``trialmeta pool --format json`` plus inputs, results and the
-    appraisal (RoB 2 per study result, GRADE per analysis and subgroup: :mod:`trialmeta.synthesis.appraisal`)."""
-    from trialmeta.synthesis.appraisal import appraisal
-
-    return tables.jsonable({
-        "trialmeta_version": __version__,
-        "as_of": as_of,
-        "inputs": fingerprint,
-        "defaults": spec.defaults.model_dump(),
-        "analyses": [r.to_dict() for r in results],
-        "indirect": [i.to_dict() for i in indirect],
-        **({"networks": [n.to_dict() for n in networks]} if networks else {}),
-        "appraisal": appraisal(results, registry),
-        "results": tables.records(frame),
-    })
-
-
-@dataclass(frozen=True)
-class Computed:
-    """What a refresh knows before it writes anything: the validated inputs, every result, the
-    evidence document and its changelog entry against the previous outputs (None: no change)."""
-
-    registry: object
-    spec: object
-    results: list
-    indirect: list
-    frame: object
-    evidence: dict
-    previous: dict | None
-    entry: str | None
-    networks: tuple = ()  # synthesis.networks.NetworkResult
-    status: dict | None = None  # the living-evidence state beside the registry (check-updates, crosscheck)
-
-
-def compute(trials: Path, out: Path, as_of: str | None, style, today: str | None, progress: Display,
-            cluster=None) -> Computed:
-    """Validate the registry and its analyses, pool every analysis (on ``cluster``, a
-    :class:`trialmeta.pipeline.cluster.Cluster`, if given), build the evidence document.
-
-    Raises
-    ------
-    InputError
-        Located problems in a trial file or the analyses file.
-    """
-    registry = load_registry(trials)
-    spec_path = io.analyses_file(trials)
-    if spec_path is None:
-        raise TrialmetaError(f"no {io.ANALYSES_FILE} beside the trial files in {io.display(trials)}")
-    spec, lines = load_analyses(spec_path)
-    from trialmeta.pipeline.export import check_styles
-
-    spec_file = io.display(spec_path)
-    check_styles(spec, lines, spec_file, style)
-    progress.step(f"validated {len(registry.trials)} trials and {len(spec.analyses)} analyses")
-    results = run_analyses(registry, spec, as_of=as_of, spec_file=spec_file, lines=lines,
-                           distribute=cluster.distribute if cluster is not None else None)
-    indirect = run_indirect(spec, results, spec_file, lines)
-    from trialmeta.synthesis.networks import run_networks
-
-    networks = tuple(run_networks(registry, spec, results, indirect, spec_file, lines))
-    frame, _ = filter_as_of(results_frame(registry), as_of)
-    fingerprint = io.fingerprint([t.file for t in registry.trials] + [spec_file] + _curve_files(registry), trials)
-    evidence_doc = build_evidence(registry, spec, results, indirect, frame, fingerprint, as_of, networks)
-    previous = _previous_evidence(out)
-    entry = changelog.entry(previous, evidence_doc, today or dt.date.today().isoformat())
-    from trialmeta.living.state import saved_state
-
-    return Computed(registry, spec, results, indirect, frame, evidence_doc, previous, entry, networks,
-                    saved_state(trials))
 
 
 def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = False, today: str | None = None,
@@ -128,15 +44,18 @@ def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = Fal
     from trialmeta.pipeline import store
 
     progress = Display(7, quiet)  # step lines and one bar for every figure drawn
+    from trialmeta.pipeline.cache import FigureCache
+
     kept = store.folder(out, cache_dir)
-    run = compute(trials, out, as_of, style, today, progress, cluster)
+    keys = FigureCache(out if cache else None, kept)  # the previous refresh's keys, and this one's
+    run = compute(trials, out, as_of, style, today, progress, keys, cluster)
     # figures will probably be drawn: start the workers now, to import matplotlib meanwhile
     # (without worker processes the figures are drawn in one thread, after the other: matplotlib
     # is not thread-safe)
     drawing = not cache or run.previous is None or run.entry is not None
     with _workers(jobs if drawing else 1, cluster) as workers, staging_dir(out) as stage, \
-            ThreadPoolExecutor(2 if workers else 1, "trialmeta-figures") as side:
-        how = _Drawing(jobs, cache, quiet, workers, side, kept, progress)
+            ThreadPoolExecutor(3 if workers else 1, "trialmeta-figures") as side:
+        how = _Drawing(jobs, cache, quiet, workers, side, kept, keys, progress)
         figures, drawn, reused = _write_outputs(run, stage, out, as_of, style, progress, how)
         from trialmeta.pipeline import stamp  # last: the key of this run and every file it wrote
 
@@ -146,6 +65,7 @@ def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = Fal
     store.install(taken, kept)
     progress.step(f"swapped in {io.display(out)}")
     return RefreshSummary(out, trials=len(run.registry.trials), results=len(run.frame), analyses=len(run.results),
+                          pooled=len(run.results) - len(run.reused),
                           figures=figures, drawn=drawn, reused=reused, changes=run.entry,
                           warnings=tuple(run.registry.warnings), as_of=as_of)
 
@@ -153,7 +73,7 @@ def refresh(trials: Path, out: Path, as_of: str | None = None, quiet: bool = Fal
 @dataclass(frozen=True)
 class _Drawing:
     """How this refresh draws: ``jobs``, the figure cache on or off, progress shown or not, the
-    worker processes (None: in this process) and the thread that feeds them."""
+    worker processes (None: in this process) and the threads that feed them (and build the workbook)."""
 
     jobs: int | None
     cache: bool
@@ -161,6 +81,7 @@ class _Drawing:
     workers: object
     side: ThreadPoolExecutor
     store: Path
+    keys: object  # the run's FigureCache (figures, parts, exports)
     display: object = None  # the run's progress display (one bar for every figure)
 
 
@@ -175,43 +96,47 @@ def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress
     io.write_text(stage / "results.csv", tables.frame_csv(run.frame))
     io.write_text(stage / "results.json",
                   json.dumps({"results": tables.records(run.frame)}, indent=2, ensure_ascii=False) + "\n")
-    from trialmeta.pipeline.export import DOCX_FIGURES, EXPORT_FORMATS, forest_scenes, write_exports
+    from trialmeta.pipeline.export import DOCX_FIGURES, write_exports
 
     from trialmeta.pipeline.network_outputs import write_network_outputs
 
-    forests = _figure_batch(stage, out, how.jobs, how.cache, how.quiet, how.workers, store=how.store,
+    forests = _figure_batch(stage, out, how.jobs, how.cache, how.quiet, how.workers, how.keys,
                             display=how.display)
     network_figures = write_network_outputs(stage, run.networks, forests.cache)
-    scenes = forest_scenes(results, style)  # the Word report's (the title and notes outside the image)
-    figures = _write_forest_figures(stage, results, registry, forests, style, scenes) + network_figures
+    web, scenes = _forest_scenes(run, stage, style, how.keys)  # (scenes: the Word report's, notes outside)
+    figures = _write_forest_figures(stage, results, registry, forests, style, scenes, web) + network_figures
     km = _write_km(stage, registry, forests)
     planned = forests.planned()
     histories = _figure_batch(stage, out, how.jobs, how.cache, how.quiet, how.workers, forests.cache,
                               display=how.display)
     drawing = [how.side.submit(forests.write)]
+    # the workbook needs only the evidence: started now, it is built (in a worker) while the rest is written
+    workbook = how.side.submit(write_exports, stage, ("xlsx",), results, registry, run.frame, run.evidence, as_of,
+                               style, forests.cache, how.jobs, None, {}, how.workers, evidence_status=run.status)
     try:
-        history = evolution(registry, run.spec, results, as_of)
-        progress.step(f"pooled {len(results)} analyses and {len(run.indirect)} indirect comparisons")
-        _write_tables(stage, results, history)
+        history = _history(run, stage, as_of, how.keys)
+        kept = f" ({len(run.reused)} unchanged: their parts reused)" if run.reused else ""
+        progress.step(f"pooled {len(results)} analyses{kept} and {len(run.indirect)} indirect comparisons")
+        _write_tables(stage, results, history, how.keys, run.keys)
         from trialmeta.report import sof
 
-        io.write_text(stage / "sof.md", sof.document(results, registry))
+        io.write_text(stage / "sof.md", sof.document(results, registry, _kept_section(stage, how.keys, run.keys)))
         progress.step("wrote evidence.json, results and evidence tables")
         history_scenes: dict = {}
-        figures += _write_history_figures(stage, history, histories, history_scenes)
+        figures += _write_history_figures(stage, history, histories, history_scenes, how.keys, run.keys)
         from trialmeta.pipeline.outputs import write_rob_plots
 
         figures += len(write_rob_plots(results, stage / "rob", ("png", "svg"), figures=histories))
         drawing.append(how.side.submit(histories.write))
         log = changelog.prepend(io.read_text(out / CHANGELOG) if (out / CHANGELOG).is_file() else None, run.entry)
         io.write_text(stage / CHANGELOG, log)
-        write_exports(stage, EXPORT_FORMATS, results, registry, run.frame, run.evidence, as_of, style, forests.cache,
+        write_exports(stage, ("docx",), results, registry, run.frame, run.evidence, as_of, style, forests.cache,
                       how.jobs, {r.name: _when_drawn(drawing[0], png) for r in results
                                  if (png := stage / DOCX_FIGURES / f"{r.name}.png") in planned},
                       scenes, how.workers, evidence_status=run.status,
                       history={n: (s, _when_drawn(drawing[1], stage / DOCX_FIGURES / f"history-{n}.png"), history[n])
                                for n, s in history_scenes.items()}, quiet=how.quiet)
-        for d in drawing:
+        for d in (*drawing, workbook):
             d.result()
     except BaseException:
         forests.cancel()
@@ -227,6 +152,29 @@ def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress
     forests.cache.write(stage)  # (after the exports: their keys are in it too)
     progress.step("wrote report.html, report.docx, evidence.xlsx and CHANGELOG.md")
     return figures, drawn, reused
+
+
+def _history(run: Computed, stage: Path, as_of, cache) -> dict:
+    """Every analysis' history of the evidence: recomputed for the analyses whose part was not
+    reused (:mod:`trialmeta.pipeline.parts`), whose parts are then kept for the next refresh."""
+    from trialmeta.pipeline import parts
+
+    todo = [r for r in run.results if r.name not in run.reused]
+    fresh = evolution(run.registry, run.spec, todo, as_of) if todo else {}
+    history = {r.name: run.reused[r.name][1] if r.name in run.reused else fresh[r.name] for r in run.results}
+    parts.write(stage, cache, run.keys, run.results, history, run.reused)
+    return history
+
+
+def _kept_section(stage: Path, cache, keys: dict):
+    """``section(result, make)`` for :func:`trialmeta.report.sof.document`: each analysis' section
+    kept with its parts (:func:`trialmeta.pipeline.parts.memo`)."""
+    from trialmeta.pipeline import parts
+
+    def section(r, make) -> str:
+        return parts.memo(stage, cache, f"{(parts.PARTS / r.name).as_posix()}.sof.pkl", keys.get(r.name),
+                          lambda: make(r))
+    return section
 
 
 def _write_report(stage: Path, run: Computed, history, log: str, as_of, quiet: bool) -> None:
@@ -260,40 +208,21 @@ def _when_drawn(drawing, path: Path):
     return read
 
 
-def _style_files(spec, style) -> dict[str, str]:
-    """Style sheets given as file paths (in analyses.yaml or on the command line) -> SHA-256."""
-    import hashlib
+def _write_tables(stage: Path, results, history, cache=None, keys: dict | None = None) -> None:
+    """The evidence tables of every analysis (``tables/<name>.*``), each copied from the previous
+    outputs when its analysis' key is unchanged (:func:`trialmeta.pipeline.parts.text`), and
+    ``evidence.md`` assembled from them."""
+    from trialmeta.pipeline.parts import text
 
-    sheets = [a.style.stylesheet for a in spec.analyses if a.style is not None and a.style.stylesheet]
-    sheets += [style.stylesheet] if style is not None and style.stylesheet else []
-    return {s: hashlib.sha256(Path(s).read_bytes()).hexdigest() for s in sorted(set(sheets)) if Path(s).is_file()}
-
-
-def _previous_evidence(out: Path) -> dict | None:
-    path = out / EVIDENCE
-    if not path.is_file():
-        return None
-    try:
-        return json.loads(io.read_text(path))
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return None
-
-
-def _curve_files(registry) -> list[str]:
-    from trialmeta.registry.km import curve_files
-
-    return [io.display(p) for p in curve_files(registry)]
-
-
-def _write_tables(stage: Path, results, history) -> None:
     combined = ["# Evidence tables\n\nGenerated by `trialmeta refresh` from `trials/`; one section per "
                 "analysis of `trials/analyses.yaml`.\n"]
     for r in results:
-        base = stage / "tables" / r.name
-        io.write_text(base.with_suffix(".csv"), evidence.to_csv(r))
-        io.write_text(base.with_suffix(".md"), md := evidence.to_markdown(r))
-        io.write_text(base.with_suffix(".html"), evidence.standalone_html(r))
-        io.write_text(stage / "tables" / f"{r.name}-history.csv", tables.frame_csv(evolution_frame(r.name, history[r.name])))
+        key = (keys or {}).get(r.name)
+        text(stage, cache, f"tables/{r.name}.csv", key, lambda: evidence.to_csv(r))
+        md = text(stage, cache, f"tables/{r.name}.md", key, lambda: evidence.to_markdown(r))
+        text(stage, cache, f"tables/{r.name}.html", key, lambda: evidence.standalone_html(r))
+        text(stage, cache, f"tables/{r.name}-history.csv", key,
+             lambda: tables.frame_csv(evolution_frame(r.name, history[r.name])))
         combined.append(md)
     io.write_text(stage / "evidence.md", "\n".join(combined))
 
@@ -326,7 +255,26 @@ def _workers(jobs: int | None, cluster=None):
             workers.close()
 
 
-def _write_forest_figures(stage: Path, results, registry, batch, style=None, word_scenes=None) -> int:
+def _forest_scenes(run: Computed, stage: Path, style, cache) -> tuple[dict, dict]:
+    """Analysis name -> its forest plot's scene, and its scene in the Word report (the title and
+    notes outside the image: :func:`trialmeta.pipeline.export.document_style`), each kept with the
+    analysis' parts and built again only when its key changes (:func:`trialmeta.pipeline.parts.memo`)."""
+    from trialmeta.pipeline import parts
+    from trialmeta.pipeline.export import document_style
+    from trialmeta.plot.forest import forest_scene
+    from trialmeta.plot.style import resolve
+
+    web, word = {}, {}
+    for r in run.results:
+        key, base = run.keys.get(r.name), (parts.PARTS / r.name).as_posix()
+        web[r.name] = parts.memo(stage, cache, f"{base}.forest.pkl", key,
+                                 lambda: forest_scene(r, resolve(r.spec.style, style)))
+        word[r.name] = parts.memo(stage, cache, f"{base}.document.pkl", key,
+                                  lambda: forest_scene(r, document_style(r, style)))
+    return web, word
+
+
+def _write_forest_figures(stage: Path, results, registry, batch, style=None, word_scenes=None, scenes=None) -> int:
     """Queue every forest plot in ``batch``; return how many files they make. The Word report's
     figures (palette PNGs under ``.cache/docx``, of ``word_scenes``, kept in the cache folder) are queued
     in the same batch."""
@@ -334,17 +282,24 @@ def _write_forest_figures(stage: Path, results, registry, batch, style=None, wor
     from trialmeta.pipeline.outputs import write_forests
 
     return len(write_forests(results, registry, stage / "forest", ("png", "svg", "pdf"), figures=batch, style=style,
-                             word_dir=stage / DOCX_FIGURES, word_scenes=word_scenes))
+                             word_dir=stage / DOCX_FIGURES, word_scenes=word_scenes, scenes=scenes))
 
 
-def _write_history_figures(stage: Path, history, batch, scenes: dict | None = None) -> int:
+def _write_history_figures(stage: Path, history, batch, scenes: dict | None = None, cache=None,
+                           keys: dict | None = None) -> int:
     """Queue every history figure in ``batch``; return how many files they make (``scenes``: filled
-    with each figure's scene)."""
+    with each figure's scene, kept with its analysis' parts: :func:`trialmeta.pipeline.parts.memo`)."""
+    from trialmeta.pipeline import parts
     from trialmeta.pipeline.export import DOCX_FIGURES
     from trialmeta.pipeline.outputs import write_history_plots
+    from trialmeta.plot.history import history_scene
+
+    def scene(name, steps):
+        return parts.memo(stage, cache, f"{(parts.PARTS / name).as_posix()}.history.pkl", (keys or {}).get(name),
+                          lambda: history_scene(name, steps))
 
     return len(write_history_plots(history, stage / "history", ("png", "svg"), figures=batch, scenes=scenes,
-                                   word_dir=stage / DOCX_FIGURES))
+                                   word_dir=stage / DOCX_FIGURES, make_scene=scene))
 
 
 def _write_km(stage: Path, registry, batch) -> int:

@@ -20,6 +20,9 @@ class RefreshSummary:
         True when nothing it depends on had changed since its last refresh: nothing was written.
     trials, results, analyses : int
         Trials validated, rows of the results table, analyses pooled.
+    pooled : int
+        Analyses pooled afresh (with their history); the others' inputs were unchanged since the
+        previous refresh, whose parts they were taken from (:mod:`trialmeta.pipeline.parts`).
     figures : int
         Figure files written (every format counted).
     drawn, reused : int
@@ -37,6 +40,7 @@ class RefreshSummary:
     trials: int = 0
     results: int = 0
     analyses: int = 0
+    pooled: int = 0
     figures: int = 0
     drawn: int = 0
     reused: int = 0

@@ -299,6 +299,7 @@ def report_docx(results, registry, sof_rows: dict, figures: dict, as_of: str | N
 
     doc = Document() if reference is None else _from_reference(reference)
     _styles(doc, own=reference is None)
+    wordxml.cache_style_ids(doc)
     _properties(doc, results)
     wordxml.update_fields_on_open(doc)
     _page(doc.sections[0], landscape=False)

@@ -148,3 +148,23 @@ def right_tab(paragraph_style, position_twips: int, leader: str = "dot") -> None
     ppr = paragraph_style.element.get_or_add_pPr()
     tabs = _set_child(ppr, "w:tabs")
     tabs.append(element("w:tab", val="right", leader=leader, pos=str(position_twips)))
+
+
+def cache_style_ids(doc) -> None:
+    """Look each style name up once per document: python-docx finds a style by name with an XPath
+    search of styles.xml at every ``paragraph.style = "..."`` / ``add_paragraph(style=...)``, which
+    dominated the report's build time. Call once the document's styles are final (names are unique,
+    so a name found keeps its id); a name not found still raises as python-docx does."""
+    part = doc.part
+    lookup = part.get_style_id
+    found: dict = {}
+
+    def get_style_id(style_or_name, style_type):
+        if not isinstance(style_or_name, str):
+            return lookup(style_or_name, style_type)
+        key = (style_or_name, style_type)
+        if key not in found:
+            found[key] = lookup(style_or_name, style_type)
+        return found[key]
+
+    part.get_style_id = get_style_id
