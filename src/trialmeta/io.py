@@ -225,10 +225,21 @@ def analyses_file(trials_path: Path) -> Path | None:
     return candidate
 
 
+def _unshare(path: Path) -> None:
+    """Remove ``path`` when it is a hard link (refresh links unchanged files to the previous outputs and
+    the cache): writing through it would change those files too."""
+    try:
+        if path.stat(follow_symlinks=False).st_nlink > 1:
+            path.unlink()
+    except FileNotFoundError:
+        pass
+
+
 def write_text(path: Path, text: str) -> None:
-    """Write text with Unix newlines, creating parent directories."""
+    """Write text with Unix newlines, creating parent directories (never through a hard link)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _unshare(path)
     with open(path, "w", encoding="utf-8", newline="\n") as fh:
         fh.write(text)
 
@@ -256,9 +267,10 @@ def fingerprint(paths: list, root: Path | None = None) -> dict:
 
 
 def write_bytes(path: Path, data: bytes) -> None:
-    """Write binary data (figures), creating parent directories."""
+    """Write binary data (figures), creating parent directories (never through a hard link)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _unshare(path)
     path.write_bytes(data)
 
 

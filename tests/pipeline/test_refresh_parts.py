@@ -141,3 +141,22 @@ def test_an_analysis_key_moves_with_its_own_inputs_only(tmp_path):
     assert _keys(trials) == after  # deterministic
     assert parts.analysis_keys(load_registry(trials), *load_analyses(trials / "analyses.yaml"),
                                "trials/analyses.yaml", "2020") != after  # --as-of is an input of every one
+
+
+def test_writing_a_linked_file_never_changes_the_file_it_is_linked_to(tmp_path):
+    """Refresh hard-links unchanged files to the previous outputs and the cache: a later write to the same
+    path (io.write_bytes / write_text) replaces the link, leaving the other file as it was."""
+    import os
+
+    from trialmeta import io
+
+    previous = tmp_path / "previous.png"
+    previous.write_bytes(b"old figure")
+    for write, data in ((io.write_bytes, b"new figure"), (io.write_text, "new text")):
+        staged = tmp_path / "stage" / "figure.png"
+        staged.parent.mkdir(exist_ok=True)
+        staged.unlink(missing_ok=True)
+        os.link(previous, staged)
+        write(staged, data)
+        assert previous.read_bytes() == b"old figure"
+        assert staged.read_bytes() == (data if isinstance(data, bytes) else data.encode())
