@@ -199,7 +199,10 @@ def test_linear_axis_for_differences():
     total = next(row for row in spec.rows if row.kind == "pooled")
     # rows carry exp(difference / unit) for the drawing code; the cells print the difference itself
     assert math.log(total.est) * spec.unit == pytest.approx(_ref("RD", "mh")["beta"])
-    assert total.cells["est"] == "\u22120.00 [\u22120.00, \u22120.00]"
+    # two significant digits of the narrowest interval drawn (it read "−0.00 [−0.00, −0.00]"); R:
+    # rma.mh(measure = "RD", ai = tpos, n1i = tpos + tneg, ci = cpos, n2i = cpos + cneg, data = dat.bcg):
+    # -0.0033 [-0.0039, -0.0027]
+    assert total.cells["est"] == "\u22120.0033 [\u22120.0039, \u22120.0027]"
     r.plot()
 
 

@@ -10,7 +10,7 @@ import pytest
 from conftest import DATA
 from guyot_simulate import publish, simulate
 from trialmeta import fmt
-from trialmeta.pipeline.outputs import write_km_figure
+from trialmeta.pipeline.km_outputs import write_km_figure
 from trialmeta.plot.km import COLOURS, km_scene, time_ticks
 from trialmeta.survival.reconstruct import reconstruct
 from trialmeta.plot.scene import Line

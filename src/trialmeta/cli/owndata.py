@@ -211,7 +211,7 @@ def cmd_reconstruct(args) -> int:
     if args.ipd is not None:
         io.write_text(args.ipd, ipd_csv(result))
     if args.figure is not None:
-        from trialmeta.pipeline.outputs import write_km_figure
+        from trialmeta.pipeline.km_outputs import write_km_figure
 
         write_km_figure(result, args.figure.with_suffix(""), formats=(args.figure.suffix[1:],), title=args.title)
     if args.format == "json":

@@ -289,4 +289,3 @@ def deliver(staged: Sequence[Path], out: Path, staging: Path | None = None) -> l
     return paths
 
 
-from trialmeta.pipeline.km_outputs import write_km, write_km_figure  # noqa: E402,F401 (moved; importable from here)

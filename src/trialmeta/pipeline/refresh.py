@@ -303,7 +303,7 @@ def _write_history_figures(stage: Path, history, batch, scenes: dict | None = No
 
 
 def _write_km(stage: Path, registry, batch) -> int:
-    from trialmeta.pipeline.outputs import write_km
+    from trialmeta.pipeline.km_outputs import write_km
 
     write_km(registry, stage / "km", figures=batch)
     return len(registry.curves)
