@@ -128,7 +128,10 @@ def test_manifest_records_every_figure_file(refreshed):
     assert histories and histories <= word
     # the per-analysis parts (pooled result and history, scenes) and evidence tables, by analysis key
     # (trialmeta.pipeline.parts)
-    kept = {k for k in manifest if k.startswith((".cache/parts/", "tables/"))}
+    # (and each analysis' page, analyses/<name>.html, linked from the previous outputs under its key)
+    kept = {k for k in manifest if k.startswith((".cache/parts/", "tables/", "analyses/"))}
+    assert {k for k in kept if k.startswith("analyses/")} == {
+        p.relative_to(out).as_posix() for p in (out / "analyses").glob("*.html")}
     tables = {p.relative_to(out).as_posix() for p in (out / "tables").iterdir() if p.is_file()}
     assert {k for k in kept if k.startswith("tables/")} == tables
     assert len({k for k in kept if k.endswith(".forest.pkl")}) == 12

@@ -32,8 +32,9 @@ def spies(monkeypatch):
     import trialmeta.pipeline.refresh as refresh
     import trialmeta.plot.forest as forest
     import trialmeta.report.evidence as evidence
+    import trialmeta.report.site as site
 
-    seen = {"pooled": [], "history": [], "tables": [], "scenes": []}
+    seen = {"pooled": [], "history": [], "tables": [], "scenes": [], "pages": []}
 
     def spy(name, target, attr, arg):
         real = getattr(target, attr)
@@ -47,6 +48,7 @@ def spies(monkeypatch):
     spy("history", refresh, "evolution", lambda a, k: {r.name for r in a[2]})
     spy("tables", evidence, "to_csv", lambda a, k: a[0].name)
     spy("scenes", forest, "forest_scene", lambda a, k: a[0].name)
+    spy("pages", site, "analysis_page", lambda a, k: a[0].name)
     return seen
 
 
@@ -70,6 +72,7 @@ def test_an_edited_trial_repools_and_rerenders_only_the_analyses_that_name_it(re
     assert spies["history"] == [touched]
     assert sorted(spies["tables"]) == sorted(touched)
     assert sorted(set(spies["scenes"])) == sorted(touched)  # (its web and Word scenes)
+    assert sorted(spies["pages"]) == sorted(touched)  # analyses/<name>.html
     assert f"pooled {total} analyses ({total - len(touched)} unchanged: their parts reused)" in err
     # (test_refresh_cache checks that such a refresh equals a cold one byte for byte)
 

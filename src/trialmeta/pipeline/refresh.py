@@ -148,7 +148,7 @@ def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress
     drawn, reused = forests.drawn + histories.drawn, forests.reused + histories.reused
     progress.step(f"wrote {figures} figure files: {drawn} figures drawn, {reused} unchanged (copied)")
     progress.step(f"reconstructed {km} Kaplan-Meier curves")
-    _write_report(stage, run, history, log, as_of, progress.quiet)
+    _write_report(stage, run, history, log, as_of, progress.quiet, how.keys)
     forests.cache.write(stage)  # (after the exports: their keys are in it too)
     progress.step("wrote report.html, report.docx, evidence.xlsx and CHANGELOG.md")
     return figures, drawn, reused
@@ -177,9 +177,11 @@ def _kept_section(stage: Path, cache, keys: dict):
     return section
 
 
-def _write_report(stage: Path, run: Computed, history, log: str, as_of, quiet: bool) -> None:
+def _write_report(stage: Path, run: Computed, history, log: str, as_of, quiet: bool, cache=None) -> None:
     """``index.html`` and one page per analysis (:mod:`trialmeta.report.site`) and, for a registry of
-    at most ``SINGLE_PAGE_LIMIT`` analyses, the single self-contained ``report.html``."""
+    at most ``SINGLE_PAGE_LIMIT`` analyses, the single self-contained ``report.html``. With ``cache``, an
+    analysis' page made under its unchanged key (:mod:`trialmeta.pipeline.parts`: its inputs and the
+    code) is linked from the previous outputs, not made again."""
     import sys
 
     from trialmeta.report import site
@@ -187,8 +189,14 @@ def _write_report(stage: Path, run: Computed, history, log: str, as_of, quiet: b
     results = run.results
     io.write_text(stage / site.INDEX, site.index_page(run.registry, results, log, as_of))
     for r in results:
-        io.write_text(stage / site.ANALYSES_DIR / f"{r.name}.html",
-                      site.analysis_page(r, run.registry, bool(history.get(r.name))))
+        rel, key = f"{site.ANALYSES_DIR}/{r.name}.html", run.keys.get(r.name)
+        data = cache.fetch(rel, key) if cache is not None and key is not None else None
+        if data is None:
+            data = site.analysis_page(r, run.registry, bool(history.get(r.name))).encode("utf-8")
+        if cache is not None and key is not None:
+            cache.put(rel, key, data, stage / rel)
+        else:
+            io.write_bytes(stage / rel, data)
     if len(results) <= site.SINGLE_PAGE_LIMIT:
         from trialmeta.report.html import report_html
 
