@@ -129,10 +129,15 @@ def test_manifest_records_every_figure_file(refreshed):
     # the per-analysis parts (pooled result and history, scenes) and evidence tables, by analysis key
     # (trialmeta.pipeline.parts)
     # (and each analysis' page, analyses/<name>.html, linked from the previous outputs under its key)
+    # (and each network's tables, tables/networks/*.csv, and section, under its key)
     kept = {k for k in manifest if k.startswith((".cache/parts/", "tables/", "analyses/"))}
+    assert {k for k in kept if k.startswith("tables/networks/")} == {
+        p.relative_to(out).as_posix() for p in (out / "tables" / "networks").glob("*.csv")}
+    assert {k for k in kept if k.startswith(".cache/parts/networks/")} == {
+        f".cache/parts/networks/{n['name']}.md" for n in json.loads((out / "evidence.json").read_text())["networks"]}
     assert {k for k in kept if k.startswith("analyses/")} == {
         p.relative_to(out).as_posix() for p in (out / "analyses").glob("*.html")}
-    tables = {p.relative_to(out).as_posix() for p in (out / "tables").iterdir() if p.is_file()}
+    tables = {p.relative_to(out).as_posix() for p in (out / "tables").rglob("*") if p.is_file()}
     assert {k for k in kept if k.startswith("tables/")} == tables
     assert len({k for k in kept if k.endswith(".forest.pkl")}) == 12
     assert set(manifest) - kept == figures | word | {"report.docx", "evidence.xlsx"}  # the exports are keyed too

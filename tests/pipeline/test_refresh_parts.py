@@ -32,9 +32,10 @@ def spies(monkeypatch):
     import trialmeta.pipeline.refresh as refresh
     import trialmeta.plot.forest as forest
     import trialmeta.report.evidence as evidence
+    import trialmeta.pipeline.network_outputs as network_outputs
     import trialmeta.report.site as site
 
-    seen = {"pooled": [], "history": [], "tables": [], "scenes": [], "pages": []}
+    seen = {"pooled": [], "history": [], "tables": [], "scenes": [], "pages": [], "networks": []}
 
     def spy(name, target, attr, arg):
         real = getattr(target, attr)
@@ -49,6 +50,7 @@ def spies(monkeypatch):
     spy("tables", evidence, "to_csv", lambda a, k: a[0].name)
     spy("scenes", forest, "forest_scene", lambda a, k: a[0].name)
     spy("pages", site, "analysis_page", lambda a, k: a[0].name)
+    spy("networks", network_outputs, "_section", lambda a, k: a[0].name)
     return seen
 
 
@@ -73,6 +75,9 @@ def test_an_edited_trial_repools_and_rerenders_only_the_analyses_that_name_it(re
     assert sorted(spies["tables"]) == sorted(touched)
     assert sorted(set(spies["scenes"])) == sorted(touched)  # (its web and Word scenes)
     assert sorted(spies["pages"]) == sorted(touched)  # analyses/<name>.html
+    # the edited result (FAKTION's overall PFS) is in no network (they pool the biomarker subgroups' results):
+    # their documents are unchanged, so no network's tables, section or figures are made again
+    assert spies["networks"] == []
     assert f"pooled {total} analyses ({total - len(touched)} unchanged: their parts reused)" in err
     # (test_refresh_cache checks that such a refresh equals a cold one byte for byte)
 
@@ -163,3 +168,19 @@ def test_writing_a_linked_file_never_changes_the_file_it_is_linked_to(tmp_path):
         write(staged, data)
         assert previous.read_bytes() == b"old figure"
         assert staged.read_bytes() == (data if isinstance(data, bytes) else data.encode())
+
+
+def test_a_changed_network_is_made_again_and_only_it(refreshed, tmp_path, run_cli, spies):
+    """A network's outputs are keyed by its evidence document: a new title changes the breast network's
+    document only (analyses.yaml's networks come after every analysis: no analysis key moves)."""
+    work = tmp_path / "w"
+    copy_tree(refreshed, work)
+    path = work / "trials" / "analyses.yaml"
+    text = path.read_text()
+    old = 'title: "Network: alpelisib + fulvestrant'
+    assert text.count(old) == 1
+    path.write_text(text.replace(old, 'title: "Network (renamed): alpelisib + fulvestrant'))
+    code, _, err = run_cli("refresh", "--jobs", "1", cwd=work)
+    assert code == 0, err
+    assert spies["networks"] == ["pi3k-akt-pfs-network"] and spies["pooled"] == []
+    assert "Network (renamed)" in (work / "outputs" / "networks.md").read_text()

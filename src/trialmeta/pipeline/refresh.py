@@ -102,7 +102,7 @@ def _write_outputs(run: Computed, stage: Path, out: Path, as_of, style, progress
 
     forests = _figure_batch(stage, out, how.jobs, how.cache, how.quiet, how.workers, how.keys,
                             display=how.display)
-    network_figures = write_network_outputs(stage, run.networks, forests.cache)
+    network_figures = write_network_outputs(stage, run.networks, forests.cache, run.evidence.get("networks"))
     web, scenes = _forest_scenes(run, stage, style, how.keys)  # (scenes: the Word report's, notes outside)
     figures = _write_forest_figures(stage, results, registry, forests, style, scenes, web) + network_figures
     km = _write_km(stage, registry, forests)
