@@ -63,10 +63,9 @@ def _check_prior_scale(scale, measure: str, ses) -> None:
     SMD; for an MD (its own units) 0.001-1000 times the studies' median SE."""
     if scale is None:
         return
-    from trialmeta.stats.settings import md_prior_scale_problem, prior_scale_problem
+    from trialmeta.stats.settings import measure_prior_scale_problem
 
-    why = md_prior_scale_problem(scale, ses) if measure == "MD" else prior_scale_problem(scale)
-    if why:
+    if why := measure_prior_scale_problem(scale, measure, ses):
         raise InputError([Problem(SOURCE, None, "prior_scale", why)])
 
 

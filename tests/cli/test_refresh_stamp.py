@@ -98,7 +98,9 @@ def test_key_covers_code_libraries_options_and_style_sheets(tmp_path, monkeypatc
     sheet.write_text("axes.edgecolor: blue\n")
     assert stamp.run_key(trials, None, None, {str(sheet): "x"}) != base
     sheet.write_text("axes.edgecolor: red\n")
-    monkeypatch.setattr(stamp, "_code_digest", lambda: "other code")
+    from trialmeta.pipeline import cache
+
+    monkeypatch.setattr(cache, "code_digest", lambda: "other code")
     assert stamp.run_key(trials, None, None, {str(sheet): "x"}) != base
     monkeypatch.undo()
     from importlib import metadata

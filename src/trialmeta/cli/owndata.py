@@ -50,17 +50,12 @@ def own_table(args):
         content, note = decode_table(content, name, args.encoding)
     frame = read_effects_table(content, name, ci_level=args.input_level, measure=args.measure, mapping=mapping,
                                xlsx=xlsx, sheet=args.sheet, decimal=args.decimal)
-    if args.prior_scale is not None and args.measure != "MD":  # (an MD's scale is in the data's own units)
-        from trialmeta.stats.settings import prior_scale_problem
+    if args.prior_scale is not None:
+        from trialmeta.stats.settings import measure_prior_scale_problem
 
-        if prior_scale_problem(args.prior_scale):
-            raise UsageError(f"--prior-scale: {prior_scale_problem(args.prior_scale)}")
-    if args.prior_scale is not None and not (args.prior_scale > 0 and math.isfinite(args.prior_scale)):
-        raise UsageError(f"--prior-scale must be a number > 0 (e.g. 0.5), got {args.prior_scale:g}")
-    if args.prior_scale is not None and args.measure == "MD":
-        from trialmeta.stats.settings import md_prior_scale_problem
-
-        if why := md_prior_scale_problem(args.prior_scale, frame["se"]):
+        if args.measure == "MD" and not (args.prior_scale > 0 and math.isfinite(args.prior_scale)):
+            raise UsageError(f"--prior-scale must be a number > 0 (e.g. 0.5), got {args.prior_scale:g}")
+        if why := measure_prior_scale_problem(args.prior_scale, args.measure, frame["se"]):
             raise UsageError(f"--prior-scale: {why}")
     counts = frame["se_from"].iloc[0] == "counts"
     method = args.method or ("mh" if counts else "reml")

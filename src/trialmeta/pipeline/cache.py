@@ -129,6 +129,18 @@ def library_versions(names) -> dict[str, str | None]:
 
 
 @lru_cache(maxsize=1)
+def code_digest() -> str:
+    """SHA-256 of trialmeta's code: every module, by its path inside the package and its bytes (read
+    once per process; shared by the run stamp, the analysis keys and the cluster's version check)."""
+    package = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        h.update(path.relative_to(package).as_posix().encode() + b"\0")
+        h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
+
+
+@lru_cache(maxsize=1)
 def environment() -> str:
     """SHA-256 of the renderer's code, the drawing libraries' versions and any matplotlibrc."""
     from trialmeta import __version__

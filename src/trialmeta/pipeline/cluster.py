@@ -54,13 +54,9 @@ def environment() -> dict[str, str | None]:
     import trialmeta
     from trialmeta.pipeline import cache
 
-    package = Path(trialmeta.__file__).parent
-    code = hashlib.sha256()
-    for path in sorted(package.rglob("*.py")):
-        code.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     rc = hashlib.sha256(b"".join(p.read_bytes() for p in cache._matplotlibrc_candidates() if p.is_file()))
     return {"python": platform.python_version(), "trialmeta": trialmeta.__version__,
-            "trialmeta code": code.hexdigest()[:12], "matplotlibrc": rc.hexdigest()[:12],
+            "trialmeta code": cache.code_digest()[:12], "matplotlibrc": rc.hexdigest()[:12],
             **cache.library_versions(LIBRARIES)}
 
 

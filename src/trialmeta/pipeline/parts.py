@@ -42,17 +42,12 @@ LIBRARIES = ("pymare", "numpy", "scipy", "pandas", "pydantic", "lifelines", "pyt
 
 @lru_cache(maxsize=1)
 def code_digest() -> str:
-    """SHA-256 of trialmeta's code (every module, by its path inside the package and its bytes), the
-    libraries' versions and Python's."""
-    from trialmeta.pipeline.cache import library_versions
+    """SHA-256 of trialmeta's code (:func:`trialmeta.pipeline.cache.code_digest`), the libraries'
+    versions and Python's."""
+    from trialmeta.pipeline.cache import code_digest as package_code, library_versions
 
-    package = Path(__file__).resolve().parents[1]
-    h = hashlib.sha256(json.dumps([FORMAT_VERSION, platform.python_version(),
-                                   library_versions(LIBRARIES)], sort_keys=True).encode())
-    for path in sorted(package.rglob("*.py")):
-        h.update(path.relative_to(package).as_posix().encode() + b"\0")
-        h.update(hashlib.sha256(path.read_bytes()).digest())
-    return h.hexdigest()
+    return hashlib.sha256(json.dumps([FORMAT_VERSION, platform.python_version(), library_versions(LIBRARIES),
+                                      package_code()], sort_keys=True).encode()).hexdigest()
 
 
 def trial_digests(registry) -> dict[str, str]:

@@ -188,15 +188,11 @@ def _write_report(stage: Path, run: Computed, history, log: str, as_of, quiet: b
 
     results = run.results
     io.write_text(stage / site.INDEX, site.index_page(run.registry, results, log, as_of))
+    from trialmeta.pipeline import parts
+
     for r in results:
-        rel, key = f"{site.ANALYSES_DIR}/{r.name}.html", run.keys.get(r.name)
-        data = cache.fetch(rel, key) if cache is not None and key is not None else None
-        if data is None:
-            data = site.analysis_page(r, run.registry, bool(history.get(r.name))).encode("utf-8")
-        if cache is not None and key is not None:
-            cache.put(rel, key, data, stage / rel)
-        else:
-            io.write_bytes(stage / rel, data)
+        parts.text(stage, cache, f"{site.ANALYSES_DIR}/{r.name}.html", run.keys.get(r.name),
+                   lambda r=r: site.analysis_page(r, run.registry, bool(history.get(r.name))))
     if len(results) <= site.SINGLE_PAGE_LIMIT:
         from trialmeta.report.html import report_html
 

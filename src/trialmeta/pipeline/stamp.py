@@ -57,17 +57,6 @@ def _files(root: Path, skip: tuple[str, ...] = (), skip_dirs: tuple[str, ...] = 
     return dict(sorted(out.items()))
 
 
-def _code_digest() -> str:
-    import trialmeta
-
-    package = Path(trialmeta.__file__).parent
-    digest = hashlib.sha256()
-    for rel, path in (_files(package, skip_dirs=("__pycache__",)) or {}).items():
-        if rel.endswith(".py"):
-            digest.update(f"{rel}\0{_sha(path.read_bytes())}\n".encode())
-    return digest.hexdigest()
-
-
 def run_key(trials: Path, as_of: str | None, style, depends: dict[str, str] | None = None) -> str | None:
     """The key of a refresh of ``trials`` with these options, or None when it cannot be computed
     (an unreadable or very large registry folder: then the refresh simply runs).
@@ -75,7 +64,8 @@ def run_key(trials: Path, as_of: str | None, style, depends: dict[str, str] | No
     ``depends``: further files (path as the run named them -> SHA-256 at the time), e.g. style
     sheets, re-hashed now; a missing one changes the key.
     """
-    from trialmeta.pipeline.cache import _matplotlibrc_candidates, font_list_digest, library_versions, user_styles
+    from trialmeta.pipeline.cache import (_matplotlibrc_candidates, code_digest, font_list_digest, library_versions,
+                                          user_styles)
 
     files = _files(Path(trials), skip_dirs=(".git", "__pycache__"))
     if files is None:
@@ -90,7 +80,7 @@ def run_key(trials: Path, as_of: str | None, style, depends: dict[str, str] | No
         return None
     versions = library_versions(LIBRARIES)
     doc = {"format": FORMAT_VERSION, "inputs": inputs, "depends": extra, "as_of": as_of,
-           "style": style.model_dump(mode="json") if style is not None else None, "code": _code_digest(),
+           "style": style.model_dump(mode="json") if style is not None else None, "code": code_digest(),
            "python": platform.python_version(), "libraries": versions, "matplotlibrc": rc,
            "stylelib": user_styles(), "fonts": font_list_digest(),
            "env": {k: os.environ.get(k) for k in ("MATPLOTLIBRC", "MPLCONFIGDIR")}}

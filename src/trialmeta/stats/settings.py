@@ -73,6 +73,13 @@ def md_prior_scale_problem(scale: float, ses) -> str | None:
     return None
 
 
+def measure_prior_scale_problem(scale, measure: str, ses) -> str | None:
+    """Why ``scale`` is not an accepted tau prior scale for ``measure``: 0.001-10 for a log ratio, an RD
+    or an SMD (:func:`prior_scale_problem`); for an MD, in its own units, 0.001-1000 times the median of
+    the studies' SEs ``ses`` (:func:`md_prior_scale_problem`). None when it is."""
+    return md_prior_scale_problem(scale, ses) if measure == "MD" else prior_scale_problem(scale)
+
+
 @dataclass(frozen=True)
 class TauPrior:
     """Prior on the between-study SD ``tau``, in the units the effects are pooled in.
